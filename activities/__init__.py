@@ -1,0 +1,1 @@
+"""Every side effect of cancelflow: SMTP, PostgreSQL, notifications."""

@@ -1,0 +1,111 @@
+"""The activity interface the workflow depends on: names and typed inputs/outputs, no I/O.
+
+Workflows import this module only; implementations live beside it and register under
+these names, so tests can register their own functions under the same names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.common import Locale
+from domain.customer_outcome import CustomerOutcome
+from domain.merchant import Merchant
+from domain.request import IdentifierLine, Subscription
+
+LOAD_MERCHANT = "load_merchant"
+SEND_MERCHANT_REQUEST = "send_merchant_request"
+SEND_MERCHANT_REMINDER = "send_merchant_reminder"
+SEND_MERCHANT_WITHDRAWAL = "send_merchant_withdrawal"
+NOTIFY_CUSTOMER = "notify_customer"
+NOTIFY_OPS = "notify_ops"
+
+# ApplicationError types that retrying cannot fix; the workflow turns them into a failed case.
+UNKNOWN_MERCHANT = "UnknownMerchant"
+ADDRESS_REJECTED = "AddressRejected"
+NON_RETRYABLE_ERROR_TYPES = [UNKNOWN_MERCHANT, ADDRESS_REJECTED]
+
+
+class LoadMerchantInput(BaseModel):
+    merchant_id: str
+
+
+class MerchantEmailKind(StrEnum):
+    REQUEST = "request"
+    REMINDER = "reminder"
+    WITHDRAWAL = "withdrawal"
+
+
+class MerchantEmailInput(BaseModel):
+    """Everything a merchant email may show: only the identifiers this merchant receives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    round: int = Field(ge=1)
+    kind: MerchantEmailKind
+    reminder_number: int | None = Field(default=None, ge=1)
+    merchant: Merchant
+    subscription: Subscription
+    identifiers: list[IdentifierLine]
+    requested_at: datetime
+
+    @property
+    def outbox_kind(self) -> str:
+        """Part of the outbox key and Message-ID: one email per (case, round, outbox_kind)."""
+        if self.kind is MerchantEmailKind.REMINDER:
+            return f"reminder-{self.reminder_number}"
+        return self.kind.value
+
+
+class EmailSent(BaseModel):
+    message_id: str
+    sent_at: datetime
+    already_sent: bool = Field(
+        default=False, description="True when a retry found the email already sent (outbox)"
+    )
+
+
+class CustomerNotificationKind(StrEnum):
+    OUTCOME = "outcome"
+    WITHDRAWN = "withdrawn"
+    UNRESOLVED = "unresolved"
+
+
+class CustomerNotificationInput(BaseModel):
+    """What the customer is told: no merchant free text can be carried here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    round: int = Field(ge=1)
+    kind: CustomerNotificationKind = CustomerNotificationKind.OUTCOME
+    customer_email: str
+    customer_first_name: str | None = None
+    locale: Locale
+    merchant_display_name: str
+    subscription_name: str
+    outcome: CustomerOutcome | None = None
+
+
+class OpsNotificationKind(StrEnum):
+    ESCALATION = "escalation"
+    OTHER_REASON = "other-reason"
+    EMAIL_REPLY = "email-reply"
+    DIGEST = "digest"
+
+
+class OpsNotificationInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    round: int = Field(ge=1)
+    kind: OpsNotificationKind
+    merchant_id: str
+    merchant_display_name: str
+    waiting_since: datetime | None = None
+    business_days_waited: int | None = None
+    detail: str | None = Field(default=None, description="For ops only; may hold merchant text")

@@ -1,0 +1,1 @@
+"""Pure domain models and rules of cancelflow: no I/O, no Temporal."""

@@ -1,0 +1,138 @@
+"""The merchant's answer: exactly the five outcomes of the merchant portal guide."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+
+from domain.common import Channel, register_union_tags
+
+OTHER_REASON_MAX_CHARS = 2000
+
+
+class Outcome(StrEnum):
+    HAS_NOW_BEEN_CANCELLED = "has_now_been_cancelled"
+    WAS_ALREADY_CANCELLED = "was_already_cancelled"
+    BINDING_CONTRACT = "binding_contract"
+    NO_SUBSCRIPTION_FOUND = "no_subscription_found"
+    OTHER_REASON = "other_reason"
+
+
+register_union_tags(*(o.value for o in Outcome))
+
+
+class _AnswerBase(BaseModel):
+    """What every answer carries: when it was given, through which channel, by whom."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    answered_at: AwareDatetime
+    channel: Channel
+    responded_by: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        Field(default=None, description="e.g. the Message-ID of the merchant's email reply")
+    )
+
+    @property
+    def answered_on(self) -> date:
+        return self.answered_at.date()
+
+    def outcome_fields(self) -> dict[str, Any]:
+        """The part that says what happened; two answers with equal fields are the same answer."""
+        return self.model_dump(
+            mode="json", exclude={"answered_at", "channel", "responded_by", "reference"}
+        )
+
+    def same_outcome_as(self, other: _AnswerBase) -> bool:
+        return self.outcome_fields() == other.outcome_fields()
+
+
+class HasNowBeenCancelled(_AnswerBase):
+    """'has now been cancelled': the customer has access until this date."""
+
+    outcome: Literal[Outcome.HAS_NOW_BEEN_CANCELLED] = Outcome.HAS_NOW_BEEN_CANCELLED
+    access_until: date
+
+
+class WasAlreadyCancelled(_AnswerBase):
+    """'was already cancelled': the date the cancellation was performed."""
+
+    outcome: Literal[Outcome.WAS_ALREADY_CANCELLED] = Outcome.WAS_ALREADY_CANCELLED
+    cancelled_on: date
+
+    @model_validator(mode="after")
+    def _not_after_answer(self) -> Self:
+        if self.cancelled_on > self.answered_on:
+            raise ValueError(
+                f"cancelled_on: the date the cancellation was performed ({self.cancelled_on}) "
+                f"cannot be after the date of the answer ({self.answered_on})"
+            )
+        return self
+
+
+class BindingContract(_AnswerBase):
+    """'could not be cancelled' / 'binding contract': the date the contract expires."""
+
+    outcome: Literal[Outcome.BINDING_CONTRACT] = Outcome.BINDING_CONTRACT
+    contract_ends_on: date
+
+    @model_validator(mode="after")
+    def _not_before_answer(self) -> Self:
+        if self.contract_ends_on < self.answered_on:
+            raise ValueError(
+                f"contract_ends_on: the date the binding contract expires ({self.contract_ends_on}) "
+                f"cannot be before the date of the answer ({self.answered_on})"
+            )
+        return self
+
+
+class NoSubscriptionFound(_AnswerBase):
+    """'could not be cancelled' / 'no subscription found'."""
+
+    outcome: Literal[Outcome.NO_SUBSCRIPTION_FOUND] = Outcome.NO_SUBSCRIPTION_FOUND
+
+
+class OtherReason(_AnswerBase):
+    """'could not be cancelled' / 'other reason': the message is for us only, never the customer."""
+
+    outcome: Literal[Outcome.OTHER_REASON] = Outcome.OTHER_REASON
+    message: str
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("a message explaining the other reason is required")
+        if len(value) > OTHER_REASON_MAX_CHARS:
+            raise ValueError(
+                f"must be at most {OTHER_REASON_MAX_CHARS} characters (it has {len(value)})"
+            )
+        return value
+
+
+MerchantAnswer = Annotated[
+    HasNowBeenCancelled | WasAlreadyCancelled | BindingContract | NoSubscriptionFound | OtherReason,
+    Field(discriminator="outcome"),
+]
+
+merchant_answer_adapter: TypeAdapter[MerchantAnswer] = TypeAdapter(MerchantAnswer)
+
+
+def parse_answer(data: Any) -> MerchantAnswer:
+    """Validate untrusted input into one of the five answers (raises pydantic.ValidationError)."""
+    return merchant_answer_adapter.validate_python(data)

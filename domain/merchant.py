@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from domain.common import Locale, Slug, TimeZoneName
+from domain.customer import StandardIdentifier, validate_identifier_name
+
+IdentifierName = Annotated[str, AfterValidator(validate_identifier_name)]
+
+
+class ResponsePolicy(BaseModel):
+    """When we chase a merchant that has not answered, in business days since the request."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_reminder_after: int = Field(default=3, ge=1, le=60)
+    second_reminder_after: int = Field(default=6, ge=1, le=90)
+    escalate_after: int = Field(default=10, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not (self.first_reminder_after < self.second_reminder_after < self.escalate_after):
+            raise ValueError(
+                "must satisfy first_reminder_after < second_reminder_after < escalate_after"
+            )
+        return self
+
+
+DEFAULT_IDENTIFIERS: tuple[str, ...] = (
+    StandardIdentifier.EMAIL,
+    StandardIdentifier.FIRST_NAME,
+    StandardIdentifier.LAST_NAME,
+)
+
+
+class Merchant(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    merchant_id: Slug
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    cancellation_emails: list[EmailStr] = Field(min_length=1, max_length=10)
+    required_identifiers: list[IdentifierName] = Field(
+        default_factory=lambda: list(DEFAULT_IDENTIFIERS), min_length=1
+    )
+    locale: Locale = "en"
+    timezone: TimeZoneName = "Europe/Stockholm"
+    country: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")
+    ] = "SE"
+    notice_period_days: int = Field(default=30, ge=0, le=365)
+    response_policy: ResponsePolicy = Field(default_factory=ResponsePolicy)
+
+    @model_validator(mode="after")
+    def _unique_identifiers(self) -> Self:
+        if len(set(self.required_identifiers)) != len(self.required_identifiers):
+            raise ValueError("required_identifiers lists an identifier twice")
+        return self

@@ -1,0 +1,94 @@
+"""All configuration, from environment variables (prefix CANCELFLOW_, nested with __).
+
+Temporal's own connection follows the SDK's envconfig conventions instead
+(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE, config file),
+so the same worker points at a dev server, a cluster or Temporal Cloud.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SmtpSettings(BaseModel):
+    """Outgoing mail. Empty host means: `cancelflow dev` starts its own mail sink."""
+
+    host: str | None = None
+    port: int = 1025
+    starttls: bool = False
+    use_tls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = 30.0
+
+
+class EmailSettings(BaseModel):
+    from_address: str = "Minna cancellations <cancellations@cancelflow.localhost>"
+    ops_address: str = "ops@cancelflow.localhost"
+    message_id_domain: str = "cancelflow.localhost"
+    # Merchants reply to reply+<token>@reply_domain; the mail gateway accepts those.
+    reply_domain: str = "reply.cancelflow.localhost"
+    support_address: str = "support@us.minnatechnologies.com"
+
+
+class PortalSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The address merchants see in emails; defaults to http://host:port.
+    public_url: str | None = None
+    secret_key: SecretStr = SecretStr("dev-only-change-me-portal-secret-key-0123456789")
+    link_valid_days: int = 120
+    internal_api_key: SecretStr = SecretStr("dev-internal-key")
+    max_body_bytes: int = 64 * 1024
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class MailGatewaySettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 2525
+    max_message_bytes: int = 5 * 1024 * 1024
+
+
+class CodecSettings(BaseModel):
+    """Payload encryption. keys: 'id:base64key,id2:base64key2'; the first one encrypts."""
+
+    keys: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8081
+
+
+class TemporalSettings(BaseModel):
+    task_queue: str = "cancelflow"
+    # Only used by `cancelflow dev` to start its own dev server.
+    dev_port: int = 7233
+    dev_ui_port: int = 8233
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CANCELFLOW_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    var_dir: Path = Field(default=Path("var"), description="Generated state: db, mail, logs")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL URL; unset means embedded PostgreSQL under var_dir",
+    )
+    log_level: str = "INFO"
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
+    mail_gateway: MailGatewaySettings = Field(default_factory=MailGatewaySettings)
+    codec: CodecSettings = Field(default_factory=CodecSettings)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"

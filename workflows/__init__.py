@@ -1,0 +1,1 @@
+"""Deterministic workflow code: depends on domain and the activity contracts only."""
