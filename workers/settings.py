@@ -12,47 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class SmtpSettings(BaseModel):
-    """Outgoing mail. Empty host means: `cancelflow dev` starts its own mail sink."""
-
-    host: str | None = None
-    port: int = 1025
-    starttls: bool = False
-    use_tls: bool = False
-    username: str | None = None
-    password: SecretStr | None = None
-    timeout_seconds: float = 30.0
-
-
-class EmailSettings(BaseModel):
-    from_address: str = "Minna cancellations <cancellations@cancelflow.localhost>"
-    ops_address: str = "ops@cancelflow.localhost"
-    message_id_domain: str = "cancelflow.localhost"
-    # Merchants reply to reply+<token>@reply_domain; the mail gateway accepts those.
-    reply_domain: str = "reply.cancelflow.localhost"
-    support_address: str = "support@us.minnatechnologies.com"
-
-
-class PortalSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 8080
-    # The address merchants see in emails; defaults to http://host:port.
-    public_url: str | None = None
-    secret_key: SecretStr = SecretStr("dev-only-change-me-portal-secret-key-0123456789")
-    link_valid_days: int = 120
-    internal_api_key: SecretStr = SecretStr("dev-internal-key")
-    max_body_bytes: int = 64 * 1024
-
-    @property
-    def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
-
-
-class MailGatewaySettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 2525
-    max_message_bytes: int = 5 * 1024 * 1024
+from activities.config import EmailSettings, SmtpSettings
+from portal.config import MailGatewaySettings, PortalSettings
 
 
 class CodecSettings(BaseModel):

@@ -1,0 +1,26 @@
+"""Configuration the email activities take (composed into workers.settings.Settings)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, SecretStr
+
+
+class SmtpSettings(BaseModel):
+    """Outgoing mail. Empty host means: `cancelflow dev` starts its own mail sink."""
+
+    host: str | None = None
+    port: int = 1025
+    starttls: bool = False
+    use_tls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = 30.0
+
+
+class EmailSettings(BaseModel):
+    from_address: str = "Minna cancellations <cancellations@cancelflow.localhost>"
+    ops_address: str = "ops@cancelflow.localhost"
+    message_id_domain: str = "cancelflow.localhost"
+    # Merchants reply to reply+<token>@reply_domain; the mail gateway accepts those.
+    reply_domain: str = "reply.cancelflow.localhost"
+    support_address: str = "support@us.minnatechnologies.com"

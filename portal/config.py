@@ -1,0 +1,26 @@
+"""Configuration of the portal and the mail gateway (composed into workers.settings)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, SecretStr
+
+
+class PortalSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The address merchants see in emails; defaults to http://host:port.
+    public_url: str | None = None
+    secret_key: SecretStr = SecretStr("dev-only-change-me-portal-secret-key-0123456789")
+    link_valid_days: int = 120
+    internal_api_key: SecretStr = SecretStr("dev-internal-key")
+    max_body_bytes: int = 64 * 1024
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class MailGatewaySettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 2525
+    max_message_bytes: int = 5 * 1024 * 1024
