@@ -1,0 +1,176 @@
+"""The email activities: compose, claim in the outbox, send over SMTP, mark sent.
+
+Logs carry case, round, kind and Message-ID only: never recipients or customer details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import contracts
+from activities.config import EmailSettings, SmtpSettings
+from activities.messages import ComposedEmail, InvalidEmailInput, MessageComposer
+from activities.outbox import Outbox, OutboxEntry
+from activities.rendering import Templates
+from activities.smtp import SmtpSender
+from domain.reply_token import ReplyTokenSigner
+
+INVALID_EMAIL_INPUT = "InvalidEmailInput"
+
+
+class EmailActivities:
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        email: EmailSettings,
+        links: ReplyTokenSigner,
+        portal_base_url: str,
+        outbox: Outbox,
+    ) -> None:
+        self._sender = SmtpSender(smtp)
+        self._from_address = email.from_address
+        self._outbox = outbox
+        self._composer = MessageComposer(
+            templates=Templates(),
+            links=links,
+            portal_base_url=portal_base_url,
+            message_id_domain=email.message_id_domain,
+            reply_domain=email.reply_domain,
+            support_address=email.support_address,
+            ops_address=email.ops_address,
+        )
+
+    def activities(self) -> Sequence[Callable[..., Any]]:
+        """Everything to register on a worker."""
+        return [
+            self.send_merchant_request,
+            self.send_merchant_reminder,
+            self.send_merchant_withdrawal,
+            self.notify_customer,
+            self.notify_ops,
+        ]
+
+    @activity.defn(name=contracts.SEND_MERCHANT_REQUEST)
+    async def send_merchant_request(
+        self, input: contracts.MerchantEmailInput
+    ) -> contracts.EmailSent:
+        return await self._merchant_email(input, contracts.MerchantEmailKind.REQUEST)
+
+    @activity.defn(name=contracts.SEND_MERCHANT_REMINDER)
+    async def send_merchant_reminder(
+        self, input: contracts.MerchantEmailInput
+    ) -> contracts.EmailSent:
+        return await self._merchant_email(input, contracts.MerchantEmailKind.REMINDER)
+
+    @activity.defn(name=contracts.SEND_MERCHANT_WITHDRAWAL)
+    async def send_merchant_withdrawal(
+        self, input: contracts.MerchantEmailInput
+    ) -> contracts.EmailSent:
+        return await self._merchant_email(input, contracts.MerchantEmailKind.WITHDRAWAL)
+
+    @activity.defn(name=contracts.NOTIFY_CUSTOMER)
+    async def notify_customer(
+        self, input: contracts.CustomerNotificationInput
+    ) -> contracts.EmailSent:
+        with _invalid_input_is_final():
+            composed = self._composer.customer(input)
+        return await self._deliver(input.case_id, input.round, composed, audience="customer")
+
+    @activity.defn(name=contracts.NOTIFY_OPS)
+    async def notify_ops(self, input: contracts.OpsNotificationInput) -> contracts.EmailSent:
+        composed = self._composer.ops(input, now=datetime.now(UTC))
+        return await self._deliver(input.case_id, input.round, composed, audience="ops")
+
+    async def _merchant_email(
+        self, input: contracts.MerchantEmailInput, expected: contracts.MerchantEmailKind
+    ) -> contracts.EmailSent:
+        with _invalid_input_is_final():
+            if input.kind is not expected:
+                raise InvalidEmailInput(
+                    f"kind: this activity sends a merchant {expected.value}, not {input.kind.value}"
+                )
+            composed = self._composer.merchant(input)
+        return await self._deliver(
+            input.case_id,
+            input.round,
+            composed,
+            audience="merchant",
+            merchant_id=input.merchant.merchant_id,
+        )
+
+    async def _deliver(
+        self,
+        case_id: str,
+        round: int,
+        composed: ComposedEmail,
+        audience: str,
+        merchant_id: str | None = None,
+    ) -> contracts.EmailSent:
+        log = structlog.get_logger().bind(
+            case_id=case_id,
+            round=round,
+            kind=composed.outbox_kind,
+            message_id=composed.message_id,
+            audience=audience,
+            attempt=activity.info().attempt,
+            **({"merchant_id": merchant_id} if merchant_id else {}),
+        )
+        entry = OutboxEntry(
+            case_id=case_id,
+            round=round,
+            kind=composed.outbox_kind,
+            message_id=composed.message_id,
+            recipient=", ".join(composed.to),
+            subject=composed.subject,
+        )
+        async with self._outbox.claim(entry) as claim:
+            if claim.sent_at is not None:
+                log.info("email.already_sent", sent_at=claim.sent_at.isoformat())
+                return contracts.EmailSent(
+                    message_id=composed.message_id, sent_at=claim.sent_at, already_sent=True
+                )
+            try:
+                await self._sender.send(self._message(composed))
+            except ApplicationError as err:
+                log.warning("email.rejected", error_type=err.type, error=err.message)
+                raise
+            except Exception as err:
+                # Retried by Temporal; the type is enough to diagnose, the text may hold addresses.
+                log.warning("email.send_failed", error_type=type(err).__name__)
+                raise
+            sent_at = await claim.mark_sent()
+        log.info("email.sent")
+        return contracts.EmailSent(message_id=composed.message_id, sent_at=sent_at)
+
+    def _message(self, composed: ComposedEmail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._from_address
+        message["To"] = ", ".join(composed.to)
+        message["Subject"] = composed.subject
+        message["Message-ID"] = composed.message_id
+        message["Date"] = format_datetime(datetime.now(UTC))
+        # Keeps out-of-office replies away from automated mail (RFC 3834).
+        message["Auto-Submitted"] = "auto-generated"
+        for name, value in composed.headers.items():
+            message[name] = value
+        message.set_content(composed.text)
+        message.add_alternative(composed.html, subtype="html")
+        return message
+
+
+@contextmanager
+def _invalid_input_is_final() -> Iterator[None]:
+    """Turns InvalidEmailInput into a non-retryable failure: retrying cannot fix the input."""
+    try:
+        yield
+    except InvalidEmailInput as err:
+        raise ApplicationError(str(err), type=INVALID_EMAIL_INPUT, non_retryable=True) from err

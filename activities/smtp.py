@@ -1,0 +1,54 @@
+"""Delivery over real SMTP, with the one failure retrying cannot fix made non-retryable."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiosmtplib
+import structlog
+from temporalio.exceptions import ApplicationError
+
+from activities import contracts
+from activities.config import SmtpSettings
+
+log = structlog.get_logger()
+
+
+class SmtpSender:
+    def __init__(self, settings: SmtpSettings) -> None:
+        if not settings.host:
+            raise ValueError("smtp.host: required to send email (cancelflow dev sets it)")
+        self._settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver or raise: ADDRESS_REJECTED (non-retryable) when every recipient got a 5xx."""
+        settings = self._settings
+        try:
+            refused, _ = await aiosmtplib.send(
+                message,
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username,
+                password=settings.password.get_secret_value() if settings.password else None,
+                use_tls=settings.use_tls,
+                start_tls=settings.starttls,
+                timeout=settings.timeout_seconds,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as err:
+            codes = sorted({r.code for r in err.recipients})
+            if all(500 <= code < 600 for code in codes):
+                # Codes only: the server's text usually quotes the address, and this message
+                # ends up in worker logs.
+                raise ApplicationError(
+                    f"the mail server rejected every recipient (SMTP {', '.join(map(str, codes))})",
+                    type=contracts.ADDRESS_REJECTED,
+                    non_retryable=True,
+                ) from err
+            raise
+        if refused:
+            # Delivered to the others; whoever is left out is in the outbox row's recipient list.
+            log.warning(
+                "email.some_recipients_refused",
+                refused_count=len(refused),
+                codes=sorted({response.code for response in refused.values()}),
+            )
