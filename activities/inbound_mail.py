@@ -1,0 +1,188 @@
+"""PostgreSQL storage for reply-by-email: reply addresses and the merchant replies received.
+
+Tables from migration 0003_inbound_mail.sql. Used by the merchant email activity (to register
+the address it offers), the mail gateway (to find the case and store the reply) and the ops
+CLI (to show a case's replies).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import asyncpg
+
+from domain.reply_address import ReplyAddressSigner
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    case_id: str
+    merchant_id: str
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    id: int
+    case_id: str
+    message_id: str
+    sender: str
+    subject: str
+    received_at: datetime
+    signal_status: str
+    signal_attempts: int = 0
+    last_signal_error: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    reply: StoredReply
+    created: bool
+    """False when this Message-ID was already stored for the case (a resend)."""
+
+
+class ReplyAddresses:
+    """Which case a reply address belongs to."""
+
+    def __init__(self, pool: asyncpg.Pool, signer: ReplyAddressSigner, reply_domain: str) -> None:
+        self._pool = pool
+        self._signer = signer
+        self._domain = reply_domain
+
+    async def address_for(self, case_id: str, merchant_id: str) -> str:
+        """The case's reply address, registered so the gateway can find the case (idempotent)."""
+        case_key = self._signer.case_key(case_id)
+        await self._pool.execute(
+            """
+            INSERT INTO reply_addresses (case_key, case_id, merchant_id) VALUES ($1, $2, $3)
+            ON CONFLICT (case_key) DO NOTHING
+            """,
+            case_key,
+            case_id,
+            merchant_id,
+        )
+        return self._signer.address(case_id, self._domain)
+
+    async def target_for(self, case_key: str) -> ReplyTarget | None:
+        row = await self._pool.fetchrow(
+            "SELECT case_id, merchant_id FROM reply_addresses WHERE case_key = $1", case_key
+        )
+        return ReplyTarget(row["case_id"], row["merchant_id"]) if row else None
+
+
+_COLUMNS = (
+    "id, case_id, message_id, sender, subject, received_at, signal_status, signal_attempts, "
+    "last_signal_error"
+)
+
+
+def _reply(row: asyncpg.Record) -> StoredReply:
+    return StoredReply(**dict(row))
+
+
+class InboundMailStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def store(
+        self,
+        case_id: str,
+        message_id: str,
+        sender: str,
+        subject: str,
+        raw: bytes,
+        received_at: datetime,
+    ) -> StoreResult:
+        """Store a reply once per (case, Message-ID); committed when this returns."""
+        row = await self._pool.fetchrow(
+            f"""
+            INSERT INTO inbound_mail (case_id, message_id, sender, subject, raw, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (case_id, message_id) DO NOTHING
+            RETURNING {_COLUMNS}
+            """,
+            case_id,
+            message_id,
+            sender,
+            subject,
+            raw,
+            received_at,
+        )
+        if row is not None:
+            return StoreResult(_reply(row), created=True)
+        existing = await self.get(case_id, message_id)
+        assert existing is not None
+        return StoreResult(existing, created=False)
+
+    async def get(self, case_id: str, message_id: str) -> StoredReply | None:
+        row = await self._pool.fetchrow(
+            f"SELECT {_COLUMNS} FROM inbound_mail WHERE case_id = $1 AND message_id = $2",
+            case_id,
+            message_id,
+        )
+        return _reply(row) if row else None
+
+    async def replies_for(self, case_id: str) -> list[StoredReply]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM inbound_mail WHERE case_id = $1 ORDER BY received_at, id",
+            case_id,
+        )
+        return [_reply(row) for row in rows]
+
+    async def raw_message(self, reply_id: int) -> EmailMessage:
+        raw = await self._pool.fetchval("SELECT raw FROM inbound_mail WHERE id = $1", reply_id)
+        if raw is None:
+            raise KeyError(reply_id)
+        message = email.message_from_bytes(bytes(raw), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        return message
+
+    async def due_for_signal(self, limit: int = 50) -> list[StoredReply]:
+        rows = await self._pool.fetch(
+            f"""
+            SELECT {_COLUMNS} FROM inbound_mail
+            WHERE signal_status = 'pending' AND next_attempt_at <= now()
+            ORDER BY next_attempt_at, id LIMIT $1
+            """,
+            limit,
+        )
+        return [_reply(row) for row in rows]
+
+    async def mark_signalled(self, reply_id: int, status: str = "delivered") -> None:
+        await self._pool.execute(
+            """
+            UPDATE inbound_mail SET signal_status = $2, signalled_at = now(),
+                signal_attempts = signal_attempts + 1, last_signal_error = NULL
+            WHERE id = $1
+            """,
+            reply_id,
+            status,
+        )
+
+    async def mark_signal_failed(self, reply_id: int, error: str, retry_in: timedelta) -> None:
+        await self._pool.execute(
+            """
+            UPDATE inbound_mail SET signal_attempts = signal_attempts + 1,
+                last_signal_error = $2, next_attempt_at = now() + $3
+            WHERE id = $1
+            """,
+            reply_id,
+            error[:500],
+            retry_in,
+        )
+
+
+def text_of(message: EmailMessage, max_chars: int = 4000) -> str:
+    """The readable text of a reply, for ops at a terminal."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):
+        return "(the message body could not be decoded; see the raw message)"
+    text = str(content).strip()
+    return text if len(text) <= max_chars else text[:max_chars] + "\n[...]"

@@ -1,0 +1,103 @@
+"""Tells case workflows that a stored email reply arrived, until each one has been told.
+
+The gateway stores first and signals after, so a Temporal or worker outage only delays the
+signal: stored-but-unsignalled replies are retried with backoff. A reply to a case that has
+already closed stays stored (ops see it in `cancelflow cases show`) and is not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Protocol
+
+import structlog
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.inbound_mail import StoredReply
+from domain.actions import EmailReplyNotice
+from workflows.cancellation import workflow_id_for
+
+EMAIL_REPLY_SIGNAL = "email_reply_received"
+
+log = structlog.get_logger("mail_gateway")
+
+
+class PendingReplies(Protocol):
+    async def due_for_signal(self, limit: int = 50) -> list[StoredReply]: ...
+    async def mark_signalled(self, reply_id: int, status: str = "delivered") -> None: ...
+    async def mark_signal_failed(self, reply_id: int, error: str, retry_in: timedelta) -> None: ...
+
+
+def notice_for(reply: StoredReply) -> EmailReplyNotice:
+    return EmailReplyNotice(
+        message_id=reply.message_id,
+        sender=reply.sender,
+        subject=reply.subject,
+        received_at=reply.received_at,
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s ... at most 5 minutes between attempts."""
+    return timedelta(seconds=min(300, 5 * 2 ** min(attempts, 10)))
+
+
+class ReplySignaller:
+    def __init__(
+        self, store: PendingReplies, client: Client, poll_interval: float = 5.0,
+        rpc_timeout: timedelta = timedelta(seconds=10),
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._poll = poll_interval
+        self._rpc_timeout = rpc_timeout
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Deliver pending replies now and whenever woken or every poll interval, forever."""
+        while True:
+            self._wakeup.clear()
+            try:
+                await self.deliver_due()
+            except Exception as err:  # noqa: BLE001 - the database may be down; try again later
+                log.warning("mail_gateway.signal_sweep_failed", error=type(err).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._poll)
+
+    async def deliver_due(self) -> int:
+        """Signal every reply that is due; returns how many were delivered."""
+        delivered = 0
+        for reply in await self._store.due_for_signal():
+            handle = self._client.get_workflow_handle(workflow_id_for(reply.case_id))
+            try:
+                await handle.signal(
+                    EMAIL_REPLY_SIGNAL, notice_for(reply), rpc_timeout=self._rpc_timeout
+                )
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    # Closed (or never started): nothing to tell; the message stays stored.
+                    await self._store.mark_signalled(reply.id, status="case_closed")
+                    log.info("mail_gateway.reply_to_closed_case", case_id=reply.case_id,
+                             reply_id=reply.id)
+                    continue
+                await self._failed(reply, f"{err.status.name if err.status else '?'}: {err}")
+                continue
+            except Exception as err:  # noqa: BLE001 - connection trouble of any kind
+                await self._failed(reply, f"{type(err).__name__}: {err}")
+                continue
+            await self._store.mark_signalled(reply.id)
+            delivered += 1
+            log.info("mail_gateway.reply_signalled", case_id=reply.case_id, reply_id=reply.id)
+        return delivered
+
+    async def _failed(self, reply: StoredReply, error: str) -> None:
+        delay = retry_delay(reply.signal_attempts)
+        await self._store.mark_signal_failed(reply.id, error, delay)
+        log.warning("mail_gateway.signal_failed", case_id=reply.case_id, reply_id=reply.id,
+                    attempts=reply.signal_attempts + 1, retry_in_s=delay.total_seconds())

@@ -1,0 +1,60 @@
+"""Fixtures for the ops tests: an encrypting client on the shared dev server, a migrated db."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.db import migrate
+from workers.codec import EncryptionKey, encrypting_converter, new_key
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def codec_keys() -> list[EncryptionKey]:
+    return [new_key("ops-test-1")]
+
+
+@pytest.fixture(scope="session")
+async def encrypted_client(
+    dev_server_env: WorkflowEnvironment, codec_keys: list[EncryptionKey]
+) -> Client:
+    """A client of the same dev server that encrypts payloads, as a deployment with keys does."""
+    plain = dev_server_env.client
+    return await Client.connect(
+        plain.service_client.config.target_host,
+        namespace=plain.namespace,
+        data_converter=encrypting_converter(codec_keys),
+    )
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    assert created is not None
+    await migrate(created)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], within: float = 10.0
+) -> T:
+    """Poll probe until accept(result) holds; fails with the last result seen."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await probe()
+        if accept(result):
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached within {within}s; last: {result!r}")
+        await asyncio.sleep(0.1)
