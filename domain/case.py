@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.actions import EmailReplyNotice
 from domain.answers import MerchantAnswer, Outcome
 from domain.customer_outcome import CustomerOutcome
 
@@ -48,6 +49,15 @@ class EmailRecord(BaseModel):
     sent_at: datetime
 
 
+class RoundSummary(BaseModel):
+    """How an earlier round of the case ended (rounds are separate runs of the workflow)."""
+
+    round: int
+    outcome: Outcome | None
+    answered_at: datetime | None
+    ended_at: datetime
+
+
 class CaseState(BaseModel):
     """Returned by the workflow's query at any time; also the case's result when it closes."""
 
@@ -62,6 +72,18 @@ class CaseState(BaseModel):
     customer_notified_at: datetime | None = None
     emails: list[EmailRecord] = Field(default_factory=list)
     escalated: bool = False
+    escalated_at: datetime | None = None
+    round_started_at: datetime | None = None
+    reminders_sent: int = 0
+    chase_steps_done: int = 0
+    last_chase_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snooze_reason: str | None = None
+    email_replies: list[EmailReplyNotice] = Field(default_factory=list)
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    follow_up_at: datetime | None = None
+    previous_rounds: list[RoundSummary] = Field(default_factory=list)
     next_action: str | None = None
     next_action_at: datetime | None = None
     closed_at: datetime | None = None

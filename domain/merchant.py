@@ -26,6 +26,8 @@ class ResponsePolicy(BaseModel):
     first_reminder_after: int = Field(default=3, ge=1, le=60)
     second_reminder_after: int = Field(default=6, ge=1, le=90)
     escalate_after: int = Field(default=10, ge=1, le=120)
+    # After escalation the merchant keeps getting a reminder this often until it answers.
+    repeat_reminder_every: int = Field(default=10, ge=1, le=60)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -47,7 +49,9 @@ class Merchant(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     merchant_id: Slug
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    display_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
     cancellation_emails: list[EmailStr] = Field(min_length=1, max_length=10)
     required_identifiers: list[IdentifierName] = Field(
         default_factory=lambda: list(DEFAULT_IDENTIFIERS), min_length=1

@@ -1,0 +1,52 @@
+"""What people and systems can ask of an open case besides answering it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from domain.customer import CustomerIdentifiers
+
+Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class SnoozeRequest(BaseModel):
+    """Ops push the case's next reminder/escalation to a date (09:00 merchant time)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    until: date
+    reason: Reason
+    requested_by: Actor
+
+
+class WithdrawalRequest(BaseModel):
+    """The customer no longer wants the cancellation (before the merchant answered)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requested_by: Actor = "customer"
+    reason: Reason | None = None
+
+
+class DetailsCorrection(BaseModel):
+    """Corrected customer details after 'no subscription found'."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    customer: CustomerIdentifiers
+    requested_by: Actor = "customer"
+
+
+class EmailReplyNotice(BaseModel):
+    """A merchant replied by email; the raw message is stored by the mail gateway."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: str
+    sender: str
+    subject: str
+    received_at: datetime
