@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -49,11 +50,13 @@ class ReplySignaller:
     def __init__(
         self, store: PendingReplies, client: Client, poll_interval: float = 5.0,
         rpc_timeout: timedelta = timedelta(seconds=10),
+        backoff: Callable[[int], timedelta] = retry_delay,
     ) -> None:
         self._store = store
         self._client = client
         self._poll = poll_interval
         self._rpc_timeout = rpc_timeout
+        self._backoff = backoff
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -97,7 +100,7 @@ class ReplySignaller:
         return delivered
 
     async def _failed(self, reply: StoredReply, error: str) -> None:
-        delay = retry_delay(reply.signal_attempts)
+        delay = self._backoff(reply.signal_attempts)
         await self._store.mark_signal_failed(reply.id, error, delay)
         log.warning("mail_gateway.signal_failed", case_id=reply.case_id, reply_id=reply.id,
                     attempts=reply.signal_attempts + 1, retry_in_s=delay.total_seconds())

@@ -1,0 +1,201 @@
+"""Replies by email: a real SMTP conversation with the gateway, real PostgreSQL, real Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import aiosmtplib
+import asyncpg
+import pytest
+from structlog.testing import capture_logs
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.inbound_mail import InboundMailStore, ReplyAddresses
+from domain.case import CaseStatus
+from domain.reply_address import ReplyAddressSigner
+from portal.mail_gateway import MailGateway, ReplyHandler
+from portal.reply_signaller import ReplySignaller
+from tests.conftest import free_port
+from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workflows.client import case_state, start_case
+
+from .conftest import eventually
+
+REPLY_DOMAIN = "reply.cancelflow.test"
+MAX_BYTES = 20_000
+
+
+@dataclass
+class Gateway:
+    port: int
+    addresses: ReplyAddresses
+    store: InboundMailStore
+    signaller: ReplySignaller
+    signer: ReplyAddressSigner
+
+
+@pytest.fixture
+async def gateway(
+    pool: asyncpg.Pool, dev_server_env: WorkflowEnvironment
+) -> AsyncIterator[Gateway]:
+    signer = ReplyAddressSigner("gateway-test-secret-0123456789")
+    addresses = ReplyAddresses(pool, signer, REPLY_DOMAIN)
+    store = InboundMailStore(pool)
+    signaller = ReplySignaller(store, dev_server_env.client, poll_interval=0.2)
+    handler = ReplyHandler(signer, REPLY_DOMAIN, addresses, store, on_stored=signaller.wake)
+    port = free_port()
+    smtp = MailGateway(handler, "127.0.0.1", port, max_message_bytes=MAX_BYTES)
+    await smtp.start()
+    loop = asyncio.create_task(signaller.run())
+    try:
+        yield Gateway(port, addresses, store, signaller, signer)
+    finally:
+        loop.cancel()
+        await smtp.stop()
+
+
+def reply(to: str, message_id: str = "<reply-1@merchant.example>", body: str = "Done.",
+          sender: str = "support@acme.example") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"Acme Support <{sender}>"
+    message["To"] = to
+    message["Subject"] = "Re: Cancellation request CF-TEST"
+    message["Message-ID"] = message_id
+    message.set_content(body)
+    return message
+
+
+async def send(port: int, message: EmailMessage | bytes, to: str) -> None:
+    raw = message if isinstance(message, bytes) else message.as_bytes()
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as smtp:
+        await smtp.sendmail("support@acme.example", [to], raw)
+
+
+async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
+    gateway: Gateway, dev_server_env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    client: Client = dev_server_env.client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    request = make_request()
+    async with running_worker(client, acts) as task_queue:
+        await start_case(client, request, task_queue)
+        await eventually(lambda: case_state(client, request.case_id),
+                         lambda s: s.status is CaseStatus.AWAITING)
+        address = await gateway.addresses.address_for(request.case_id, "acme")
+        assert len(address.split("@")[0]) <= 64
+
+        with capture_logs() as logs:
+            await send(gateway.port, reply(address), address)
+            # The same message again (a sender's retry): accepted, stored once.
+            await send(gateway.port, reply(address), address)
+
+        state = await eventually(lambda: case_state(client, request.case_id),
+                                 lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+        assert [r.message_id for r in state.email_replies] == ["reply-1@merchant.example"]
+        assert state.email_replies[0].sender == "support@acme.example"
+        assert state.email_replies[0].subject == "Re: Cancellation request CF-TEST"
+
+        stored = await gateway.store.replies_for(request.case_id)
+        assert len(stored) == 1
+        assert await pool.fetchval("SELECT count(*) FROM inbound_mail") == 1
+        await eventually(lambda: gateway.store.replies_for(request.case_id),
+                         lambda rows: rows[0].signal_status == "delivered")
+        raw = await gateway.store.raw_message(stored[0].id)
+        assert raw.get_content().strip() == "Done."
+        accepted = [e for e in logs if e["event"] == "mail.accepted"]
+        assert [e["duplicate"] for e in accepted] == [False, True]
+        assert all("anna" not in repr(e).lower() for e in logs)
+
+
+async def test_forged_and_unknown_tokens_are_refused_at_rcpt(gateway: Gateway) -> None:
+    genuine = gateway.signer.address("case-never-registered", REPLY_DOMAIN)
+    local, domain = genuine.split("@")
+    forged = local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain
+    with capture_logs() as logs:
+        for to in (forged, genuine, "someone@elsewhere.example"):
+            with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+                await send(gateway.port, reply(to), to)
+            [error] = refused.value.recipients
+            assert error.code == 550 and "5.1.1" in error.message
+    refusals = [(e["stage"], e["reason"], e["code"]) for e in logs if e["event"] == "mail.refused"]
+    assert refusals == [
+        ("rcpt", "reply token was not issued by us", "550"),
+        ("rcpt", "genuine token but no such case", "550"),
+        ("rcpt", "not addressed to the reply domain", "550"),
+    ]
+    assert await gateway.store.replies_for("case-never-registered") == []
+
+
+async def test_oversized_and_malformed_mail_is_refused_and_not_stored(
+    gateway: Gateway, pool: asyncpg.Pool
+) -> None:
+    address = await gateway.addresses.address_for("case-size-test", "acme")
+    with capture_logs() as logs:
+        with pytest.raises(aiosmtplib.SMTPResponseException) as too_big:
+            await send(gateway.port, reply(address, body="x" * 70 * 400), address)
+        assert too_big.value.code == 552
+        no_from = b"To: " + address.encode() + b"\r\nSubject: hi\r\n\r\nbody\r\n"
+        with pytest.raises(aiosmtplib.SMTPDataError) as malformed:
+            await send(gateway.port, no_from, address)
+        assert malformed.value.code == 554 and "From" in malformed.value.message
+    assert await pool.fetchval("SELECT count(*) FROM inbound_mail") == 0
+    reasons = [e["reason"] for e in logs if e["event"] == "mail.refused"]
+    assert reasons == ["oversized", "no valid From address"]
+
+
+async def test_database_down_means_try_again_later(gateway: Gateway) -> None:
+    dead = await asyncpg.create_pool(f"postgresql://nobody@127.0.0.1:{free_port()}/x", min_size=0)
+    assert dead is not None
+    signer = gateway.signer
+    handler = ReplyHandler(signer, REPLY_DOMAIN, ReplyAddresses(dead, signer, REPLY_DOMAIN),
+                           InboundMailStore(dead))
+    port = free_port()
+    smtp = MailGateway(handler, "127.0.0.1", port, max_message_bytes=MAX_BYTES)
+    await smtp.start()
+    try:
+        address = signer.address("case-db-down", REPLY_DOMAIN)
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+            await send(port, reply(address), address)
+        assert refused.value.recipients[0].code == 451
+    finally:
+        await smtp.stop()
+        await dead.close()
+
+
+async def test_unsignalled_reply_is_retried_until_the_case_hears_of_it(
+    gateway: Gateway, dev_server_env: WorkflowEnvironment
+) -> None:
+    client = dev_server_env.client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    request = make_request()
+    # Temporal unreachable: the reply stays stored and pending, with the error noted.
+    unreachable = await Client.connect(
+        f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
+    )
+    result = await gateway.store.store(
+        request.case_id, "late@merchant.example", "support@acme.example", "Re: x",
+        reply("x").as_bytes(), received_at=datetime.now(UTC),
+    )
+    down = ReplySignaller(gateway.store, unreachable, rpc_timeout=timedelta(seconds=1),
+                          backoff=lambda attempts: timedelta(0))
+    assert await down.deliver_due() == 0
+    [pending] = await gateway.store.replies_for(request.case_id)
+    assert pending.signal_status == "pending" and pending.signal_attempts == 1
+    assert pending.last_signal_error
+
+    async with running_worker(client, acts) as task_queue:
+        await start_case(client, request, task_queue)
+        await eventually(lambda: case_state(client, request.case_id),
+                         lambda s: s.status is CaseStatus.AWAITING)
+        gateway.signaller.wake()
+        state = await eventually(lambda: case_state(client, request.case_id),
+                                 lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+    assert [r.message_id for r in state.email_replies] == ["late@merchant.example"]
+    [done] = await gateway.store.replies_for(request.case_id)
+    assert done.id == result.reply.id and done.signal_status == "delivered"
