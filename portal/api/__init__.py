@@ -1,0 +1,1 @@
+"""JSON APIs under /api/v1: intake for our systems, and merchant integrations."""

@@ -1,0 +1,163 @@
+"""Merchant integrations: list my cases awaiting an answer, read one, answer one.
+
+A case of another merchant is answered exactly like a case that does not exist (404).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import structlog
+from fastapi import APIRouter, Query
+from pydantic import ValidationError
+
+from domain.answers import parse_answer
+from domain.case import FINAL_STATUSES, OPEN_STATUSES, CaseStatus
+from domain.common import Channel, describe_validation_error
+from domain.customer_outcome import customer_outcome_for
+from domain.reply_token import case_reference
+from portal.api.auth import MerchantIdentity
+from portal.api.problems import PROBLEM_RESPONSES, ProblemError, validation_problem
+from portal.api.schemas import (
+    AnswerBody,
+    AnswerOut,
+    MerchantCaseList,
+    MerchantCaseOut,
+    MerchantCaseSummary,
+)
+from portal.cases import MerchantCase, is_case_id, load_merchant_case
+from portal.context import Ctx, PortalContext
+from workflows import search_attributes as sa
+from workflows.cancellation import WORKFLOW_ID_PREFIX, CancellationWorkflow
+from workflows.client import AnswerRejected, CaseNotFound, submit_answer
+
+log = structlog.get_logger()
+
+router = APIRouter(prefix="/api/v1/merchant", tags=["merchant"], responses=PROBLEM_RESPONSES)
+
+AWAITING_STATUSES = (CaseStatus.AWAITING, CaseStatus.REMINDED, CaseStatus.ESCALATED)
+_STATUS_GROUPS: dict[str, tuple[CaseStatus, ...]] = {
+    "awaiting": AWAITING_STATUSES,
+    "open": tuple(sorted(OPEN_STATUSES)),
+    "closed": tuple(sorted(FINAL_STATUSES)),
+}
+
+
+def _not_found(case_id: str) -> ProblemError:
+    # The same words whether the case is unknown or another merchant's.
+    return ProblemError(404, "Case not found", f"you have no case '{case_id}'")
+
+
+async def _my_case(ctx: PortalContext, merchant_id: str, case_id: str) -> MerchantCase:
+    if not is_case_id(case_id):
+        raise _not_found(case_id)
+    case = await load_merchant_case(ctx, case_id, merchant_id)
+    if case is None:
+        raise _not_found(case_id)
+    return case
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@router.get("/cases", response_model=MerchantCaseList, summary="List my cases")
+async def list_cases(
+    merchant_id: MerchantIdentity,
+    ctx: Ctx,
+    status: Annotated[
+        Literal["awaiting", "open", "closed"],
+        Query(description="awaiting: waiting for your answer (default); open; closed"),
+    ] = "awaiting",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MerchantCaseList:
+    statuses = ", ".join(_quoted(s.value) for s in _STATUS_GROUPS[status])
+    query = (
+        f"WorkflowType = {_quoted(CancellationWorkflow.__name__)} "
+        f"AND {sa.MERCHANT_ID.name} = {_quoted(merchant_id)} "
+        f"AND {sa.CASE_STATUS.name} IN ({statuses})"
+    )
+    cases: list[MerchantCaseSummary] = []
+    async for execution in ctx.client.list_workflows(query, limit=limit):
+        attributes = execution.typed_search_attributes
+        case_id = execution.id.removeprefix(WORKFLOW_ID_PREFIX)
+        cases.append(
+            MerchantCaseSummary(
+                case_id=case_id,
+                reference=case_reference(case_id),
+                status=CaseStatus(attributes.get(sa.CASE_STATUS) or CaseStatus.STARTING),
+                requested_at=attributes.get(sa.REQUESTED_AT) or execution.start_time,
+            )
+        )
+    cases.sort(key=lambda c: c.requested_at)
+    return MerchantCaseList(cases=cases)
+
+
+@router.get("/cases/{case_id}", response_model=MerchantCaseOut, summary="Read one of my cases")
+async def read_case(
+    case_id: str,
+    merchant_id: MerchantIdentity,
+    ctx: Ctx,
+) -> MerchantCaseOut:
+    case = await _my_case(ctx, merchant_id, case_id)
+    state = case.state
+    reply_url = None
+    if state.is_open and state.answer is None:
+        token = ctx.signer.issue(
+            state.case_id, merchant_id, state.round, ctx.signer.expiry_for(state.requested_at)
+        )
+        reply_url = ctx.reply_url(token)
+    return MerchantCaseOut(
+        case_id=state.case_id,
+        reference=case.reference,
+        status=state.status,
+        requested_at=state.requested_at,
+        subscription=case.request.subscription,
+        customer=case.identifiers,
+        answer=state.answer,
+        reply_url=reply_url,
+    )
+
+
+@router.post(
+    "/cases/{case_id}/answer",
+    response_model=AnswerOut,
+    summary="Answer one of my cases",
+    description="Records one of the five outcomes. Sending the recorded answer again is "
+    "harmless (recorded=false); a different answer after one was recorded is refused (409).",
+)
+async def answer_case(
+    case_id: str,
+    body: AnswerBody,
+    merchant_id: MerchantIdentity,
+    ctx: Ctx,
+) -> AnswerOut:
+    case = await _my_case(ctx, merchant_id, case_id)
+    merchant = case.merchant
+    data = body.model_dump(exclude={"responded_by"})
+    data.update(
+        answered_at=datetime.now(ZoneInfo(merchant.timezone)),
+        channel=Channel.API,
+        responded_by=body.responded_by or f"merchant API ({merchant.display_name})"[:200],
+    )
+    try:
+        answer = parse_answer(data)
+    except ValidationError as err:
+        raise validation_problem(describe_validation_error(err)) from None
+    try:
+        receipt = await submit_answer(ctx.client, case.state.case_id, answer)
+    except CaseNotFound:
+        raise _not_found(case_id) from None
+    except AnswerRejected as rejection:
+        raise ProblemError(409, "Answer not recorded", str(rejection)) from None
+    log.info("api.answer", case_id=case.state.case_id, outcome=answer.outcome.value,
+             recorded=receipt.recorded)
+    return AnswerOut(
+        case_id=receipt.case_id,
+        recorded=receipt.recorded,
+        answer=receipt.answer,
+        status=receipt.status,
+        customer_outcome=customer_outcome_for(receipt.answer),
+    )

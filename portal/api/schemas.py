@@ -1,0 +1,116 @@
+"""Bodies the APIs accept and return. Answers carry only their own fields; the rules are the
+domain's (parse_answer), the API adds who, when and through which channel."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from domain.answers import MerchantAnswer, Outcome
+from domain.case import CaseState, CaseStatus
+from domain.customer_outcome import CustomerOutcome
+from domain.request import IdentifierLine, Subscription
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date_text(value: object) -> object:
+    # JSON has no date type; accept only the unambiguous YYYY-MM-DD spelling of one.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD, such as '2026-12-31'")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+
+
+class _AnswerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    responded_by: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] | None = Field(
+        default=None,
+        description="Who at the merchant gave the answer; defaults to the API integration",
+    )
+
+
+class HasNowBeenCancelledBody(_AnswerBody):
+    outcome: Literal[Outcome.HAS_NOW_BEEN_CANCELLED]
+    access_until: IsoDate = Field(description="The customer has access until this date")
+
+
+class WasAlreadyCancelledBody(_AnswerBody):
+    outcome: Literal[Outcome.WAS_ALREADY_CANCELLED]
+    cancelled_on: IsoDate = Field(description="The date the cancellation was performed")
+
+
+class BindingContractBody(_AnswerBody):
+    outcome: Literal[Outcome.BINDING_CONTRACT]
+    contract_ends_on: IsoDate = Field(description="The date the binding contract expires")
+
+
+class NoSubscriptionFoundBody(_AnswerBody):
+    outcome: Literal[Outcome.NO_SUBSCRIPTION_FOUND]
+
+
+class OtherReasonBody(_AnswerBody):
+    outcome: Literal[Outcome.OTHER_REASON]
+    message: str = Field(
+        description="Why it could not be cancelled; comes to us and is never shown to the customer"
+    )
+
+
+AnswerBody = Annotated[
+    HasNowBeenCancelledBody
+    | WasAlreadyCancelledBody
+    | BindingContractBody
+    | NoSubscriptionFoundBody
+    | OtherReasonBody,
+    Field(discriminator="outcome"),
+]
+
+
+class CaseOut(CaseState):
+    """A case's state for our own systems (intake API)."""
+
+    reference: str
+
+
+class MerchantCaseSummary(BaseModel):
+    case_id: str
+    reference: str
+    status: CaseStatus
+    requested_at: datetime
+
+
+class MerchantCaseList(BaseModel):
+    cases: list[MerchantCaseSummary]
+
+
+class MerchantCaseOut(BaseModel):
+    """A case as its merchant sees it: only the identifiers the merchant is configured for."""
+
+    case_id: str
+    reference: str
+    status: CaseStatus
+    requested_at: datetime
+    subscription: Subscription
+    customer: list[IdentifierLine]
+    answer: MerchantAnswer | None = None
+    reply_url: str | None = Field(
+        default=None, description="The portal page for this case, while it takes answers"
+    )
+
+
+class AnswerOut(BaseModel):
+    case_id: str
+    recorded: bool = Field(description="False when this same answer had already been recorded")
+    answer: MerchantAnswer
+    status: CaseStatus
+    customer_outcome: CustomerOutcome | None = None

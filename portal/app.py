@@ -1,0 +1,192 @@
+"""The portal application: reply-link pages and the JSON APIs, wired to Temporal and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from activities.merchants import MerchantDirectory
+from domain.reply_token import ReplyTokenSigner
+from portal import pages
+from portal.api import intake, merchant
+from portal.api.problems import (
+    Problem,
+    ProblemError,
+    describe_request_errors,
+    problem_response,
+)
+from portal.api_keys import ApiKeyStore
+from portal.body_limit import BodySizeLimit
+from portal.config import PortalSettings
+from portal.context import MerchantLookup, PortalContext
+from portal.csrf import CsrfProtector
+from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
+
+log = structlog.get_logger()
+
+SUPPORT_ADDRESS = "support@us.minnatechnologies.com"
+
+
+def create_app(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: PortalSettings,
+    task_queue: str,
+    *,
+    merchants: MerchantLookup | None = None,
+    support_address: str = SUPPORT_ADDRESS,
+) -> FastAPI:
+    app = FastAPI(
+        title="cancelflow",
+        version="1.0.0",
+        summary="Cancellation cases: intake for our systems, answers from merchants",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.portal = PortalContext(
+        client=client,
+        merchants=merchants or MerchantDirectory(pool),
+        api_keys=ApiKeyStore(pool),
+        settings=settings,
+        task_queue=task_queue,
+        signer=ReplyTokenSigner(
+            settings.secret_key.get_secret_value(),
+            valid_for=timedelta(days=settings.link_valid_days),
+        ),
+        csrf=CsrfProtector(settings.secret_key.get_secret_value()),
+        support_address=support_address,
+    )
+    app.include_router(pages.router)
+    app.include_router(intake.router)
+    app.include_router(merchant.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    _install_error_handlers(app)
+    app.middleware("http")(_security_headers)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    response: Response = await call_next(request)
+    # Reply tokens live in the URL: never leak them in a Referer, never cache the pages.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if not request.url.path.startswith("/api/"):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+    return response
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, heading_key: str, text_key: str) -> Response:
+    lang = request.query_params.get("lang")
+    t = Translator(choose_locale(lang, "en"))
+    return pages.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"t": t, "lang": t.locale, "languages": LANGUAGE_NAMES, "path": request.url.path,
+         "heading": t(heading_key), "text": t(text_key)},
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def on_problem(request: Request, exc: ProblemError) -> Response:
+        return problem_response(exc.problem, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = describe_request_errors(exc)
+        return problem_response(
+            Problem(
+                title="Validation failed",
+                status=422,
+                detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                errors=errors,  # type: ignore[arg-type]
+            )
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return problem_response(
+                Problem(title=_reason(exc.status_code), status=exc.status_code,
+                        detail=str(exc.detail)),
+                headers=exc.headers,
+            )
+        if exc.status_code == 404:
+            return _error_page(request, 404, "link_invalid_heading", "link_invalid_text")
+        return Response(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RPCError)
+    async def on_temporal_unavailable(request: Request, exc: RPCError) -> Response:
+        log.error("portal.temporal_error", path=_safe_path(request), status=str(exc.status))
+        if _is_api(request):
+            return problem_response(
+                Problem(title="Service unavailable", status=503,
+                        detail="the case engine is not reachable; try again shortly"),
+                headers={"Retry-After": "5"},
+            )
+        return _error_page(request, 503, "unavailable_heading", "unavailable_text")
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("portal.unexpected_error", path=_safe_path(request))
+        if _is_api(request):
+            return problem_response(
+                Problem(title="Internal error", status=500,
+                        detail="something went wrong on our side; it has been logged")
+            )
+        return _error_page(request, 500, "unavailable_heading", "unavailable_text")
+
+
+def _safe_path(request: Request) -> str:
+    # Reply tokens are capabilities: keep them out of logs.
+    path = request.url.path
+    return "/r/…" if path.startswith("/r/") else path
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def serve_portal(app: FastAPI, host: str, port: int) -> None:
+    """Serve until cancelled (the dev stack and `cancelflow portal` run this as a task)."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    # The caller owns signals: Ctrl-C stops the whole stack, not just the portal.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    await server.serve()

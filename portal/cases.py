@@ -1,0 +1,66 @@
+"""A case as one merchant may see it: its state, the request, and only its identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter, ValidationError
+
+from domain.case import CaseState
+from domain.merchant import Merchant
+from domain.reply_token import case_reference
+from domain.request import CancellationRequest, CaseId, IdentifierLine, merchant_view
+from portal.context import PortalContext
+from workflows.client import CaseNotFound, case_handle, case_state, original_request
+
+_CASE_ID: TypeAdapter[str] = TypeAdapter(CaseId)
+
+
+def is_case_id(value: str) -> bool:
+    """Whether value could be a case_id at all; anything else is not looked up."""
+    try:
+        _CASE_ID.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class MerchantCase:
+    state: CaseState
+    request: CancellationRequest
+    merchant: Merchant
+    identifiers: list[IdentifierLine]
+
+    @property
+    def reference(self) -> str:
+        return case_reference(self.state.case_id)
+
+
+async def load_merchant_case(
+    context: PortalContext, case_id: str, merchant_id: str
+) -> MerchantCase | None:
+    """The case when it exists and belongs to merchant_id; None otherwise, indistinguishably."""
+    try:
+        state = await case_state(context.client, case_id)
+    except CaseNotFound:
+        return None
+    if state.merchant_id != merchant_id:
+        return None
+    request = await original_request(case_handle(context.client, case_id))
+    merchant = await context.merchants.get(merchant_id)
+    if request is None or merchant is None:
+        return None
+    return MerchantCase(
+        state=state,
+        request=request,
+        merchant=merchant,
+        identifiers=merchant_view(request, merchant),
+    )
+
+
+async def refresh(context: PortalContext, case: MerchantCase) -> MerchantCase:
+    state = await case_state(context.client, case.state.case_id)
+    return MerchantCase(
+        state=state, request=case.request, merchant=case.merchant, identifiers=case.identifiers
+    )

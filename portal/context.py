@@ -1,0 +1,43 @@
+"""What the portal's routes share: the Temporal client, the directory, keys, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+from temporalio.client import Client
+
+from domain.merchant import Merchant
+from domain.reply_token import ReplyTokenSigner
+from portal.api_keys import ApiKeyStore
+from portal.config import PortalSettings
+from portal.csrf import CsrfProtector
+
+
+class MerchantLookup(Protocol):
+    async def get(self, merchant_id: str) -> Merchant | None: ...
+
+
+@dataclass(frozen=True)
+class PortalContext:
+    client: Client
+    merchants: MerchantLookup
+    api_keys: ApiKeyStore
+    settings: PortalSettings
+    task_queue: str
+    signer: ReplyTokenSigner
+    csrf: CsrfProtector
+    support_address: str
+
+    def reply_url(self, token: str) -> str:
+        return f"{self.settings.base_url}/r/{token}"
+
+
+def portal_context(request: Request) -> PortalContext:
+    context = request.app.state.portal
+    assert isinstance(context, PortalContext)
+    return context
+
+
+Ctx = Annotated[PortalContext, Depends(portal_context)]

@@ -1,0 +1,40 @@
+"""Cross-site request forgery protection for the reply form: a signed double-submit token.
+
+The browser holds a random nonce in a SameSite cookie; the form carries an HMAC of that
+nonce and the reply token. Another site can neither read the cookie nor compute the HMAC,
+and a form token is useless for any other reply link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+COOKIE_NAME = "cf_csrf"
+FIELD_NAME = "csrf_token"
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+class CsrfProtector:
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"cancelflow-csrf|" + secret.encode("utf-8")).digest()
+
+    @staticmethod
+    def usable_nonce(cookie_value: str | None) -> str | None:
+        return cookie_value if cookie_value and _NONCE.match(cookie_value) else None
+
+    @staticmethod
+    def new_nonce() -> str:
+        return secrets.token_urlsafe(32)
+
+    def form_token(self, nonce: str, reply_token: str) -> str:
+        message = f"{nonce}|{reply_token}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def is_valid(self, cookie_value: str | None, reply_token: str, submitted: str | None) -> bool:
+        nonce = self.usable_nonce(cookie_value)
+        if nonce is None or not submitted:
+            return False
+        return hmac.compare_digest(self.form_token(nonce, reply_token), submitted)

@@ -1,0 +1,209 @@
+"""The portal's words in English and Swedish. Choice labels are the merchant guide's own words."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.common import SUPPORTED_LOCALES, Locale
+
+_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+    "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+           "september", "oktober", "november", "december"],
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "portal_name": "Minna cancellation portal",
+        "page_title": "Reply to cancellation request",
+        "intro": "A customer has asked us to cancel their subscription with {merchant}. "
+                 "Please tell us the outcome, whether the cancellation succeeded or not.",
+        "request_heading": "Cancellation request",
+        "reference": "Reference",
+        "subscription": "Subscription",
+        "account_reference": "Account reference",
+        "requested_on": "Requested on",
+        "customer_heading": "Customer details",
+        "outcome_legend": "The subscription…",
+        "has_now_been_cancelled": "has now been cancelled",
+        "was_already_cancelled": "was already cancelled",
+        "could_not_be_cancelled": "could not be cancelled",
+        "reason_legend": "Reason",
+        "binding_contract": "binding contract",
+        "no_subscription_found": "no subscription found",
+        "other_reason": "other reason",
+        "access_until": "Date the customer has access to the subscription until",
+        "cancelled_on": "Date the cancellation was performed",
+        "contract_ends_on": "Date the binding contract expires",
+        "message": "Message to Minna",
+        "message_note": "All free text comes to Minna and is not shared with the customer.",
+        "date_hint": "For example 2026-12-31",
+        "send": "Send",
+        "errors_heading": "Please correct the following",
+        "err_choice_required": "Choose what happened to the subscription.",
+        "err_reason_required": "Choose why the subscription could not be cancelled.",
+        "err_date_required": "Enter a date.",
+        "err_date_invalid": "Enter a real date as year-month-day, for example 2026-12-31.",
+        "err_cancelled_after_today": "The date the cancellation was performed cannot be "
+                                     "after today ({today}).",
+        "err_contract_before_today": "The date the binding contract expires cannot be "
+                                     "before today ({today}).",
+        "err_message_required": "Write a message explaining the other reason.",
+        "err_message_too_long": "The message can be at most {limit} characters "
+                                "(it has {length}).",
+        "err_form_expired": "This form has expired or was sent from another page. "
+                            "Please check your answer and press Send again.",
+        "recorded_heading": "Thank you, your answer has been recorded",
+        "already_recorded_heading": "An answer to this request has been recorded",
+        "recorded_intro": "This is what we recorded for reference {reference}:",
+        "recorded_on": "Recorded on",
+        "recorded_via": "Received",
+        "channel_portal": "through the cancellation portal",
+        "channel_api": "through the API",
+        "channel_email": "by email",
+        "channel_ops": "by Minna support",
+        "outcome": "Outcome",
+        "next_steps": "We will let the customer know the outcome. Your message and other "
+                      "free text are not shared with the customer.",
+        "refused_heading": "Your answer was not recorded",
+        "refused_different": "A different answer was already recorded on {date}, {channel}. "
+                             "It cannot be replaced here; if it is wrong, write to {support}.",
+        "refused_closed": "This request is closed and no longer takes answers. If something "
+                          "is wrong, write to {support}.",
+        "refused_other": "We could not record the answer: {reason}",
+        "closed_heading": "This request is closed",
+        "closed_text": "This cancellation request no longer takes answers. If you have "
+                       "questions, write to {support}.",
+        "link_invalid_heading": "This link is not valid",
+        "link_invalid_text": "We could not find a cancellation request for this link. "
+                             "Check that you opened the whole link from the email.",
+        "link_expired_heading": "This link has expired",
+        "link_expired_text": "The link in the email expired on {date}.",
+        "by_email_instead": "You can still answer by email: reply to the cancellation email "
+                            "you received from us, or write to {support} and mention the "
+                            "reference in the email.",
+        "unavailable_heading": "The portal is unavailable right now",
+        "unavailable_text": "Please try again in a few minutes.",
+        "language": "Language",
+    },
+    "sv": {
+        "portal_name": "Minnas uppsägningsportal",
+        "page_title": "Svara på uppsägningsbegäran",
+        "intro": "En kund har bett oss säga upp sitt abonnemang hos {merchant}. "
+                 "Berätta för oss hur det gick, både om uppsägningen lyckades och om den "
+                 "inte gjorde det.",
+        "request_heading": "Uppsägningsbegäran",
+        "reference": "Referens",
+        "subscription": "Abonnemang",
+        "account_reference": "Kontoreferens",
+        "requested_on": "Begärd",
+        "customer_heading": "Kunduppgifter",
+        "outcome_legend": "Abonnemanget…",
+        "has_now_been_cancelled": "har nu sagts upp",
+        "was_already_cancelled": "var redan uppsagt",
+        "could_not_be_cancelled": "kunde inte sägas upp",
+        "reason_legend": "Orsak",
+        "binding_contract": "bindningstid",
+        "no_subscription_found": "inget abonnemang hittades",
+        "other_reason": "annan orsak",
+        "access_until": "Datum som kunden har tillgång till abonnemanget till och med",
+        "cancelled_on": "Datum då uppsägningen genomfördes",
+        "contract_ends_on": "Datum då bindningstiden löper ut",
+        "message": "Meddelande till Minna",
+        "message_note": "All fritext går till Minna och delas inte med kunden.",
+        "date_hint": "Till exempel 2026-12-31",
+        "send": "Skicka",
+        "errors_heading": "Rätta följande",
+        "err_choice_required": "Välj vad som hände med abonnemanget.",
+        "err_reason_required": "Välj varför abonnemanget inte kunde sägas upp.",
+        "err_date_required": "Ange ett datum.",
+        "err_date_invalid": "Ange ett riktigt datum som år-månad-dag, till exempel 2026-12-31.",
+        "err_cancelled_after_today": "Datumet då uppsägningen genomfördes kan inte vara "
+                                     "efter i dag ({today}).",
+        "err_contract_before_today": "Datumet då bindningstiden löper ut kan inte vara "
+                                     "före i dag ({today}).",
+        "err_message_required": "Skriv ett meddelande som förklarar den andra orsaken.",
+        "err_message_too_long": "Meddelandet får vara högst {limit} tecken "
+                                "(det har {length}).",
+        "err_form_expired": "Formuläret har gått ut eller skickades från en annan sida. "
+                            "Kontrollera ditt svar och tryck på Skicka igen.",
+        "recorded_heading": "Tack, ditt svar har registrerats",
+        "already_recorded_heading": "Ett svar på den här begäran har registrerats",
+        "recorded_intro": "Det här registrerade vi för referens {reference}:",
+        "recorded_on": "Registrerat",
+        "recorded_via": "Mottaget",
+        "channel_portal": "via uppsägningsportalen",
+        "channel_api": "via API:t",
+        "channel_email": "via e-post",
+        "channel_ops": "av Minnas support",
+        "outcome": "Utfall",
+        "next_steps": "Vi meddelar kunden utfallet. Ditt meddelande och annan fritext delas "
+                      "inte med kunden.",
+        "refused_heading": "Ditt svar registrerades inte",
+        "refused_different": "Ett annat svar registrerades redan {date}, {channel}. Det kan "
+                             "inte ersättas här; om det är fel, skriv till {support}.",
+        "refused_closed": "Den här begäran är avslutad och tar inte emot fler svar. Om något "
+                          "är fel, skriv till {support}.",
+        "refused_other": "Vi kunde inte registrera svaret: {reason}",
+        "closed_heading": "Den här begäran är avslutad",
+        "closed_text": "Den här uppsägningsbegäran tar inte emot fler svar. Om du har frågor, "
+                       "skriv till {support}.",
+        "link_invalid_heading": "Länken är inte giltig",
+        "link_invalid_text": "Vi hittade ingen uppsägningsbegäran för den här länken. "
+                             "Kontrollera att du öppnade hela länken från e-postmeddelandet.",
+        "link_expired_heading": "Länken har gått ut",
+        "link_expired_text": "Länken i e-postmeddelandet gick ut {date}.",
+        "by_email_instead": "Du kan fortfarande svara via e-post: svara på "
+                            "uppsägningsmeddelandet du fick från oss, eller skriv till "
+                            "{support} och ange referensen i meddelandet.",
+        "unavailable_heading": "Portalen är inte tillgänglig just nu",
+        "unavailable_text": "Försök igen om några minuter.",
+        "language": "Språk",
+    },
+}
+
+IDENTIFIER_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "email": "Email address",
+        "first_name": "First name",
+        "last_name": "Last name",
+        "postal_address": "Postal address",
+        "card_last4": "Last 4 digits of the payment card",
+    },
+    "sv": {
+        "email": "E-postadress",
+        "first_name": "Förnamn",
+        "last_name": "Efternamn",
+        "postal_address": "Postadress",
+        "card_last4": "Kortets sista 4 siffror",
+    },
+}
+
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}
+
+
+def choose_locale(requested: str | None, fallback: str) -> Locale:
+    for candidate in (requested, fallback):
+        if candidate in SUPPORTED_LOCALES:
+            return candidate  # type: ignore[return-value]
+    return "en"
+
+
+class Translator:
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+        self._messages = MESSAGES[locale]
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self._messages.get(key) or MESSAGES["en"][key]
+        return text.format(**values) if values else text
+
+    def date(self, value: date) -> str:
+        # Both languages write '31 December 2026'; Swedish keeps month names lower-case.
+        return f"{value.day} {_MONTHS[self.locale][value.month - 1]} {value.year}"
+
+    def identifier(self, name: str) -> str:
+        labels = IDENTIFIER_LABELS[self.locale]
+        return labels.get(name) or name.replace("_", " ").capitalize()
