@@ -1,0 +1,92 @@
+"""The `cancelflow` command line.
+
+Each command group lives in its own module under workers/commands/ and is registered in
+COMMANDS below: adding a group (or a command) is a module and one line here.
+Errors print as `error: ...` lines and a non-zero exit code, never a traceback
+(CANCELFLOW_DEBUG=1 shows the traceback of an unexpected error).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from typing import Any
+
+import click
+
+from workers.commands import (
+    cases,
+    merchants,
+    merchants_keys,  # noqa: F401  (adds `merchants key ...`)
+    processes,
+)
+from workers.commands.common import CliError
+
+COMMANDS: list[click.Command] = [
+    processes.worker,
+    processes.dev,
+    cases.cases,
+    merchants.merchants,
+]
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message alone tells a person what to do."""
+    from activities.db import MigrationError
+    from workers.database import DatabaseUnavailable
+    from workers.dev import DevStackError
+    from workers.temporal_client import TemporalUnreachable
+
+    return (TemporalUnreachable, DatabaseUnavailable, MigrationError, DevStackError)
+
+
+class CancelflowGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as err:
+            if isinstance(err, _expected_errors()):
+                raise CliError(str(err)) from err
+            if os.environ.get("CANCELFLOW_DEBUG"):
+                raise
+            raise CliError(
+                f"unexpected {type(err).__name__}: {err} "
+                "(run with CANCELFLOW_DEBUG=1 for the traceback)"
+            ) from err
+
+
+@click.group(cls=CancelflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """cancelflow: durable cancellation cases on Temporal."""
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main() -> None:
+    sys.exit(run_cli(sys.argv[1:]))
+
+
+def run_cli(args: list[str]) -> int:
+    """Run one command; returns the exit code."""
+    try:
+        cli.main(args=args, prog_name="cancelflow", standalone_mode=False)
+        code = 0
+    except click.exceptions.Exit as stop:
+        code = stop.exit_code
+    except click.ClickException as err:
+        err.show()
+        code = err.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        code = 130
+    # The Temporal client's native objects must be dropped while the interpreter still runs:
+    # dropped during shutdown (held by an exception chain), they abort the process.
+    gc.collect()
+    return code

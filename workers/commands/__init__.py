@@ -1,0 +1,1 @@
+"""The `cancelflow` command groups, one module each; workers/cli.py registers them."""

@@ -1,0 +1,87 @@
+"""What every cancelflow command shares: settings, async running, JSON files, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from domain.common import describe_validation_error
+from workers.settings import Settings
+
+T = TypeVar("T")
+
+EXIT_ERROR = 1
+EXIT_REJECTED = 3
+"""The case refused the request (e.g. a conflicting answer); the input itself was fine."""
+
+
+class CliError(click.ClickException):
+    """An error a person can act on: printed as `error: ...` lines, never a traceback."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, *lines: str, exit_code: int | None = None) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        for line in self.lines:
+            click.echo(f"error: {line}", err=True)
+
+
+def fail(*lines: str, exit_code: int = EXIT_ERROR) -> NoReturn:
+    raise CliError(*lines, exit_code=exit_code)
+
+
+def validation_failure(what: str, error: ValidationError, prefix: str = "") -> CliError:
+    """One line per problem, each naming the field and the rule."""
+    problems = describe_validation_error(error)
+    lines = [f"{what} is not valid ({len(problems)} problem{'s' if len(problems) > 1 else ''}):"]
+    lines += [f"  {prefix}{p['field']}: {p['message']}" for p in problems]
+    return CliError(*lines)
+
+
+def load_settings(ctx: click.Context | None = None) -> Settings:
+    """Settings from the environment, read once per invocation."""
+    ctx = ctx or click.get_current_context()
+    root = ctx.find_root()
+    if not isinstance(root.obj, dict):
+        root.obj = {}
+    if "settings" not in root.obj:
+        try:
+            root.obj["settings"] = Settings()
+        except ValidationError as err:
+            raise validation_failure("the configuration (CANCELFLOW_* variables)", err) from err
+    settings: Settings = root.obj["settings"]
+    return settings
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def read_json(path: str) -> Any:
+    """The JSON document in a file ('-' reads standard input)."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"{path}: cannot be read: {err}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        fail(f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}")
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

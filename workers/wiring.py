@@ -1,0 +1,47 @@
+"""What a worker runs: the workflows and the activity objects, built from Settings.
+
+Adding a workflow is one line in WORKFLOWS; adding an activity object is one line in
+build_activities. The worker, `cancelflow dev` and the integration tests all use this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from activities.email import EmailActivities
+from activities.merchants import MerchantActivities, MerchantDirectory
+from activities.outbox import Outbox
+from domain.reply_token import ReplyTokenSigner
+from workers.settings import Settings
+from workflows.cancellation import CancellationWorkflow
+
+WORKFLOWS: list[type] = [
+    CancellationWorkflow,
+]
+
+
+def reply_token_signer(settings: Settings) -> ReplyTokenSigner:
+    return ReplyTokenSigner(
+        settings.portal.secret_key.get_secret_value(),
+        valid_for=timedelta(days=settings.portal.link_valid_days),
+    )
+
+
+def build_activities(settings: Settings, pool: asyncpg.Pool) -> list[Callable[..., Any]]:
+    """Every activity the workflows call, bound to their dependencies."""
+    merchants = MerchantActivities(MerchantDirectory(pool))
+    email = EmailActivities(
+        smtp=settings.smtp,
+        email=settings.email,
+        links=reply_token_signer(settings),
+        portal_base_url=settings.portal.base_url,
+        outbox=Outbox(pool),
+    )
+    return [
+        merchants.load_merchant,
+        *email.activities(),
+    ]
