@@ -39,7 +39,7 @@ def next_chase_step(
     last_step_at: datetime,
     not_before: datetime | None = None,
 ) -> ChaseStep:
-    """The step after `steps_done` steps, the last of which happened at last_step_at.
+    """The step after `steps_done` steps, the last of which was due at last_step_at.
 
     Order: reminder 1, reminder 2, escalation, then reminder 3, 4, ... forever.
     """

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import Enum
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -25,9 +25,10 @@ with workflow.unsafe.imports_passed_through():
         SnoozeRequest,
         WithdrawalRequest,
     )
-    from domain.answers import BindingContract, MerchantAnswer, Outcome
+    from domain.answers import BindingContract, MerchantAnswer, Outcome, parse_answer
     from domain.business_days import business_days_between, local_morning
     from domain.case import AnswerReceipt, CaseState, CaseStatus, EmailRecord, RoundSummary
+    from domain.common import format_validation_error
     from domain.customer_outcome import customer_outcome_for
     from domain.escalation import ChaseStep, StepKind, next_chase_step
     from domain.merchant import Merchant
@@ -58,7 +59,18 @@ class CaseInput(BaseModel):
 
 
 class SubmitAnswer(BaseModel):
-    answer: MerchantAnswer
+    # An answer that fails the domain rules still decodes (as a dict), so the validator can
+    # refuse it with the rule that failed instead of a bare decoding error.
+    answer: MerchantAnswer | dict[str, Any]
+
+    def parsed(self) -> MerchantAnswer:
+        """The answer, validated; raises ValueError naming the field and the rule."""
+        if isinstance(self.answer, dict):
+            try:
+                return parse_answer(self.answer)
+            except ValidationError as err:
+                raise ValueError(format_validation_error(err)) from None
+        return self.answer
 
 
 # Reading the directory is quick; a database outage should be waited out, not fail the case.
@@ -118,7 +130,9 @@ class CancellationWorkflow:
                     "missing: " + ", ".join(missing)
                 )
             await self._send_merchant_email(act.MerchantEmailKind.REQUEST)
-            self._state.round_started_at = self._state.last_chase_at = workflow.now()
+            # Whole minutes, so every deadline of the round is a clean, predictable instant.
+            started = workflow.now().replace(second=0, microsecond=0)
+            self._state.round_started_at = self._state.last_chase_at = started
             self._set_status(CaseStatus.AWAITING)
 
         if await self._chase_merchant(merchant) is _WaitEnd.CONTINUE_AS_NEW:
@@ -198,7 +212,9 @@ class CancellationWorkflow:
             )
             self._state.reminders_sent += 1
         self._state.chase_steps_done += 1
-        self._state.last_chase_at = workflow.now()
+        # Chain from when the step was due, not when it ran: a worker outage or a slow
+        # SMTP relay must not drift the rest of the schedule.
+        self._state.last_chase_at = step.due_at
         self._state.snoozed_until = None
         self._steps_this_run += 1
         if not self._decided():
@@ -307,17 +323,22 @@ class CancellationWorkflow:
 
     @workflow.signal(name="merchant_response")
     def merchant_response(self, submission: SubmitAnswer) -> None:
-        problem = self._answer_problem(submission.answer)
+        try:
+            answer = submission.parsed()
+        except ValueError as err:
+            problem: str | None = f"invalid answer: {err}"
+        else:
+            problem = self._answer_problem(answer)
         if problem:
             # A signal cannot be refused; the reason stays visible in the case state.
             workflow.logger.warning("answer signal not recorded: %s", problem)
             self._state.rejected_answers.append(problem)
             return
-        self._record(submission.answer)
+        self._record(answer)
 
     @workflow.update(name="submit_answer")
     def submit_answer(self, submission: SubmitAnswer) -> AnswerReceipt:
-        recorded = self._record(submission.answer)
+        recorded = self._record(submission.parsed())
         assert self._state.answer is not None
         return AnswerReceipt(
             case_id=self._state.case_id,
@@ -328,7 +349,7 @@ class CancellationWorkflow:
 
     @submit_answer.validator
     def _validate_submit_answer(self, submission: SubmitAnswer) -> None:
-        problem = self._answer_problem(submission.answer)
+        problem = self._answer_problem(submission.parsed())
         if problem:
             raise ValueError(problem)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import contracts as act
@@ -77,7 +78,8 @@ class RecordingActivities:
     def _record(self, name: str, data: object) -> act.EmailSent:
         if self.fail_email_with:
             raise ApplicationError("rejected", type=self.fail_email_with, non_retryable=True)
-        now = datetime.now(UTC)
+        # Server time, which the time-skipping server moves: when the workflow asked for it.
+        now = activity.info().current_attempt_scheduled_time
         self.sent.append(Sent(name, data, now))
         kind = getattr(data, "outbox_kind", None) or getattr(data, "kind", "x")
         return act.EmailSent(
@@ -133,3 +135,27 @@ def d(text: str) -> date:
 
 
 _ = workflow  # keep the import for type checkers of workflow helpers
+
+
+async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], seconds: float = 10) -> None:
+    """Poll (in real time) until check() holds; the worker needs a moment to act."""
+    import asyncio
+    import inspect
+
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def advance_to(env: WorkflowEnvironment, instant: datetime) -> None:
+    """Move the time-skipping server's clock forward to `instant`."""
+    now = await env.get_current_time()
+    if instant > now:
+        await env.sleep(instant - now)
