@@ -1,0 +1,119 @@
+"""The audit timeline: each case's history read back as who did what when."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from domain.actions import EmailReplyNotice
+from domain.answers import HasNowBeenCancelled, OtherReason
+from domain.case import CaseStatus
+from domain.common import Channel
+from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workers.audit import case_timeline, render_text
+from workflows.client import case_handle, case_state, start_case, submit_answer
+
+from .conftest import eventually
+
+
+def _answer(**fields: object) -> HasNowBeenCancelled:
+    data: dict[str, object] = {
+        "access_until": "2030-01-31", "answered_at": datetime.now(UTC),
+        "channel": Channel.PORTAL, "responded_by": "Bo at Acme",
+    }
+    data.update(fields)
+    return HasNowBeenCancelled.model_validate(data)
+
+
+async def test_timeline_of_an_email_reply_answered_by_ops(
+    dev_server_env: WorkflowEnvironment, encrypted_client: Client
+) -> None:
+    # Encrypted history: the timeline must read through the codec.
+    client = encrypted_client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    request = make_request()
+    async with running_worker(client, acts) as task_queue:
+        started = await start_case(client, request, task_queue)
+        await eventually(lambda: case_state(client, request.case_id),
+                         lambda s: s.status is CaseStatus.AWAITING)
+        await case_handle(client, request.case_id).signal(
+            "email_reply_received",
+            EmailReplyNotice(message_id="r1@acme.example", sender="support@acme.example",
+                             subject="Re: cancel", received_at=datetime.now(UTC)),
+        )
+        await eventually(lambda: case_state(client, request.case_id),
+                         lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+        answer = _answer(channel=Channel.OPS, responded_by="ops:karin", reference="r1@acme.example")
+        await submit_answer(client, request.case_id, answer)
+        await submit_answer(client, request.case_id, answer)  # a repeat changes nothing
+        await started.handle.result()
+
+    timeline = await case_timeline(client, request.case_id)
+    # The repeated answer lands wherever the worker was by then; it is marked, not dropped.
+    [repeat] = [e for e in timeline.entries if e.details.get("repeat")]
+    assert repeat.kind == "answer_received" and "nothing changed" in repeat.summary
+    story = [e for e in timeline.entries if e.kind != "status" and e is not repeat]
+    assert [e.kind for e in story] == [
+        "request_received", "merchant_email_sent", "email_reply_received",
+        "answer_received", "customer_notified", "case_closed",
+    ]
+    statuses = [e.details["status"] for e in timeline.entries if e.kind == "status"]
+    assert statuses[:3] == ["awaiting", "needs_triage", "answered"]
+    times = [e.at for e in timeline.entries]
+    assert times == sorted(times)
+    sent = story[1]
+    assert sent.details["message_id"] == f"<{request.case_id}.request.1@test>"
+    assert story[2].details["message_id"] == "r1@acme.example"
+    first = story[3]
+    assert (first.actor, first.details["channel"], first.details["reference"]) == (
+        "ops:karin", "ops", "r1@acme.example")
+    assert first.details["access_until"] == "2030-01-31"
+    assert story[4].details["customer_outcome"] == "cancelled"
+    assert story[5].details == {"status": "closed", "outcome": "has_now_been_cancelled",
+                                "customer_outcome": "cancelled"}
+
+    # No customer identifier in the audit output, text or JSON.
+    text = render_text(timeline) + json.dumps(timeline.to_json(), default=str)
+    for secret in ("anna", "svensson", "storgatan", "4242", "C-778899"):
+        assert secret not in text.lower()
+    assert "Message-ID <" in text
+
+
+async def test_timeline_of_reminders_escalation_and_other_reason(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    client = time_skipping_env.client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    request = make_request()
+    async with running_worker(client, acts) as task_queue:
+        started = await start_case(client, request, task_queue)
+        await time_skipping_env.sleep(timedelta(days=30))
+        state = await case_state(client, request.case_id)
+        assert state.escalated
+        await submit_answer(client, request.case_id, OtherReason(
+            message="Customer owes us money", answered_at=datetime.now(UTC),
+            channel=Channel.PORTAL, responded_by="Bo at Acme"))
+        await started.handle.result()
+
+    timeline = await case_timeline(client, request.case_id)
+    story = [e.kind for e in timeline.entries if e.kind != "status"]
+    assert story[:5] == [
+        "request_received", "merchant_email_sent", "reminder_sent", "reminder_sent", "escalated",
+    ]
+    assert story[-4:] == ["answer_received", "ops_notified", "customer_notified", "case_closed"]
+    # Whatever chasing followed the escalation is there too, one entry per email sent.
+    reminders = [e for e in timeline.entries if e.kind == "reminder_sent"]
+    sent_reminders = acts.of("send_merchant_reminder")
+    assert [e.details["reminder_number"] for e in reminders] == [
+        s.input.reminder_number for s in sent_reminders  # type: ignore[attr-defined]
+    ]
+    assert reminders[0].details["reminder_number"] == 1
+    escalations = [
+        s for s in acts.of("notify_ops") if s.input.kind == "escalation"  # type: ignore[attr-defined]
+    ]
+    assert story.count("escalated") == len(escalations)
+    # The merchant's free text is for ops, not for an exported audit log.
+    assert "owes us money" not in json.dumps(timeline.to_json(), default=str)
