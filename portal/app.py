@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,12 +184,29 @@ def _reason(status: int) -> str:
         return "Error"
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside a larger process: the process owns SIGINT/SIGTERM, not uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve_portal(app: FastAPI, host: str, port: int) -> None:
-    """Serve until cancelled (the dev stack and `cancelflow portal` run this as a task)."""
+    """Serve until cancelled; cancelling shuts the server down cleanly (sockets closed)."""
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
     )
-    server = uvicorn.Server(config)
-    # The caller owns signals: Ctrl-C stops the whole stack, not just the portal.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    await server.serve()
+    server = _EmbeddedServer(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.shield(serving)
+    except SystemExit:
+        # uvicorn exits the process when it cannot bind; here that is an ordinary error.
+        raise OSError(f"the portal could not listen on {host}:{port}") from None
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await serving
+        raise
+    if not server.started:
+        raise OSError(f"the portal could not listen on {host}:{port}")
