@@ -7,7 +7,7 @@ resent email is recognisably the same message and reminders can thread onto the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from activities import contracts
@@ -112,15 +112,21 @@ class MessageComposer:
             raise InvalidEmailInput("reminder_number: required for a reminder")
         merchant = input.merchant
         locale = merchant.locale
+        # A naive time would otherwise be read in the worker's zone, which differs per host.
+        requested_at = (
+            input.requested_at
+            if input.requested_at.tzinfo is not None
+            else input.requested_at.replace(tzinfo=UTC)
+        )
         token = self._links.issue(
             input.case_id,
             merchant.merchant_id,
             input.round,
-            self._links.expiry_for(input.requested_at),
+            self._links.expiry_for(requested_at),
         )
         reference = case_reference(input.case_id)
         # The merchant reads dates on its own calendar.
-        requested_on = input.requested_at.astimezone(ZoneInfo(merchant.timezone)).date()
+        requested_on = requested_at.astimezone(ZoneInfo(merchant.timezone)).date()
         body = self._templates.render(
             locale,
             "merchant",

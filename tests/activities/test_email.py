@@ -183,6 +183,18 @@ async def test_merchant_email_holds_exactly_the_configured_identifiers(
     assert ALL_IDENTIFIER_VALUES["email"] not in message["To"]
 
 
+async def test_the_requested_date_is_the_merchants_calendar_date(
+    email_activities: EmailActivities, mail_sink: MailSink
+) -> None:
+    # 23:30 UTC on 2 March is already 3 March in Stockholm.
+    late_evening = merchant_input().model_copy(
+        update={"requested_at": datetime(2026, 3, 2, 23, 30, tzinfo=UTC)}
+    )
+    await run(email_activities.send_merchant_request, late_evening)
+    [message] = mail_sink.messages
+    assert "Requested on: 3 March 2026" in text_of(message)
+
+
 async def test_merchant_reminder_threads_onto_the_request_and_reuses_its_link(
     email_activities: EmailActivities, mail_sink: MailSink
 ) -> None:
