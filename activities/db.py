@@ -42,10 +42,9 @@ class Migration:
 
 
 async def create_pool(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
-    if pool is None:  # only when used as an awaitable in odd ways; keeps the type honest
-        raise RuntimeError("asyncpg.create_pool returned no pool")
-    return pool
+    """A pool holds one connection per email being sent (the outbox row lock): size it to the
+    worker's concurrent activities."""
+    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
 
 
 def load_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:

@@ -13,6 +13,9 @@ from activities.config import SmtpSettings
 
 log = structlog.get_logger()
 
+# Retryable: a 4xx on RCPT (greylisting, full mailbox) usually clears up.
+RECIPIENTS_DEFERRED = "RecipientsDeferred"
+
 
 class SmtpSender:
     def __init__(self, settings: SmtpSettings) -> None:
@@ -35,16 +38,20 @@ class SmtpSender:
                 timeout=settings.timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused as err:
+            # Codes only, and no exception chain: the server's text usually quotes the address,
+            # and Temporal records the message and its causes in history and worker logs.
             codes = sorted({r.code for r in err.recipients})
+            listed = ", ".join(map(str, codes))
             if all(500 <= code < 600 for code in codes):
-                # Codes only: the server's text usually quotes the address, and this message
-                # ends up in worker logs.
                 raise ApplicationError(
-                    f"the mail server rejected every recipient (SMTP {', '.join(map(str, codes))})",
+                    f"the mail server rejected every recipient (SMTP {listed})",
                     type=contracts.ADDRESS_REJECTED,
                     non_retryable=True,
-                ) from err
-            raise
+                ) from None
+            raise ApplicationError(
+                f"the mail server refused the recipients for now (SMTP {listed})",
+                type=RECIPIENTS_DEFERRED,
+            ) from None
         if refused:
             # Delivered to the others; whoever is left out is in the outbox row's recipient list.
             log.warning(

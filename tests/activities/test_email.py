@@ -555,7 +555,7 @@ async def test_a_rejected_recipient_is_a_final_error(
     assert raised.value.type == contracts.ADDRESS_REJECTED
     assert raised.value.non_retryable
     assert "550" in raised.value.message
-    assert "nobody@example.org" not in raised.value.message
+    assert "nobody@example.org" not in raised.value.message and raised.value.__cause__ is None
     assert rejecting_sink.messages == []
     record = await outbox.get(CASE_ID, 1, "customer-outcome")
     assert record is not None and record.status == "sending"
@@ -583,8 +583,11 @@ async def test_a_temporary_refusal_is_retried_and_then_sent_once(
     email = customer_input("en", CustomerOutcome(kind=CustomerOutcomeKind.NOT_FOUND))
     busy = email.model_copy(update={"customer_email": "busy@example.org"})
 
-    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+    with pytest.raises(ApplicationError) as raised:
         await run(rejecting_activities.notify_customer, busy)
+    assert not raised.value.non_retryable
+    assert "450" in raised.value.message
+    assert "busy@example.org" not in raised.value.message and raised.value.__cause__ is None
     assert rejecting_sink.messages == []
 
     # The mailbox is free again on the next attempt (same key, recipient now accepted).
