@@ -7,9 +7,10 @@ Bind it to localhost or put it behind the same access control as the UI: it decr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -90,3 +91,31 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+class CodecServerError(RuntimeError):
+    pass
+
+
+@contextlib.asynccontextmanager
+async def running_codec_server(
+    codec: PayloadCodec, host: str, port: int, allowed_origins: Sequence[str]
+) -> AsyncIterator[str]:
+    """Serve the codec until the context exits; yields its base URL."""
+    server = build_server(codec, host, port, allowed_origins)
+    task = asyncio.create_task(server.serve(), name="codec-server")
+    while not server.started:
+        if task.done():
+            try:
+                task.result()
+            except BaseException as err:  # uvicorn exits the process on bind errors
+                raise CodecServerError(f"codec server could not listen on {host}:{port}: "
+                                       f"{type(err).__name__} (port in use?)") from None
+            raise CodecServerError(f"codec server on {host}:{port} stopped at start")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await task

@@ -22,6 +22,9 @@ class CodecSettings(BaseModel):
     keys: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8081
+    # Origins of the Temporal UI allowed to call the codec server (CORS); empty means the
+    # local dev UI (http://localhost:<dev_ui_port>).
+    allowed_origins: list[str] = Field(default_factory=list)
 
 
 class TemporalSettings(BaseModel):

@@ -1,0 +1,69 @@
+"""Wiring of the mail gateway: SMTP listener, PostgreSQL store and the workflow signaller.
+
+Used by `cancelflow mail-gateway` (its own process in production) and by `cancelflow dev`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from temporalio.client import Client
+
+from activities.inbound_mail import InboundMailStore, ReplyAddresses
+from domain.reply_address import ReplyAddressSigner
+from portal.mail_gateway import MailGateway, ReplyHandler
+from portal.reply_signaller import ReplySignaller
+from workers.settings import Settings
+
+
+def reply_address_signer(settings: Settings) -> ReplyAddressSigner:
+    # The portal secret signs reply links; reply addresses derive their own keys from it.
+    return ReplyAddressSigner(settings.portal.secret_key.get_secret_value())
+
+
+def reply_addresses(settings: Settings, pool: asyncpg.Pool) -> ReplyAddresses:
+    """What the merchant email activity uses to offer (and register) a case's reply address."""
+    return ReplyAddresses(pool, reply_address_signer(settings), settings.email.reply_domain)
+
+
+@asynccontextmanager
+async def running_mail_gateway(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> AsyncIterator[MailGateway]:
+    """The gateway listening on settings.mail_gateway.host:port until the context exits."""
+    store = InboundMailStore(pool)
+    signaller = ReplySignaller(store, client)
+    handler = ReplyHandler(
+        reply_address_signer(settings),
+        settings.email.reply_domain,
+        reply_addresses(settings, pool),
+        store,
+        on_stored=signaller.wake,
+    )
+    gateway = MailGateway(
+        handler,
+        settings.mail_gateway.host,
+        settings.mail_gateway.port,
+        max_message_bytes=settings.mail_gateway.max_message_bytes,
+    )
+    await gateway.start()
+    signalling = asyncio.create_task(signaller.run(), name="mail-gateway-signaller")
+    try:
+        yield gateway
+    finally:
+        signalling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await signalling
+        await gateway.stop()
+
+
+async def gateway_pool(url: str) -> asyncpg.Pool:
+    """A pool that opens connections on demand, so a PostgreSQL outage means 451, not a crash."""
+    pool = await asyncpg.create_pool(url, min_size=0, max_size=5, timeout=5)
+    if pool is None:
+        raise RuntimeError("asyncpg.create_pool returned no pool")
+    return pool
