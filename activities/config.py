@@ -14,6 +14,8 @@ class SmtpSettings(BaseModel):
     use_tls: bool = False
     username: str | None = None
     password: SecretStr | None = None
+    # CA bundle (PEM) for a relay whose certificate a public CA did not sign.
+    ca_file: str | None = None
     timeout_seconds: float = 30.0
 
 

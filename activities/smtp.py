@@ -35,6 +35,7 @@ class SmtpSender:
                 password=settings.password.get_secret_value() if settings.password else None,
                 use_tls=settings.use_tls,
                 start_tls=settings.starttls,
+                cert_bundle=settings.ca_file,
                 timeout=settings.timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused as err:
