@@ -78,8 +78,18 @@ def describe_request_errors(error: RequestValidationError) -> list[dict[str, str
         message = str(item.get("msg", "is not valid"))
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
-        if item.get("type") == "json_invalid":
+        kind = item.get("type")
+        if kind == "json_invalid":
             message = "the body is not valid JSON"
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            # The discriminator is a field like any other to the caller: name it.
+            ctx = item.get("ctx") or {}
+            loc.append(str(ctx.get("discriminator", "outcome")).strip("'"))
+            expected = ", ".join(o.value for o in Outcome)
+            message = (
+                f"must be one of: {expected}" if kind == "union_tag_invalid"
+                else f"is required: one of {expected}"
+            )
         problems.append({"field": ".".join(loc) or "(body)", "message": message})
     return problems
 

@@ -141,8 +141,19 @@ class PortalStack:
 
         return await eventually(probe, f"case {case_id} to reach {statuses}")
 
-    def emails_to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.sink.messages if address in str(m.get("To", ""))]
+    async def wait_until_customer_notified(self, case_id: str) -> CaseState:
+        async def probe() -> CaseState | None:
+            state = await self.state(case_id)
+            return state if state.customer_notified_at is not None else None
+
+        return await eventually(probe, f"the customer of case {case_id} to be told the outcome")
+
+    def emails_to(self, address: str, case_id: str | None = None) -> list[EmailMessage]:
+        return [
+            m for m in self.sink.messages
+            if address in str(m.get("To", ""))
+            and (case_id is None or f"<{case_id}." in str(m.get("Message-ID", "")))
+        ]
 
     async def reply_link_from_email(self, merchant: Merchant) -> str:
         """The portal link in the merchant's cancellation email, as the merchant would click it."""
