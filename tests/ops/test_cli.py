@@ -1,0 +1,145 @@
+"""The ops commands as a person runs them: `cancelflow cases list/show/audit/withdraw` and
+`cancelflow temporal setup`, against the dev server, with encrypted payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from click.testing import CliRunner, Result
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.inbound_mail import InboundMailStore
+from domain.actions import EmailReplyNotice
+from domain.answers import HasNowBeenCancelled
+from domain.case import CaseStatus
+from domain.common import Channel
+from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workers.cli import cli
+from workers.codec import EncryptionKey, format_keys
+from workflows.client import case_handle, case_state, start_case, submit_answer
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+from .conftest import eventually
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, dev_server_env: WorkflowEnvironment,
+    codec_keys: list[EncryptionKey], database_url: str, tmp_path: object,
+) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
+    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
+
+
+async def cancelflow(*args: str) -> Result:
+    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
+
+
+async def test_list_show_audit_and_withdraw(
+    cli_env: None, encrypted_client: Client, pool: asyncpg.Pool
+) -> None:
+    client = encrypted_client
+    merchant_id = f"acme-{uuid.uuid4().hex[:6]}"
+    acts = RecordingActivities(merchants={merchant_id: make_merchant(merchant_id=merchant_id)})
+    waiting, triage, answered = (make_request(merchant_id=merchant_id) for _ in range(3))
+    async with running_worker(client, acts) as task_queue:
+        for request in (waiting, triage, answered):
+            await start_case(client, request, task_queue)
+        for request in (waiting, triage, answered):
+            await eventually(lambda r=request: case_state(client, r.case_id),
+                             lambda s: s.status is CaseStatus.AWAITING)
+        # A stored email reply for one case, as the gateway leaves it, and its signal.
+        store = InboundMailStore(pool)
+        stored = await store.store(
+            triage.case_id, "r-77@acme.example", "support@acme.example", "Re: cancel",
+            b"From: support@acme.example\r\nSubject: Re: cancel\r\nMessage-ID: <r-77@acme.example>"
+            b"\r\n\r\nWe have cancelled it, access until January.\r\n",
+            datetime.now(UTC),
+        )
+        await case_handle(client, triage.case_id).signal(
+            "email_reply_received",
+            EmailReplyNotice(message_id="r-77@acme.example", sender="support@acme.example",
+                             subject="Re: cancel", received_at=stored.reply.received_at),
+        )
+        await submit_answer(client, answered.case_id, HasNowBeenCancelled(
+            access_until="2030-01-31", answered_at=datetime.now(UTC), channel=Channel.PORTAL,
+            responded_by="Bo at Acme"))
+        await eventually(lambda: case_state(client, answered.case_id),
+                         lambda s: s.status is CaseStatus.CLOSED)
+
+        async def listed(*filters: str) -> set[str]:
+            result = await cancelflow("cases", "list", "--merchant", merchant_id, *filters,
+                                      "--json")
+            assert result.exit_code == 0, result.output
+            return {row["case_id"] for row in json.loads(result.output)["cases"]}
+
+        # Visibility is eventually consistent: wait until the last change is searchable.
+        await eventually(lambda: listed("--status", "closed"), lambda ids: bool(ids))
+        await eventually(lambda: listed("--status", "needs_triage"), lambda ids: bool(ids))
+        assert await listed() == {waiting.case_id, triage.case_id, answered.case_id}
+        assert await listed("--status", "needs_triage") == {triage.case_id}
+        assert await listed("--status", "closed") == {answered.case_id}
+        assert await listed("--query", 'CaseStatus = "awaiting"') == {waiting.case_id}
+        assert await listed("--escalated") == set()
+        table = await cancelflow("cases", "list", "--merchant", merchant_id)
+        assert triage.case_id in table.output and "needs_triage" in table.output
+
+        shown = await cancelflow("cases", "show", triage.case_id)
+        assert shown.exit_code == 0, shown.output
+        assert "needs_triage" in shown.output
+        assert "We have cancelled it, access until January." in shown.output
+        assert "r-77@acme.example" in shown.output
+
+        withdrawn = await cancelflow("cases", "withdraw", waiting.case_id, "--reason", "moved")
+        assert withdrawn.exit_code == 0, withdrawn.output
+        await eventually(lambda: case_state(client, waiting.case_id),
+                         lambda s: s.status is CaseStatus.WITHDRAWN)
+        again = await cancelflow("cases", "withdraw", answered.case_id)
+        assert again.exit_code == 3 and "closed" in again.output
+
+    # The worker is gone: the audit still reads the (encrypted) history of the closed case.
+    audit = await cancelflow("cases", "audit", answered.case_id, "--json")
+    assert audit.exit_code == 0, audit.output
+    kinds = [e["kind"] for e in json.loads(audit.output)["entries"] if e["kind"] != "status"]
+    assert kinds == ["request_received", "merchant_email_sent", "answer_received",
+                     "customer_notified", "case_closed"]
+    text = await cancelflow("cases", "audit", waiting.case_id)
+    [withdrawal] = [line for line in text.output.splitlines() if "withdrawal_requested" in line]
+    assert "[by ops:" in withdrawal
+    missing = await cancelflow("cases", "audit", "no-such-case-123")
+    assert missing.exit_code == 1 and "no case 'no-such-case-123'" in missing.output
+
+
+async def test_temporal_setup_registers_search_attributes_once(
+    cli_env: None, dev_server_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace = f"ops-{uuid.uuid4().hex[:8]}"
+    await dev_server_env.client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(namespace=namespace,
+                                 workflow_execution_retention_period=Duration(seconds=86400))
+    )
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", namespace)
+    first = await cancelflow("temporal", "setup")
+    assert first.exit_code == 0, first.output
+    assert first.output.count(": registered") == len(ALL_SEARCH_ATTRIBUTES)
+    second = await cancelflow("temporal", "setup")
+    assert second.exit_code == 0, second.output
+    assert second.output.count("already registered") == len(ALL_SEARCH_ATTRIBUTES)
+    listed = await dev_server_env.client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    for key in ALL_SEARCH_ATTRIBUTES:
+        assert int(listed.custom_attributes[key.name]) == int(key.indexed_value_type)
