@@ -640,3 +640,23 @@ async def test_logs_name_the_email_but_never_the_customer(
     logged = repr(logs)
     for value in ALL_IDENTIFIER_VALUES.values():
         assert value not in logged
+
+
+async def test_names_cannot_inject_markup_into_the_html(
+    email_activities: EmailActivities, mail_sink: MailSink
+) -> None:
+    email = customer_input("sv", CustomerOutcome(kind=CustomerOutcomeKind.NOT_FOUND))
+    hostile = email.model_copy(
+        update={
+            "customer_first_name": '<img src="x">Astrid',
+            "merchant_display_name": "Streamio <b>AB</b>\nBcc: someone@example.org",
+        }
+    )
+    await run(email_activities.notify_customer, hostile)
+
+    [message] = mail_sink.messages
+    assert "<img" not in html_of(message) and "<b>" not in html_of(message)
+    assert "&lt;img" in html_of(message)
+    # A newline in a name cannot start a new header.
+    assert message["Bcc"] is None
+    assert "\n" not in message["Subject"]
