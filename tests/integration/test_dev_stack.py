@@ -1,0 +1,124 @@
+"""`cancelflow dev` as a person runs it: up, a case through the CLI, Ctrl-C, nothing left over,
+and the open case still there after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import psutil
+
+from tests.conftest import free_port
+
+from .conftest import CANCELFLOW, clean_environ, run_cli, wait_for
+
+READY_LINE = "cancelflow dev is running"
+
+
+def processes_using(folder: Path) -> list[psutil.Process]:
+    """Processes whose command line mentions the folder (the dev server, PostgreSQL)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(str(folder) in part for part in proc.info["cmdline"] or []):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+@asynccontextmanager
+async def dev_stack(env: dict[str, str], log: Path) -> AsyncIterator[str]:
+    """Run `cancelflow dev`; yield its printed block; stop it with SIGINT (Ctrl-C)."""
+    dev = await asyncio.create_subprocess_exec(
+        CANCELFLOW, "dev",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=log.open("ab"),
+    )  # fmt: skip
+    assert dev.stdout is not None
+    printed: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while not printed or not printed[-1].strip().startswith("cancelflow cases respond"):
+                line = await dev.stdout.readline()
+                if not line:
+                    raise AssertionError(
+                        "cancelflow dev exited before it was ready:\n"
+                        + tail(log)
+                    )
+                printed.append(line.decode())
+        block = "".join(printed)
+        assert READY_LINE in block
+        yield block
+    finally:
+        if dev.returncode is None:
+            dev.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(dev.wait(), timeout=30)
+    assert code == 0, tail(log)
+
+
+async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
+    tmp_path: Path,
+) -> None:
+    var_dir = tmp_path / "var"
+    mail_dir = var_dir / "mail"
+    log = tmp_path / "dev.log"
+    env = clean_environ() | {
+        "CANCELFLOW_VAR_DIR": str(var_dir),
+        "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
+        "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
+        "CANCELFLOW_SMTP__PORT": str(free_port()),
+        "CANCELFLOW_PORTAL__PORT": str(free_port()),
+        "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
+        "CANCELFLOW_CODEC__PORT": str(free_port()),
+        "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
+    }
+
+    async with dev_stack(env, log) as block:
+        assert f"http://127.0.0.1:{env['CANCELFLOW_TEMPORAL__DEV_UI_PORT']}" in block
+        assert f"127.0.0.1:{env['CANCELFLOW_TEMPORAL__DEV_PORT']}" in block
+        assert f"127.0.0.1:{env['CANCELFLOW_SMTP__PORT']}" in block
+        assert "postgresql://" in block
+        assert str(mail_dir.resolve()) in block
+
+        # The printed example works as printed.
+        request_file = var_dir / "demo-request.json"
+        case_id = json.loads(request_file.read_text())["case_id"]
+        assert f"cancelflow cases start {request_file}" in block
+        started = await run_cli("cases", "start", str(request_file), env=env)
+        assert started.code == 0, started.stderr
+        assert f"case {case_id}: started" in started.stdout
+        await wait_for(lambda: list(mail_dir.glob("*.eml")), within=30,
+                       what="the merchant email in the mail folder")
+        [eml] = list(mail_dir.glob("*.eml"))
+        assert "Streamflix" in eml.read_text(errors="replace")
+        assert len(processes_using(var_dir)) >= 2, "expected the dev server and PostgreSQL"
+
+    await wait_for(lambda: not processes_using(var_dir), within=10,
+                   what="the dev server and PostgreSQL to exit after Ctrl-C")
+
+    async with dev_stack(env, log):
+        status = await run_cli("cases", "status", case_id, env=env)
+        assert status.code == 0, status.stderr
+        assert "awaiting" in status.stdout
+        answered = await run_cli(
+            "cases", "respond", case_id, "--outcome", "has_now_been_cancelled",
+            "--access-until", (date.today() + timedelta(days=30)).isoformat(), env=env,
+        )  # fmt: skip
+        assert answered.code == 0, answered.stderr
+        await wait_for(lambda: len(list(mail_dir.glob("*.eml"))) == 2, within=30,
+                       what="the customer email in the mail folder")
+
+    await wait_for(lambda: not processes_using(var_dir), within=10,
+                   what="the dev server and PostgreSQL to exit after Ctrl-C")
