@@ -146,15 +146,33 @@ def encrypting_converter(keys: Sequence[EncryptionKey]) -> DataConverter:
     )
 
 
+def configured_keys(settings: Settings) -> list[EncryptionKey] | None:
+    """CANCELFLOW_CODEC__KEYS, else the local stack's key file under var_dir, else None.
+
+    The key file lets every process of a `cancelflow dev` stack (worker, CLI in another
+    shell, portal) share the dev key without exporting it; deployments set the variable.
+    """
+    if settings.codec.keys is not None and settings.codec.keys.get_secret_value().strip():
+        return parse_keys(settings.codec.keys.get_secret_value())
+    path = settings.var_dir / DEV_KEY_FILE
+    if path.exists():
+        return parse_keys(path.read_text(encoding="ascii").strip())
+    return None
+
+
+def payload_codec(settings: Settings) -> EncryptionCodec | None:
+    keys = configured_keys(settings)
+    return EncryptionCodec(keys) if keys else None
+
+
 def data_converter(settings: Settings) -> DataConverter:
     """What every client and worker of this deployment uses: encrypting when keys are set."""
-    if settings.codec.keys is None or not settings.codec.keys.get_secret_value().strip():
-        return pydantic_data_converter
-    return encrypting_converter(parse_keys(settings.codec.keys.get_secret_value()))
+    keys = configured_keys(settings)
+    return encrypting_converter(keys) if keys else pydantic_data_converter
 
 
 def ensure_dev_keys(var_dir: Path) -> str:
-    """The local stack's key ring under var/ (never committed), created on first start."""
+    """The local stack's key ring under var/ (ignored by git), created on first start."""
     path = var_dir / DEV_KEY_FILE
     if path.exists():
         text = path.read_text(encoding="ascii").strip()

@@ -100,9 +100,13 @@ def test_settings_choose_the_converter(tmp_path, monkeypatch: pytest.MonkeyPatch
     keys = ensure_dev_keys(tmp_path)
     assert ensure_dev_keys(tmp_path) == keys, "the dev key is made once and then reused"
     assert (tmp_path / "codec-keys").stat().st_mode & 0o077 == 0
-    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", keys)
+    # Every process of the dev stack finds the key file under the same var_dir ...
     codec = data_converter(Settings(var_dir=tmp_path)).payload_codec
     assert isinstance(codec, EncryptionCodec) and codec.encrypting_key_id == "dev-1"
+    # ... and a configured key ring takes precedence.
+    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys([new_key("prod-7")]))
+    codec = data_converter(Settings(var_dir=tmp_path)).payload_codec
+    assert isinstance(codec, EncryptionCodec) and codec.encrypting_key_id == "prod-7"
 
 
 async def _finished_case(client: Client) -> str:
