@@ -14,6 +14,7 @@ from activities import contracts
 from activities.rendering import Templates, format_duration, one_line
 from domain.common import Locale
 from domain.reply_token import ReplyTokenSigner, case_reference
+from domain.request import IdentifierLine
 
 # Local parts of email addresses are limited to 64 characters (RFC 5321).
 MAX_REPLY_TOKEN_IN_ADDRESS = 64
@@ -135,7 +136,7 @@ class MessageComposer:
             merchant_name=merchant.display_name,
             reference=reference,
             subscription=input.subscription,
-            identifiers=input.identifiers,
+            identifiers=_configured_only(input),
             requested_on=requested_on,
             link=f"{self._portal_base_url}/r/{token}",
             support_address=self._support_address,
@@ -215,3 +216,9 @@ class MessageComposer:
             text=body.text,
             html=body.html,
         )
+
+
+def _configured_only(input: contracts.MerchantEmailInput) -> list[IdentifierLine]:
+    """Defence in depth: whatever the caller passed, the merchant sees only what it configured."""
+    configured = set(input.merchant.required_identifiers)
+    return [line for line in input.identifiers if line.name in configured]

@@ -26,7 +26,7 @@ from domain.answers import OtherReason
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind, customer_outcome_for
 from domain.reply_token import ReplyTokenSigner, case_reference
-from domain.request import merchant_view
+from domain.request import IdentifierLine, merchant_view
 from workers.mail_sink import MailFolderHandler, MailSink
 
 from ..conftest import free_port
@@ -193,6 +193,28 @@ async def test_the_requested_date_is_the_merchants_calendar_date(
     await run(email_activities.send_merchant_request, late_evening)
     [message] = mail_sink.messages
     assert "Requested on: 3 March 2026" in text_of(message)
+
+
+async def test_identifiers_the_merchant_did_not_configure_are_dropped_even_if_passed(
+    email_activities: EmailActivities, mail_sink: MailSink
+) -> None:
+    request = full_request(CASE_ID)
+    everything = [
+        IdentifierLine(name=name, value=value)
+        for name in ALL_IDENTIFIER_VALUES
+        if (value := request.customer.value_of(name)) is not None
+    ]
+    email = merchant_input(required=["customer_number"]).model_copy(
+        update={"identifiers": everything}
+    )
+    await run(email_activities.send_merchant_request, email)
+
+    [message] = mail_sink.messages
+    content = everything_in(message)
+    assert ALL_IDENTIFIER_VALUES["customer_number"] in content
+    for name, value in ALL_IDENTIFIER_VALUES.items():
+        if name != "customer_number":
+            assert value not in content, name
 
 
 async def test_merchant_reminder_threads_onto_the_request_and_reuses_its_link(
