@@ -19,6 +19,7 @@ from workers.commands import (
     cases,
     merchants,
     merchants_keys,  # noqa: F401  (adds `merchants key ...`)
+    ops,
     processes,
 )
 from workers.commands.common import CliError
@@ -28,7 +29,10 @@ COMMANDS: list[click.Command] = [
     processes.dev,
     cases.cases,
     merchants.merchants,
+    *ops.TOP_LEVEL_COMMANDS,
 ]
+for _case_command in ops.CASE_COMMANDS:
+    cases.cases.add_command(_case_command)
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
