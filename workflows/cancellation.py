@@ -37,8 +37,8 @@ with workflow.unsafe.imports_passed_through():
 
 WORKFLOW_ID_PREFIX = "case-"
 CORRECTION_WINDOW = timedelta(days=14)
-# A case chased for a year continues as new after this many reminders/escalations, so no
-# run's history grows past roughly 150 events (asserted in the tests).
+# A case chased for a year continues as new after this many reminders/escalations: a run
+# holds about 55 events, and the tests assert that none passes 100.
 MAX_CHASE_STEPS_PER_RUN = 4
 
 
@@ -201,9 +201,7 @@ class CancellationWorkflow:
                     merchant.timezone,
                     merchant.country,
                 )
-            await self._notify_ops(
-                act.OpsNotificationKind.ESCALATION, business_days_waited=waited
-            )
+            await self._notify_ops(act.OpsNotificationKind.ESCALATION, business_days_waited=waited)
             self._state.escalated = True
             self._state.escalated_at = workflow.now()
         else:
@@ -260,14 +258,14 @@ class CancellationWorkflow:
             await self._next_round(self._request)
 
         if answer.outcome is Outcome.NO_SUBSCRIPTION_FOUND:
-            deadline = workflow.now() + CORRECTION_WINDOW
+            deadline = (self._state.answered_at or workflow.now()) + CORRECTION_WINDOW
             self._state.follow_up_at = deadline
             self._set_status(CaseStatus.FOLLOW_UP)
             self._describe("corrected details from the customer", None, due=deadline)
             try:
                 await workflow.wait_condition(
                     lambda: self._correction is not None or self._state.withdrawn_at is not None,
-                    timeout=CORRECTION_WINDOW,
+                    timeout=max(deadline - workflow.now(), timedelta(seconds=1)),
                     timeout_summary="customer correction window (14 days)",
                 )
             except TimeoutError:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -93,7 +93,8 @@ class RecordingActivities:
             merchant = self.merchants.get(data.merchant_id)
             if merchant is None:
                 raise ApplicationError(
-                    f"no merchant '{data.merchant_id}'", type=act.UNKNOWN_MERCHANT,
+                    f"no merchant '{data.merchant_id}'",
+                    type=act.UNKNOWN_MERCHANT,
                     non_retryable=True,
                 )
             return merchant
@@ -117,15 +118,21 @@ class RecordingActivities:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, activities: RecordingActivities, workflows: list[type] | None = None
+    client: Client,
+    activities: RecordingActivities,
+    workflows: list[type] | None = None,
+    task_queue: str | None = None,
+    sticky: bool = True,
 ) -> AsyncIterator[str]:
-    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    task_queue = task_queue or f"tq-{uuid.uuid4().hex[:8]}"
     async with Worker(
         client,
         task_queue=task_queue,
         workflows=workflows or [CancellationWorkflow],
         activities=activities.functions(),  # type: ignore[arg-type]
         workflow_runner=workflow_runner(),
+        # Without a cache there is no sticky queue, so another worker can take over at once.
+        max_cached_workflows=1000 if sticky else 0,
     ):
         yield task_queue
 
@@ -137,7 +144,9 @@ def d(text: str) -> date:
 _ = workflow  # keep the import for type checkers of workflow helpers
 
 
-async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], seconds: float = 10) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], seconds: float = 10
+) -> None:
     """Poll (in real time) until check() holds; the worker needs a moment to act."""
     import asyncio
     import inspect

@@ -45,13 +45,9 @@ def _answer(kind: str, **fields: Any) -> Any:
     common = {"answered_at": _now(), "channel": Channel.PORTAL, "responded_by": "Acme support"}
     today = _now().date()
     return {
-        "cancelled": lambda: HasNowBeenCancelled(
-            access_until=today + timedelta(days=20), **common
-        ),
+        "cancelled": lambda: HasNowBeenCancelled(access_until=today + timedelta(days=20), **common),
         "already": lambda: WasAlreadyCancelled(cancelled_on=today - timedelta(days=3), **common),
-        "binding": lambda: BindingContract(
-            contract_ends_on=today + timedelta(days=200), **common
-        ),
+        "binding": lambda: BindingContract(contract_ends_on=today + timedelta(days=200), **common),
         "not_found": lambda: NoSubscriptionFound(**common),
         "other": lambda: OtherReason(message="Customer owes us money; call them", **common),
     }[kind]()
@@ -230,7 +226,9 @@ async def test_an_answer_after_the_case_closed_is_refused(
             await submit_answer(client, request.case_id, _answer("not_found"))
         # The very same answer again is still acknowledged, not an error.
         receipt = await submit_answer(
-            client, request.case_id, (await case_state(client, request.case_id)).answer  # type: ignore[arg-type]
+            client,
+            request.case_id,
+            (await case_state(client, request.case_id)).answer,  # type: ignore[arg-type]
         )
         assert not receipt.recorded
 
@@ -264,7 +262,9 @@ async def test_an_invalid_answer_is_rejected_by_the_validator_and_never_accepted
         assert state.answer is None and state.status is CaseStatus.AWAITING
         history = await handle.fetch_history()
         accepted = [
-            e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+            e
+            for e in history.events
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
         ]
         assert accepted == []
 

@@ -1,0 +1,423 @@
+"""Reminders, escalation, snooze, triage, withdrawal and follow-up rounds at exact instants.
+
+Each test moves its own time-skipping server to a chosen instant, starts a case there and
+walks the clock across each deadline: one minute before nothing has happened, one minute
+after it has.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities import contracts as act
+from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.answers import BindingContract, HasNowBeenCancelled, NoSubscriptionFound
+from domain.case import CaseStatus
+from domain.common import Channel
+from domain.customer import CustomerIdentifiers
+from domain.merchant import ResponsePolicy
+from tests.workflows.harness import (
+    RecordingActivities,
+    advance_to,
+    eventually,
+    make_merchant,
+    make_request,
+    running_worker,
+)
+from workflows import search_attributes as sa
+from workflows.cancellation import CancellationWorkflow
+from workflows.client import case_handle, case_state, start_case, submit_answer
+
+MINUTE = timedelta(minutes=1)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def _start_at(
+    env: WorkflowEnvironment, acts: RecordingActivities, tq: str, instant: datetime
+) -> str:
+    await advance_to(env, instant)
+    request = make_request()
+    await start_case(env.client, request, tq)
+
+    async def sent() -> bool:
+        return (await case_state(env.client, request.case_id)).status is CaseStatus.AWAITING
+
+    await eventually(sent)
+    return request.case_id
+
+
+async def _step_over(
+    env: WorkflowEnvironment, acts: RecordingActivities, name: str, due: datetime, count: int
+) -> None:
+    """Nothing at due-1min; the count-th `name` activity by due+1min, scheduled at/after due."""
+    await advance_to(env, due - MINUTE)
+    await _settle()
+    assert len(acts.of(name)) == count - 1, f"{name} #{count} fired before {due}"
+    await advance_to(env, due + MINUTE)
+    await eventually(lambda: len(acts.of(name)) == count)
+    fired = acts.of(name)[-1].at
+    assert due <= fired < due + MINUTE, f"{name} #{count} at {fired}, due {due}"
+
+
+async def _settle() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.3)
+
+
+async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    # Auckland is UTC+13 in December; New Zealand observes Christmas, Boxing Day and the
+    # New Year holidays on the following Mondays and Tuesdays when they fall on a weekend.
+    merchant = make_merchant(
+        timezone="Pacific/Auckland",
+        country="NZ",
+        response_policy=ResponsePolicy(
+            first_reminder_after=1,
+            second_reminder_after=2,
+            escalate_after=4,
+            repeat_reminder_every=2,
+        ),
+    )
+    acts = RecordingActivities(merchants={"acme": merchant})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        # Thursday 23 December 2027, 10:00 in Auckland.
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-12-22T21:00:00"))
+        state = await case_state(client, case_id)
+        assert state.round_started_at == utc("2027-12-22T21:00:00")
+        assert state.next_action_at == utc("2027-12-23T21:00:00")
+
+        # Reminder 1: Friday 24 Dec, 10:00 local.
+        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-23T21:00:00"), 1)
+        assert (await case_state(client, case_id)).status is CaseStatus.REMINDED
+        # Reminder 2: one business day later is Wednesday 29 Dec (weekend, then the
+        # observed Christmas and Boxing Day holidays on Monday 27 and Tuesday 28).
+        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-28T21:00:00"), 2)
+        # Escalation: two business days later, Friday 31 Dec.
+        await _step_over(fresh_env, acts, act.NOTIFY_OPS, utc("2027-12-30T21:00:00"), 1)
+        escalated = await case_state(client, case_id)
+        assert escalated.status is CaseStatus.ESCALATED and escalated.escalated
+        ops = acts.of(act.NOTIFY_OPS)[0].input
+        assert isinstance(ops, act.OpsNotificationInput)
+        assert ops.kind is act.OpsNotificationKind.ESCALATION
+        assert ops.business_days_waited == 4  # 24, 29, 30, 31 December
+        desc = await case_handle(client, case_id).describe()
+        assert desc.typed_search_attributes.get(sa.ESCALATED) is True
+        assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "escalated"
+        # Reminder 3 two business days on: 1-4 January are weekend and holidays: Thursday 6th.
+        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2028-01-05T21:00:00"), 3)
+        reminders = [s.input for s in acts.of(act.SEND_MERCHANT_REMINDER)]
+        assert [r.reminder_number for r in reminders] == [1, 2, 3]  # type: ignore[attr-defined]
+        assert {r.outbox_kind for r in reminders} == {"reminder-1", "reminder-2", "reminder-3"}  # type: ignore[attr-defined]
+
+        # An answer after escalation is taken like any other, and then nothing more fires.
+        now = await fresh_env.get_current_time()
+        await submit_answer(
+            client,
+            case_id,
+            HasNowBeenCancelled(
+                access_until=date(2028, 2, 1),
+                answered_at=now,
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            ),
+        )
+        await case_handle(client, case_id).result()
+        await advance_to(fresh_env, utc("2028-03-01T00:00:00"))
+        await _settle()
+        assert len(acts.of(act.SEND_MERCHANT_REMINDER)) == 3
+        assert len(acts.of(act.NOTIFY_OPS)) == 1
+
+
+async def test_snooze_moves_the_next_deadline(fresh_env: WorkflowEnvironment) -> None:
+    merchant = make_merchant(
+        response_policy=ResponsePolicy(
+            first_reminder_after=2, second_reminder_after=4, escalate_after=6
+        )
+    )
+    acts = RecordingActivities(merchants={"acme": merchant})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        assert (await case_state(client, case_id)).next_action_at == utc("2027-03-03T08:00:00")
+        handle = case_handle(client, case_id)
+        state = await handle.execute_update(
+            CancellationWorkflow.snooze,
+            SnoozeRequest(
+                until=date(2027, 3, 10), reason="merchant on holiday", requested_by="ops Eva"
+            ),
+        )
+        assert state.snoozed_until == utc("2027-03-10T08:00:00")
+        await eventually(
+            lambda: _next_at(client, case_id, utc("2027-03-10T08:00:00"))  # type: ignore[arg-type]
+        )
+        # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
+        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1)
+        # Reminder 2 keeps its spacing of two business days from there.
+        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-12T08:00:00"), 2)
+
+
+async def _next_at(client: Client, case_id: str, instant: datetime) -> bool:
+    return (await case_state(client, case_id)).next_action_at == instant
+
+
+async def test_an_email_reply_pauses_the_clock_until_ops_answer(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        handle = case_handle(client, case_id)
+        await handle.signal(
+            CancellationWorkflow.email_reply_received,
+            EmailReplyNotice(
+                message_id="<reply-1@acme.example>",
+                sender="support@acme.example",
+                subject="Re: cancellation",
+                received_at=utc("2027-03-01T10:00:00"),
+            ),
+        )
+        await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))  # type: ignore[arg-type]
+        await advance_to(fresh_env, utc("2027-03-20T00:00:00"))
+        await _settle()
+        assert acts.of(act.SEND_MERCHANT_REMINDER) == []
+        desc = await handle.describe()
+        assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "needs_triage"
+
+        now = await fresh_env.get_current_time()
+        receipt = await submit_answer(
+            client,
+            case_id,
+            HasNowBeenCancelled(
+                access_until=date(2027, 4, 1),
+                answered_at=now,
+                channel=Channel.EMAIL,
+                responded_by="ops Eva",
+                reference="<reply-1@acme.example>",
+            ),
+        )
+        assert receipt.recorded
+        final = await handle.result()
+        assert final.status is CaseStatus.CLOSED
+        assert final.answer is not None and final.answer.reference == "<reply-1@acme.example>"
+
+
+async def _status(client: Client, case_id: str, status: CaseStatus) -> bool:
+    return (await case_state(client, case_id)).status is status
+
+
+async def test_answer_and_withdrawal_together_exactly_one_wins(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    client = fresh_env.client
+    async with running_worker(client, acts, sticky=False) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+    # With no worker running both arrive before the workflow sees either.
+    handle = case_handle(client, case_id)
+    now = await fresh_env.get_current_time()
+    from workflows.cancellation import SubmitAnswer
+
+    await handle.signal(CancellationWorkflow.withdraw, WithdrawalRequest(reason="changed my mind"))
+    await handle.signal(
+        CancellationWorkflow.merchant_response,
+        SubmitAnswer(
+            answer=HasNowBeenCancelled(
+                access_until=date(2027, 4, 1),
+                answered_at=now,
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            )
+        ),
+    )
+    async with running_worker(client, acts, task_queue=tq, sticky=False):
+        final = await handle.result()
+    assert final.status is CaseStatus.WITHDRAWN
+    assert final.answer is None
+    assert any("withdrew" in r for r in final.rejected_answers)
+    [withdrawal] = acts.of(act.SEND_MERCHANT_WITHDRAWAL)
+    [told] = acts.of(act.NOTIFY_CUSTOMER)
+    assert told.input.kind is act.CustomerNotificationKind.WITHDRAWN  # type: ignore[attr-defined]
+    assert withdrawal.input.kind is act.MerchantEmailKind.WITHDRAWAL  # type: ignore[attr-defined]
+
+
+async def test_binding_contract_starts_round_two_at_the_notice_date(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        now = await fresh_env.get_current_time()
+        await submit_answer(
+            client,
+            case_id,
+            BindingContract(
+                contract_ends_on=date(2027, 9, 30),
+                answered_at=now,
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            ),
+        )
+        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
+        follow_up = utc("2027-08-31T07:00:00")
+        assert (await case_state(client, case_id)).follow_up_at == follow_up
+        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REQUEST, follow_up, 2)
+        round_two = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
+        assert round_two.round == 2  # type: ignore[attr-defined]
+        state = await case_state(client, case_id)
+        assert state.round == 2 and state.answer is None
+        assert [r.round for r in state.previous_rounds] == [1]
+        desc = await case_handle(client, case_id).describe()
+        assert desc.typed_search_attributes.get(sa.CASE_ROUND) == 2
+
+
+async def test_withdrawal_before_the_notice_date_cancels_round_two(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        now = await fresh_env.get_current_time()
+        await submit_answer(
+            client,
+            case_id,
+            BindingContract(
+                contract_ends_on=date(2027, 9, 30),
+                answered_at=now,
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            ),
+        )
+        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        await advance_to(fresh_env, utc("2027-06-01T00:00:00"))
+        handle = case_handle(client, case_id)
+        await handle.execute_update(
+            CancellationWorkflow.withdraw_case, WithdrawalRequest(reason="kept it")
+        )
+        final = await handle.result()
+        assert final.status is CaseStatus.WITHDRAWN
+        await advance_to(fresh_env, utc("2027-10-01T00:00:00"))
+        await _settle()
+        assert len(acts.of(act.SEND_MERCHANT_REQUEST)) == 1
+
+
+async def test_corrected_details_within_14_days_start_round_two(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        await submit_answer(
+            client,
+            case_id,
+            NoSubscriptionFound(
+                answered_at=await fresh_env.get_current_time(),
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            ),
+        )
+        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        await advance_to(fresh_env, utc("2027-03-10T12:00:00"))
+        handle = case_handle(client, case_id)
+        corrected = CustomerIdentifiers(
+            email="anna.s@example.org",
+            first_name="Anna",
+            last_name="Svensson-Berg",
+            card_last4="1111",
+        )
+        await handle.execute_update(
+            CancellationWorkflow.correct_customer_details, DetailsCorrection(customer=corrected)
+        )
+        await eventually(lambda: len(acts.of(act.SEND_MERCHANT_REQUEST)) == 2)
+        second = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
+        assert second.round == 2  # type: ignore[attr-defined]
+        values = {i.name: i.value for i in second.identifiers}  # type: ignore[attr-defined]
+        assert values["last_name"] == "Svensson-Berg" and values["card_last4"] == "1111"
+
+
+async def test_no_correction_in_14_days_closes_the_case_unresolved(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        await submit_answer(
+            client,
+            case_id,
+            NoSubscriptionFound(
+                answered_at=await fresh_env.get_current_time(),
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            ),
+        )
+        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        state = await case_state(client, case_id)
+        assert state.answered_at is not None and state.follow_up_at is not None
+        assert state.follow_up_at == state.answered_at + timedelta(days=14)
+        await _step_over(fresh_env, acts, act.NOTIFY_CUSTOMER, state.follow_up_at, 2)
+        final = await case_handle(client, case_id).result()
+        assert final.status is CaseStatus.UNRESOLVED
+        told = [s.input.kind for s in acts.of(act.NOTIFY_CUSTOMER)]  # type: ignore[attr-defined]
+        assert told == [
+            act.CustomerNotificationKind.OUTCOME,
+            act.CustomerNotificationKind.UNRESOLVED,
+        ]
+
+
+async def test_a_year_of_reminders_keeps_every_history_small(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    # A reminder every business day after escalation: about 250 steps in a year.
+    merchant = make_merchant(
+        response_policy=ResponsePolicy(
+            first_reminder_after=1,
+            second_reminder_after=2,
+            escalate_after=3,
+            repeat_reminder_every=1,
+        )
+    )
+    acts = RecordingActivities(merchants={"acme": merchant})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-01-04T08:00:00"))
+        await advance_to(fresh_env, utc("2028-01-04T09:00:00"))
+        await _settle()
+        state = await case_state(client, case_id)
+        reminders = len(acts.of(act.SEND_MERCHANT_REMINDER))
+        assert reminders >= 240
+        assert state.reminders_sent == reminders and state.escalated
+        # Walk the chain of runs: every run's history stays under the bound.
+        sizes = await _run_history_sizes(client, case_id)
+        assert len(sizes) > 50
+        assert max(sizes) <= 100, sizes
+
+
+async def _run_history_sizes(client: Client, case_id: str) -> list[int]:
+    """Sizes of all runs of the case, newest first, walking back through continue-as-new."""
+    from workflows.cancellation import workflow_id_for
+
+    sizes: list[int] = []
+    run_id: str | None = (await case_handle(client, case_id).describe()).run_id
+    while run_id:
+        history = await client.get_workflow_handle(
+            workflow_id_for(case_id), run_id=run_id
+        ).fetch_history()
+        sizes.append(len(history.events))
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+    return sizes
