@@ -17,6 +17,7 @@ from workers.logging import LogContextInterceptor
 from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.wiring import WORKFLOWS, build_activities
+from workflows.sandbox import workflow_runner
 
 # In-flight activities get this long to finish after SIGTERM before they are cancelled;
 # an email activity that is cut off is retried elsewhere and the outbox prevents a duplicate.
@@ -39,6 +40,7 @@ def build_worker(
         activities=list(activities),
         interceptors=[LogContextInterceptor()],
         graceful_shutdown_timeout=graceful_shutdown,
+        workflow_runner=workflow_runner(),
     )
 
 
