@@ -6,13 +6,14 @@ these names, so tests can register their own functions under the same names.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.common import Locale
 from domain.customer_outcome import CustomerOutcome
+from domain.digest import DigestReport, OpenCase  # noqa: F401 - part of the interface
 from domain.merchant import Merchant
 from domain.request import IdentifierLine, Subscription
 
@@ -22,6 +23,8 @@ SEND_MERCHANT_REMINDER = "send_merchant_reminder"
 SEND_MERCHANT_WITHDRAWAL = "send_merchant_withdrawal"
 NOTIFY_CUSTOMER = "notify_customer"
 NOTIFY_OPS = "notify_ops"
+COLLECT_OPEN_CASES = "collect_open_cases"
+SEND_OPS_DIGEST = "send_ops_digest"
 
 # ApplicationError types that retrying cannot fix; the workflow turns them into a failed case.
 UNKNOWN_MERCHANT = "UnknownMerchant"
@@ -109,3 +112,12 @@ class OpsNotificationInput(BaseModel):
     waiting_since: datetime | None = None
     business_days_waited: int | None = None
     detail: str | None = Field(default=None, description="For ops only; may hold merchant text")
+
+
+class CollectOpenCasesInput(BaseModel):
+    workflow_type: str = "CancellationWorkflow"
+
+
+class OpsDigestInput(BaseModel):
+    report: DigestReport
+    digest_date: date

@@ -42,6 +42,7 @@ from workers.database import (
     embedded_postgres_module,
     ensure_database,
 )
+from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.temporal_client import data_converter
@@ -143,6 +144,8 @@ class TemporalDevServer:
         self.log_file = (settings.var_dir / "temporal.log").resolve()
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        # The UI decrypts payloads through this codec server (set before start()).
+        self.ui_codec_endpoint: str | None = None
 
     @property
     def address(self) -> str:
@@ -163,6 +166,7 @@ class TemporalDevServer:
             "--log-format", "json",
             "--ui-disable-news-fetch",
             *dev_server_flags(),
+            *(["--ui-codec-endpoint", self.ui_codec_endpoint] if self.ui_codec_endpoint else []),
         ]  # fmt: skip
 
     def start(self) -> None:
@@ -307,9 +311,12 @@ class DevStack:
         }
         if not self.settings.smtp.host:
             ports["CANCELFLOW_SMTP__PORT"] = self.settings.smtp.port
+        ports["CANCELFLOW_CODEC__PORT"] = self.settings.codec.port
+        ports["CANCELFLOW_MAIL_GATEWAY__PORT"] = self.settings.mail_gateway.port
         return ports
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+        from workers.schedules import ensure_digest_schedule
         from workers.wiring import build_activities
         from workers.worker import build_worker, run_until_stopped
 
@@ -324,6 +331,7 @@ class DevStack:
 
         async with self._stack:
             temporal = TemporalDevServer(settings)
+            temporal.ui_codec_endpoint = await self._start_codec_server()
             temporal.start()
             self._stack.callback(temporal.stop)
             self.addresses.temporal_address = temporal.address
@@ -352,10 +360,18 @@ class DevStack:
                 log.info("dev.seeded", merchant_id=DEMO_MERCHANT.merchant_id)
 
             client = await temporal.connect()
+            gateway = await self._stack.enter_async_context(
+                running_mail_gateway(settings, pool, client)
+            )
+            reply_domain = settings.email.reply_domain
+            self.addresses.extra["Mail gateway"] = (
+                f"{gateway.host}:{gateway.port} (replies to reply+...@{reply_domain})"
+            )
+            await ensure_digest_schedule(client, settings.temporal.task_queue)
             worker = build_worker(
                 client,
                 settings,
-                build_activities(settings, pool),
+                build_activities(settings, pool, client),
                 graceful_shutdown=DEV_WORKER_SHUTDOWN,
             )
             worker_task = asyncio.create_task(run_until_stopped(worker, stop))
@@ -368,6 +384,24 @@ class DevStack:
             await worker_task
             log.info("dev.stopping")
         log.info("dev.stopped")
+
+    async def _start_codec_server(self) -> str:
+        """Payloads are encrypted in dev too (a key is made under var/ on first start), and
+        the UI shows them decrypted through this local codec server."""
+        from workers.codec import ensure_dev_keys, payload_codec
+        from workers.codec_server import running_codec_server, ui_origins
+
+        settings = self.settings
+        if settings.codec.keys is None:
+            ensure_dev_keys(settings.var_dir)
+        codec = payload_codec(settings)
+        assert codec is not None
+        origins = settings.codec.allowed_origins or ui_origins(settings.temporal.dev_ui_port)
+        url = await self._stack.enter_async_context(
+            running_codec_server(codec, DEV_HOST, settings.codec.port, origins)
+        )
+        self.addresses.extra["Codec server"] = f"{url} (key {codec.encrypting_key_id})"
+        return url
 
     def describe(self, request_file: Path, case_id: str) -> str:
         a = self.addresses

@@ -11,16 +11,22 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 
+from activities.digest import DigestActivities
 from activities.email import EmailActivities
+from activities.smtp import SmtpSender
 from activities.merchants import MerchantActivities, MerchantDirectory
 from activities.outbox import Outbox
 from domain.reply_token import ReplyTokenSigner
+from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workflows.cancellation import CancellationWorkflow
+from workflows.ops_digest import OpsDigestWorkflow
 
 WORKFLOWS: list[type] = [
     CancellationWorkflow,
+    OpsDigestWorkflow,
 ]
 
 
@@ -31,8 +37,14 @@ def reply_token_signer(settings: Settings) -> ReplyTokenSigner:
     )
 
 
-def build_activities(settings: Settings, pool: asyncpg.Pool) -> list[Callable[..., Any]]:
-    """Every activity the workflows call, bound to their dependencies."""
+def build_activities(
+    settings: Settings, pool: asyncpg.Pool, client: Client | None = None
+) -> list[Callable[..., Any]]:
+    """Every activity the workflows call, bound to their dependencies.
+
+    The ops digest reads Temporal visibility, so its activities need the client; without
+    one (some tests) they are left out.
+    """
     merchants = MerchantActivities(MerchantDirectory(pool))
     email = EmailActivities(
         smtp=settings.smtp,
@@ -40,8 +52,10 @@ def build_activities(settings: Settings, pool: asyncpg.Pool) -> list[Callable[..
         links=reply_token_signer(settings),
         portal_base_url=settings.portal.base_url,
         outbox=Outbox(pool),
+        reply_addresses=reply_addresses(settings, pool),
     )
-    return [
-        merchants.load_merchant,
-        *email.activities(),
-    ]
+    activities: list[Callable[..., Any]] = [merchants.load_merchant, *email.activities()]
+    if client is not None:
+        digest = DigestActivities(client, SmtpSender(settings.smtp), settings.email, Outbox(pool))
+        activities += [digest.collect_open_cases, digest.send_ops_digest]
+    return activities

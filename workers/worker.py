@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from workers.database import database_pool, database_url
 from workers.logging import LogContextInterceptor
+from workers.schedules import ensure_digest_schedule
 from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.wiring import WORKFLOWS, build_activities
@@ -86,7 +87,8 @@ async def serve(settings: Settings) -> None:
     settings = with_smtp_default(settings)
     client = await connect(settings)
     async with database_pool(database_url(settings)) as pool:
-        worker = build_worker(client, settings, build_activities(settings, pool))
+        worker = build_worker(client, settings, build_activities(settings, pool, client))
+        await ensure_digest_schedule(client, settings.temporal.task_queue)
         log.info(
             "worker.started",
             task_queue=settings.temporal.task_queue,

@@ -1,0 +1,112 @@
+"""The daily ops digest: read open cases from Temporal visibility, email the summary to ops."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import structlog
+from temporalio import activity
+from temporalio.client import Client
+
+from activities import contracts
+from activities.config import EmailSettings
+from activities.outbox import Outbox, OutboxEntry
+from activities.smtp import SmtpSender
+from domain.case import OPEN_STATUSES, CaseStatus
+from domain.digest import DigestReport, OpenCase
+
+log = structlog.get_logger()
+
+
+class DigestActivities:
+    def __init__(
+        self, client: Client, sender: SmtpSender, email: EmailSettings, outbox: Outbox
+    ) -> None:
+        self._client = client
+        self._sender = sender
+        self._email = email
+        self._outbox = outbox
+
+    @activity.defn(name=contracts.COLLECT_OPEN_CASES)
+    async def collect_open_cases(self, input: contracts.CollectOpenCasesInput) -> list[OpenCase]:
+        """Open cases from visibility (search attributes), not from a copy of our own."""
+        from workflows import search_attributes as sa
+
+        query = f"WorkflowType = '{input.workflow_type}' AND ExecutionStatus = 'Running'"
+        cases: list[OpenCase] = []
+        async for execution in self._client.list_workflows(query):
+            attrs = execution.typed_search_attributes
+            status = attrs.get(sa.CASE_STATUS)
+            merchant = attrs.get(sa.MERCHANT_ID)
+            if status is None or merchant is None or status not in OPEN_STATUSES:
+                continue
+            cases.append(
+                OpenCase(
+                    case_id=execution.id.removeprefix("case-"),
+                    merchant_id=merchant,
+                    status=CaseStatus(status),
+                    escalated=bool(attrs.get(sa.ESCALATED)),
+                    requested_at=attrs.get(sa.REQUESTED_AT) or execution.start_time,
+                    round=attrs.get(sa.CASE_ROUND) or 1,
+                )
+            )
+            activity.heartbeat(len(cases))
+        return cases
+
+    @activity.defn(name=contracts.SEND_OPS_DIGEST)
+    async def send_ops_digest(self, input: contracts.OpsDigestInput) -> contracts.EmailSent:
+        day = input.digest_date.isoformat()
+        message_id = f"<ops-digest.{day}@{self._email.message_id_domain}>"
+        subject = f"cancelflow daily digest {day}: {input.report.open_total} open cases"
+        entry = OutboxEntry(
+            case_id=f"ops-digest-{day}",
+            round=1,
+            kind="ops-digest",
+            message_id=message_id,
+            recipient=self._email.ops_address,
+            subject=subject,
+        )
+        async with self._outbox.claim(entry) as claim:
+            if claim.sent_at is not None:
+                return contracts.EmailSent(
+                    message_id=message_id, sent_at=claim.sent_at, already_sent=True
+                )
+            message = EmailMessage()
+            message["From"] = self._email.from_address
+            message["To"] = self._email.ops_address
+            message["Subject"] = subject
+            message["Message-ID"] = message_id
+            message["Date"] = format_datetime(datetime.now(UTC))
+            message["Auto-Submitted"] = "auto-generated"
+            message.set_content(render_digest(input.report))
+            await self._sender.send(message)
+            sent_at = await claim.mark_sent()
+        log.info("ops_digest.sent", digest_date=day, open_total=input.report.open_total)
+        return contracts.EmailSent(message_id=message_id, sent_at=sent_at)
+
+
+def render_digest(report: DigestReport) -> str:
+    lines = [
+        f"Open cases: {report.open_total} (at {report.generated_at.isoformat(timespec='minutes')})",
+        "",
+        "By merchant:",
+        *(f"  {merchant}: {count}" for merchant, count in report.by_merchant.items()),
+        "",
+        "By age:",
+        *(f"  {label}: {count}" for label, count in report.by_age.items()),
+    ]
+    for title, cases in (
+        ("Escalated", report.escalated),
+        ("Overdue (reminded, not yet escalated)", report.overdue),
+        ("Email replies awaiting triage", report.needs_triage),
+    ):
+        lines += ["", f"{title}: {len(cases)}"]
+        lines += [
+            f"  {c.case_id}  {c.merchant_id}  {c.status.value}  since "
+            f"{c.requested_at.date().isoformat()}  round {c.round}"
+            for c in cases
+        ]
+    lines += ["", "Details: cancelflow cases show CASE_ID, or the Temporal UI."]
+    return "\n".join(lines) + "\n"

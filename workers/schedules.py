@@ -1,0 +1,52 @@
+"""Temporal Schedules the worker makes sure exist when it starts (idempotent)."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+)
+
+from workflows.ops_digest import DIGEST_SCHEDULE_ID, OpsDigestInput, OpsDigestWorkflow
+
+log = structlog.get_logger("cancelflow.schedules")
+
+
+def digest_schedule(
+    task_queue: str, hour: int = 7, time_zone: str = "Europe/Stockholm"
+) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            OpsDigestWorkflow.run,
+            OpsDigestInput(),
+            id=DIGEST_SCHEDULE_ID,
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)])],
+            time_zone_name=time_zone,
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_digest_schedule(
+    client: Client, task_queue: str, hour: int = 7, time_zone: str = "Europe/Stockholm"
+) -> bool:
+    """Create the daily digest schedule unless it exists; True when this call created it."""
+    try:
+        await client.create_schedule(
+            DIGEST_SCHEDULE_ID, digest_schedule(task_queue, hour, time_zone)
+        )
+    except ScheduleAlreadyRunningError:
+        return False
+    log.info("schedule.created", schedule_id=DIGEST_SCHEDULE_ID, hour=hour, time_zone=time_zone)
+    return True
