@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,6 +33,11 @@ class MerchantCase:
     request: CancellationRequest
     merchant: Merchant
     identifiers: list[IdentifierLine]
+
+    @property
+    def requested_on(self) -> date:
+        """The request's date on the merchant's own calendar."""
+        return self.state.requested_at.astimezone(ZoneInfo(self.merchant.timezone)).date()
 
     @property
     def reference(self) -> str:

@@ -39,7 +39,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "contract_ends_on": "Date the binding contract expires",
         "message": "Message to Minna",
         "message_note": "All free text comes to Minna and is not shared with the customer.",
-        "date_hint": "For example 2026-12-31",
         "send": "Send",
         "errors_heading": "Please correct the following",
         "err_choice_required": "Choose what happened to the subscription.",
@@ -113,7 +112,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "contract_ends_on": "Datum då bindningstiden löper ut",
         "message": "Meddelande till Minna",
         "message_note": "All fritext går till Minna och delas inte med kunden.",
-        "date_hint": "Till exempel 2026-12-31",
         "send": "Skicka",
         "errors_heading": "Rätta följande",
         "err_choice_required": "Välj vad som hände med abonnemanget.",
@@ -171,6 +169,8 @@ IDENTIFIER_LABELS: dict[str, dict[str, str]] = {
         "last_name": "Last name",
         "postal_address": "Postal address",
         "card_last4": "Last 4 digits of the payment card",
+        "customer_number": "Customer number",
+        "phone": "Phone number",
     },
     "sv": {
         "email": "E-postadress",
@@ -178,6 +178,8 @@ IDENTIFIER_LABELS: dict[str, dict[str, str]] = {
         "last_name": "Efternamn",
         "postal_address": "Postadress",
         "card_last4": "Kortets sista 4 siffror",
+        "customer_number": "Kundnummer",
+        "phone": "Telefonnummer",
     },
 }
 
