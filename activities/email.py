@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import contracts
 from activities.config import EmailSettings, SmtpSettings
+from activities.inbound_mail import ReplyAddresses
 from activities.messages import ComposedEmail, InvalidEmailInput, MessageComposer
 from activities.outbox import Outbox, OutboxEntry
 from activities.rendering import Templates
@@ -35,7 +36,10 @@ class EmailActivities:
         links: ReplyTokenSigner,
         portal_base_url: str,
         outbox: Outbox,
+        reply_addresses: ReplyAddresses | None = None,
     ) -> None:
+        # Registers each case's reply+<token> address for the mail gateway (Reply-To).
+        self._reply_addresses = reply_addresses
         self._sender = SmtpSender(smtp)
         self._from_address = email.from_address
         self._outbox = outbox
@@ -93,12 +97,18 @@ class EmailActivities:
     async def _merchant_email(
         self, input: contracts.MerchantEmailInput, expected: contracts.MerchantEmailKind
     ) -> contracts.EmailSent:
+        # A database hiccup here is retried like any other; only bad input is final.
+        reply_address = (
+            await self._reply_addresses.address_for(input.case_id, input.merchant.merchant_id)
+            if self._reply_addresses is not None
+            else None
+        )
         with _invalid_input_is_final():
             if input.kind is not expected:
                 raise InvalidEmailInput(
                     f"kind: this activity sends a merchant {expected.value}, not {input.kind.value}"
                 )
-            composed = self._composer.merchant(input)
+            composed = self._composer.merchant(input, reply_address=reply_address)
         return await self._deliver(
             input.case_id,
             input.round,

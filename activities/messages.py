@@ -108,7 +108,10 @@ class MessageComposer:
     def _message_id(self, case_id: str, round: int, kind: str) -> str:
         return message_id_for(case_id, round, kind, self._message_id_domain)
 
-    def merchant(self, input: contracts.MerchantEmailInput) -> ComposedEmail:
+    def merchant(
+        self, input: contracts.MerchantEmailInput, reply_address: str | None = None
+    ) -> ComposedEmail:
+        """reply_address: where the merchant's email replies go (the mail gateway), if any."""
         if input.kind is contracts.MerchantEmailKind.REMINDER and input.reminder_number is None:
             raise InvalidEmailInput("reminder_number: required for a reminder")
         merchant = input.merchant
@@ -147,7 +150,9 @@ class MessageComposer:
             reminder_number=input.reminder_number,
         )
         headers: dict[str, str] = {}
-        if len(token) <= MAX_REPLY_TOKEN_IN_ADDRESS:
+        if reply_address is not None:
+            headers["Reply-To"] = reply_address
+        elif len(token) <= MAX_REPLY_TOKEN_IN_ADDRESS:
             headers["Reply-To"] = f"reply+{token}@{self._reply_domain}"
         if input.kind is not contracts.MerchantEmailKind.REQUEST:
             original = self._message_id(input.case_id, input.round, "request")
