@@ -46,8 +46,8 @@ except ImportError:  # pragma: no cover - asyncpg is a dependency
 
 
 class ReplyTargetLike(Protocol):
-    case_id: str
-    merchant_id: str
+    @property
+    def case_id(self) -> str: ...
 
 
 class AddressBook(Protocol):
@@ -55,7 +55,8 @@ class AddressBook(Protocol):
 
 
 class StoredLike(Protocol):
-    id: int
+    @property
+    def id(self) -> int: ...
 
 
 class StoreResultLike(Protocol):
@@ -222,8 +223,8 @@ def _refused(session: Session, stage: str, reason: str, status: str, **fields: s
 class GatewaySMTP(SMTP):
     """aiosmtpd's SMTP, with its size refusals logged and given an enhanced status code."""
 
-    async def push(self, status: str) -> None:
-        if status.startswith("552 Error"):
+    async def push(self, status: Any) -> None:
+        if isinstance(status, str) and status.startswith("552 Error"):
             limit = self.data_size_limit
             status = f"552 5.3.4 Message too big (at most {limit} bytes)"
             peer = self.session.peer if self.session else "?"

@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 import pytest
@@ -58,8 +59,8 @@ async def test_list_show_audit_and_withdraw(
     async with running_worker(client, acts) as task_queue:
         for request in (waiting, triage, answered):
             await start_case(client, request, task_queue)
-        for request in (waiting, triage, answered):
-            await eventually(lambda r=request: case_state(client, r.case_id),
+        for case_id in (waiting.case_id, triage.case_id, answered.case_id):
+            await eventually(partial(case_state, client, case_id),
                              lambda s: s.status is CaseStatus.AWAITING)
         # A stored email reply for one case, as the gateway leaves it, and its signal.
         store = InboundMailStore(pool)

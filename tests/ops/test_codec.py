@@ -6,6 +6,7 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -94,7 +95,7 @@ def test_key_configuration_errors_name_the_setting() -> None:
         parse_keys(f"{good},{good}")
 
 
-def test_settings_choose_the_converter(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_choose_the_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CANCELFLOW_CODEC__KEYS", raising=False)
     assert data_converter(Settings(var_dir=tmp_path)).payload_codec is None
     keys = ensure_dev_keys(tmp_path)

@@ -319,10 +319,10 @@ async def register_search_attributes(client: Client) -> list[str]:
     missing: dict[str, Any] = {}
     lines: list[str] = []
     for key in sa.ALL_SEARCH_ATTRIBUTES:
-        wanted = int(key.indexed_value_type)
+        wanted = IndexedValueType.ValueType(int(key.indexed_value_type))
         type_name = IndexedValueType.Name(wanted).removeprefix("INDEXED_VALUE_TYPE_").title()
         if key.name in existing:
-            if int(existing[key.name]) != wanted:
+            if existing[key.name] != wanted:
                 have = IndexedValueType.Name(existing[key.name]).removeprefix("INDEXED_VALUE_TYPE_")
                 fail(f"search attribute {key.name} exists in namespace {namespace} as "
                      f"{have.title()}, but cancelflow needs {type_name}; "
