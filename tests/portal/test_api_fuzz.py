@@ -1,0 +1,172 @@
+"""Property-based fuzz of the APIs over HTTP: no input gets a 5xx, and the answer endpoint
+accepts exactly the answers an independent reading of the guide's rules calls valid."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from tests.portal.conftest import PortalStack, request_body
+
+FIVE = ["has_now_been_cancelled", "was_already_cancelled", "binding_contract",
+        "no_subscription_found", "other_reason"]
+DATE_FIELD = {"has_now_been_cancelled": "access_until", "was_already_cancelled": "cancelled_on",
+              "binding_contract": "contract_ends_on"}
+ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo("Europe/Stockholm")).date()
+
+
+near_dates = st.integers(min_value=-400, max_value=400).map(
+    lambda days: (today() + timedelta(days=days)).isoformat()
+)
+date_values = st.one_of(
+    near_dates,
+    near_dates,
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    st.text(max_size=12),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.none(),
+    st.booleans(),
+)
+messages = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["", "   ", "\n\t", " ok "]),
+    st.integers(min_value=1995, max_value=2005).map(lambda n: " " + "x" * n + " "),
+    st.integers(),
+    st.none(),
+)
+answer_bodies = st.one_of(
+    st.fixed_dictionaries(
+        {"outcome": st.one_of(st.sampled_from(FIVE), st.text(max_size=25), st.integers())},
+        optional={
+            "access_until": date_values,
+            "cancelled_on": date_values,
+            "contract_ends_on": date_values,
+            "message": messages,
+            "responded_by": st.one_of(st.text(max_size=210), st.none()),
+            "channel": st.sampled_from(["portal", "ops"]),
+            "answered_at": st.just("2026-01-01T00:00:00+00:00"),
+        },
+    ),
+    st.lists(st.integers(), max_size=3),
+    st.text(max_size=20),
+    st.none(),
+)
+
+
+def is_valid_answer(body: Any, on: date) -> bool:
+    """The guide's rules, written independently of the domain code."""
+    if not isinstance(body, dict) or body.get("outcome") not in FIVE:
+        return False
+    outcome = body["outcome"]
+    allowed = {"outcome", "responded_by", DATE_FIELD.get(outcome, "")}
+    if outcome == "other_reason":
+        allowed.add("message")
+    if set(body) - allowed:
+        return False
+    by = body.get("responded_by")
+    if by is not None and not (isinstance(by, str) and 1 <= len(by.strip()) <= 200):
+        return False
+    if outcome in DATE_FIELD:
+        raw = body.get(DATE_FIELD[outcome])
+        if not isinstance(raw, str) or not ISO.match(raw):
+            return False
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            return False
+        if outcome == "was_already_cancelled" and day > on:
+            return False
+        if outcome == "binding_contract" and day < on:
+            return False
+    if outcome == "other_reason":
+        message = body.get("message")
+        if not isinstance(message, str) or not 1 <= len(message.strip()) <= 2000:
+            return False
+    return True
+
+
+async def test_answer_endpoint_accepts_exactly_the_valid_answers(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant()
+    key = await stack.api_key(merchant.merchant_id)
+    case_id = await stack.start(merchant)
+    url = f"{stack.base_url}/api/v1/merchant/cases/{case_id}/answer"
+    seen: dict[str, int] = {}
+
+    @FUZZ
+    @given(body=answer_bodies)
+    @example(body={"outcome": "no_subscription_found", "responded_by": " Kim "})
+    @example(body={"outcome": "was_already_cancelled", "cancelled_on": "2026-02-29"})
+    def check(body: Any) -> None:
+        with httpx.Client(timeout=20) as http:
+            response = http.post(url, json=body, headers=key)
+        seen[str(response.status_code)] = seen.get(str(response.status_code), 0) + 1
+        assert response.status_code < 500, (body, response.text)
+        if is_valid_answer(body, today()):
+            # Valid: recorded, or refused only because a different answer came first.
+            assert response.status_code in (200, 409), (body, response.text)
+        else:
+            assert response.status_code == 422, (body, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["errors"], body
+
+    # The server runs on this event loop; the synchronous fuzz runs beside it in a thread.
+    await asyncio.to_thread(check)
+    assert seen.get("422", 0) > 0 and seen.get("200", 0) > 0, seen
+
+
+intake_values = st.one_of(
+    st.text(max_size=30), st.integers(), st.none(), st.booleans(),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+    st.lists(st.text(max_size=5), max_size=3),
+)
+
+
+async def test_intake_never_fails_on_bad_input(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant()
+    base = request_body("c-fuzz-base", merchant.merchant_id)
+    url = f"{stack.base_url}/api/v1/cases"
+    headers = stack.internal_headers
+
+    @FUZZ
+    @given(
+        replacements=st.dictionaries(
+            st.sampled_from(["case_id", "merchant_id", "subscription", "locale", "customer",
+                             "requested_at", "unexpected"]),
+            intake_values,
+            min_size=1,
+            max_size=3,
+        ),
+        customer_replacements=st.dictionaries(
+            st.sampled_from(["email", "first_name", "card_last4", "postal_address", "extra"]),
+            intake_values,
+            max_size=2,
+        ),
+    )
+    def check(replacements: dict[str, Any], customer_replacements: dict[str, Any]) -> None:
+        body = {**base, "customer": {**base["customer"], **customer_replacements}}
+        body.update(replacements)
+        with httpx.Client(timeout=20) as http:
+            response = http.post(url, json=body, headers=headers)
+        assert response.status_code < 500, (body, response.text)
+        assert response.status_code in (200, 201, 409, 422), (body, response.text)
+        if response.status_code == 422:
+            assert response.json()["errors"]
+
+    await asyncio.to_thread(check)
