@@ -74,17 +74,21 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
     var_dir = tmp_path / "var"
     mail_dir = var_dir / "mail"
     log = tmp_path / "dev.log"
-    env = clean_environ() | {
-        "CANCELFLOW_VAR_DIR": str(var_dir),
-        "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
-        "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
-        "CANCELFLOW_SMTP__PORT": str(free_port()),
-        "CANCELFLOW_PORTAL__PORT": str(free_port()),
-        "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
-        "CANCELFLOW_CODEC__PORT": str(free_port()),
-        "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
-    }
+    def stack_env() -> dict[str, str]:
+        # Fresh ports for each start: a port freed by the first stack may be taken meanwhile
+        # by any other process's outgoing connection. Only the var folder must stay.
+        return clean_environ() | {
+            "CANCELFLOW_VAR_DIR": str(var_dir),
+            "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
+            "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
+            "CANCELFLOW_SMTP__PORT": str(free_port()),
+            "CANCELFLOW_PORTAL__PORT": str(free_port()),
+            "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
+            "CANCELFLOW_CODEC__PORT": str(free_port()),
+            "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
+        }
 
+    env = stack_env()
     async with dev_stack(env, log) as block:
         assert f"http://127.0.0.1:{env['CANCELFLOW_TEMPORAL__DEV_UI_PORT']}" in block
         assert f"127.0.0.1:{env['CANCELFLOW_TEMPORAL__DEV_PORT']}" in block
@@ -108,6 +112,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
     await wait_for(lambda: not processes_using(var_dir), within=10,
                    what="the dev server and PostgreSQL to exit after Ctrl-C")
 
+    env = stack_env()
     async with dev_stack(env, log):
         status = await run_cli("cases", "status", case_id, env=env)
         assert status.code == 0, status.stderr
