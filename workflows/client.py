@@ -6,6 +6,7 @@ Used by the CLI, the portal and the APIs; runs outside workflows (it is client c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -16,6 +17,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.actions import DetailsCorrection, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer
 from domain.case import AnswerReceipt, CaseState
 from domain.request import CancellationRequest
@@ -39,7 +41,7 @@ class CaseNotFound(Exception):
 
 
 async def start_case(client: Client, request: CancellationRequest, task_queue: str) -> StartedCase:
-    """Start the case for request.case_id, or return the one that already exists (open or closed)."""
+    """Start the case for request.case_id, or return the existing one (open or closed)."""
     workflow_id = workflow_id_for(request.case_id)
     try:
         handle = await client.start_workflow(
@@ -137,3 +139,48 @@ async def _describe_or_none(
         return (await handle.describe()).status
     except RPCError:
         return None
+
+
+class CaseActionRejected(AnswerRejected):
+    """The case refused a withdrawal, correction or snooze; str() is the reason."""
+
+
+async def _case_update(client: Client, case_id: str, update: Any, argument: object) -> CaseState:
+    """Run one of the case's state-changing Updates, translating refusals for people."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    handle = case_handle(client, case_id)
+    try:
+        result: CaseState = await handle.execute_update(update, argument)
+        return result
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        raise CaseActionRejected(getattr(cause, "message", None) or str(cause)) from err
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            if await _describe_or_none(handle) is None:
+                raise CaseNotFound(case_id) from err
+            state = await handle.query(CancellationWorkflow.state)
+            raise CaseActionRejected(
+                f"the case is {state.status.value}; it no longer takes this request"
+            ) from err
+        raise
+
+
+async def withdraw_case(client: Client, case_id: str, request: WithdrawalRequest) -> CaseState:
+    """The customer withdraws: allowed until the merchant answered (and while following up)."""
+    return await _case_update(client, case_id, CancellationWorkflow.withdraw_case, request)
+
+
+async def correct_customer_details(
+    client: Client, case_id: str, correction: DetailsCorrection
+) -> CaseState:
+    """Corrected details after 'no subscription found' start a new round with the merchant."""
+    return await _case_update(
+        client, case_id, CancellationWorkflow.correct_customer_details, correction
+    )
+
+
+async def snooze_case(client: Client, case_id: str, request: SnoozeRequest) -> CaseState:
+    """Ops push the next reminder or escalation to a date."""
+    return await _case_update(client, case_id, CancellationWorkflow.snooze, request)

@@ -1,4 +1,4 @@
-"""The five answers, idempotency and refusals, on the time-skipping server with the real workflow."""
+"""The five answers, idempotency and refusals, on the time-skipping server."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,7 +30,16 @@ from tests.workflows.harness import (
 )
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_handle, case_state, start_case, submit_answer
+from workflows.client import (
+    CaseActionRejected,
+    case_handle,
+    case_state,
+    correct_customer_details,
+    snooze_case,
+    start_case,
+    submit_answer,
+    withdraw_case,
+)
 
 MINUTE = timedelta(minutes=1)
 
@@ -304,9 +314,7 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
         await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
         await advance_to(fresh_env, utc("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
-        await handle.execute_update(
-            CancellationWorkflow.withdraw_case, WithdrawalRequest(reason="kept it")
-        )
+        await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
         final = await handle.result()
         assert final.status is CaseStatus.WITHDRAWN
         await advance_to(fresh_env, utc("2027-10-01T00:00:00"))
@@ -332,16 +340,20 @@ async def test_corrected_details_within_14_days_start_round_two(
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
         await advance_to(fresh_env, utc("2027-03-10T12:00:00"))
-        handle = case_handle(client, case_id)
         corrected = CustomerIdentifiers(
             email="anna.s@example.org",
             first_name="Anna",
             last_name="Svensson-Berg",
             card_last4="1111",
         )
-        await handle.execute_update(
-            CancellationWorkflow.correct_customer_details, DetailsCorrection(customer=corrected)
-        )
+        # Details that lack what the merchant requires are refused, naming what is missing.
+        with pytest.raises(CaseActionRejected, match="card_last4"):
+            await correct_customer_details(
+                client,
+                case_id,
+                DetailsCorrection(customer=corrected.model_copy(update={"card_last4": None})),
+            )
+        await correct_customer_details(client, case_id, DetailsCorrection(customer=corrected))
         await eventually(lambda: len(acts.of(act.SEND_MERCHANT_REQUEST)) == 2)
         second = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
         assert second.round == 2  # type: ignore[attr-defined]
@@ -421,3 +433,32 @@ async def _run_history_sizes(client: Client, case_id: str) -> list[int]:
         started = history.events[0].workflow_execution_started_event_attributes
         run_id = started.continued_execution_run_id or None
     return sizes
+
+
+async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        with pytest.raises(CaseActionRejected, match="not in the future"):
+            await snooze_case(
+                client,
+                case_id,
+                SnoozeRequest(until=date(2027, 2, 1), reason="typo", requested_by="ops"),
+            )
+        await submit_answer(
+            client,
+            case_id,
+            HasNowBeenCancelled(
+                access_until=date(2027, 4, 1),
+                answered_at=await fresh_env.get_current_time(),
+                channel=Channel.PORTAL,
+                responded_by="Acme",
+            ),
+        )
+        with pytest.raises(CaseActionRejected, match="already answered|closed"):
+            await withdraw_case(client, case_id, WithdrawalRequest())
+        final = await case_handle(client, case_id).result()
+        assert final.status is CaseStatus.CLOSED and final.withdrawn_at is None
