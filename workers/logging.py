@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
@@ -75,10 +75,13 @@ def lift_temporal_context(_: WrappedLogger, __: str, event: EventDict) -> EventD
     return event
 
 
-def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
-    """Route structlog and stdlib logging to stderr; JSON unless stderr is a terminal."""
+def configure_logging(
+    level: str = "INFO", json: bool | None = None, stream: TextIO | None = None
+) -> None:
+    """Route structlog and stdlib logging to stream (stderr); JSON unless it is a terminal."""
+    stream = stream or sys.stderr
     if json is None:
-        json = not sys.stderr.isatty()
+        json = not stream.isatty()
     numeric_level = logging.getLevelName(level.upper())
     if not isinstance(numeric_level, int):
         raise ValueError(f"log_level: '{level}' is not a level such as DEBUG, INFO or WARNING")
@@ -112,9 +115,9 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
             structlog.processors.JSONRenderer(),
         ]
     else:
-        final += [redact_customer_fields, structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        final += [redact_customer_fields, structlog.dev.ConsoleRenderer(colors=stream.isatty())]
     formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
