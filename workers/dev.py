@@ -313,6 +313,7 @@ class DevStack:
             ports["CANCELFLOW_SMTP__PORT"] = self.settings.smtp.port
         ports["CANCELFLOW_CODEC__PORT"] = self.settings.codec.port
         ports["CANCELFLOW_MAIL_GATEWAY__PORT"] = self.settings.mail_gateway.port
+        ports["CANCELFLOW_PORTAL__PORT"] = self.settings.portal.port
         return ports
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
@@ -367,6 +368,7 @@ class DevStack:
             self.addresses.extra["Mail gateway"] = (
                 f"{gateway.host}:{gateway.port} (replies to reply+...@{reply_domain})"
             )
+            await self._start_portal(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
             worker = build_worker(
                 client,
@@ -384,6 +386,20 @@ class DevStack:
             await worker_task
             log.info("dev.stopping")
         log.info("dev.stopped")
+
+    async def _start_portal(self, settings: Settings, client: Client, pool: asyncpg.Pool) -> None:
+        from portal.service import ensure_demo_api_key, running_portal
+
+        url = await self._stack.enter_async_context(
+            running_portal(settings.portal, client, pool, settings.temporal.task_queue)
+        )
+        self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
+        key = await ensure_demo_api_key(pool, DEMO_MERCHANT.merchant_id)
+        self.addresses.extra["Demo API key"] = (
+            f"{key} (shown once; keep it)" if key else
+            f"made on the first start (new one: cancelflow merchants key create "
+            f"{DEMO_MERCHANT.merchant_id})"
+        )
 
     async def _start_codec_server(self) -> str:
         """Payloads are encrypted in dev too (a key is made under var/ on first start), and

@@ -218,7 +218,7 @@ async def portal_stack(
     pool = await create_pool(portal_database_url)
     await migrate(pool)
     client = dev_server_env.client
-    worker = build_worker(client, settings, build_activities(settings, pool))
+    worker = build_worker(client, settings, build_activities(settings, pool, client))
     worker_task = asyncio.create_task(worker.run())
     app = create_app(client, pool, settings.portal, settings.temporal.task_queue)
     server_task = asyncio.create_task(serve_portal(app, "127.0.0.1", port))
