@@ -12,7 +12,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import migrate
-from workers.codec import EncryptionKey, encrypting_converter, new_key
+from tests.conftest import free_port
+from workers.codec import EncryptionCodec, EncryptionKey, encrypting_converter, new_key
+from workers.codec_server import running_codec_server, ui_origins
 
 T = TypeVar("T")
 
@@ -33,6 +35,15 @@ async def encrypted_client(
         namespace=plain.namespace,
         data_converter=encrypting_converter(codec_keys),
     )
+
+
+@pytest.fixture
+async def codec_url(codec_keys: list[EncryptionKey]) -> AsyncIterator[str]:
+    """The codec server, allowing the default dev UI origin (http://localhost:8233)."""
+    async with running_codec_server(
+        EncryptionCodec(codec_keys), "127.0.0.1", free_port(), ui_origins(8233)
+    ) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,14 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
-from tests.conftest import free_port
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.codec import (
     ENCODING,
     KEY_ID_METADATA,
     CodecKeyError,
     EncryptionCodec,
-    EncryptionKey,
     UnknownEncryptionKey,
     data_converter,
     ensure_dev_keys,
@@ -33,7 +29,6 @@ from workers.codec import (
     new_key,
     parse_keys,
 )
-from workers.codec_server import build_server, ui_origins
 from workers.settings import Settings
 from workflows.cancellation import CaseInput
 from workflows.client import case_state, start_case, submit_answer
@@ -134,19 +129,6 @@ async def _finished_case(client: Client) -> str:
 async def _stored_bytes(plain_client: Client, workflow_id: str) -> bytes:
     history = await plain_client.get_workflow_handle(workflow_id).fetch_history()
     return b"".join(event.SerializeToString() for event in history.events)
-
-
-@pytest.fixture
-async def codec_url(codec_keys: list[EncryptionKey]) -> AsyncIterator[str]:
-    port = free_port()
-    server = build_server(EncryptionCodec(codec_keys), "127.0.0.1", port, ui_origins(8233))
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: asyncio.sleep(0, server.started), bool)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_server_stores_no_customer_identifier_in_clear(
