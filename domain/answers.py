@@ -94,7 +94,8 @@ class BindingContract(_AnswerBase):
     def _not_before_answer(self) -> Self:
         if self.contract_ends_on < self.answered_on:
             raise ValueError(
-                f"contract_ends_on: the date the binding contract expires ({self.contract_ends_on}) "
+                "contract_ends_on: the date the binding contract expires "
+                f"({self.contract_ends_on}) "
                 f"cannot be before the date of the answer ({self.answered_on})"
             )
         return self

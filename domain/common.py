@@ -16,7 +16,8 @@ _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def _slug(value: str) -> str:
-    if not _SLUG.match(value):
+    # fullmatch: with match, '$' would also accept a trailing newline.
+    if not _SLUG.fullmatch(value):
         raise ValueError(
             "must be 1-64 characters of letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -51,13 +52,19 @@ def local_date(moment: datetime) -> date:
 
 
 def describe_validation_error(error: ValidationError) -> list[dict[str, str]]:
-    """Field-level messages a person can act on: [{'field': 'customer.card_last4', 'message': ...}]."""
+    """Field-level messages a person can act on.
+
+    [{'field': 'customer.card_last4', 'message': 'must be exactly four digits, ...'}]
+    """
     problems: list[dict[str, str]] = []
     for item in error.errors(include_url=False):
         loc = [str(part) for part in item["loc"] if not _is_union_tag(part)]
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            # The discriminator (e.g. 'outcome') is a field like any other to the person.
+            loc, message = _union_tag_problem(loc, item.get("ctx") or {}, item["type"])
         field = ".".join(loc)
         # Cross-field rules are raised on the model and name their field as 'field: ...'.
         named = _NAMED_MESSAGE.match(message)
@@ -66,6 +73,15 @@ def describe_validation_error(error: ValidationError) -> list[dict[str, str]]:
             message = named.group(2)
         problems.append({"field": field or "(body)", "message": message})
     return problems
+
+
+def _union_tag_problem(loc: list[str], ctx: dict[str, object], kind: str) -> tuple[list[str], str]:
+    name = str(ctx.get("discriminator", "")).strip("'") or "type"
+    # expected_tags is a rendered string such as "<Outcome.X: 'x'>, ..." or "'x', 'y'".
+    expected = ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected_tags", ""))))
+    if kind == "union_tag_invalid":
+        return [*loc, name], f"'{ctx.get('tag')}' is not one of: {expected}"
+    return [*loc, name], "is required"
 
 
 def _is_union_tag(part: object) -> bool:

@@ -26,7 +26,7 @@ STANDARD_IDENTIFIERS: frozenset[str] = frozenset(i.value for i in StandardIdenti
 
 
 def validate_identifier_name(name: str) -> str:
-    if name in STANDARD_IDENTIFIERS or _EXTRA_NAME.match(name):
+    if name in STANDARD_IDENTIFIERS or _EXTRA_NAME.fullmatch(name):
         return name
     raise ValueError(
         f"'{name}' is not an identifier name: use one of {sorted(STANDARD_IDENTIFIERS)} "
@@ -42,8 +42,9 @@ class PostalAddress(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=2, max_length=12)
     ]
     city: NonEmpty
+    # pydantic checks the pattern before to_upper, so 'se' must match it to become 'SE'.
     country: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
     ] = Field(description="ISO 3166-1 alpha-2 country code")
 
     def one_line(self) -> str:
@@ -68,7 +69,7 @@ class CustomerIdentifiers(BaseModel):
     @field_validator("card_last4")
     @classmethod
     def _card_last4(cls, value: str | None) -> str | None:
-        if value is not None and not _CARD_LAST4.match(value):
+        if value is not None and not _CARD_LAST4.fullmatch(value):
             raise ValueError("must be exactly four digits, such as '4242'")
         return value
 

@@ -58,14 +58,18 @@ class Merchant(BaseModel):
     )
     locale: Locale = "en"
     timezone: TimeZoneName = "Europe/Stockholm"
+    # pydantic checks the pattern before to_upper, so 'se' must match it to become 'SE'.
     country: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
     ] = "SE"
     notice_period_days: int = Field(default=30, ge=0, le=365)
     response_policy: ResponsePolicy = Field(default_factory=ResponsePolicy)
 
     @model_validator(mode="after")
     def _unique_identifiers(self) -> Self:
-        if len(set(self.required_identifiers)) != len(self.required_identifiers):
-            raise ValueError("required_identifiers lists an identifier twice")
+        seen: set[str] = set()
+        for name in self.required_identifiers:
+            if name in seen:
+                raise ValueError(f"required_identifiers: lists '{name}' twice")
+            seen.add(name)
         return self

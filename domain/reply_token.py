@@ -68,7 +68,10 @@ class ReplyTokenSigner:
         return _b64(nonce + AESGCM(self._key).encrypt(nonce, plain, b"reply-v1"))
 
     def verify(self, token: str, now: datetime | None = None) -> ReplyGrant:
-        """The grant of a genuine, unexpired token; raises InvalidReplyToken or ExpiredReplyToken."""
+        """The grant of a genuine, unexpired token.
+
+        Raises InvalidReplyToken or ExpiredReplyToken.
+        """
         try:
             raw = _unb64(token)
             nonce, sealed = raw[:12], raw[12:]
