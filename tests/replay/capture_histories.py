@@ -1,0 +1,312 @@
+"""Capture real histories of every path of CancellationWorkflow for the replay tests.
+
+    .venv/bin/python -m tests.replay.capture_histories          # all scenarios
+    .venv/bin/python -m tests.replay.capture_histories withdrawal
+
+Runs each scenario on a time-skipping test server with the real workflow code and
+recording activities, and writes every run of the case (rounds continue as new) to
+tests/replay/histories/<scenario>.<run>.json. Capture with the code that is running in
+production *before* changing the workflow, commit the files, and the replay test then
+proves the change can still replay those cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.answers import (
+    BindingContract,
+    HasNowBeenCancelled,
+    NoSubscriptionFound,
+    OtherReason,
+    WasAlreadyCancelled,
+)
+from domain.case import CaseStatus
+from domain.common import Channel
+from domain.customer import CustomerIdentifiers
+from domain.merchant import ResponsePolicy
+from tests.workflows.harness import (
+    RecordingActivities,
+    advance_to,
+    eventually,
+    make_merchant,
+    make_request,
+    running_worker,
+)
+from workflows.cancellation import CancellationWorkflow, workflow_id_for
+from workflows.client import (
+    case_handle,
+    case_state,
+    correct_customer_details,
+    snooze_case,
+    start_case,
+    submit_answer,
+    withdraw_case,
+)
+from workflows.search_attributes import register_search_attributes
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+START = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 09:00 in Stockholm
+
+Scenario = Callable[[WorkflowEnvironment, Client, str], Awaitable[None]]
+
+
+def _by(channel: Channel = Channel.PORTAL, who: str = "Acme support") -> dict[str, object]:
+    return {"channel": channel, "responded_by": who}
+
+
+async def _now(env: WorkflowEnvironment) -> datetime:
+    return await env.get_current_time()
+
+
+async def _until(client: Client, case_id: str, status: CaseStatus) -> None:
+    async def reached() -> bool:
+        return (await case_state(client, case_id)).status is status
+
+    await eventually(reached)
+
+
+async def _answer_and_finish(
+    env: WorkflowEnvironment, client: Client, case_id: str, answer: object
+) -> None:
+    await submit_answer(client, case_id, answer)  # type: ignore[arg-type]
+    await case_handle(client, case_id).result()
+
+
+async def has_now_been_cancelled(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    answer = HasNowBeenCancelled(
+        access_until=date(2027, 3, 31),
+        answered_at=await _now(env),
+        **_by(),  # type: ignore[arg-type]
+    )
+    await _answer_and_finish(env, client, case_id, answer)
+
+
+async def was_already_cancelled(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    answer = WasAlreadyCancelled(
+        cancelled_on=date(2027, 2, 20),
+        answered_at=await _now(env),
+        **_by(Channel.API, "api"),  # type: ignore[arg-type]
+    )
+    await _answer_and_finish(env, client, case_id, answer)
+
+
+async def other_reason(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    answer = OtherReason(
+        message="Account is under a fraud investigation",
+        answered_at=await _now(env),
+        **_by(),  # type: ignore[arg-type]
+    )
+    await _answer_and_finish(env, client, case_id, answer)
+
+
+async def binding_contract_round_two(
+    env: WorkflowEnvironment, client: Client, case_id: str
+) -> None:
+    answer = BindingContract(
+        contract_ends_on=date(2027, 9, 30),
+        answered_at=await _now(env),
+        **_by(),  # type: ignore[arg-type]
+    )
+    await submit_answer(client, case_id, answer)
+    await _until(client, case_id, CaseStatus.FOLLOW_UP)
+    await advance_to(env, datetime(2027, 9, 1, tzinfo=UTC))
+
+    async def round_two() -> bool:
+        state = await case_state(client, case_id)
+        return state.round == 2 and state.status is CaseStatus.AWAITING
+
+    await eventually(round_two)
+    second = HasNowBeenCancelled(
+        access_until=date(2027, 9, 30),
+        answered_at=await _now(env),
+        **_by(),  # type: ignore[arg-type]
+    )
+    await _answer_and_finish(env, client, case_id, second)
+
+
+async def no_subscription_unresolved(
+    env: WorkflowEnvironment, client: Client, case_id: str
+) -> None:
+    await submit_answer(client, case_id, NoSubscriptionFound(answered_at=await _now(env), **_by()))  # type: ignore[arg-type]
+    await _until(client, case_id, CaseStatus.FOLLOW_UP)
+    await advance_to(env, START + timedelta(days=20))
+    await case_handle(client, case_id).result()
+
+
+async def no_subscription_corrected(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    await submit_answer(client, case_id, NoSubscriptionFound(answered_at=await _now(env), **_by()))  # type: ignore[arg-type]
+    await _until(client, case_id, CaseStatus.FOLLOW_UP)
+    corrected = CustomerIdentifiers(
+        email="anna.s@example.org", first_name="Anna", last_name="Berg", card_last4="1111"
+    )
+    await correct_customer_details(client, case_id, DetailsCorrection(customer=corrected))
+
+    async def round_two() -> bool:
+        state = await case_state(client, case_id)
+        return state.round == 2 and state.status is CaseStatus.AWAITING
+
+    await eventually(round_two)
+    await _answer_and_finish(
+        env,
+        client,
+        case_id,
+        HasNowBeenCancelled(
+            access_until=date(2027, 4, 1),
+            answered_at=await _now(env),
+            **_by(),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def reminders_escalation_answer(
+    env: WorkflowEnvironment, client: Client, case_id: str
+) -> None:
+    # Past reminder 1, reminder 2, escalation and two repeat reminders: continues as new.
+    await advance_to(env, START + timedelta(days=40))
+
+    async def escalated() -> bool:
+        state = await case_state(client, case_id)
+        return state.escalated and state.reminders_sent >= 4
+
+    await eventually(escalated)
+    await _answer_and_finish(
+        env,
+        client,
+        case_id,
+        HasNowBeenCancelled(
+            access_until=date(2027, 5, 1),
+            answered_at=await _now(env),
+            **_by(),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def email_reply_triage(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    await case_handle(client, case_id).signal(
+        CancellationWorkflow.email_reply_received,
+        EmailReplyNotice(
+            message_id="<reply-1@acme.example>",
+            sender="support@acme.example",
+            subject="Re: Cancellation request",
+            received_at=await _now(env),
+        ),
+    )
+    await _until(client, case_id, CaseStatus.NEEDS_TRIAGE)
+    await advance_to(env, START + timedelta(days=3))
+    await _answer_and_finish(
+        env,
+        client,
+        case_id,
+        WasAlreadyCancelled(
+            cancelled_on=date(2027, 2, 27),
+            answered_at=await _now(env),
+            reference="<reply-1@acme.example>",
+            **_by(Channel.EMAIL, "ops Eva"),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def snooze_then_answer(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    await snooze_case(
+        client,
+        case_id,
+        SnoozeRequest(until=date(2027, 3, 15), reason="merchant closed", requested_by="ops Eva"),
+    )
+    await advance_to(env, datetime(2027, 3, 16, tzinfo=UTC))
+    await _answer_and_finish(
+        env,
+        client,
+        case_id,
+        HasNowBeenCancelled(
+            access_until=date(2027, 4, 1),
+            answered_at=await _now(env),
+            **_by(Channel.OPS, "ops Eva"),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def withdrawal(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    await withdraw_case(client, case_id, WithdrawalRequest(reason="changed my mind"))
+    await case_handle(client, case_id).result()
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "has-now-been-cancelled": has_now_been_cancelled,
+    "was-already-cancelled": was_already_cancelled,
+    "binding-contract-round-two": binding_contract_round_two,
+    "no-subscription-unresolved": no_subscription_unresolved,
+    "no-subscription-corrected": no_subscription_corrected,
+    "other-reason": other_reason,
+    "reminders-escalation-answer": reminders_escalation_answer,
+    "email-reply-triage": email_reply_triage,
+    "snooze-then-answer": snooze_then_answer,
+    "withdrawal": withdrawal,
+}
+
+
+async def capture(name: str, scenario: Scenario) -> list[Path]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server")
+        or str(Path(sys.executable).parent / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await register_search_attributes(env.client)
+        client = env.client
+        policy = ResponsePolicy(
+            first_reminder_after=2,
+            second_reminder_after=4,
+            escalate_after=6,
+            repeat_reminder_every=3,
+        )
+        acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=policy)})
+        async with running_worker(client, acts) as tq:
+            await advance_to(env, START)
+            request = make_request(case_id=f"replay-{name}")
+            await start_case(client, request, tq)
+            await _until(client, request.case_id, CaseStatus.AWAITING)
+            await scenario(env, client, request.case_id)
+            return await _save_runs(client, request.case_id, name)
+    finally:
+        await env.shutdown()
+
+
+async def _save_runs(client: Client, case_id: str, name: str) -> list[Path]:
+    workflow_id = workflow_id_for(case_id)
+    histories = []
+    run_id: str | None = (await case_handle(client, case_id).describe()).run_id
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+    paths = []
+    for number, history in enumerate(reversed(histories), start=1):
+        path = HISTORIES / f"{name}.run{number}.json"
+        path.write_text(history.to_json())
+        paths.append(path)
+    return paths
+
+
+async def main(names: list[str]) -> None:
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    for name in names or list(SCENARIOS):
+        for path in await capture(name, SCENARIOS[name]):
+            print(
+                f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,71 @@
+"""Every saved history replays against the current workflow code.
+
+A change that would break cases already running (a reordered activity, a removed timer,
+an unguarded new step) fails here. See README, "Changing workflow code safely".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
+from workflows.cancellation import CancellationWorkflow
+from workflows.sandbox import workflow_runner
+
+HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+PATHS_COVERED = {
+    "has-now-been-cancelled",
+    "was-already-cancelled",
+    "binding-contract-round-two",
+    "no-subscription-unresolved",
+    "no-subscription-corrected",
+    "other-reason",
+    "reminders-escalation-answer",
+    "email-reply-triage",
+    "snooze-then-answer",
+    "withdrawal",
+}
+
+
+def test_every_path_has_a_saved_history() -> None:
+    assert {path.name.split(".run")[0] for path in HISTORIES} == PATHS_COVERED
+    # Rounds and long waits continue as new: their later runs are saved too.
+    assert any(p.name == "binding-contract-round-two.run2.json" for p in HISTORIES)
+    assert any(p.name == "reminders-escalation-answer.run2.json" for p in HISTORIES)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_saved_history_replays(path: Path) -> None:
+    raw = path.read_text()
+    workflow_id = f"case-replay-{path.name.split('.run')[0]}"
+    replayer = Replayer(
+        workflows=[CancellationWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    )
+    result = await replayer.replay_workflow(
+        WorkflowHistory.from_json(workflow_id, raw), raise_on_replay_failure=True
+    )
+    assert result.replay_failure is None
+
+
+async def test_an_incompatible_change_fails_replay() -> None:
+    path = HISTORIES[0]
+    replayer = Replayer(
+        workflows=[ReorderedCancellationWorkflow],
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    )
+    result = await replayer.replay_workflow(
+        WorkflowHistory.from_json("case-replay", path.read_text()), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    assert (
+        "Nondeterminism" in type(result.replay_failure).__name__
+        or "nondetermin" in str(result.replay_failure).lower()
+    )
