@@ -85,8 +85,9 @@ async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
     stop_on_signals(stop)
     settings = with_smtp_default(settings)
+    url = database_url(settings)  # local and cheap: fail on a missing database first
     client = await connect(settings)
-    async with database_pool(database_url(settings)) as pool:
+    async with database_pool(url) as pool:
         worker = build_worker(client, settings, build_activities(settings, pool, client))
         await ensure_digest_schedule(client, settings.temporal.task_queue)
         log.info(
