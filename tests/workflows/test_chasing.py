@@ -462,3 +462,21 @@ async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
             await withdraw_case(client, case_id, WithdrawalRequest())
         final = await case_handle(client, case_id).result()
         assert final.status is CaseStatus.CLOSED and final.withdrawn_at is None
+
+
+async def test_an_open_case_keeps_the_policy_it_started_with(
+    fresh_env: WorkflowEnvironment,
+) -> None:
+    slow = ResponsePolicy(first_reminder_after=5, second_reminder_after=8, escalate_after=12)
+    fast = ResponsePolicy(first_reminder_after=1, second_reminder_after=2, escalate_after=3)
+    acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=slow)})
+    client = fresh_env.client
+    async with running_worker(client, acts) as tq:
+        old_case = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        # Ops tighten the merchant's policy: only cases started from now on use it.
+        acts.merchants["acme"] = make_merchant(response_policy=fast)
+        new_case = await _start_at(fresh_env, acts, tq, utc("2027-03-01T09:00:00"))
+        old_state = await case_state(client, old_case)
+        new_state = await case_state(client, new_case)
+        assert old_state.next_action_at == utc("2027-03-08T08:00:00")  # 5 business days
+        assert new_state.next_action_at == utc("2027-03-02T09:00:00")  # 1 business day
