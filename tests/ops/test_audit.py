@@ -9,7 +9,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actions import EmailReplyNotice
-from domain.answers import HasNowBeenCancelled, OtherReason
+from domain.answers import BindingContract, HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
 from domain.common import Channel
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
@@ -117,3 +117,40 @@ async def test_timeline_of_reminders_escalation_and_other_reason(
     assert story.count("escalated") == len(escalations)
     # The merchant's free text is for ops, not for an exported audit log.
     assert "owes us money" not in json.dumps(timeline.to_json(), default=str)
+
+
+async def test_timeline_follows_rounds_across_continue_as_new(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    client = time_skipping_env.client
+    merchant = make_merchant(notice_period_days=30)
+    acts = RecordingActivities(merchants={"acme": merchant})
+    request = make_request()
+    async with running_worker(client, acts) as task_queue:
+        await start_case(client, request, task_queue)
+        await eventually(lambda: case_state(client, request.case_id),
+                         lambda s: s.status is CaseStatus.AWAITING)
+        # Bound for 40 more days: a new request goes out 30 days before that, in round 2.
+        ends = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+        await submit_answer(client, request.case_id, BindingContract(
+            contract_ends_on=ends, answered_at=datetime.now(UTC),
+            channel=Channel.PORTAL, responded_by="Bo at Acme"))
+        await time_skipping_env.sleep(timedelta(days=11))
+        await eventually(lambda: case_state(client, request.case_id),
+                         lambda s: s.round == 2 and s.status is CaseStatus.AWAITING)
+        await submit_answer(client, request.case_id, _answer())
+        await case_handle(client, request.case_id).result()
+
+    timeline = await case_timeline(client, request.case_id)
+    assert len(timeline.runs) >= 2
+    story = [(e.round, e.kind) for e in timeline.entries if e.kind != "status"]
+    first_round = [k for r, k in story if r == 1]
+    second_round = [k for r, k in story if r == 2]
+    assert first_round == [
+        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "round_ended",
+    ]
+    assert second_round == [
+        "round_started", "merchant_email_sent", "answer_received", "customer_notified",
+        "case_closed",
+    ]
