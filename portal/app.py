@@ -24,6 +24,7 @@ from domain.reply_token import ReplyTokenSigner
 from portal import pages
 from portal.api import intake, merchant
 from portal.api.problems import (
+    FieldProblem,
     Problem,
     ProblemError,
     describe_request_errors,
@@ -131,7 +132,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 title="Validation failed",
                 status=422,
                 detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                errors=errors,  # type: ignore[arg-type]
+                errors=[FieldProblem(**e) for e in errors],
             )
         )
 

@@ -189,7 +189,7 @@ LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}
 def choose_locale(requested: str | None, fallback: str) -> Locale:
     for candidate in (requested, fallback):
         if candidate in SUPPORTED_LOCALES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     return "en"
 
 

@@ -118,7 +118,7 @@ class PortalStack:
 
     async def start(self, merchant: Merchant, **overrides: Any) -> str:
         """A case through the intake API, waiting until its merchant email was sent."""
-        case_id = overrides.pop("case_id", f"c-{uuid.uuid4().hex[:12]}")
+        case_id = str(overrides.pop("case_id", f"c-{uuid.uuid4().hex[:12]}"))
         response = await self.http.post(
             "/api/v1/cases",
             json=request_body(case_id, merchant.merchant_id, **overrides),
