@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities import contracts as act
 from domain.actions import EmailReplyNotice
 from domain.answers import BindingContract, HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
@@ -17,6 +21,23 @@ from workers.audit import case_timeline, render_text
 from workflows.client import case_handle, case_state, start_case, submit_answer
 
 from .conftest import eventually
+
+
+@dataclass
+class CustomerEmailOnHold(RecordingActivities):
+    """Holds the customer email until released, so the case stays open meanwhile."""
+
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def functions(self) -> list[object]:
+        @activity.defn(name=act.NOTIFY_CUSTOMER)
+        async def notify_customer(data: act.CustomerNotificationInput) -> act.EmailSent:
+            await self.release.wait()
+            return self._record(act.NOTIFY_CUSTOMER, data)
+
+        others = [f for f in super().functions()
+                  if getattr(f, "__temporal_activity_definition").name != act.NOTIFY_CUSTOMER]
+        return [*others, notify_customer]
 
 
 def _answer(**fields: object) -> HasNowBeenCancelled:
@@ -33,7 +54,7 @@ async def test_timeline_of_an_email_reply_answered_by_ops(
 ) -> None:
     # Encrypted history: the timeline must read through the codec.
     client = encrypted_client
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    acts = CustomerEmailOnHold(merchants={"acme": make_merchant()})
     request = make_request()
     async with running_worker(client, acts) as task_queue:
         started = await start_case(client, request, task_queue)
@@ -48,18 +69,19 @@ async def test_timeline_of_an_email_reply_answered_by_ops(
                          lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
         answer = _answer(channel=Channel.OPS, responded_by="ops:karin", reference="r1@acme.example")
         await submit_answer(client, request.case_id, answer)
-        await submit_answer(client, request.case_id, answer)  # a repeat changes nothing
+        # A repeat while the case is still open (the customer email is held) changes nothing.
+        assert not (await submit_answer(client, request.case_id, answer)).recorded
+        acts.release.set()
         await started.handle.result()
 
     timeline = await case_timeline(client, request.case_id)
-    # The repeated answer lands wherever the worker was by then; it is marked, not dropped.
-    [repeat] = [e for e in timeline.entries if e.details.get("repeat")]
-    assert repeat.kind == "answer_received" and "nothing changed" in repeat.summary
-    story = [e for e in timeline.entries if e.kind != "status" and e is not repeat]
+    story = [e for e in timeline.entries if e.kind != "status"]
     assert [e.kind for e in story] == [
         "request_received", "merchant_email_sent", "email_reply_received",
-        "answer_received", "customer_notified", "case_closed",
+        "answer_received", "answer_received", "customer_notified", "case_closed",
     ]
+    repeat = story[4]
+    assert repeat.details["repeat"] is True and "nothing changed" in repeat.summary
     statuses = [e.details["status"] for e in timeline.entries if e.kind == "status"]
     assert statuses[:3] == ["awaiting", "needs_triage", "answered"]
     times = [e.at for e in timeline.entries]
@@ -70,9 +92,9 @@ async def test_timeline_of_an_email_reply_answered_by_ops(
     first = story[3]
     assert (first.actor, first.details["channel"], first.details["reference"]) == (
         "ops:karin", "ops", "r1@acme.example")
-    assert first.details["access_until"] == "2030-01-31"
-    assert story[4].details["customer_outcome"] == "cancelled"
-    assert story[5].details == {"status": "closed", "outcome": "has_now_been_cancelled",
+    assert first.details["access_until"] == "2030-01-31" and "repeat" not in first.details
+    assert story[5].details["customer_outcome"] == "cancelled"
+    assert story[6].details == {"status": "closed", "outcome": "has_now_been_cancelled",
                                 "customer_outcome": "cancelled"}
 
     # No customer identifier in the audit output, text or JSON.
@@ -131,14 +153,14 @@ async def test_timeline_follows_rounds_across_continue_as_new(
         await eventually(lambda: case_state(client, request.case_id),
                          lambda s: s.status is CaseStatus.AWAITING)
         # Bound for 40 more days: a new request goes out 30 days before that, in round 2.
-        ends = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+        now = await time_skipping_env.get_current_time()
         await submit_answer(client, request.case_id, BindingContract(
-            contract_ends_on=ends, answered_at=datetime.now(UTC),
+            contract_ends_on=(now + timedelta(days=40)).date(), answered_at=now,
             channel=Channel.PORTAL, responded_by="Bo at Acme"))
         await time_skipping_env.sleep(timedelta(days=11))
         await eventually(lambda: case_state(client, request.case_id),
                          lambda s: s.round == 2 and s.status is CaseStatus.AWAITING)
-        await submit_answer(client, request.case_id, _answer())
+        await submit_answer(client, request.case_id, _answer(answered_at=now))
         await case_handle(client, request.case_id).result()
 
     timeline = await case_timeline(client, request.case_id)
