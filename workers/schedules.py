@@ -39,14 +39,18 @@ def digest_schedule(
 
 
 async def ensure_digest_schedule(
-    client: Client, task_queue: str, hour: int = 7, time_zone: str = "Europe/Stockholm"
+    client: Client,
+    task_queue: str,
+    hour: int = 7,
+    time_zone: str = "Europe/Stockholm",
+    schedule_id: str = DIGEST_SCHEDULE_ID,
 ) -> bool:
     """Create the daily digest schedule unless it exists; True when this call created it."""
     try:
         await client.create_schedule(
-            DIGEST_SCHEDULE_ID, digest_schedule(task_queue, hour, time_zone)
+            schedule_id, digest_schedule(task_queue, hour, time_zone, workflow_id=schedule_id)
         )
     except ScheduleAlreadyRunningError:
         return False
-    log.info("schedule.created", schedule_id=DIGEST_SCHEDULE_ID, hour=hour, time_zone=time_zone)
+    log.info("schedule.created", schedule_id=schedule_id, hour=hour, time_zone=time_zone)
     return True

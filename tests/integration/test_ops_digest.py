@@ -87,13 +87,15 @@ async def test_the_daily_digest_lists_open_cases_by_merchant_and_triage(
             await case_handle(client, answered).result()
             await _until(client, replied, CaseStatus.NEEDS_TRIAGE)
 
-            assert await ensure_digest_schedule(client, tq) is True
-            assert await ensure_digest_schedule(client, tq) is False
-            schedule = client.get_schedule_handle(DIGEST_SCHEDULE_ID)
+            # The dev server is shared with other tests' workers, which create the real one.
+            schedule_id = f"{DIGEST_SCHEDULE_ID}-{suffix}"
+            assert await ensure_digest_schedule(client, tq, schedule_id=schedule_id) is True
+            assert await ensure_digest_schedule(client, tq, schedule_id=schedule_id) is False
+            schedule = client.get_schedule_handle(schedule_id)
             try:
                 await _wait_visible(client, replied, "needs_triage")
                 await schedule.trigger()
-                report = await _digest_result(client)
+                report = await _digest_result(client, schedule_id)
             finally:
                 await schedule.delete()
 
@@ -129,12 +131,13 @@ async def _wait_visible(client: object, case_id: str, status: str) -> None:
     raise AssertionError(f"{case_id} never visible as {status}")
 
 
-async def _digest_result(client: object) -> DigestReport:
+async def _digest_result(client: object, schedule_id: str) -> DigestReport:
     import asyncio
 
     for _ in range(400):
         async for run in client.list_workflows(  # type: ignore[attr-defined]
-            "WorkflowType = 'OpsDigestWorkflow' AND ExecutionStatus = 'Completed'"
+            "WorkflowType = 'OpsDigestWorkflow' AND ExecutionStatus = 'Completed' "
+            f"AND WorkflowId STARTS_WITH '{schedule_id}'"
         ):
             handle = client.get_workflow_handle(  # type: ignore[attr-defined]
                 run.id, run_id=run.run_id, result_type=DigestReport
