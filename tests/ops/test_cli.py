@@ -104,6 +104,22 @@ async def test_list_show_audit_and_withdraw(
         assert "We have cancelled it, access until January." in shown.output
         assert "r-77@acme.example" in shown.output
 
+        unknown = await cancelflow("cases", "respond", triage.case_id, "--outcome",
+                                   "no_subscription_found", "--from-email", "nope@x")
+        assert unknown.exit_code == 1
+        assert "no email reply with Message-ID nope@x" in unknown.output
+        assert "r-77@acme.example" in unknown.output
+        responded = await cancelflow("cases", "respond", triage.case_id, "--outcome",
+                                     "has_now_been_cancelled", "--access-until", "2030-01-31",
+                                     "--from-email", "<r-77@acme.example>")
+        assert responded.exit_code == 0, responded.output
+        state = await eventually(lambda: case_state(client, triage.case_id),
+                                 lambda s: s.answer is not None)
+        assert state.answer is not None
+        assert (state.answer.channel, state.answer.reference) == (Channel.EMAIL,
+                                                                  "r-77@acme.example")
+        assert state.answer.responded_by.startswith("support@acme.example (recorded by ")
+
         withdrawn = await cancelflow("cases", "withdraw", waiting.case_id, "--reason", "moved")
         assert withdrawn.exit_code == 0, withdrawn.output
         await eventually(lambda: case_state(client, waiting.case_id),

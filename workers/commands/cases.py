@@ -213,6 +213,9 @@ _ANSWER_OPTIONS = {
               show_default=True, help="How the answer reached us.")
 @click.option("--reference", metavar="TEXT",
               help="Where the answer came from, e.g. the Message-ID of the merchant's email.")
+@click.option("--from-email", "from_email", metavar="MESSAGE_ID",
+              help="The answer is in this email reply of the case (see `cases show`): "
+                   "records it as given by email, with the message as reference.")
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
 def respond(
     case_id: str,
@@ -224,6 +227,7 @@ def respond(
     responded_by: str,
     channel: str,
     reference: str | None,
+    from_email: str | None,
     as_json: bool,
 ) -> None:
     """Record the merchant's answer for CASE_ID (through the workflow's Update).
@@ -232,6 +236,12 @@ def respond(
     or any answer after the case closed, is rejected (exit code 3).
     """
     settings = load_settings()
+    if from_email is not None:
+        from workers.commands.ops import answer_from_email
+
+        channel, reference, responded_by = answer_from_email(
+            settings, case_id, from_email, channel, reference, responded_by
+        )
     fields = {
         "access_until": access_until,
         "cancelled_on": cancelled_on,

@@ -169,7 +169,7 @@ def show(case_id: str, as_json: bool) -> None:
     if state.email_replies and state.answer is None:
         first = state.email_replies[-1].message_id
         click.echo(f"\nto record the answer from this email: cancelflow cases respond {case_id} "
-                   f"--outcome ... --channel email --reference '{first}'")
+                   f"--outcome ... --from-email '{first}'")
 
 
 async def _show(
@@ -282,6 +282,40 @@ async def _withdraw(settings: Settings, case_id: str, request: WithdrawalRequest
             fail(f"case {case_id} is {state.status.value}; there is nothing to withdraw",
                  exit_code=EXIT_REJECTED)
         raise
+
+
+# --- cases respond --from-email ----------------------------------------------------------------
+
+
+def answer_from_email(
+    settings: Settings, case_id: str, message_id: str, channel: str, reference: str | None,
+    recorded_by: str,
+) -> tuple[str, str, str]:
+    """(channel, reference, responded_by) for an answer ops read in an email reply of the case.
+
+    The reply must be one the case was told about; the responder is the email's sender, as
+    recorded by the person running the command.
+    """
+    ctx = click.get_current_context()
+    wanted = message_id.strip().strip("<>")
+
+    async def replies() -> CaseState:
+        return await read_state(await _client(settings), case_id)
+
+    state = run(replies())
+    notice = next((r for r in state.email_replies if r.message_id == wanted), None)
+    if notice is None:
+        known = ", ".join(r.message_id for r in state.email_replies) or "none"
+        fail(f"--from-email: case {case_id} has no email reply with Message-ID {wanted} "
+             f"(its replies: {known}); see `cancelflow cases show {case_id}`")
+    if reference is not None and reference.strip("<>") != wanted:
+        fail("--reference: conflicts with --from-email; give one of them")
+    if ctx.get_parameter_source("channel") is click.core.ParameterSource.COMMANDLINE \
+            and channel != "email":
+        fail(f"--channel: an answer from an email reply has channel email, not {channel}")
+    if ctx.get_parameter_source("responded_by") is not click.core.ParameterSource.COMMANDLINE:
+        recorded_by = f"{notice.sender} (recorded by {recorded_by})"
+    return "email", wanted, recorded_by
 
 
 CASE_COMMANDS: list[click.Command] = [list_cases, show, audit, withdraw]
