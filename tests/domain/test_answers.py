@@ -18,6 +18,7 @@ from domain.answers import (
     WasAlreadyCancelled,
     parse_answer,
 )
+from domain.case import AnswerReceipt
 from domain.common import Channel
 from tests.domain.helpers import problems_of
 
@@ -68,7 +69,9 @@ def test_there_are_exactly_the_guides_five_outcomes() -> None:
     assert {o.value for o in Outcome} == {v[0] for v in VARIANTS}
 
 
-@pytest.mark.parametrize(("outcome", "model", "own", "foreign"), VARIANTS, ids=[v[0] for v in VARIANTS])
+@pytest.mark.parametrize(
+    ("outcome", "model", "own", "foreign"), VARIANTS, ids=[v[0] for v in VARIANTS]
+)
 def test_each_outcome_is_accepted_with_its_own_fields(
     outcome: str, model: type, own: dict[str, Any], foreign: dict[str, Any]
 ) -> None:
@@ -83,7 +86,9 @@ def test_each_outcome_is_accepted_with_its_own_fields(
         assert str(getattr(parsed, name)) == value
 
 
-@pytest.mark.parametrize(("outcome", "model", "own", "foreign"), VARIANTS, ids=[v[0] for v in VARIANTS])
+@pytest.mark.parametrize(
+    ("outcome", "model", "own", "foreign"), VARIANTS, ids=[v[0] for v in VARIANTS]
+)
 def test_each_outcome_rejects_another_outcomes_field(
     outcome: str, model: type, own: dict[str, Any], foreign: dict[str, Any]
 ) -> None:
@@ -160,7 +165,11 @@ def test_the_day_of_the_answer_is_the_local_day_where_it_was_given() -> None:
 
     problems = problems_of(
         lambda: parse_answer(
-            answer("was_already_cancelled", cancelled_on="2026-03-03", answered_at="2026-03-02T22:30:00+00:00")
+            answer(
+                "was_already_cancelled",
+                cancelled_on="2026-03-03",
+                answered_at="2026-03-02T22:30:00+00:00",
+            )
         )
     )
     assert list(problems) == ["cancelled_on"]
@@ -337,6 +346,7 @@ def test_same_outcome_sees_a_different_outcome_or_field(
 
 def test_answers_cannot_be_changed_after_validation() -> None:
     parsed = parse_answer(answer("has_now_been_cancelled", access_until="2026-03-31"))
+    assert isinstance(parsed, HasNowBeenCancelled)
 
     with pytest.raises(ValueError, match="frozen"):
         parsed.access_until = date(2030, 1, 1)  # type: ignore[misc]
@@ -348,3 +358,24 @@ def test_an_answer_survives_a_json_round_trip() -> None:
     again = parse_answer(original.model_dump(mode="json"))
 
     assert again == original
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (answer("was_already_cancelled", cancelled_on="2026-03-05"), "answer.cancelled_on"),
+        (answer("binding_contract", contract_ends_on="2026-02-01"), "answer.contract_ends_on"),
+        (answer("other_reason", message=" "), "answer.message"),
+        (answer("refunded"), "answer.outcome"),
+    ],
+)
+def test_problems_of_an_answer_inside_another_model_name_the_path(
+    data: dict[str, Any], field: str
+) -> None:
+    problems = problems_of(
+        lambda: AnswerReceipt.model_validate(
+            {"case_id": "case-1", "recorded": True, "status": "closed", "answer": data}
+        )
+    )
+
+    assert list(problems) == [field]
