@@ -21,13 +21,16 @@ log = structlog.get_logger("cancelflow.schedules")
 
 
 def digest_schedule(
-    task_queue: str, hour: int = 7, time_zone: str = "Europe/Stockholm"
+    task_queue: str,
+    hour: int = 7,
+    time_zone: str = "Europe/Stockholm",
+    workflow_id: str = DIGEST_SCHEDULE_ID,
 ) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
             OpsDigestWorkflow.run,
             OpsDigestInput(),
-            id=DIGEST_SCHEDULE_ID,
+            id=workflow_id,
             task_queue=task_queue,
         ),
         spec=ScheduleSpec(
