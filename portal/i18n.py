@@ -80,6 +80,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "Check that you opened the whole link from the email.",
         "link_expired_heading": "This link has expired",
         "link_expired_text": "The link in the email expired on {date}.",
+        "link_stale_heading": "This link is for an earlier request",
+        "link_stale_text": "We have since sent a new cancellation email for this customer. "
+                           "Please use the link in the most recent email.",
         "by_email_instead": "You can still answer by email: reply to the cancellation email "
                             "you received from us, or write to {support} and mention the "
                             "reference in the email.",
@@ -153,6 +156,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "Kontrollera att du öppnade hela länken från e-postmeddelandet.",
         "link_expired_heading": "Länken har gått ut",
         "link_expired_text": "Länken i e-postmeddelandet gick ut {date}.",
+        "link_stale_heading": "Länken gäller en tidigare begäran",
+        "link_stale_text": "Vi har sedan dess skickat ett nytt uppsägningsmeddelande för den "
+                           "här kunden. Använd länken i det senaste meddelandet.",
         "by_email_instead": "Du kan fortfarande svara via e-post: svara på "
                             "uppsägningsmeddelandet du fick från oss, eller skriv till "
                             "{support} och ange referensen i meddelandet.",

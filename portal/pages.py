@@ -80,8 +80,14 @@ async def _open(
     except InvalidReplyToken:
         return _link_error(request, ctx, _translator(lang, "en"))
     case = await load_merchant_case(ctx, grant.case_id, grant.merchant_id)
-    if case is None:
+    if case is None or grant.round > case.state.round:
         return _link_error(request, ctx, _translator(lang, "en"))
+    if grant.round < case.state.round:
+        # A new round (corrected details, a binding contract that ended) sent a new email
+        # with its own link; an answer through the old one could describe the old request.
+        t = _translator(lang, case.merchant.locale)
+        return _render(request, "link_error.html", t, status=410, stale=True,
+                       expired_on=None, support=ctx.support_address)
     return grant, case
 
 

@@ -10,7 +10,7 @@ import asyncpg
 from temporalio.client import Client
 
 from portal.api_keys import ApiKeyStore
-from portal.app import create_app, serve_portal
+from portal.app import SUPPORT_ADDRESS, create_app, serve_portal
 from portal.config import PortalSettings
 
 _START_TIMEOUT_SECONDS = 15.0
@@ -18,10 +18,14 @@ _START_TIMEOUT_SECONDS = 15.0
 
 @contextlib.asynccontextmanager
 async def running_portal(
-    settings: PortalSettings, client: Client, pool: asyncpg.Pool, task_queue: str
+    settings: PortalSettings,
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    support_address: str = SUPPORT_ADDRESS,
 ) -> AsyncIterator[str]:
     """The portal served on settings.host:port until the block ends; yields its base URL."""
-    app = create_app(client, pool, settings, task_queue)
+    app = create_app(client, pool, settings, task_queue, support_address=support_address)
     serving = asyncio.create_task(serve_portal(app, settings.host, settings.port))
     try:
         await _until_listening(serving, settings.host, settings.port)

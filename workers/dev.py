@@ -391,7 +391,8 @@ class DevStack:
         from portal.service import ensure_demo_api_key, running_portal
 
         url = await self._stack.enter_async_context(
-            running_portal(settings.portal, client, pool, settings.temporal.task_queue)
+            running_portal(settings.portal, client, pool, settings.temporal.task_queue,
+                           support_address=settings.email.support_address)
         )
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
         key = await ensure_demo_api_key(pool, DEMO_MERCHANT.merchant_id)

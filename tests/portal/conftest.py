@@ -157,18 +157,23 @@ class PortalStack:
 
     async def reply_link_from_email(self, merchant: Merchant) -> str:
         """The portal link in the merchant's cancellation email, as the merchant would click it."""
+        return (await self.reply_links_from_email(merchant, count=1))[0]
+
+    async def reply_links_from_email(self, merchant: Merchant, count: int) -> list[str]:
+        """The portal links of the first `count` emails to the merchant, oldest first."""
         address = str(merchant.cancellation_emails[0])
 
-        async def probe() -> str | None:
+        async def probe() -> list[str] | None:
+            links: list[str] = []
             for message in self.emails_to(address):
                 body = message.get_body(preferencelist=("plain",))
                 text = body.get_content() if body is not None else ""
                 found = re.search(re.escape(self.base_url) + r"/r/[A-Za-z0-9_-]+", text)
                 if found:
-                    return found.group(0)
-            return None
+                    links.append(found.group(0))
+            return links[:count] if len(links) >= count else None
 
-        return await eventually(probe, f"the cancellation email to {address}")
+        return await eventually(probe, f"{count} cancellation email(s) to {address}")
 
     def link_for(self, case_id: str, merchant_id: str, state: CaseState) -> str:
         token = self.signer.issue(

@@ -162,7 +162,7 @@ async def test_every_other_answer_from_the_email_link(
     assert state.answer.outcome.value == (reason or choice).replace(" ", "_")
 
 async def test_a_tampered_or_expired_link_gets_a_clear_page(
-    stack: PortalStack, page: Page
+    stack: PortalStack, page: Page, artifacts_dir: Path
 ) -> None:
     merchant = await stack.add_merchant()
     case_id = await stack.start(merchant)
@@ -178,6 +178,7 @@ async def test_a_tampered_or_expired_link_gets_a_clear_page(
         await expect(page.get_by_test_id("link-error")).to_contain_text("reply to the cancellation")
         text = await page.locator("body").inner_text()
         assert "Astrid" not in text and "Traceback" not in text and case_id not in text
+    await page.screenshot(path=str(artifacts_dir / "portal-link-invalid.png"))
 
     expired = stack.signer.issue(case_id, merchant.merchant_id, 1,
                                  datetime.now(UTC) - timedelta(days=1))
