@@ -61,6 +61,9 @@ class ReplyAddressSigner:
         token = token.lower()
         if len(token) != TOKEN_LENGTH:
             raise InvalidReplyAddress("reply token has the wrong length")
+        # SMTPUTF8 lets anyone send non-ASCII local parts; compare_digest would raise on them.
+        if not token.isascii():
+            raise InvalidReplyAddress("reply token was not issued by us")
         key_len = _KEY_BYTES * 8 // 5
         key, tag = token[:key_len], token[key_len:]
         if not hmac.compare_digest(tag, self._tag(key)):
