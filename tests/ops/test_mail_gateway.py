@@ -199,3 +199,17 @@ async def test_unsignalled_reply_is_retried_until_the_case_hears_of_it(
     assert [r.message_id for r in state.email_replies] == ["late@merchant.example"]
     [done] = await gateway.store.replies_for(request.case_id)
     assert done.id == result.reply.id and done.signal_status == "delivered"
+
+
+async def test_reply_to_a_closed_or_unknown_case_stays_stored_and_is_not_retried(
+    gateway: Gateway, dev_server_env: WorkflowEnvironment
+) -> None:
+    result = await gateway.store.store(
+        "case-that-never-ran", "orphan@merchant.example", "support@acme.example", "Re: x",
+        reply("x").as_bytes(), received_at=datetime.now(UTC),
+    )
+    signaller = ReplySignaller(gateway.store, dev_server_env.client)
+    assert await signaller.deliver_due() == 0
+    [kept] = await gateway.store.replies_for("case-that-never-ran")
+    assert (kept.id, kept.signal_status) == (result.reply.id, "case_closed")
+    assert await gateway.store.due_for_signal() == []
