@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.common import Locale, Slug
 from domain.customer import CustomerIdentifiers
@@ -35,7 +34,9 @@ class CancellationRequest(BaseModel):
     subscription: Subscription
     locale: Locale = "en"
     customer: CustomerIdentifiers
-    requested_at: datetime | None = None
+    requested_at: AwareDatetime | None = Field(
+        default=None, description="When the customer asked (with a UTC offset); default: now"
+    )
 
 
 class MissingIdentifiersError(ValueError):
