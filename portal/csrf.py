@@ -1,6 +1,6 @@
 """Cross-site request forgery protection for the reply form: a signed double-submit token.
 
-The browser holds a random nonce in a SameSite cookie; the form carries an HMAC of that
+The browser holds a random nonce in a SameSite=Lax cookie; the form carries an HMAC of that
 nonce and the reply token. Another site can neither read the cookie nor compute the HMAC,
 and a form token is useless for any other reply link.
 """

@@ -121,7 +121,9 @@ def _form_page(
         csrf.COOKIE_NAME,
         nonce,
         httponly=True,
-        samesite="strict",
+        # Lax, not Strict: the merchant arrives from a webmail on another site, and the
+        # cookie must survive that navigation; cross-site POSTs still go without it.
+        samesite="lax",
         secure=ctx.settings.base_url.startswith("https://"),
         path="/r/",
     )
