@@ -74,6 +74,9 @@ class ReplyTokenSigner:
         """
         try:
             raw = _unb64(token)
+            if _b64(raw) != token:
+                # One spelling per token: base64's spare bits and stray characters are refused.
+                raise ValueError("not canonical")
             nonce, sealed = raw[:12], raw[12:]
             plain = AESGCM(self._key).decrypt(nonce, sealed, b"reply-v1")
             case_id, merchant_id, round_, expires = json.loads(plain)
