@@ -95,6 +95,7 @@ async def eventually(
 @dataclass
 class PortalStack:
     base_url: str
+    database_url: str
     client: Client
     pool: asyncpg.Pool
     settings: Settings
@@ -239,6 +240,7 @@ async def portal_stack(
     try:
         yield PortalStack(
             base_url=base_url,
+            database_url=portal_database_url,
             client=client,
             pool=pool,
             settings=settings,
