@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, SecretStr
 
 
@@ -24,3 +26,8 @@ class MailGatewaySettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 2525
     max_message_bytes: int = 5 * 1024 * 1024
+    # Certificate and key (PEM files) to offer STARTTLS to sending servers; replies can quote
+    # customer details, so set these wherever the gateway is reachable from the internet.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    hostname: str = "cancelflow-mail-gateway"

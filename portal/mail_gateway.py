@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import email.policy
 import hashlib
+import ssl
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -214,6 +216,12 @@ def _sender(message: EmailMessage) -> str | None:
     return fallback[:320] if "@" in fallback else None
 
 
+def server_tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
 def _refused(session: Session, stage: str, reason: str, status: str, **fields: str) -> None:
     # The peer is the sending server, not a customer; the token and content are never logged.
     peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
@@ -238,13 +246,14 @@ class MailGateway:
 
     def __init__(
         self, handler: ReplyHandler, host: str, port: int, max_message_bytes: int,
-        hostname: str = "cancelflow-mail-gateway",
+        hostname: str = "cancelflow-mail-gateway", tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self._handler = handler
         self.host = host
         self.port = port
         self._max = max_message_bytes
         self._hostname = hostname
+        self._tls = tls_context
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -257,12 +266,15 @@ class MailGateway:
                 hostname=self._hostname,
                 ident="cancelflow mail gateway",
                 timeout=120,
+                # STARTTLS is offered, not required: senders that cannot do TLS still get through.
+                tls_context=self._tls,
                 loop=loop,
             ),
             host=self.host,
             port=self.port,
         )
-        log.info("mail_gateway.listening", host=self.host, port=self.port)
+        log.info("mail_gateway.listening", host=self.host, port=self.port,
+                 starttls=self._tls is not None)
 
     async def stop(self) -> None:
         if self._server is not None:

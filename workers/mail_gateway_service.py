@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from activities.inbound_mail import InboundMailStore, ReplyAddresses
 from domain.reply_address import ReplyAddressSigner
-from portal.mail_gateway import MailGateway, ReplyHandler
+from portal.mail_gateway import MailGateway, ReplyHandler, server_tls_context
 from portal.reply_signaller import ReplySignaller
 from workers.settings import Settings
 
@@ -44,11 +44,20 @@ async def running_mail_gateway(
         store,
         on_stored=signaller.wake,
     )
+    config = settings.mail_gateway
+    tls = None
+    if config.tls_cert_file is not None or config.tls_key_file is not None:
+        if config.tls_cert_file is None or config.tls_key_file is None:
+            raise ValueError("CANCELFLOW_MAIL_GATEWAY__TLS_CERT_FILE and __TLS_KEY_FILE: "
+                             "give both (PEM files) to offer STARTTLS, or neither")
+        tls = server_tls_context(config.tls_cert_file, config.tls_key_file)
     gateway = MailGateway(
         handler,
-        settings.mail_gateway.host,
-        settings.mail_gateway.port,
-        max_message_bytes=settings.mail_gateway.max_message_bytes,
+        config.host,
+        config.port,
+        max_message_bytes=config.max_message_bytes,
+        hostname=config.hostname,
+        tls_context=tls,
     )
     await gateway.start()
     signalling = asyncio.create_task(signaller.run(), name="mail-gateway-signaller")

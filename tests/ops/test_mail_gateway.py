@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import aiosmtplib
 import asyncpg
@@ -23,6 +25,8 @@ from portal.mail_gateway import MailGateway, ReplyHandler
 from portal.reply_signaller import ReplySignaller
 from tests.conftest import free_port
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workers.mail_gateway_service import reply_addresses, running_mail_gateway
+from workers.settings import Settings
 from workflows.client import case_state, start_case
 
 from .conftest import eventually
@@ -169,23 +173,24 @@ async def test_database_down_means_try_again_later(gateway: Gateway) -> None:
 
 
 async def test_unsignalled_reply_is_retried_until_the_case_hears_of_it(
-    gateway: Gateway, dev_server_env: WorkflowEnvironment
+    pool: asyncpg.Pool, dev_server_env: WorkflowEnvironment
 ) -> None:
     client = dev_server_env.client
+    store = InboundMailStore(pool)
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     request = make_request()
     # Temporal unreachable: the reply stays stored and pending, with the error noted.
     unreachable = await Client.connect(
         f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
     )
-    result = await gateway.store.store(
+    result = await store.store(
         request.case_id, "late@merchant.example", "support@acme.example", "Re: x",
         reply("x").as_bytes(), received_at=datetime.now(UTC),
     )
-    down = ReplySignaller(gateway.store, unreachable, rpc_timeout=timedelta(seconds=1),
+    down = ReplySignaller(store, unreachable, rpc_timeout=timedelta(seconds=1),
                           backoff=lambda attempts: timedelta(0))
     assert await down.deliver_due() == 0
-    [pending] = await gateway.store.replies_for(request.case_id)
+    [pending] = await store.replies_for(request.case_id)
     assert pending.signal_status == "pending" and pending.signal_attempts == 1
     assert pending.last_signal_error
 
@@ -193,23 +198,74 @@ async def test_unsignalled_reply_is_retried_until_the_case_hears_of_it(
         await start_case(client, request, task_queue)
         await eventually(lambda: case_state(client, request.case_id),
                          lambda s: s.status is CaseStatus.AWAITING)
-        gateway.signaller.wake()
+        # Temporal is back: the next sweep delivers it.
+        assert await ReplySignaller(store, client).deliver_due() == 1
         state = await eventually(lambda: case_state(client, request.case_id),
                                  lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
     assert [r.message_id for r in state.email_replies] == ["late@merchant.example"]
-    [done] = await gateway.store.replies_for(request.case_id)
+    [done] = await store.replies_for(request.case_id)
     assert done.id == result.reply.id and done.signal_status == "delivered"
+    assert done.signal_attempts == 2
 
 
 async def test_reply_to_a_closed_or_unknown_case_stays_stored_and_is_not_retried(
-    gateway: Gateway, dev_server_env: WorkflowEnvironment
+    pool: asyncpg.Pool, dev_server_env: WorkflowEnvironment
 ) -> None:
-    result = await gateway.store.store(
+    store = InboundMailStore(pool)
+    result = await store.store(
         "case-that-never-ran", "orphan@merchant.example", "support@acme.example", "Re: x",
         reply("x").as_bytes(), received_at=datetime.now(UTC),
     )
-    signaller = ReplySignaller(gateway.store, dev_server_env.client)
+    signaller = ReplySignaller(store, dev_server_env.client)
     assert await signaller.deliver_due() == 0
-    [kept] = await gateway.store.replies_for("case-that-never-ran")
+    [kept] = await store.replies_for("case-that-never-ran")
     assert (kept.id, kept.signal_status) == (result.reply.id, "case_closed")
-    assert await gateway.store.due_for_signal() == []
+    assert await store.due_for_signal() == []
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "gateway.crt", folder / "gateway.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+async def test_gateway_offers_starttls_when_given_a_certificate(
+    pool: asyncpg.Pool, dev_server_env: WorkflowEnvironment, tmp_path: Path,
+) -> None:
+    cert_file, key_file = _self_signed(tmp_path)
+    settings = Settings(
+        var_dir=tmp_path,
+        mail_gateway={"host": "127.0.0.1", "port": free_port(), "tls_cert_file": cert_file,
+                      "tls_key_file": key_file},
+    )
+    address = await reply_addresses(settings, pool).address_for("case-tls-1", "acme")
+    async with running_mail_gateway(settings, pool, dev_server_env.client) as gateway:
+        trusted = ssl.create_default_context(cafile=str(cert_file))
+        async with aiosmtplib.SMTP(hostname="localhost", port=gateway.port, start_tls=False,
+                                   tls_context=trusted, timeout=10) as smtp:
+            await smtp.ehlo()
+            assert smtp.supports_extension("starttls")
+            await smtp.starttls()
+            assert smtp.get_transport_info("peercert") is not None, "not encrypted"
+            await smtp.sendmail("support@acme.example", [address], reply(address).as_bytes())
+    stored = await InboundMailStore(pool).replies_for("case-tls-1")
+    assert [r.message_id for r in stored] == ["reply-1@merchant.example"]
