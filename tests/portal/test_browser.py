@@ -134,8 +134,8 @@ FOUR_MORE: list[tuple[str, str | None, str | None, dict[str, Any], str]] = [
                          ids=["has_now_been_cancelled", "binding_contract",
                               "no_subscription_found", "other_reason"])
 async def test_every_other_answer_from_the_email_link(
-    stack: PortalStack, page: Page, choice: str, reason: str | None, field: str | None,
-    values: dict[str, str], shown: str,
+    stack: PortalStack, page: Page, artifacts_dir: Path, choice: str, reason: str | None,
+    field: str | None, values: dict[str, str], shown: str,
 ) -> None:
     merchant = await stack.add_merchant()
     case_id = await stack.start(merchant)
@@ -148,6 +148,8 @@ async def test_every_other_answer_from_the_email_link(
         await page.locator(f"#{name}").fill(value)
     if field == "message":
         await expect(page.get_by_text("is not shared with the customer")).to_be_visible()
+        await page.screenshot(path=str(artifacts_dir / "portal-form-other-reason.png"),
+                              full_page=True)
     assert await send(page) == 303
     await expect(page.get_by_test_id("recorded")).to_contain_text("Thank you")
     await expect(page.get_by_test_id("recorded-outcome")).to_have_text(re.compile(
@@ -239,7 +241,7 @@ async def test_swedish_from_the_merchant_locale_with_a_switch(
 
 
 async def test_without_javascript_every_field_shows_and_errors_name_the_field(
-    stack: PortalStack, browser: Browser
+    stack: PortalStack, browser: Browser, artifacts_dir: Path
 ) -> None:
     merchant = await stack.add_merchant()
     case_id = await stack.start(merchant)
@@ -250,6 +252,7 @@ async def test_without_javascript_every_field_shows_and_errors_name_the_field(
         await page.goto(link)
         for name in ("access_until", "cancelled_on", "contract_ends_on", "message"):
             await expect(page.locator(f"#{name}")).to_be_visible()
+        await page.screenshot(path=str(artifacts_dir / "portal-form-no-js.png"), full_page=True)
 
         assert await send(page) == 422
         await expect(page.get_by_test_id("error-choice")).to_contain_text(
