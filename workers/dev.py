@@ -438,7 +438,10 @@ class DevStack:
         lines = ["", "cancelflow dev is running. Ctrl-C stops everything.", ""]
         lines += [f"  {label:<{width}}  {value}" for label, value in rows]
         env = _non_default_env(s)
-        lines += ["", "Try it in another shell:" if not env else "Try it in another shell, with:"]
+        lines += ["", "Try it in another shell:"]
+        setup = _shell_setup(s)
+        if setup:
+            lines.append("  " + " && ".join(setup))
         if env:
             lines.append("  export " + " ".join(env))
         access_until = date.today() + timedelta(days=30)
@@ -450,6 +453,18 @@ class DevStack:
             "",
         ]
         return "\n".join(lines)
+
+
+def _shell_setup(settings: Settings) -> list[str]:
+    """What another shell needs first: this folder (relative var_dir) and this venv on PATH."""
+    steps: list[str] = []
+    if not settings.var_dir.is_absolute():
+        steps.append(f"cd {Path.cwd()}")
+    bin_dir = Path(sys.executable).parent
+    on_path = os.environ.get("PATH", "").split(os.pathsep)
+    if str(bin_dir) not in on_path and (bin_dir / "activate").exists():
+        steps.append(f"source {bin_dir / 'activate'}")
+    return steps
 
 
 def _non_default_env(settings: Settings) -> list[str]:
