@@ -161,7 +161,8 @@ def show(case_id: str, as_json: bool) -> None:
         click.echo(f"--- email reply, Message-ID {reply['message_id']}")
         click.echo(f"From:     {reply['sender']}")
         click.echo(f"Subject:  {reply['subject']}")
-        click.echo(f"Received: {reply['received_at']} (case told: {reply['signal_status']})")
+        told = _SIGNAL_STATUS.get(reply["signal_status"], reply["signal_status"])
+        click.echo(f"Received: {reply['received_at']} ({told})")
         click.echo("")
         click.echo(reply["text"])
     if db_problem:
@@ -170,6 +171,13 @@ def show(case_id: str, as_json: bool) -> None:
         first = state.email_replies[-1].message_id
         click.echo(f"\nto record the answer from this email: cancelflow cases respond {case_id} "
                    f"--outcome ... --from-email '{first}'")
+
+
+_SIGNAL_STATUS = {
+    "delivered": "the case was told",
+    "pending": "the case is not told yet; the gateway keeps trying",
+    "case_closed": "arrived after the case closed",
+}
 
 
 async def _show(
