@@ -120,6 +120,19 @@ async def test_list_show_audit_and_withdraw(
                                                                   "r-77@acme.example")
         assert state.answer.responded_by.startswith("support@acme.example (recorded by ")
 
+        snoozed = await cancelflow("cases", "snooze", waiting.case_id, "--until", "2099-01-05",
+                                   "--reason", "merchant closed for the holidays")
+        assert snoozed.exit_code == 0, snoozed.output
+        assert "snoozed until 2099-01-05T09:00:00+01:00" in snoozed.output
+        await eventually(lambda: case_state(client, waiting.case_id),
+                         lambda s: s.next_action_at is not None and s.next_action_at.year == 2099)
+        past = await cancelflow("cases", "snooze", waiting.case_id, "--until", "2001-01-01",
+                                "--reason", "typo")
+        assert past.exit_code == 3 and "not in the future" in past.output
+        bad = await cancelflow("cases", "snooze", waiting.case_id, "--until", "2099-02-30",
+                               "--reason", "x")
+        assert bad.exit_code == 1 and "until" in bad.output
+
         withdrawn = await cancelflow("cases", "withdraw", waiting.case_id, "--reason", "moved")
         assert withdrawn.exit_code == 0, withdrawn.output
         await eventually(lambda: case_state(client, waiting.case_id),

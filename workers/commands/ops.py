@@ -16,10 +16,10 @@ from datetime import timedelta
 from typing import Any
 
 import click
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.actions import WithdrawalRequest
+from domain.actions import SnoozeRequest, WithdrawalRequest
 from domain.case import CaseState, CaseStatus
 from workers.commands.common import (
     EXIT_REJECTED,
@@ -32,6 +32,7 @@ from workers.commands.common import (
 from workers.settings import Settings
 from workflows import search_attributes as sa
 from workflows.cancellation import WORKFLOW_ID_PREFIX, CancellationWorkflow, workflow_id_for
+from workflows.client import CaseActionRejected, CaseNotFound, snooze_case, withdraw_case
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -277,19 +278,50 @@ def withdraw(case_id: str, reason: str | None, requested_by: str) -> None:
 
 async def _withdraw(settings: Settings, case_id: str, request: WithdrawalRequest) -> CaseState:
     client = await _client(settings)
-    handle = client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id_for(case_id))
     try:
-        return await handle.execute_update(CancellationWorkflow.withdraw_case, request)
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        fail(f"case {case_id} refused the withdrawal: {getattr(cause, 'message', cause)}",
-             exit_code=EXIT_REJECTED)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            state = await read_state(client, case_id)
-            fail(f"case {case_id} is {state.status.value}; there is nothing to withdraw",
-                 exit_code=EXIT_REJECTED)
-        raise
+        return await withdraw_case(client, case_id, request)
+    except CaseActionRejected as err:
+        fail(f"case {case_id} refused the withdrawal: {err}", exit_code=EXIT_REJECTED)
+    except CaseNotFound:
+        raise _not_found(case_id) from None
+
+
+# --- cases snooze ------------------------------------------------------------------------------
+
+
+@click.command("snooze")
+@click.argument("case_id")
+@click.option("--until", "until", required=True, metavar="YYYY-MM-DD",
+              help="No reminder or escalation before 09:00 (merchant time) on this date.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the history).")
+@click.option("--by", "requested_by", default=lambda: f"ops:{getpass.getuser()}",
+              show_default="ops:<your user name>", help="Who pushed the deadline.")
+def snooze(case_id: str, until: str, reason: str, requested_by: str) -> None:
+    """Push CASE_ID's next reminder or escalation to a date; resumes a case in triage."""
+    from pydantic import ValidationError
+
+    from domain.common import format_validation_error
+
+    try:
+        request = SnoozeRequest.model_validate(
+            {"until": until, "reason": reason, "requested_by": requested_by}
+        )
+    except ValidationError as err:
+        fail(format_validation_error(err))
+    settings = load_settings()
+    state = run(_snooze(settings, case_id, request))
+    resumes = state.snoozed_until.isoformat() if state.snoozed_until else until
+    click.echo(f"case {case_id}: snoozed until {resumes}; status {state.status.value}")
+
+
+async def _snooze(settings: Settings, case_id: str, request: SnoozeRequest) -> CaseState:
+    client = await _client(settings)
+    try:
+        return await snooze_case(client, case_id, request)
+    except CaseActionRejected as err:
+        fail(f"case {case_id} refused the snooze: {err}", exit_code=EXIT_REJECTED)
+    except CaseNotFound:
+        raise _not_found(case_id) from None
 
 
 # --- cases respond --from-email ----------------------------------------------------------------
@@ -326,7 +358,7 @@ def answer_from_email(
     return "email", wanted, recorded_by
 
 
-CASE_COMMANDS: list[click.Command] = [list_cases, show, audit, withdraw]
+CASE_COMMANDS: list[click.Command] = [list_cases, show, audit, withdraw, snooze]
 
 
 # --- temporal setup ----------------------------------------------------------------------------
