@@ -45,27 +45,51 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
-async def register_search_attributes(client: Client) -> list[str]:
-    """Add the attributes that the namespace lacks (idempotent); returns the names added."""
+class SearchAttributeConflict(ValueError):
+    """An attribute of ours exists in the namespace with another type."""
+
+
+async def register_search_attributes(client: Client) -> dict[str, bool]:
+    """Add the attributes the namespace lacks (idempotent): {name: True if added now}.
+
+    Raises SearchAttributeConflict when one exists with another type.
+    """
     from temporalio.service import RPCError, RPCStatusCode
 
     try:
-        existing = await client.operator_service.list_search_attributes(
+        listed = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=client.namespace)
         )
-        known = set(existing.custom_attributes) | set(existing.system_attributes)
+        existing = dict(listed.custom_attributes)
     except RPCError as err:
         # The time-skipping test server can add attributes but not list them.
         if err.status != RPCStatusCode.UNIMPLEMENTED:
             raise
-        known = set()
-    missing = {
-        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-        for key in ALL_SEARCH_ATTRIBUTES
-        if key.name not in known
-    }
+        existing = {}
+    added: dict[str, bool] = {}
+    missing = {}
+    for key in ALL_SEARCH_ATTRIBUTES:
+        wanted = IndexedValueType.ValueType(int(key.indexed_value_type))
+        if key.name in existing:
+            if existing[key.name] != wanted:
+                have = IndexedValueType.Name(existing[key.name]).removeprefix(
+                    "INDEXED_VALUE_TYPE_"
+                )
+                raise SearchAttributeConflict(
+                    f"search attribute {key.name} exists in namespace {client.namespace} as "
+                    f"{have.title()}, but cancelflow needs {type_name(key)}; "
+                    "remove or rename it, then run this again"
+                )
+            added[key.name] = False
+        else:
+            missing[key.name] = wanted
+            added[key.name] = True
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
         )
-    return sorted(missing)
+    return added
+
+
+def type_name(key: SearchAttributeKey) -> str:  # type: ignore[type-arg]
+    return _CLI_TYPE_NAMES[key.indexed_value_type.name]

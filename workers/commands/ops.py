@@ -379,37 +379,16 @@ def setup() -> None:
 
 async def register_search_attributes(client: Client) -> list[str]:
     """Add the missing case search attributes; returns one line per attribute."""
-    from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import (
-        AddSearchAttributesRequest,
-        ListSearchAttributesRequest,
-    )
-
-    namespace = client.namespace
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
-    existing = dict(listed.custom_attributes)
-    missing: dict[str, Any] = {}
-    lines: list[str] = []
-    for key in sa.ALL_SEARCH_ATTRIBUTES:
-        wanted = IndexedValueType.ValueType(int(key.indexed_value_type))
-        type_name = IndexedValueType.Name(wanted).removeprefix("INDEXED_VALUE_TYPE_").title()
-        if key.name in existing:
-            if existing[key.name] != wanted:
-                have = IndexedValueType.Name(existing[key.name]).removeprefix("INDEXED_VALUE_TYPE_")
-                fail(f"search attribute {key.name} exists in namespace {namespace} as "
-                     f"{have.title()}, but cancelflow needs {type_name}; "
-                     "remove or rename it, then run this again")
-            lines.append(f"{key.name} ({type_name}): already registered")
-        else:
-            missing[key.name] = wanted
-            lines.append(f"{key.name} ({type_name}): registered")
-    if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
-        )
-    return lines
+    try:
+        added = await sa.register_search_attributes(client)
+    except sa.SearchAttributeConflict as err:
+        fail(str(err))
+    keys = {key.name: key for key in sa.ALL_SEARCH_ATTRIBUTES}
+    return [
+        f"{name} ({sa.type_name(keys[name])}): "
+        + ("registered" if was_added else "already registered")
+        for name, was_added in added.items()
+    ]
 
 
 async def _setup(settings: Settings) -> list[str]:
