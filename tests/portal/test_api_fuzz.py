@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -170,3 +171,90 @@ async def test_intake_never_fails_on_bad_input(stack: PortalStack) -> None:
             assert response.json()["errors"]
 
     await asyncio.to_thread(check)
+
+
+form_dates = st.one_of(near_dates, st.text(max_size=12), st.just(""))
+form_submissions = st.fixed_dictionaries(
+    {
+        "choice": st.one_of(
+            st.sampled_from(["has_now_been_cancelled", "was_already_cancelled",
+                             "could_not_be_cancelled"]),
+            st.text(max_size=10),
+        ),
+    },
+    optional={
+        "reason": st.one_of(st.sampled_from(FIVE[2:]), st.text(max_size=10)),
+        "access_until": form_dates,
+        "cancelled_on": form_dates,
+        "contract_ends_on": form_dates,
+        "message": st.one_of(st.text(max_size=40), st.just("  ")),
+    },
+)
+
+
+def form_answer(form: dict[str, str]) -> dict[str, Any] | None:
+    """The API body a form submission stands for (fields of other choices are ignored)."""
+    choice = form["choice"]
+    outcome = form.get("reason") if choice == "could_not_be_cancelled" else choice
+    if outcome not in FIVE or (choice != "could_not_be_cancelled" and outcome in FIVE[2:]):
+        return None
+    body: dict[str, Any] = {"outcome": outcome}
+    if outcome in DATE_FIELD:
+        body[DATE_FIELD[outcome]] = form.get(DATE_FIELD[outcome], "").strip()
+    if outcome == "other_reason":
+        body["message"] = form.get("message", "")
+    return body
+
+
+async def test_reply_form_records_exactly_the_valid_submissions(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant()
+    cases: list[str] = []
+    seen: dict[int, int] = {}
+
+    def new_case_link(http: httpx.Client) -> str:
+        # A fresh case whenever a valid submission closed the previous one, so every
+        # example meets a form that still takes answers.
+        case_id = f"c-fuzz-{uuid.uuid4().hex[:10]}"
+        requested_at = datetime.now(UTC).replace(microsecond=0)
+        created = http.post(
+            f"{stack.base_url}/api/v1/cases",
+            json=request_body(case_id, merchant.merchant_id,
+                              requested_at=requested_at.isoformat()),
+            headers=stack.internal_headers,
+        )
+        assert created.status_code == 201, created.text
+        cases.append(case_id)
+        token = stack.signer.issue(case_id, merchant.merchant_id, 1,
+                                   stack.signer.expiry_for(requested_at))
+        return f"{stack.base_url}/r/{token}"
+
+    current: dict[str, str] = {}
+
+    @FUZZ
+    @given(form=form_submissions)
+    def check(form: dict[str, str]) -> None:
+        with httpx.Client(timeout=20) as http:
+            link = current.get("link") or new_case_link(http)
+            page = http.get(link)
+            token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+            if token is None:  # answered: the page is read-only now
+                link = current["link"] = new_case_link(http)
+                page = http.get(link)
+                token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+            current["link"] = link
+            assert token is not None, page.text[:500]
+            response = http.post(link, data={**form, "csrf_token": token.group(1)})
+        seen[response.status_code] = seen.get(response.status_code, 0) + 1
+        assert response.status_code < 500, (form, response.text[:500])
+        body = form_answer(form)
+        if body is not None and is_valid_answer(body, today()):
+            # 409 only while a brand-new case has not yet sent its email.
+            assert response.status_code in (303, 409), (form, response.status_code)
+        else:
+            assert response.status_code == 422, (form, response.status_code)
+
+    await asyncio.to_thread(check)
+    assert seen.get(422, 0) > 0, seen
+    recorded = [s.answer for s in [await stack.state(c) for c in cases] if s.answer]
+    assert all(a.channel.value == "portal" for a in recorded)
+    assert len(recorded) <= seen.get(303, 0)
