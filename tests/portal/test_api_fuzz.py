@@ -22,7 +22,7 @@ DATE_FIELD = {"has_now_been_cancelled": "access_until", "was_already_cancelled":
               "binding_contract": "contract_ends_on"}
 ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
