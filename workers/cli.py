@@ -20,6 +20,7 @@ from workers.commands import (
     merchants,
     merchants_keys,  # noqa: F401  (adds `merchants key ...`)
     ops,
+    portal_server,
     processes,
 )
 from workers.commands.common import CliError
@@ -30,6 +31,7 @@ COMMANDS: list[click.Command] = [
     cases.cases,
     merchants.merchants,
     *ops.TOP_LEVEL_COMMANDS,
+    portal_server.portal,
 ]
 for _case_command in ops.CASE_COMMANDS:
     cases.cases.add_command(_case_command)
