@@ -1,4 +1,5 @@
-"""Intake API for our own systems: create a case (idempotent on case_id), read its status."""
+"""Intake API for our own systems: create a case (idempotent on case_id), read its status,
+withdraw it for the customer, send corrected details."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import structlog
 from fastapi import APIRouter, Depends, Response
 from temporalio.service import RPCError
 
+from domain.actions import DetailsCorrection, WithdrawalRequest
 from domain.case import CaseState
 from domain.reply_token import case_reference
 from domain.request import CancellationRequest, missing_identifiers
@@ -16,7 +18,14 @@ from portal.api.problems import PROBLEM_RESPONSES, ProblemError, validation_prob
 from portal.api.schemas import CaseOut
 from portal.cases import is_case_id
 from portal.context import Ctx, PortalContext
-from workflows.client import CaseNotFound, case_state, start_case
+from workflows.client import (
+    CaseActionRejected,
+    CaseNotFound,
+    case_state,
+    correct_customer_details,
+    start_case,
+    withdraw_case,
+)
 
 log = structlog.get_logger()
 
@@ -99,4 +108,44 @@ async def read_case(case_id: str, ctx: Ctx) -> CaseOut:
         state = await case_state(ctx.client, case_id)
     except CaseNotFound:
         raise _not_found(case_id) from None
+    return _out(state)
+
+
+def _refused(case_id: str, reason: str) -> ProblemError:
+    return ProblemError(409, "Refused by the case", f"case '{case_id}': {reason}")
+
+
+@router.post(
+    "/{case_id}/withdrawal",
+    response_model=CaseOut,
+    summary="The customer withdraws the request (until the merchant answered)",
+)
+async def withdraw(case_id: str, withdrawal: WithdrawalRequest, ctx: Ctx) -> CaseOut:
+    if not is_case_id(case_id):
+        raise _not_found(case_id)
+    try:
+        state = await withdraw_case(ctx.client, case_id, withdrawal)
+    except CaseNotFound:
+        raise _not_found(case_id) from None
+    except CaseActionRejected as err:
+        raise _refused(case_id, str(err)) from None
+    log.info("intake.case_withdrawn", case_id=case_id)
+    return _out(state)
+
+
+@router.post(
+    "/{case_id}/corrections",
+    response_model=CaseOut,
+    summary="Corrected customer details after 'no subscription found' (within 14 days)",
+)
+async def correct(case_id: str, correction: DetailsCorrection, ctx: Ctx) -> CaseOut:
+    if not is_case_id(case_id):
+        raise _not_found(case_id)
+    try:
+        state = await correct_customer_details(ctx.client, case_id, correction)
+    except CaseNotFound:
+        raise _not_found(case_id) from None
+    except CaseActionRejected as err:
+        raise _refused(case_id, str(err)) from None
+    log.info("intake.details_corrected", case_id=case_id)
     return _out(state)

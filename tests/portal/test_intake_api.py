@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.portal.conftest import PortalStack, request_body
+from domain.case import CaseStatus
+from tests.portal.conftest import PortalStack, eventually, request_body
 
 PROBLEM = "application/problem+json"
 
@@ -134,3 +135,83 @@ async def test_openapi_document_is_served(stack: PortalStack) -> None:
     assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/merchant/cases",
             "/api/v1/merchant/cases/{case_id}", "/api/v1/merchant/cases/{case_id}/answer"} <= set(paths)
     assert not any(p.startswith("/r/") for p in paths)
+
+
+async def test_the_customer_withdraws_through_the_intake_api(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant()
+    case_id = await stack.start(merchant)
+    url = f"/api/v1/cases/{case_id}/withdrawal"
+
+    unauthenticated = await stack.http.post(url, json={"reason": "changed my mind"})
+    assert unauthenticated.status_code == 401
+
+    withdrawn = await stack.http.post(
+        url, json={"reason": "changed my mind"}, headers=stack.internal_headers
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    final = await stack.wait_for_status(case_id, {CaseStatus.WITHDRAWN})
+    assert final.withdrawal_reason == "changed my mind"
+    # The merchant is told to disregard the request: a second email to it.
+    async def disregard_sent() -> bool:
+        return len(stack.emails_to(str(merchant.cancellation_emails[0]))) == 2
+
+    await eventually(disregard_sent, "the withdrawal email to the merchant")
+
+    again = await stack.http.post(url, json={}, headers=stack.internal_headers)
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith(PROBLEM)
+    assert "withdrawn" in again.json()["detail"]
+
+    unknown = await stack.http.post(
+        f"/api/v1/cases/{_case_id()}/withdrawal", json={}, headers=stack.internal_headers
+    )
+    assert unknown.status_code == 404
+
+
+async def test_corrected_details_go_to_the_merchant_as_round_two(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant(required_identifiers=["email", "card_last4"])
+    key = await stack.api_key(merchant.merchant_id)
+    case_id = await stack.start(merchant)
+    url = f"/api/v1/cases/{case_id}/corrections"
+    corrected = {"customer": {"email": "new.address@example.org", "card_last4": "9911"}}
+
+    too_early = await stack.http.post(url, json=corrected, headers=stack.internal_headers)
+    assert too_early.status_code == 409
+    assert "no subscription" in too_early.json()["detail"]
+
+    answered = await stack.http.post(
+        f"/api/v1/merchant/cases/{case_id}/answer",
+        json={"outcome": "no_subscription_found"},
+        headers=key,
+    )
+    assert answered.status_code == 200, answered.text
+    await stack.wait_for_status(case_id, {CaseStatus.FOLLOW_UP})
+
+    incomplete = await stack.http.post(
+        url, json={"customer": {"email": "new.address@example.org"}}, headers=stack.internal_headers
+    )
+    assert incomplete.status_code == 409
+    assert "card_last4" in incomplete.json()["detail"]
+    invalid = await stack.http.post(
+        url, json={"customer": {"email": "x@example.org", "card_last4": "99"}},
+        headers=stack.internal_headers,
+    )
+    assert invalid.status_code == 422
+    assert any(e["field"] == "customer.card_last4" for e in invalid.json()["errors"])
+
+    accepted = await stack.http.post(url, json=corrected, headers=stack.internal_headers)
+    assert accepted.status_code == 200, accepted.text
+
+    async def round_two() -> bool:
+        state = await stack.state(case_id)
+        return state.round == 2 and state.status is CaseStatus.AWAITING
+
+    await eventually(round_two, "round two")
+
+    async def second_request() -> bool:
+        return len(stack.emails_to(str(merchant.cancellation_emails[0]))) == 2
+
+    await eventually(second_request, "the round-two request email")
+    merchant_mails = stack.emails_to(str(merchant.cancellation_emails[0]))
+    body = merchant_mails[-1].get_body(preferencelist=("plain",))
+    assert body is not None and "9911" in body.get_content()
