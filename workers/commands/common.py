@@ -31,7 +31,7 @@ class CliError(click.ClickException):
         super().__init__("\n".join(lines))
         self.lines = list(lines)
         if exit_code is not None:
-            self.exit_code = exit_code
+            self.exit_code = exit_code  # type: ignore[misc]  # per-instance code, e.g. 3
 
     def show(self, file: Any = None) -> None:
         for line in self.lines:
