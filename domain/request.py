@@ -1,17 +1,27 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.common import Locale, Slug
 from domain.customer import CustomerIdentifiers
 from domain.merchant import Merchant
 
-CaseId = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"),
-]
+_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+
+
+def _case_id(value: str) -> str:
+    if not _CASE_ID.fullmatch(value):
+        raise ValueError(
+            "must be 3-64 characters of letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+CaseId = Annotated[str, AfterValidator(_case_id)]
 
 
 class Subscription(BaseModel):

@@ -173,7 +173,7 @@ def test_case_ids_that_are_rejected(case_id: str) -> None:
     problems = problems_of(lambda: CancellationRequest.model_validate(request(case_id=case_id)))
 
     assert list(problems) == ["case_id"]
-    assert "should match pattern" in problems["case_id"]
+    assert problems["case_id"].startswith("must be 3-64 characters of letters, digits")
 
 
 @pytest.mark.parametrize("merchant_id", ["", "-acme", "acme streaming", "acme\n", "a" * 65])

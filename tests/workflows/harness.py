@@ -145,21 +145,31 @@ _ = workflow  # keep the import for type checkers of workflow helpers
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], seconds: float = 10
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], seconds: float = 30
 ) -> None:
-    """Poll (in real time) until check() holds; the worker needs a moment to act."""
+    """Poll (in real time) until check() holds; the worker needs a moment to act.
+
+    A query can time out while a loaded machine is slow to run the worker: that is
+    retried too, until the deadline.
+    """
     import asyncio
     import inspect
 
+    from temporalio.service import RPCError
+
     deadline = asyncio.get_running_loop().time() + seconds
+    last_error: Exception | None = None
     while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
+        try:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return
+        except RPCError as err:
+            last_error = err
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"condition not reached in time (last error: {last_error})")
         await asyncio.sleep(0.05)
 
 
