@@ -15,9 +15,9 @@ from temporalio.client import Client
 
 from activities.digest import DigestActivities
 from activities.email import EmailActivities
-from activities.smtp import SmtpSender
 from activities.merchants import MerchantActivities, MerchantDirectory
 from activities.outbox import Outbox
+from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
