@@ -109,7 +109,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         assert "Streamflix" in eml.read_text(errors="replace")
         assert len(processes_using(var_dir)) >= 2, "expected the dev server and PostgreSQL"
 
-    await wait_for(lambda: not processes_using(var_dir), within=10,
+    await wait_for(lambda: not processes_using(var_dir), within=30,
                    what="the dev server and PostgreSQL to exit after Ctrl-C")
 
     env = stack_env()
@@ -125,5 +125,5 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         await wait_for(lambda: len(list(mail_dir.glob("*.eml"))) == 2, within=30,
                        what="the customer email in the mail folder")
 
-    await wait_for(lambda: not processes_using(var_dir), within=10,
+    await wait_for(lambda: not processes_using(var_dir), within=30,
                    what="the dev server and PostgreSQL to exit after Ctrl-C")

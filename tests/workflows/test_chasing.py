@@ -82,7 +82,7 @@ async def _settle() -> None:
 
 
 async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     # Auckland is UTC+13 in December; New Zealand observes Christmas, Boxing Day and the
     # New Year holidays on the following Mondays and Tuesdays when they fall on a weekend.
@@ -97,22 +97,22 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         ),
     )
     acts = RecordingActivities(merchants={"acme": merchant})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         # Thursday 23 December 2027, 10:00 in Auckland.
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-12-22T21:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-12-22T21:00:00"))
         state = await case_state(client, case_id)
         assert state.round_started_at == utc("2027-12-22T21:00:00")
         assert state.next_action_at == utc("2027-12-23T21:00:00")
 
         # Reminder 1: Friday 24 Dec, 10:00 local.
-        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-23T21:00:00"), 1)
+        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-23T21:00:00"), 1)
         assert (await case_state(client, case_id)).status is CaseStatus.REMINDED
         # Reminder 2: one business day later is Wednesday 29 Dec (weekend, then the
         # observed Christmas and Boxing Day holidays on Monday 27 and Tuesday 28).
-        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-28T21:00:00"), 2)
+        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-28T21:00:00"), 2)
         # Escalation: two business days later, Friday 31 Dec.
-        await _step_over(fresh_env, acts, act.NOTIFY_OPS, utc("2027-12-30T21:00:00"), 1)
+        await _step_over(time_skipping_env, acts, act.NOTIFY_OPS, utc("2027-12-30T21:00:00"), 1)
         escalated = await case_state(client, case_id)
         assert escalated.status is CaseStatus.ESCALATED and escalated.escalated
         ops = acts.of(act.NOTIFY_OPS)[0].input
@@ -123,13 +123,13 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert desc.typed_search_attributes.get(sa.ESCALATED) is True
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "escalated"
         # Reminder 3 two business days on: 1-4 January are weekend and holidays: Thursday 6th.
-        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2028-01-05T21:00:00"), 3)
+        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2028-01-05T21:00:00"), 3)
         reminders = [s.input for s in acts.of(act.SEND_MERCHANT_REMINDER)]
         assert [r.reminder_number for r in reminders] == [1, 2, 3]  # type: ignore[attr-defined]
         assert {r.outbox_kind for r in reminders} == {"reminder-1", "reminder-2", "reminder-3"}  # type: ignore[attr-defined]
 
         # An answer after escalation is taken like any other, and then nothing more fires.
-        now = await fresh_env.get_current_time()
+        now = await time_skipping_env.get_current_time()
         await submit_answer(
             client,
             case_id,
@@ -141,23 +141,23 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
             ),
         )
         await case_handle(client, case_id).result()
-        await advance_to(fresh_env, utc("2028-03-01T00:00:00"))
+        await advance_to(time_skipping_env, utc("2028-03-01T00:00:00"))
         await _settle()
         assert len(acts.of(act.SEND_MERCHANT_REMINDER)) == 3
         assert len(acts.of(act.NOTIFY_OPS)) == 1
 
 
-async def test_snooze_moves_the_next_deadline(fresh_env: WorkflowEnvironment) -> None:
+async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnvironment) -> None:
     merchant = make_merchant(
         response_policy=ResponsePolicy(
             first_reminder_after=2, second_reminder_after=4, escalate_after=6
         )
     )
     acts = RecordingActivities(merchants={"acme": merchant})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
         assert (await case_state(client, case_id)).next_action_at == utc("2027-03-03T08:00:00")
         handle = case_handle(client, case_id)
         state = await handle.execute_update(
@@ -171,9 +171,9 @@ async def test_snooze_moves_the_next_deadline(fresh_env: WorkflowEnvironment) ->
             lambda: _next_at(client, case_id, utc("2027-03-10T08:00:00"))  # type: ignore[arg-type]
         )
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
-        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1)
+        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1)
         # Reminder 2 keeps its spacing of two business days from there.
-        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-12T08:00:00"), 2)
+        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-12T08:00:00"), 2)
 
 
 async def _next_at(client: Client, case_id: str, instant: datetime) -> bool:
@@ -181,12 +181,12 @@ async def _next_at(client: Client, case_id: str, instant: datetime) -> bool:
 
 
 async def test_an_email_reply_pauses_the_clock_until_ops_answer(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
         handle = case_handle(client, case_id)
         await handle.signal(
             CancellationWorkflow.email_reply_received,
@@ -198,13 +198,13 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
             ),
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))  # type: ignore[arg-type]
-        await advance_to(fresh_env, utc("2027-03-20T00:00:00"))
+        await advance_to(time_skipping_env, utc("2027-03-20T00:00:00"))
         await _settle()
         assert acts.of(act.SEND_MERCHANT_REMINDER) == []
         desc = await handle.describe()
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "needs_triage"
 
-        now = await fresh_env.get_current_time()
+        now = await time_skipping_env.get_current_time()
         receipt = await submit_answer(
             client,
             case_id,
@@ -227,15 +227,15 @@ async def _status(client: Client, case_id: str, status: CaseStatus) -> bool:
 
 
 async def test_answer_and_withdrawal_together_exactly_one_wins(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts, sticky=False) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
     # With no worker running both arrive before the workflow sees either.
     handle = case_handle(client, case_id)
-    now = await fresh_env.get_current_time()
+    now = await time_skipping_env.get_current_time()
     from workflows.cancellation import SubmitAnswer
 
     await handle.signal(CancellationWorkflow.withdraw, WithdrawalRequest(reason="changed my mind"))
@@ -262,13 +262,13 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
 
 
 async def test_binding_contract_starts_round_two_at_the_notice_date(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
-        now = await fresh_env.get_current_time()
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        now = await time_skipping_env.get_current_time()
         await submit_answer(
             client,
             case_id,
@@ -283,7 +283,7 @@ async def test_binding_contract_starts_round_two_at_the_notice_date(
         # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
         follow_up = utc("2027-08-31T07:00:00")
         assert (await case_state(client, case_id)).follow_up_at == follow_up
-        await _step_over(fresh_env, acts, act.SEND_MERCHANT_REQUEST, follow_up, 2)
+        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REQUEST, follow_up, 2)
         round_two = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
         assert round_two.round == 2  # type: ignore[attr-defined]
         state = await case_state(client, case_id)
@@ -294,13 +294,13 @@ async def test_binding_contract_starts_round_two_at_the_notice_date(
 
 
 async def test_withdrawal_before_the_notice_date_cancels_round_two(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
-        now = await fresh_env.get_current_time()
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        now = await time_skipping_env.get_current_time()
         await submit_answer(
             client,
             case_id,
@@ -312,34 +312,34 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
             ),
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
-        await advance_to(fresh_env, utc("2027-06-01T00:00:00"))
+        await advance_to(time_skipping_env, utc("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
         await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
         final = await handle.result()
         assert final.status is CaseStatus.WITHDRAWN
-        await advance_to(fresh_env, utc("2027-10-01T00:00:00"))
+        await advance_to(time_skipping_env, utc("2027-10-01T00:00:00"))
         await _settle()
         assert len(acts.of(act.SEND_MERCHANT_REQUEST)) == 1
 
 
 async def test_corrected_details_within_14_days_start_round_two(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
         await submit_answer(
             client,
             case_id,
             NoSubscriptionFound(
-                answered_at=await fresh_env.get_current_time(),
+                answered_at=await time_skipping_env.get_current_time(),
                 channel=Channel.PORTAL,
                 responded_by="Acme",
             ),
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
-        await advance_to(fresh_env, utc("2027-03-10T12:00:00"))
+        await advance_to(time_skipping_env, utc("2027-03-10T12:00:00"))
         corrected = CustomerIdentifiers(
             email="anna.s@example.org",
             first_name="Anna",
@@ -362,17 +362,17 @@ async def test_corrected_details_within_14_days_start_round_two(
 
 
 async def test_no_correction_in_14_days_closes_the_case_unresolved(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
         await submit_answer(
             client,
             case_id,
             NoSubscriptionFound(
-                answered_at=await fresh_env.get_current_time(),
+                answered_at=await time_skipping_env.get_current_time(),
                 channel=Channel.PORTAL,
                 responded_by="Acme",
             ),
@@ -381,7 +381,7 @@ async def test_no_correction_in_14_days_closes_the_case_unresolved(
         state = await case_state(client, case_id)
         assert state.answered_at is not None and state.follow_up_at is not None
         assert state.follow_up_at == state.answered_at + timedelta(days=14)
-        await _step_over(fresh_env, acts, act.NOTIFY_CUSTOMER, state.follow_up_at, 2)
+        await _step_over(time_skipping_env, acts, act.NOTIFY_CUSTOMER, state.follow_up_at, 2)
         final = await case_handle(client, case_id).result()
         assert final.status is CaseStatus.UNRESOLVED
         told = [s.input.kind for s in acts.of(act.NOTIFY_CUSTOMER)]  # type: ignore[attr-defined]
@@ -392,7 +392,7 @@ async def test_no_correction_in_14_days_closes_the_case_unresolved(
 
 
 async def test_a_year_of_reminders_keeps_every_history_small(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     # A reminder every business day after escalation: about 250 steps in a year.
     merchant = make_merchant(
@@ -404,10 +404,10 @@ async def test_a_year_of_reminders_keeps_every_history_small(
         )
     )
     acts = RecordingActivities(merchants={"acme": merchant})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-01-04T08:00:00"))
-        await advance_to(fresh_env, utc("2028-01-04T09:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-01-04T08:00:00"))
+        await advance_to(time_skipping_env, utc("2028-01-04T09:00:00"))
         await _settle()
         state = await case_state(client, case_id)
         reminders = len(acts.of(act.SEND_MERCHANT_REMINDER))
@@ -436,12 +436,12 @@ async def _run_history_sizes(client: Client, case_id: str) -> list[int]:
 
 
 async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
         with pytest.raises(CaseActionRejected, match="not in the future"):
             await snooze_case(
                 client,
@@ -453,7 +453,7 @@ async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
             case_id,
             HasNowBeenCancelled(
                 access_until=date(2027, 4, 1),
-                answered_at=await fresh_env.get_current_time(),
+                answered_at=await time_skipping_env.get_current_time(),
                 channel=Channel.PORTAL,
                 responded_by="Acme",
             ),
@@ -465,17 +465,17 @@ async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
 
 
 async def test_an_open_case_keeps_the_policy_it_started_with(
-    fresh_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
 ) -> None:
     slow = ResponsePolicy(first_reminder_after=5, second_reminder_after=8, escalate_after=12)
     fast = ResponsePolicy(first_reminder_after=1, second_reminder_after=2, escalate_after=3)
     acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=slow)})
-    client = fresh_env.client
+    client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        old_case = await _start_at(fresh_env, acts, tq, utc("2027-03-01T08:00:00"))
+        old_case = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
         # Ops tighten the merchant's policy: only cases started from now on use it.
         acts.merchants["acme"] = make_merchant(response_policy=fast)
-        new_case = await _start_at(fresh_env, acts, tq, utc("2027-03-01T09:00:00"))
+        new_case = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T09:00:00"))
         old_state = await case_state(client, old_case)
         new_state = await case_state(client, new_case)
         assert old_state.next_action_at == utc("2027-03-08T08:00:00")  # 5 business days
