@@ -15,78 +15,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.common import Locale
+from domain.wording import format_date, identifier_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-_MONTHS: dict[Locale, tuple[str, ...]] = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "sv": (
-        "januari",
-        "februari",
-        "mars",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "augusti",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ),
-}
 
-_IDENTIFIER_LABELS: dict[Locale, dict[str, str]] = {
-    "en": {
-        "email": "Email address",
-        "first_name": "First name",
-        "last_name": "Last name",
-        "postal_address": "Postal address",
-        "card_last4": "Last 4 digits of the payment card",
-        "customer_number": "Customer number",
-        "phone": "Phone number",
-        "personal_number": "Personal identity number",
-        "date_of_birth": "Date of birth",
-    },
-    "sv": {
-        "email": "E-postadress",
-        "first_name": "Förnamn",
-        "last_name": "Efternamn",
-        "postal_address": "Postadress",
-        "card_last4": "Betalkortets sista 4 siffror",
-        "customer_number": "Kundnummer",
-        "phone": "Telefonnummer",
-        "personal_number": "Personnummer",
-        "date_of_birth": "Födelsedatum",
-    },
-}
 
 _WHITESPACE = re.compile(r"\s+")
-
-
-def format_date(value: date | datetime, locale: Locale) -> str:
-    """'3 March 2026' / '3 mars 2026': unambiguous to readers of either language."""
-    day = value.date() if isinstance(value, datetime) else value
-    return f"{day.day} {_MONTHS[locale][day.month - 1]} {day.year}"
-
-
-def identifier_label(name: str, locale: Locale) -> str:
-    """A merchant-configured extra identifier without a translation is shown by its name."""
-    known = _IDENTIFIER_LABELS[locale].get(name)
-    return known if known else name.replace("_", " ").capitalize()
 
 
 def format_duration(waited: timedelta) -> str:

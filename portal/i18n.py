@@ -6,13 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.common import SUPPORTED_LOCALES, Locale
-
-_MONTHS = {
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"],
-    "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-           "september", "oktober", "november", "december"],
-}
+from domain.wording import format_date, identifier_label
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -168,26 +162,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-IDENTIFIER_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "email": "Email address",
-        "first_name": "First name",
-        "last_name": "Last name",
-        "postal_address": "Postal address",
-        "card_last4": "Last 4 digits of the payment card",
-        "customer_number": "Customer number",
-        "phone": "Phone number",
-    },
-    "sv": {
-        "email": "E-postadress",
-        "first_name": "Förnamn",
-        "last_name": "Efternamn",
-        "postal_address": "Postadress",
-        "card_last4": "Kortets sista 4 siffror",
-        "customer_number": "Kundnummer",
-        "phone": "Telefonnummer",
-    },
-}
 
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}
 
@@ -209,9 +183,8 @@ class Translator:
         return text.format(**values) if values else text
 
     def date(self, value: date) -> str:
-        # Both languages write '31 December 2026'; Swedish keeps month names lower-case.
-        return f"{value.day} {_MONTHS[self.locale][value.month - 1]} {value.year}"
+        return format_date(value, self.locale)
 
     def identifier(self, name: str) -> str:
-        labels = IDENTIFIER_LABELS[self.locale]
-        return labels.get(name) or name.replace("_", " ").capitalize()
+        # The same words as the email the merchant got.
+        return identifier_label(name, self.locale)

@@ -1,0 +1,75 @@
+"""Words shared by every text a person reads (emails, portal): dates and identifier names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from domain.common import Locale
+
+MONTHS: dict[Locale, tuple[str, ...]] = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "sv": (
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+}
+
+IDENTIFIER_LABELS: dict[Locale, dict[str, str]] = {
+    "en": {
+        "email": "Email address",
+        "first_name": "First name",
+        "last_name": "Last name",
+        "postal_address": "Postal address",
+        "card_last4": "Last 4 digits of the payment card",
+        "customer_number": "Customer number",
+        "phone": "Phone number",
+        "personal_number": "Personal identity number",
+        "date_of_birth": "Date of birth",
+    },
+    "sv": {
+        "email": "E-postadress",
+        "first_name": "Förnamn",
+        "last_name": "Efternamn",
+        "postal_address": "Postadress",
+        "card_last4": "Betalkortets sista 4 siffror",
+        "customer_number": "Kundnummer",
+        "phone": "Telefonnummer",
+        "personal_number": "Personnummer",
+        "date_of_birth": "Födelsedatum",
+    },
+}
+
+
+def format_date(value: date | datetime, locale: Locale) -> str:
+    """'3 March 2026' / '3 mars 2026': unambiguous to readers of either language."""
+    day = value.date() if isinstance(value, datetime) else value
+    return f"{day.day} {MONTHS[locale][day.month - 1]} {day.year}"
+
+
+def identifier_label(name: str, locale: Locale) -> str:
+    """A merchant-configured extra identifier without a translation is shown by its name."""
+    known = IDENTIFIER_LABELS[locale].get(name)
+    return known if known else name.replace("_", " ").capitalize()
