@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHandle
-from temporalio.converter import decode_search_attributes
+from temporalio.converter import DataConverter, decode_search_attributes
 
 from activities import contracts as act
 from workflows.cancellation import workflow_id_for
@@ -91,11 +91,23 @@ async def case_timeline(client: Client, case_id: str) -> Timeline:
         run_id = started.continued_execution_run_id or None
         if run_id is None:
             break
-    reader = _HistoryReader(client)
+    return await timeline_of_runs(client.data_converter, case_id, runs, run_ids)
+
+
+async def timeline_of_runs(
+    converter: DataConverter,
+    case_id: str,
+    runs: Sequence[Sequence[HistoryEvent]],
+    run_ids: list[str],
+) -> Timeline:
+    """The timeline of a case from its runs' history events, oldest run first."""
+    reader = _HistoryReader(converter)
     entries: list[TimelineEntry] = []
     for events in runs:
         entries += await reader.read_run(events)
-    return Timeline(case_id=case_id, workflow_id=workflow_id, runs=run_ids, entries=entries)
+    return Timeline(
+        case_id=case_id, workflow_id=workflow_id_for(case_id), runs=run_ids, entries=entries
+    )
 
 
 def _time(event: HistoryEvent) -> datetime:
@@ -103,8 +115,8 @@ def _time(event: HistoryEvent) -> datetime:
 
 
 class _HistoryReader:
-    def __init__(self, client: Client) -> None:
-        self._converter = client.data_converter
+    def __init__(self, converter: DataConverter) -> None:
+        self._converter = converter
         self._status: str | None = None
         self._first_run = True
 

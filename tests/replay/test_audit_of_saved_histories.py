@@ -1,0 +1,94 @@
+"""The audit timeline of every saved path reads as the story of the case, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from workers.audit import timeline_of_runs
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+
+# Each path's entries (status changes left out), oldest first.
+EXPECTED: dict[str, list[str]] = {
+    "has-now-been-cancelled": [
+        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "case_closed",
+    ],
+    "was-already-cancelled": [
+        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "case_closed",
+    ],
+    "other-reason": [
+        "request_received", "merchant_email_sent", "answer_received", "ops_notified",
+        "customer_notified", "case_closed",
+    ],
+    "withdrawal": [
+        "request_received", "merchant_email_sent", "withdrawal_requested", "withdrawal_sent",
+        "customer_notified", "case_closed",
+    ],
+    "email-reply-triage": [
+        "request_received", "merchant_email_sent", "email_reply_received", "answer_received",
+        "customer_notified", "case_closed",
+    ],
+    # Snoozed to 15 March: reminder 1 goes out then, not on 3 March.
+    "snooze-then-answer": [
+        "request_received", "merchant_email_sent", "snoozed", "reminder_sent",
+        "answer_received", "customer_notified", "case_closed",
+    ],
+    "binding-contract-round-two": [
+        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "round_ended", "round_started", "merchant_email_sent", "answer_received",
+        "customer_notified", "case_closed",
+    ],
+    "no-subscription-corrected": [
+        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "details_corrected", "round_ended", "round_started", "merchant_email_sent",
+        "answer_received", "customer_notified", "case_closed",
+    ],
+    # Told the outcome, then 14 days later that the case closed unresolved.
+    "no-subscription-unresolved": [
+        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "customer_notified", "case_closed",
+    ],
+}
+
+
+def _runs(name: str) -> list[WorkflowHistory]:
+    paths = sorted(HISTORIES.glob(f"{name}.run*.json"))
+    return [WorkflowHistory.from_json(f"case-replay-{name}", p.read_text()) for p in paths]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+async def test_the_timeline_of_each_path(name: str) -> None:
+    runs = _runs(name)
+    timeline = await timeline_of_runs(
+        pydantic_data_converter,
+        f"replay-{name}",
+        [run.events for run in runs],
+        [f"run{i}" for i in range(1, len(runs) + 1)],
+    )
+    kinds = [e.kind for e in timeline.entries if e.kind != "status"]
+    assert kinds == EXPECTED[name]
+    times = [e.at for e in timeline.entries]
+    assert times == sorted(times)
+
+
+async def test_reminders_and_escalation_show_in_the_timeline() -> None:
+    runs = _runs("reminders-escalation-answer")
+    timeline = await timeline_of_runs(
+        pydantic_data_converter, "replay-reminders-escalation-answer",
+        [run.events for run in runs], ["run1", "run2", "run3"],
+    )
+    kinds = [e.kind for e in timeline.entries if e.kind != "status"]
+    assert kinds[:2] == ["request_received", "merchant_email_sent"]
+    assert kinds[-3:] == ["answer_received", "customer_notified", "case_closed"]
+    chase = [k for k in kinds[2:-3] if k != "history_continued"]
+    # Reminder 1, reminder 2, escalation, then repeat reminders; a long chase continues
+    # as new and the timeline follows it across runs.
+    assert chase[:3] == ["reminder_sent", "reminder_sent", "escalated"]
+    assert set(chase[3:]) == {"reminder_sent"} and len(chase) >= 6
+    assert kinds.count("history_continued") == len(runs) - 1
