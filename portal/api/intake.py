@@ -54,7 +54,7 @@ async def _current_state(ctx: PortalContext, request: CancellationRequest) -> Ca
 
 
 def _out(state: CaseState) -> CaseOut:
-    return CaseOut(**state.model_dump(), reference=case_reference(state.case_id))
+    return CaseOut.of(state, case_reference(state.case_id))
 
 
 @router.post(

@@ -77,9 +77,20 @@ AnswerBody = Annotated[
 
 
 class CaseOut(CaseState):
-    """A case's state for our own systems (intake API)."""
+    """A case's state for our own systems (intake API).
+
+    These systems talk to the customer, so the merchant's free text (an other-reason
+    message) is left out: `customer_outcome` is what the customer may be told.
+    """
 
     reference: str
+
+    @classmethod
+    def of(cls, state: CaseState, reference: str) -> CaseOut:
+        data = state.model_dump()
+        if data.get("answer") and "message" in data["answer"]:
+            data["answer"]["message"] = "(for ops only)"
+        return cls(**data, reference=reference)
 
 
 class MerchantCaseSummary(BaseModel):

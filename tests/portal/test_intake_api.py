@@ -215,3 +215,23 @@ async def test_corrected_details_go_to_the_merchant_as_round_two(stack: PortalSt
     merchant_mails = stack.emails_to(str(merchant.cancellation_emails[0]))
     body = merchant_mails[-1].get_body(preferencelist=("plain",))
     assert body is not None and "9911" in body.get_content()
+
+
+async def test_our_systems_never_get_the_merchants_free_text(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant()
+    key = await stack.api_key(merchant.merchant_id)
+    case_id = await stack.start(merchant)
+    secret = "Customer is under a fraud investigation"
+    answered = await stack.http.post(
+        f"/api/v1/merchant/cases/{case_id}/answer",
+        json={"outcome": "other_reason", "message": secret},
+        headers=key,
+    )
+    assert answered.status_code == 200, answered.text
+    await stack.wait_until_customer_notified(case_id)
+
+    status = await stack.http.get(f"/api/v1/cases/{case_id}", headers=stack.internal_headers)
+    assert status.status_code == 200
+    assert secret not in status.text
+    assert status.json()["answer"]["outcome"] == "other_reason"
+    assert status.json()["customer_outcome"]["kind"] == "not_cancelled"
