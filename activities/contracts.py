@@ -29,7 +29,8 @@ SEND_OPS_DIGEST = "send_ops_digest"
 # ApplicationError types that retrying cannot fix; the workflow turns them into a failed case.
 UNKNOWN_MERCHANT = "UnknownMerchant"
 ADDRESS_REJECTED = "AddressRejected"
-NON_RETRYABLE_ERROR_TYPES = [UNKNOWN_MERCHANT, ADDRESS_REJECTED]
+INVALID_EMAIL_INPUT = "InvalidEmailInput"
+NON_RETRYABLE_ERROR_TYPES = [UNKNOWN_MERCHANT, ADDRESS_REJECTED, INVALID_EMAIL_INPUT]
 
 
 class LoadMerchantInput(BaseModel):

@@ -25,7 +25,7 @@ from activities.rendering import Templates
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
 
-INVALID_EMAIL_INPUT = "InvalidEmailInput"
+INVALID_EMAIL_INPUT = contracts.INVALID_EMAIL_INPUT
 
 
 class EmailActivities:
