@@ -20,7 +20,6 @@ from domain.wording import format_date, identifier_label
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-
 _WHITESPACE = re.compile(r"\s+")
 
 

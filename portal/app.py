@@ -113,8 +113,14 @@ def _error_page(request: Request, status: int, heading_key: str, text_key: str) 
     return pages.templates.TemplateResponse(
         request,
         "error.html",
-        {"t": t, "lang": t.locale, "languages": LANGUAGE_NAMES, "path": request.url.path,
-         "heading": t(heading_key), "text": t(text_key)},
+        {
+            "t": t,
+            "lang": t.locale,
+            "languages": LANGUAGE_NAMES,
+            "path": request.url.path,
+            "heading": t(heading_key),
+            "text": t(text_key),
+        },
         status_code=status,
     )
 
@@ -140,8 +146,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             return problem_response(
-                Problem(title=_reason(exc.status_code), status=exc.status_code,
-                        detail=str(exc.detail)),
+                Problem(
+                    title=_reason(exc.status_code), status=exc.status_code, detail=str(exc.detail)
+                ),
                 headers=exc.headers,
             )
         if exc.status_code == 404:
@@ -153,8 +160,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("portal.temporal_error", path=_safe_path(request), status=str(exc.status))
         if _is_api(request):
             return problem_response(
-                Problem(title="Service unavailable", status=503,
-                        detail="the case engine is not reachable; try again shortly"),
+                Problem(
+                    title="Service unavailable",
+                    status=503,
+                    detail="the case engine is not reachable; try again shortly",
+                ),
                 headers={"Retry-After": "5"},
             )
         return _error_page(request, 503, "unavailable_heading", "unavailable_text")
@@ -164,8 +174,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("portal.unexpected_error", path=_safe_path(request))
         if _is_api(request):
             return problem_response(
-                Problem(title="Internal error", status=500,
-                        detail="something went wrong on our side; it has been logged")
+                Problem(
+                    title="Internal error",
+                    status=500,
+                    detail="something went wrong on our side; it has been logged",
+                )
             )
         return _error_page(request, 500, "unavailable_heading", "unavailable_text")
 

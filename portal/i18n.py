@@ -13,7 +13,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "portal_name": "Minna cancellation portal",
         "page_title": "Reply to cancellation request",
         "intro": "A customer has asked us to cancel their subscription with {merchant}. "
-                 "Please tell us the outcome, whether the cancellation succeeded or not.",
+        "Please tell us the outcome, whether the cancellation succeeded or not.",
         "request_heading": "Cancellation request",
         "reference": "Reference",
         "subscription": "Subscription",
@@ -40,14 +40,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_date_required": "Enter a date.",
         "err_date_invalid": "Enter a real date as year-month-day, for example 2026-12-31.",
         "err_cancelled_after_today": "The date the cancellation was performed cannot be "
-                                     "after today ({today}).",
+        "after today ({today}).",
         "err_contract_before_today": "The date the binding contract expires cannot be "
-                                     "before today ({today}).",
+        "before today ({today}).",
         "err_message_required": "Write a message explaining the other reason.",
-        "err_message_too_long": "The message can be at most {limit} characters "
-                                "(it has {length}).",
+        "err_message_too_long": "The message can be at most {limit} characters (it has {length}).",
         "err_form_expired": "This form has expired or was sent from another page. "
-                            "Please check your answer and press Send again.",
+        "Please check your answer and press Send again.",
         "recorded_heading": "Thank you, your answer has been recorded",
         "already_recorded_heading": "An answer to this request has been recorded",
         "recorded_intro": "This is what we recorded for reference {reference}:",
@@ -59,27 +58,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "channel_ops": "by Minna support",
         "outcome": "Outcome",
         "next_steps": "We will let the customer know the outcome. Your message and other "
-                      "free text are not shared with the customer.",
+        "free text are not shared with the customer.",
         "refused_heading": "Your answer was not recorded",
         "refused_different": "A different answer was already recorded on {date}, {channel}. "
-                             "It cannot be replaced here; if it is wrong, write to {support}.",
+        "It cannot be replaced here; if it is wrong, write to {support}.",
         "refused_closed": "This request is closed and no longer takes answers. If something "
-                          "is wrong, write to {support}.",
+        "is wrong, write to {support}.",
         "refused_other": "We could not record the answer: {reason}",
         "closed_heading": "This request is closed",
         "closed_text": "This cancellation request no longer takes answers. If you have "
-                       "questions, write to {support}.",
+        "questions, write to {support}.",
         "link_invalid_heading": "This link is not valid",
         "link_invalid_text": "We could not find a cancellation request for this link. "
-                             "Check that you opened the whole link from the email.",
+        "Check that you opened the whole link from the email.",
         "link_expired_heading": "This link has expired",
         "link_expired_text": "The link in the email expired on {date}.",
         "link_stale_heading": "This link is for an earlier request",
         "link_stale_text": "We have since sent a new cancellation email for this customer. "
-                           "Please use the link in the most recent email.",
+        "Please use the link in the most recent email.",
         "by_email_instead": "You can still answer by email: reply to the cancellation email "
-                            "you received from us, or write to {support} and mention the "
-                            "reference in the email.",
+        "you received from us, or write to {support} and mention the "
+        "reference in the email.",
         "unavailable_heading": "The portal is unavailable right now",
         "unavailable_text": "Please try again in a few minutes.",
         "language": "Language",
@@ -88,8 +87,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "portal_name": "Minnas uppsägningsportal",
         "page_title": "Svara på uppsägningsbegäran",
         "intro": "En kund har bett oss säga upp sitt abonnemang hos {merchant}. "
-                 "Berätta för oss hur det gick, både om uppsägningen lyckades och om den "
-                 "inte gjorde det.",
+        "Berätta för oss hur det gick, både om uppsägningen lyckades och om den "
+        "inte gjorde det.",
         "request_heading": "Uppsägningsbegäran",
         "reference": "Referens",
         "subscription": "Abonnemang",
@@ -116,14 +115,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "err_date_required": "Ange ett datum.",
         "err_date_invalid": "Ange ett riktigt datum som år-månad-dag, till exempel 2026-12-31.",
         "err_cancelled_after_today": "Datumet då uppsägningen genomfördes kan inte vara "
-                                     "efter i dag ({today}).",
+        "efter i dag ({today}).",
         "err_contract_before_today": "Datumet då bindningstiden löper ut kan inte vara "
-                                     "före i dag ({today}).",
+        "före i dag ({today}).",
         "err_message_required": "Skriv ett meddelande som förklarar den andra orsaken.",
-        "err_message_too_long": "Meddelandet får vara högst {limit} tecken "
-                                "(det har {length}).",
+        "err_message_too_long": "Meddelandet får vara högst {limit} tecken (det har {length}).",
         "err_form_expired": "Formuläret har gått ut eller skickades från en annan sida. "
-                            "Kontrollera ditt svar och tryck på Skicka igen.",
+        "Kontrollera ditt svar och tryck på Skicka igen.",
         "recorded_heading": "Tack, ditt svar har registrerats",
         "already_recorded_heading": "Ett svar på den här begäran har registrerats",
         "recorded_intro": "Det här registrerade vi för referens {reference}:",
@@ -135,27 +133,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "channel_ops": "av Minnas support",
         "outcome": "Utfall",
         "next_steps": "Vi meddelar kunden utfallet. Ditt meddelande och annan fritext delas "
-                      "inte med kunden.",
+        "inte med kunden.",
         "refused_heading": "Ditt svar registrerades inte",
         "refused_different": "Ett annat svar registrerades redan {date}, {channel}. Det kan "
-                             "inte ersättas här; om det är fel, skriv till {support}.",
+        "inte ersättas här; om det är fel, skriv till {support}.",
         "refused_closed": "Den här begäran är avslutad och tar inte emot fler svar. Om något "
-                          "är fel, skriv till {support}.",
+        "är fel, skriv till {support}.",
         "refused_other": "Vi kunde inte registrera svaret: {reason}",
         "closed_heading": "Den här begäran är avslutad",
         "closed_text": "Den här uppsägningsbegäran tar inte emot fler svar. Om du har frågor, "
-                       "skriv till {support}.",
+        "skriv till {support}.",
         "link_invalid_heading": "Länken är inte giltig",
         "link_invalid_text": "Vi hittade ingen uppsägningsbegäran för den här länken. "
-                             "Kontrollera att du öppnade hela länken från e-postmeddelandet.",
+        "Kontrollera att du öppnade hela länken från e-postmeddelandet.",
         "link_expired_heading": "Länken har gått ut",
         "link_expired_text": "Länken i e-postmeddelandet gick ut {date}.",
         "link_stale_heading": "Länken gäller en tidigare begäran",
         "link_stale_text": "Vi har sedan dess skickat ett nytt uppsägningsmeddelande för den "
-                           "här kunden. Använd länken i det senaste meddelandet.",
+        "här kunden. Använd länken i det senaste meddelandet.",
         "by_email_instead": "Du kan fortfarande svara via e-post: svara på "
-                            "uppsägningsmeddelandet du fick från oss, eller skriv till "
-                            "{support} och ange referensen i meddelandet.",
+        "uppsägningsmeddelandet du fick från oss, eller skriv till "
+        "{support} och ange referensen i meddelandet.",
         "unavailable_heading": "Portalen är inte tillgänglig just nu",
         "unavailable_text": "Försök igen om några minuter.",
         "language": "Språk",

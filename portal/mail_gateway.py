@@ -70,7 +70,12 @@ class StoreResultLike(Protocol):
 
 class MailStore(Protocol):
     async def store(
-        self, case_id: str, message_id: str, sender: str, subject: str, raw: bytes,
+        self,
+        case_id: str,
+        message_id: str,
+        sender: str,
+        subject: str,
+        raw: bytes,
         received_at: datetime,
     ) -> StoreResultLike: ...
 
@@ -107,7 +112,11 @@ class ReplyHandler:
         self._targets: weakref.WeakKeyDictionary[Envelope, _Target] = weakref.WeakKeyDictionary()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
         rcpt_options: list[str],
     ) -> str:
         try:
@@ -156,12 +165,20 @@ class ReplyHandler:
                 self._timeout,
             )
         except STORE_UNAVAILABLE as err:
-            _refused(session, "data", f"database unavailable: {type(err).__name__}", REFUSE_BUSY,
-                     case_id=target.case_id)
+            _refused(
+                session,
+                "data",
+                f"database unavailable: {type(err).__name__}",
+                REFUSE_BUSY,
+                case_id=target.case_id,
+            )
             return REFUSE_BUSY
         log.info(
-            "mail.accepted", case_id=target.case_id, reply_id=result.reply.id,
-            duplicate=not result.created, size=len(raw),
+            "mail.accepted",
+            case_id=target.case_id,
+            reply_id=result.reply.id,
+            duplicate=not result.created,
+            size=len(raw),
         )
         self._on_stored()
         return "250 2.0.0 Reply received"
@@ -236,8 +253,13 @@ class GatewaySMTP(SMTP):
             limit = self.data_size_limit
             status = f"552 5.3.4 Message too big (at most {limit} bytes)"
             peer = self.session.peer if self.session else "?"
-            log.warning("mail.refused", stage="data", reason="oversized", code="552",
-                        peer=peer[0] if isinstance(peer, tuple) else str(peer))
+            log.warning(
+                "mail.refused",
+                stage="data",
+                reason="oversized",
+                code="552",
+                peer=peer[0] if isinstance(peer, tuple) else str(peer),
+            )
         await super().push(status)
 
 
@@ -245,8 +267,13 @@ class MailGateway:
     """The SMTP listener on the running event loop (so the handler shares its pool/client)."""
 
     def __init__(
-        self, handler: ReplyHandler, host: str, port: int, max_message_bytes: int,
-        hostname: str = "cancelflow-mail-gateway", tls_context: ssl.SSLContext | None = None,
+        self,
+        handler: ReplyHandler,
+        host: str,
+        port: int,
+        max_message_bytes: int,
+        hostname: str = "cancelflow-mail-gateway",
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self._handler = handler
         self.host = host
@@ -273,8 +300,9 @@ class MailGateway:
             host=self.host,
             port=self.port,
         )
-        log.info("mail_gateway.listening", host=self.host, port=self.port,
-                 starttls=self._tls is not None)
+        log.info(
+            "mail_gateway.listening", host=self.host, port=self.port, starttls=self._tls is not None
+        )
 
     async def stop(self) -> None:
         if self._server is not None:

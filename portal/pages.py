@@ -86,8 +86,15 @@ async def _open(
         # A new round (corrected details, a binding contract that ended) sent a new email
         # with its own link; an answer through the old one could describe the old request.
         t = _translator(lang, case.merchant.locale)
-        return _render(request, "link_error.html", t, status=410, stale=True,
-                       expired_on=None, support=ctx.support_address)
+        return _render(
+            request,
+            "link_error.html",
+            t,
+            status=410,
+            stale=True,
+            expired_on=None,
+            support=ctx.support_address,
+        )
     return grant, case
 
 
@@ -177,15 +184,14 @@ async def reply_page(
         heading = "recorded_heading" if sent else "already_recorded_heading"
         return _recorded_page(request, ctx, t, case, case.state.answer, t(heading))
     if not case.state.is_open:
-        return _render(request, "closed.html", t, status=410, case=case,
-                       support=ctx.support_address)
+        return _render(
+            request, "closed.html", t, status=410, case=case, support=ctx.support_address
+        )
     return _form_page(request, ctx, t, token, case, ReplyForm())
 
 
 @router.post("/r/{token}")
-async def reply_submit(
-    token: str, request: Request, ctx: Ctx
-) -> Response:
+async def reply_submit(token: str, request: Request, ctx: Ctx) -> Response:
     submitted = await request.form()
     lang_value = submitted.get("lang")
     lang = lang_value if isinstance(lang_value, str) else None
@@ -202,8 +208,9 @@ async def reply_submit(
         token,
         csrf_value if isinstance(csrf_value, str) else None,
     ):
-        return _form_page(request, ctx, t, token, case, form,
-                          notice=t("err_form_expired"), status=403)
+        return _form_page(
+            request, ctx, t, token, case, form, notice=t("err_form_expired"), status=403
+        )
 
     verdict = read_answer(
         form,
@@ -220,8 +227,9 @@ async def reply_submit(
         return _link_error(request, ctx, t)
     except AnswerRejected as rejection:
         return await _refused(request, ctx, t, token, case, form, str(rejection))
-    log.info("portal.answer_recorded", case_id=case.state.case_id,
-             outcome=verdict.answer.outcome.value)
+    log.info(
+        "portal.answer_recorded", case_id=case.state.case_id, outcome=verdict.answer.outcome.value
+    )
     # Post/Redirect/Get: reloading the confirmation never resubmits the form.
     return RedirectResponse(f"/r/{token}?sent=1&lang={t.locale}", status_code=303)
 
@@ -245,11 +253,20 @@ async def _refused(
             channel=t(f"channel_{recorded.channel.value}"),
             support=ctx.support_address,
         )
-        return _recorded_page(request, ctx, t, case, recorded, t("refused_heading"),
-                              refusal=refusal, status=409)
+        return _recorded_page(
+            request, ctx, t, case, recorded, t("refused_heading"), refusal=refusal, status=409
+        )
     if not case.state.is_open:
-        return _render(request, "closed.html", t, status=409, case=case,
-                       support=ctx.support_address, refused=True)
+        return _render(
+            request,
+            "closed.html",
+            t,
+            status=409,
+            case=case,
+            support=ctx.support_address,
+            refused=True,
+        )
     log.warning("portal.answer_refused", case_id=case.state.case_id, reason=reason)
-    return _form_page(request, ctx, t, token, case, form,
-                      notice=t("refused_other", reason=reason), status=409)
+    return _form_page(
+        request, ctx, t, token, case, form, notice=t("refused_other", reason=reason), status=409
+    )

@@ -27,10 +27,16 @@ from domain.common import Channel, describe_validation_error
 from portal.i18n import Translator
 
 COULD_NOT_BE_CANCELLED = "could_not_be_cancelled"
-CHOICES = (Outcome.HAS_NOW_BEEN_CANCELLED.value, Outcome.WAS_ALREADY_CANCELLED.value,
-           COULD_NOT_BE_CANCELLED)
-REASONS = (Outcome.BINDING_CONTRACT.value, Outcome.NO_SUBSCRIPTION_FOUND.value,
-           Outcome.OTHER_REASON.value)
+CHOICES = (
+    Outcome.HAS_NOW_BEEN_CANCELLED.value,
+    Outcome.WAS_ALREADY_CANCELLED.value,
+    COULD_NOT_BE_CANCELLED,
+)
+REASONS = (
+    Outcome.BINDING_CONTRACT.value,
+    Outcome.NO_SUBSCRIPTION_FOUND.value,
+    Outcome.OTHER_REASON.value,
+)
 DATE_FIELDS: dict[Outcome, str] = {
     Outcome.HAS_NOW_BEEN_CANCELLED: "access_until",
     Outcome.WAS_ALREADY_CANCELLED: "cancelled_on",

@@ -48,7 +48,10 @@ def retry_delay(attempts: int) -> timedelta:
 
 class ReplySignaller:
     def __init__(
-        self, store: PendingReplies, client: Client, poll_interval: float = 5.0,
+        self,
+        store: PendingReplies,
+        client: Client,
+        poll_interval: float = 5.0,
         rpc_timeout: timedelta = timedelta(seconds=10),
         backoff: Callable[[int], timedelta] = retry_delay,
     ) -> None:
@@ -86,8 +89,11 @@ class ReplySignaller:
                 if err.status == RPCStatusCode.NOT_FOUND:
                     # Closed (or never started): nothing to tell; the message stays stored.
                     await self._store.mark_signalled(reply.id, status="case_closed")
-                    log.info("mail_gateway.reply_to_closed_case", case_id=reply.case_id,
-                             reply_id=reply.id)
+                    log.info(
+                        "mail_gateway.reply_to_closed_case",
+                        case_id=reply.case_id,
+                        reply_id=reply.id,
+                    )
                     continue
                 await self._failed(reply, f"{err.status.name if err.status else '?'}: {err}")
                 continue
@@ -102,5 +108,10 @@ class ReplySignaller:
     async def _failed(self, reply: StoredReply, error: str) -> None:
         delay = self._backoff(reply.signal_attempts)
         await self._store.mark_signal_failed(reply.id, error, delay)
-        log.warning("mail_gateway.signal_failed", case_id=reply.case_id, reply_id=reply.id,
-                    attempts=reply.signal_attempts + 1, retry_in_s=delay.total_seconds())
+        log.warning(
+            "mail_gateway.signal_failed",
+            case_id=reply.case_id,
+            reply_id=reply.id,
+            attempts=reply.signal_attempts + 1,
+            retry_in_s=delay.total_seconds(),
+        )

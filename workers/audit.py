@@ -148,8 +148,14 @@ class _HistoryReader:
         round_ = 1
 
         def add(event: HistoryEvent, kind: str, actor: str, summary: str, **details: Any) -> None:
-            entry = TimelineEntry(_time(event), round_, kind, actor, summary,
-                                  {k: v for k, v in details.items() if v is not None})
+            entry = TimelineEntry(
+                _time(event),
+                round_,
+                kind,
+                actor,
+                summary,
+                {k: v for k, v in details.items() if v is not None},
+            )
             entries.append(entry)
 
         for event in events:
@@ -162,22 +168,37 @@ class _HistoryReader:
                 subscription = _as_dict(request.get("subscription")).get("name")
                 merchant_id = request.get("merchant_id")
                 if case_input.get("carry"):
-                    add(event, "history_continued", SYSTEM,
-                        f"round {round_} continues in a fresh history")
+                    add(
+                        event,
+                        "history_continued",
+                        SYSTEM,
+                        f"round {round_} continues in a fresh history",
+                    )
                 elif self._first_run and round_ == 1:
-                    add(event, "request_received", attrs.identity or "unknown",
+                    add(
+                        event,
+                        "request_received",
+                        attrs.identity or "unknown",
                         f"cancellation of {subscription or '?'} at {merchant_id or '?'} requested",
-                        merchant_id=merchant_id, subscription=subscription)
+                        merchant_id=merchant_id,
+                        subscription=subscription,
+                    )
                 else:
-                    add(event, "round_started", SYSTEM,
+                    add(
+                        event,
+                        "round_started",
+                        SYSTEM,
                         f"round {round_}: a new request to {merchant_id or '?'}",
-                        merchant_id=merchant_id, subscription=subscription)
+                        merchant_id=merchant_id,
+                        subscription=subscription,
+                    )
                 self._first_run = False
 
             elif etype == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 attrs_s = event.activity_task_scheduled_event_attributes
                 scheduled[event.event_id] = (
-                    attrs_s.activity_type.name, _as_dict(await self._one(attrs_s.input.payloads))
+                    attrs_s.activity_type.name,
+                    _as_dict(await self._one(attrs_s.input.payloads)),
                 )
 
             elif etype == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
@@ -190,9 +211,11 @@ class _HistoryReader:
                 EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
                 EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
             ):
-                failed = (event.activity_task_failed_event_attributes
-                          if etype == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
-                          else event.activity_task_timed_out_event_attributes)
+                failed = (
+                    event.activity_task_failed_event_attributes
+                    if etype == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+                    else event.activity_task_timed_out_event_attributes
+                )
                 name, _ = scheduled.get(failed.scheduled_event_id, ("?", {}))
                 message = await self._failure_message(failed.failure)
                 add(event, "step_failed", SYSTEM, f"{name} failed: {message}", activity=name)
@@ -207,8 +230,9 @@ class _HistoryReader:
                 request_u = attrs_u.accepted_request
                 payload = _as_dict(await self._one(request_u.input.args.payloads))
                 before = len(entries)
-                _handler_entry(add, event, request_u.input.name, payload,
-                               request_u.meta.identity, "update")
+                _handler_entry(
+                    add, event, request_u.input.name, payload, request_u.meta.identity, "update"
+                )
                 if len(entries) > before:
                     updates[attrs_u.protocol_instance_id] = entries[-1]
 
@@ -231,8 +255,13 @@ class _HistoryReader:
                 if values:
                     status = str(values[0])
                     if status != self._status:
-                        add(event, "status", SYSTEM,
-                            f"status: {self._status or 'new'} -> {status}", status=status)
+                        add(
+                            event,
+                            "status",
+                            SYSTEM,
+                            f"status: {self._status or 'new'} -> {status}",
+                            status=status,
+                        )
                         self._status = status
 
             elif etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
@@ -240,8 +269,13 @@ class _HistoryReader:
                 next_input = _as_dict(await self._one(attrs_n.input.payloads))
                 next_round = int(next_input.get("round", round_) or round_)
                 if next_round != round_:
-                    add(event, "round_ended", SYSTEM,
-                        f"round {round_} ended; round {next_round} begins", next_round=next_round)
+                    add(
+                        event,
+                        "round_ended",
+                        SYSTEM,
+                        f"round {round_} ended; round {next_round} begins",
+                        next_round=next_round,
+                    )
 
             elif etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
                 attrs_e = event.workflow_execution_completed_event_attributes
@@ -249,9 +283,15 @@ class _HistoryReader:
                 status = state.get("status", "closed")
                 outcome_kind = _as_dict(state.get("customer_outcome")).get("kind")
                 answer_outcome = _as_dict(state.get("answer")).get("outcome")
-                add(event, "case_closed", SYSTEM,
+                add(
+                    event,
+                    "case_closed",
+                    SYSTEM,
                     f"case {status}" + (f" ({answer_outcome})" if answer_outcome else ""),
-                    status=status, outcome=answer_outcome, customer_outcome=outcome_kind)
+                    status=status,
+                    outcome=answer_outcome,
+                    customer_outcome=outcome_kind,
+                )
 
             elif etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
                 attrs_f = event.workflow_execution_failed_event_attributes
@@ -260,8 +300,12 @@ class _HistoryReader:
 
             elif etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
                 attrs_t = event.workflow_execution_terminated_event_attributes
-                add(event, "case_terminated", attrs_t.identity or "unknown",
-                    f"terminated: {attrs_t.reason or 'no reason given'}")
+                add(
+                    event,
+                    "case_terminated",
+                    attrs_t.identity or "unknown",
+                    f"terminated: {attrs_t.reason or 'no reason given'}",
+                )
 
             elif etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
                 add(event, "case_cancelled", "unknown", "workflow cancelled")
@@ -276,7 +320,11 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def _activity_entry(
-    add: Any, event: HistoryEvent, name: str, data: dict[str, Any], result: dict[str, Any],
+    add: Any,
+    event: HistoryEvent,
+    name: str,
+    data: dict[str, Any],
+    result: dict[str, Any],
     worker_identity: str,
 ) -> None:
     message_id = result.get("message_id")
@@ -284,42 +332,81 @@ def _activity_entry(
     merchant_name = merchant.get("display_name") or data.get("merchant_display_name") or "?"
     resent = True if result.get("already_sent") else None
     if name == act.SEND_MERCHANT_REQUEST:
-        add(event, "merchant_email_sent", SYSTEM,
+        add(
+            event,
+            "merchant_email_sent",
+            SYSTEM,
             f"cancellation request emailed to {merchant_name}, Message-ID {message_id}",
-            message_id=message_id, to=merchant.get("cancellation_emails"),
-            found_in_outbox=resent)
+            message_id=message_id,
+            to=merchant.get("cancellation_emails"),
+            found_in_outbox=resent,
+        )
     elif name == act.SEND_MERCHANT_REMINDER:
         number = data.get("reminder_number")
-        add(event, "reminder_sent", SYSTEM,
+        add(
+            event,
+            "reminder_sent",
+            SYSTEM,
             f"reminder {number} emailed to {merchant_name}, Message-ID {message_id}",
-            message_id=message_id, reminder_number=number, found_in_outbox=resent)
+            message_id=message_id,
+            reminder_number=number,
+            found_in_outbox=resent,
+        )
     elif name == act.SEND_MERCHANT_WITHDRAWAL:
-        add(event, "withdrawal_sent", SYSTEM,
+        add(
+            event,
+            "withdrawal_sent",
+            SYSTEM,
             f"withdrawal emailed to {merchant_name}, Message-ID {message_id}",
-            message_id=message_id, found_in_outbox=resent)
+            message_id=message_id,
+            found_in_outbox=resent,
+        )
     elif name == act.NOTIFY_CUSTOMER:
         kind = data.get("kind")
         outcome = _as_dict(data.get("outcome")).get("kind")
-        add(event, "customer_notified", SYSTEM,
+        add(
+            event,
+            "customer_notified",
+            SYSTEM,
             f"customer emailed: {outcome or kind}, Message-ID {message_id}",
-            message_id=message_id, notification=kind, customer_outcome=outcome,
-            found_in_outbox=resent)
+            message_id=message_id,
+            notification=kind,
+            customer_outcome=outcome,
+            found_in_outbox=resent,
+        )
     elif name == act.NOTIFY_OPS:
         kind = data.get("kind")
         if kind == act.OpsNotificationKind.ESCALATION.value:
             waited = data.get("business_days_waited")
-            add(event, "escalated", SYSTEM,
+            add(
+                event,
+                "escalated",
+                SYSTEM,
                 f"escalated to ops after {waited} business days without an answer"
-                if waited is not None else "escalated to ops",
-                message_id=message_id, business_days_waited=waited)
+                if waited is not None
+                else "escalated to ops",
+                message_id=message_id,
+                business_days_waited=waited,
+            )
         else:
-            add(event, "ops_notified", SYSTEM, f"ops emailed: {kind}",
-                message_id=message_id, notification=kind)
+            add(
+                event,
+                "ops_notified",
+                SYSTEM,
+                f"ops emailed: {kind}",
+                message_id=message_id,
+                notification=kind,
+            )
     # load_merchant and unknown activities are plumbing, not part of the story.
 
 
 def _handler_entry(
-    add: Any, event: HistoryEvent, name: str, payload: dict[str, Any], identity: str, via: str,
+    add: Any,
+    event: HistoryEvent,
+    name: str,
+    payload: dict[str, Any],
+    identity: str,
+    via: str,
 ) -> None:
     if name in ("submit_answer", "merchant_response"):
         answer = _as_dict(payload.get("answer"))
@@ -327,26 +414,49 @@ def _handler_entry(
         responder = answer.get("responded_by") or identity or "unknown"
         outcome = answer.get("outcome", UNREADABLE if not answer else "?")
         reference = answer.get("reference")
-        add(event, "answer_received", str(responder),
-            f"answer '{outcome}' through {channel}"
-            + (f" (ref {reference})" if reference else ""),
-            outcome=outcome, channel=channel, responded_by=responder, reference=reference,
-            answered_at=answer.get("answered_at"), via=via,
-            **_answer_dates(answer))
+        add(
+            event,
+            "answer_received",
+            str(responder),
+            f"answer '{outcome}' through {channel}" + (f" (ref {reference})" if reference else ""),
+            outcome=outcome,
+            channel=channel,
+            responded_by=responder,
+            reference=reference,
+            answered_at=answer.get("answered_at"),
+            via=via,
+            **_answer_dates(answer),
+        )
     elif name == "email_reply_received":
-        add(event, "email_reply_received", str(payload.get("sender") or "unknown"),
+        add(
+            event,
+            "email_reply_received",
+            str(payload.get("sender") or "unknown"),
             f"merchant replied by email, Message-ID {payload.get('message_id')}",
-            message_id=payload.get("message_id"), sender=payload.get("sender"),
-            received_at=payload.get("received_at"))
+            message_id=payload.get("message_id"),
+            sender=payload.get("sender"),
+            received_at=payload.get("received_at"),
+        )
     elif name in ("withdraw", "withdraw_case"):
         actor = payload.get("requested_by") or identity or "unknown"
-        add(event, "withdrawal_requested", str(actor), "customer withdrew the request",
-            reason=payload.get("reason"), via=via)
+        add(
+            event,
+            "withdrawal_requested",
+            str(actor),
+            "customer withdrew the request",
+            reason=payload.get("reason"),
+            via=via,
+        )
     elif name == "snooze":
         actor = payload.get("requested_by") or identity or "unknown"
-        add(event, "snoozed", str(actor),
+        add(
+            event,
+            "snoozed",
+            str(actor),
             f"chasing paused until {payload.get('until')}: {payload.get('reason')}",
-            until=payload.get("until"), reason=payload.get("reason"))
+            until=payload.get("until"),
+            reason=payload.get("reason"),
+        )
     elif name in ("correct_details", "correct_customer_details"):
         actor = payload.get("requested_by") or identity or "unknown"
         add(event, "details_corrected", str(actor), "customer sent corrected details", via=via)
@@ -361,8 +471,10 @@ def _answer_dates(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_text(timeline: Timeline) -> str:
-    lines = [f"Case {timeline.case_id} (workflow {timeline.workflow_id}, "
-             f"{len(timeline.runs)} run{'s' if len(timeline.runs) != 1 else ''})"]
+    lines = [
+        f"Case {timeline.case_id} (workflow {timeline.workflow_id}, "
+        f"{len(timeline.runs)} run{'s' if len(timeline.runs) != 1 else ''})"
+    ]
     width = max((len(e.kind) for e in timeline.entries), default=10)
     for e in timeline.entries:
         when = e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

@@ -62,8 +62,11 @@ def build_app(codec: PayloadCodec, allowed_origins: Sequence[str]) -> FastAPI:
         except UnknownEncryptionKey as err:
             return JSONResponse({"error": str(err)}, status_code=400)
         except Exception:  # noqa: BLE001 - tampered ciphertext; say so without details
-            log.warning("codec %s failed for namespace %s", operation,
-                        request.headers.get("X-Namespace", "?"))
+            log.warning(
+                "codec %s failed for namespace %s",
+                operation,
+                request.headers.get("X-Namespace", "?"),
+            )
             return JSONResponse({"error": f"{operation} failed: payload damaged or wrong key"}, 400)
         return Response(
             content=json_format.MessageToJson(Payloads(payloads=result)),
@@ -79,8 +82,12 @@ def build_server(
     """A uvicorn server to run inside an event loop: `await server.serve()`, stop with
     `server.should_exit = True`."""
     config = uvicorn.Config(
-        build_app(codec, allowed_origins), host=host, port=port, log_level="warning",
-        access_log=False, lifespan="off",
+        build_app(codec, allowed_origins),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
     )
     return _QuietServer(config)
 
@@ -109,8 +116,10 @@ async def running_codec_server(
             try:
                 task.result()
             except BaseException as err:  # uvicorn exits the process on bind errors
-                raise CodecServerError(f"codec server could not listen on {host}:{port}: "
-                                       f"{type(err).__name__} (port in use?)") from None
+                raise CodecServerError(
+                    f"codec server could not listen on {host}:{port}: "
+                    f"{type(err).__name__} (port in use?)"
+                ) from None
             raise CodecServerError(f"codec server on {host}:{port} stopped at start")
         await asyncio.sleep(0.02)
     try:

@@ -87,9 +87,7 @@ def redact_url(url: str) -> str:
 
     parts = urlsplit(url)
     if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (
-            f":{parts.port}" if parts.port else ""
-        )
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return url
 
@@ -391,14 +389,20 @@ class DevStack:
         from portal.service import ensure_demo_api_key, running_portal
 
         url = await self._stack.enter_async_context(
-            running_portal(settings.portal, client, pool, settings.temporal.task_queue,
-                           support_address=settings.email.support_address)
+            running_portal(
+                settings.portal,
+                client,
+                pool,
+                settings.temporal.task_queue,
+                support_address=settings.email.support_address,
+            )
         )
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
         key = await ensure_demo_api_key(pool, DEMO_MERCHANT.merchant_id)
         self.addresses.extra["Demo API key"] = (
-            f"{key} (shown once; keep it)" if key else
-            f"made on the first start (new one: cancelflow merchants key create "
+            f"{key} (shown once; keep it)"
+            if key
+            else f"made on the first start (new one: cancelflow merchants key create "
             f"{DEMO_MERCHANT.merchant_id})"
         )
 
@@ -425,8 +429,11 @@ class DevStack:
         s = self.settings
         rows = [
             ("Temporal UI", a.temporal_ui),
-            ("Temporal", f"{a.temporal_address} (namespace {DEV_NAMESPACE}, "
-                         f"task queue {s.temporal.task_queue})"),
+            (
+                "Temporal",
+                f"{a.temporal_address} (namespace {DEV_NAMESPACE}, "
+                f"task queue {s.temporal.task_queue})",
+            ),
             ("PostgreSQL", a.database),
             ("SMTP", a.smtp),
         ]

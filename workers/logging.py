@@ -158,7 +158,5 @@ class _ActivityLogContext(ActivityInboundInterceptor):
                     duration_ms=round((time.monotonic() - started) * 1000),
                 )
                 raise
-            log.info(
-                "activity.completed", duration_ms=round((time.monotonic() - started) * 1000)
-            )
+            log.info("activity.completed", duration_ms=round((time.monotonic() - started) * 1000))
             return result

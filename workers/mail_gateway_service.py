@@ -48,8 +48,10 @@ async def running_mail_gateway(
     tls = None
     if config.tls_cert_file is not None or config.tls_key_file is not None:
         if config.tls_cert_file is None or config.tls_key_file is None:
-            raise ValueError("CANCELFLOW_MAIL_GATEWAY__TLS_CERT_FILE and __TLS_KEY_FILE: "
-                             "give both (PEM files) to offer STARTTLS, or neither")
+            raise ValueError(
+                "CANCELFLOW_MAIL_GATEWAY__TLS_CERT_FILE and __TLS_KEY_FILE: "
+                "give both (PEM files) to offer STARTTLS, or neither"
+            )
         tls = server_tls_context(config.tls_cert_file, config.tls_key_file)
     gateway = MailGateway(
         handler,

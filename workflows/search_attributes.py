@@ -72,9 +72,7 @@ async def register_search_attributes(client: Client) -> dict[str, bool]:
         wanted = IndexedValueType.ValueType(int(key.indexed_value_type))
         if key.name in existing:
             if existing[key.name] != wanted:
-                have = IndexedValueType.Name(existing[key.name]).removeprefix(
-                    "INDEXED_VALUE_TYPE_"
-                )
+                have = IndexedValueType.Name(existing[key.name]).removeprefix("INDEXED_VALUE_TYPE_")
                 raise SearchAttributeConflict(
                     f"search attribute {key.name} exists in namespace {client.namespace} as "
                     f"{have.title()}, but cancelflow needs {type_name(key)}; "

@@ -72,22 +72,30 @@ async def create_case(
     merchant = await ctx.merchants.get(request.merchant_id)
     if merchant is None:
         raise validation_problem(
-            [{"field": "merchant_id",
-              "message": f"there is no merchant '{request.merchant_id}' in the directory"}]
+            [
+                {
+                    "field": "merchant_id",
+                    "message": f"there is no merchant '{request.merchant_id}' in the directory",
+                }
+            ]
         )
     missing = missing_identifiers(request, merchant)
     if missing:
         raise validation_problem(
-            [{"field": f"customer.{name}",
-              "message": f"merchant '{merchant.merchant_id}' requires this identifier"}
-             for name in missing]
+            [
+                {
+                    "field": f"customer.{name}",
+                    "message": f"merchant '{merchant.merchant_id}' requires this identifier",
+                }
+                for name in missing
+            ]
         )
 
     started = await start_case(ctx.client, request, ctx.task_queue)
     if not started.created:
-        if started.request is None or started.request.model_dump(
+        if started.request is None or started.request.model_dump(mode="json") != request.model_dump(
             mode="json"
-        ) != request.model_dump(mode="json"):
+        ):
             raise ProblemError(
                 409,
                 "Conflict",

@@ -152,8 +152,12 @@ async def answer_case(
         raise _not_found(case_id) from None
     except AnswerRejected as rejection:
         raise ProblemError(409, "Answer not recorded", str(rejection)) from None
-    log.info("api.answer", case_id=case.state.case_id, outcome=answer.outcome.value,
-             recorded=receipt.recorded)
+    log.info(
+        "api.answer",
+        case_id=case.state.case_id,
+        outcome=answer.outcome.value,
+        recorded=receipt.recorded,
+    )
     return AnswerOut(
         case_id=receipt.case_id,
         recorded=receipt.recorded,

@@ -87,7 +87,8 @@ def describe_request_errors(error: RequestValidationError) -> list[dict[str, str
             loc.append(str(ctx.get("discriminator", "outcome")).strip("'"))
             expected = ", ".join(o.value for o in Outcome)
             message = (
-                f"must be one of: {expected}" if kind == "union_tag_invalid"
+                f"must be one of: {expected}"
+                if kind == "union_tag_invalid"
                 else f"is required: one of {expected}"
             )
         problems.append({"field": ".".join(loc) or "(body)", "message": message})

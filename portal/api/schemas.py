@@ -32,9 +32,10 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 class _AnswerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    responded_by: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ] | None = Field(
+    responded_by: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = Field(
         default=None,
         description="Who at the merchant gave the answer; defaults to the API integration",
     )

@@ -51,13 +51,18 @@ async def _bounded(count: int, concurrency: int, one: Callable[[int], Awaitable[
 async def bare_cases(client: Client, count: int, concurrency: int) -> float:
     task_queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
     async with Worker(
-        client, task_queue=task_queue, workflows=[BareCaseWorkflow], activities=[bare_step],
+        client,
+        task_queue=task_queue,
+        workflows=[BareCaseWorkflow],
+        activities=[bare_step],
         workflow_runner=workflow_runner(),
     ):
 
         async def one(i: int) -> None:
             handle = await client.start_workflow(
-                BareCaseWorkflow.run, f"bare-{i}", id=f"bare-{task_queue}-{i}",
+                BareCaseWorkflow.run,
+                f"bare-{i}",
+                id=f"bare-{task_queue}-{i}",
                 task_queue=task_queue,
             )
             await handle.signal(BareCaseWorkflow.answer)
@@ -70,7 +75,9 @@ async def real_cases(client: Client, count: int, concurrency: int) -> float:
     task_queue = f"bench-case-{uuid.uuid4().hex[:6]}"
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     async with Worker(
-        client, task_queue=task_queue, workflows=[CancellationWorkflow],
+        client,
+        task_queue=task_queue,
+        workflows=[CancellationWorkflow],
         activities=acts.functions(),  # type: ignore[arg-type]
         workflow_runner=workflow_runner(),
     ):
@@ -80,7 +87,9 @@ async def real_cases(client: Client, count: int, concurrency: int) -> float:
             await start_case(client, request, task_queue)
             answer = HasNowBeenCancelled(
                 access_until=(datetime.now(UTC) + timedelta(days=30)).date(),
-                answered_at=datetime.now(UTC), channel=Channel.API, responded_by="bench",
+                answered_at=datetime.now(UTC),
+                channel=Channel.API,
+                responded_by="bench",
             )
             while True:
                 try:

@@ -62,8 +62,9 @@ async def test_start_status_respond_through_the_cli(
             "same_request": True,
         }
 
-        await wait_for(lambda: mails_to(mail_sink, "cancel@nordicgym.example"),
-                       what="the merchant email")
+        await wait_for(
+            lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
+        )
         status = await run_cli("cases", "status", "cli-case-1", env=env)
         assert status.code == 0, status.stderr
         assert "awaiting" in status.stdout
@@ -99,7 +100,8 @@ async def test_start_status_respond_through_the_cli(
         assert state["answer"]["responded_by"] == "Kim at Nordic Gym"
         assert state["answer"]["channel"] == "ops"
         assert state["customer_outcome"] == {
-            "kind": "cancelled", "effective_date": until.isoformat()
+            "kind": "cancelled",
+            "effective_date": until.isoformat(),
         }
 
 

@@ -53,10 +53,7 @@ async def dev_stack(env: dict[str, str], log: Path) -> AsyncIterator[str]:
             while not printed or not printed[-1].strip().startswith("cancelflow cases respond"):
                 line = await dev.stdout.readline()
                 if not line:
-                    raise AssertionError(
-                        "cancelflow dev exited before it was ready:\n"
-                        + tail(log)
-                    )
+                    raise AssertionError("cancelflow dev exited before it was ready:\n" + tail(log))
                 printed.append(line.decode())
         block = "".join(printed)
         assert READY_LINE in block
@@ -74,6 +71,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
     var_dir = tmp_path / "var"
     mail_dir = var_dir / "mail"
     log = tmp_path / "dev.log"
+
     def stack_env() -> dict[str, str]:
         # Fresh ports for each start: a port freed by the first stack may be taken meanwhile
         # by any other process's outgoing connection. Only the var folder must stay.
@@ -103,14 +101,20 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         started = await run_cli("cases", "start", str(request_file), env=env)
         assert started.code == 0, started.stderr
         assert f"case {case_id}: started" in started.stdout
-        await wait_for(lambda: list(mail_dir.glob("*.eml")), within=30,
-                       what="the merchant email in the mail folder")
+        await wait_for(
+            lambda: list(mail_dir.glob("*.eml")),
+            within=30,
+            what="the merchant email in the mail folder",
+        )
         [eml] = list(mail_dir.glob("*.eml"))
         assert "Streamflix" in eml.read_text(errors="replace")
         assert len(processes_using(var_dir)) >= 2, "expected the dev server and PostgreSQL"
 
-    await wait_for(lambda: not processes_using(var_dir), within=30,
-                   what="the dev server and PostgreSQL to exit after Ctrl-C")
+    await wait_for(
+        lambda: not processes_using(var_dir),
+        within=30,
+        what="the dev server and PostgreSQL to exit after Ctrl-C",
+    )
 
     env = stack_env()
     async with dev_stack(env, log):
@@ -122,8 +126,14 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "--access-until", (date.today() + timedelta(days=30)).isoformat(), env=env,
         )  # fmt: skip
         assert answered.code == 0, answered.stderr
-        await wait_for(lambda: len(list(mail_dir.glob("*.eml"))) == 2, within=30,
-                       what="the customer email in the mail folder")
+        await wait_for(
+            lambda: len(list(mail_dir.glob("*.eml"))) == 2,
+            within=30,
+            what="the customer email in the mail folder",
+        )
 
-    await wait_for(lambda: not processes_using(var_dir), within=30,
-                   what="the dev server and PostgreSQL to exit after Ctrl-C")
+    await wait_for(
+        lambda: not processes_using(var_dir),
+        within=30,
+        what="the dev server and PostgreSQL to exit after Ctrl-C",
+    )

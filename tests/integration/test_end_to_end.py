@@ -78,11 +78,7 @@ def request(case_id: str) -> CancellationRequest:
 
 def text_of(message: EmailMessage) -> str:
     """Every text part (plain and HTML), decoded."""
-    parts = [
-        part.get_content()
-        for part in message.walk()
-        if part.get_content_maintype() == "text"
-    ]
+    parts = [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
     return "\n".join(str(p) for p in parts)
 
 
@@ -124,8 +120,9 @@ async def test_other_reason_reaches_ops_but_never_the_customer(
     async with in_process_worker(client, settings):
         started = await start_case(client, request("e2e-other-1"), settings.temporal.task_queue)
         assert started.created
-        await wait_for(lambda: mails_to(mail_sink, "cancel@nordicgym.example"),
-                       what="the merchant email")
+        await wait_for(
+            lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
+        )
         [merchant_mail] = mails_to(mail_sink, "cancel@nordicgym.example")
         assert_merchant_email_shows_only_configured_identifiers(merchant_mail)
 
@@ -191,11 +188,15 @@ async def test_case_finishes_after_the_worker_is_killed_and_each_email_goes_out_
 
     first = start_worker_process(stack, first_log)
     try:
-        await wait_for(lambda: has_event(first_log, "worker.started"), within=30,
-                       what="the first `cancelflow worker` to start")
+        await wait_for(
+            lambda: has_event(first_log, "worker.started"),
+            within=30,
+            what="the first `cancelflow worker` to start",
+        )
         started = await start_case(client, request(case_id), settings.temporal.task_queue)
-        await wait_for(lambda: mails_to(mail_sink, "cancel@nordicgym.example"),
-                       what="the merchant email")
+        await wait_for(
+            lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
+        )
         # Killed only once the workflow has recorded the send, so nothing is in flight.
         for _ in range(100):
             state = await case_state(client, case_id)
@@ -209,8 +210,11 @@ async def test_case_finishes_after_the_worker_is_killed_and_each_email_goes_out_
 
     second = start_worker_process(stack, second_log)
     try:
-        await wait_for(lambda: has_event(second_log, "worker.started"), within=30,
-                       what="the second `cancelflow worker` to start")
+        await wait_for(
+            lambda: has_event(second_log, "worker.started"),
+            within=30,
+            what="the second `cancelflow worker` to start",
+        )
         access_until = date.today() + timedelta(days=20)
         receipt = await asyncio.wait_for(
             submit_answer(

@@ -35,15 +35,20 @@ class CustomerEmailOnHold(RecordingActivities):
             await self.release.wait()
             return self._record(act.NOTIFY_CUSTOMER, data)
 
-        others = [f for f in super().functions()
-                  if getattr(f, "__temporal_activity_definition").name != act.NOTIFY_CUSTOMER]
+        others = [
+            f
+            for f in super().functions()
+            if getattr(f, "__temporal_activity_definition").name != act.NOTIFY_CUSTOMER
+        ]
         return [*others, notify_customer]
 
 
 def _answer(**fields: object) -> HasNowBeenCancelled:
     data: dict[str, object] = {
-        "access_until": "2030-01-31", "answered_at": datetime.now(UTC),
-        "channel": Channel.PORTAL, "responded_by": "Bo at Acme",
+        "access_until": "2030-01-31",
+        "answered_at": datetime.now(UTC),
+        "channel": Channel.PORTAL,
+        "responded_by": "Bo at Acme",
     }
     data.update(fields)
     return HasNowBeenCancelled.model_validate(data)
@@ -58,15 +63,22 @@ async def test_timeline_of_an_email_reply_answered_by_ops(
     request = make_request()
     async with running_worker(client, acts) as task_queue:
         started = await start_case(client, request, task_queue)
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.status is CaseStatus.AWAITING)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
+        )
         await case_handle(client, request.case_id).signal(
             "email_reply_received",
-            EmailReplyNotice(message_id="r1@acme.example", sender="support@acme.example",
-                             subject="Re: cancel", received_at=datetime.now(UTC)),
+            EmailReplyNotice(
+                message_id="r1@acme.example",
+                sender="support@acme.example",
+                subject="Re: cancel",
+                received_at=datetime.now(UTC),
+            ),
         )
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+        await eventually(
+            lambda: case_state(client, request.case_id),
+            lambda s: s.status is CaseStatus.NEEDS_TRIAGE,
+        )
         answer = _answer(channel=Channel.OPS, responded_by="ops:karin", reference="r1@acme.example")
         await submit_answer(client, request.case_id, answer)
         # A repeat while the case is still open (the customer email is held) changes nothing.
@@ -77,8 +89,13 @@ async def test_timeline_of_an_email_reply_answered_by_ops(
     timeline = await case_timeline(client, request.case_id)
     story = [e for e in timeline.entries if e.kind != "status"]
     assert [e.kind for e in story] == [
-        "request_received", "merchant_email_sent", "email_reply_received",
-        "answer_received", "answer_received", "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "email_reply_received",
+        "answer_received",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
     ]
     repeat = story[4]
     assert repeat.details["repeat"] is True and "nothing changed" in repeat.summary
@@ -91,11 +108,17 @@ async def test_timeline_of_an_email_reply_answered_by_ops(
     assert story[2].details["message_id"] == "r1@acme.example"
     first = story[3]
     assert (first.actor, first.details["channel"], first.details["reference"]) == (
-        "ops:karin", "ops", "r1@acme.example")
+        "ops:karin",
+        "ops",
+        "r1@acme.example",
+    )
     assert first.details["access_until"] == "2030-01-31" and "repeat" not in first.details
     assert story[5].details["customer_outcome"] == "cancelled"
-    assert story[6].details == {"status": "closed", "outcome": "has_now_been_cancelled",
-                                "customer_outcome": "cancelled"}
+    assert story[6].details == {
+        "status": "closed",
+        "outcome": "has_now_been_cancelled",
+        "customer_outcome": "cancelled",
+    }
 
     # No customer identifier in the audit output, text or JSON.
     text = render_text(timeline) + json.dumps(timeline.to_json(), default=str)
@@ -115,26 +138,40 @@ async def test_timeline_of_reminders_escalation_and_other_reason(
         await time_skipping_env.sleep(timedelta(days=30))
         state = await case_state(client, request.case_id)
         assert state.escalated
-        await submit_answer(client, request.case_id, OtherReason(
-            message="Customer owes us money", answered_at=datetime.now(UTC),
-            channel=Channel.PORTAL, responded_by="Bo at Acme"))
+        await submit_answer(
+            client,
+            request.case_id,
+            OtherReason(
+                message="Customer owes us money",
+                answered_at=datetime.now(UTC),
+                channel=Channel.PORTAL,
+                responded_by="Bo at Acme",
+            ),
+        )
         await started.handle.result()
 
     timeline = await case_timeline(client, request.case_id)
     story = [e.kind for e in timeline.entries if e.kind != "status"]
     assert story[:5] == [
-        "request_received", "merchant_email_sent", "reminder_sent", "reminder_sent", "escalated",
+        "request_received",
+        "merchant_email_sent",
+        "reminder_sent",
+        "reminder_sent",
+        "escalated",
     ]
     assert story[-4:] == ["answer_received", "ops_notified", "customer_notified", "case_closed"]
     # Whatever chasing followed the escalation is there too, one entry per email sent.
     reminders = [e for e in timeline.entries if e.kind == "reminder_sent"]
     sent_reminders = acts.of("send_merchant_reminder")
     assert [e.details["reminder_number"] for e in reminders] == [
-        s.input.reminder_number for s in sent_reminders  # type: ignore[attr-defined]
+        s.input.reminder_number
+        for s in sent_reminders  # type: ignore[attr-defined]
     ]
     assert reminders[0].details["reminder_number"] == 1
     escalations = [
-        s for s in acts.of("notify_ops") if s.input.kind == "escalation"  # type: ignore[attr-defined]
+        s
+        for s in acts.of("notify_ops")
+        if s.input.kind == "escalation"  # type: ignore[attr-defined]
     ]
     assert story.count("escalated") == len(escalations)
     # The merchant's free text is for ops, not for an exported audit log.
@@ -150,16 +187,26 @@ async def test_timeline_follows_rounds_across_continue_as_new(
     request = make_request()
     async with running_worker(client, acts) as task_queue:
         await start_case(client, request, task_queue)
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.status is CaseStatus.AWAITING)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
+        )
         # Bound for 40 more days: a new request goes out 30 days before that, in round 2.
         now = await time_skipping_env.get_current_time()
-        await submit_answer(client, request.case_id, BindingContract(
-            contract_ends_on=(now + timedelta(days=40)).date(), answered_at=now,
-            channel=Channel.PORTAL, responded_by="Bo at Acme"))
+        await submit_answer(
+            client,
+            request.case_id,
+            BindingContract(
+                contract_ends_on=(now + timedelta(days=40)).date(),
+                answered_at=now,
+                channel=Channel.PORTAL,
+                responded_by="Bo at Acme",
+            ),
+        )
         await time_skipping_env.sleep(timedelta(days=11))
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.round == 2 and s.status is CaseStatus.AWAITING)
+        await eventually(
+            lambda: case_state(client, request.case_id),
+            lambda s: s.round == 2 and s.status is CaseStatus.AWAITING,
+        )
         await submit_answer(client, request.case_id, _answer(answered_at=now))
         await case_handle(client, request.case_id).result()
 
@@ -169,10 +216,16 @@ async def test_timeline_follows_rounds_across_continue_as_new(
     first_round = [k for r, k in story if r == 1]
     second_round = [k for r, k in story if r == 2]
     assert first_round == [
-        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
         "round_ended",
     ]
     assert second_round == [
-        "round_started", "merchant_email_sent", "answer_received", "customer_notified",
+        "round_started",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
         "case_closed",
     ]

@@ -34,8 +34,11 @@ from .conftest import eventually
 
 @pytest.fixture
 def cli_env(
-    monkeypatch: pytest.MonkeyPatch, dev_server_env: WorkflowEnvironment,
-    codec_keys: list[EncryptionKey], database_url: str, tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
+    dev_server_env: WorkflowEnvironment,
+    codec_keys: list[EncryptionKey],
+    database_url: str,
+    tmp_path: object,
 ) -> None:
     monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
     monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
@@ -60,30 +63,47 @@ async def test_list_show_audit_and_withdraw(
         for request in (waiting, triage, answered):
             await start_case(client, request, task_queue)
         for case_id in (waiting.case_id, triage.case_id, answered.case_id):
-            await eventually(partial(case_state, client, case_id),
-                             lambda s: s.status is CaseStatus.AWAITING)
+            await eventually(
+                partial(case_state, client, case_id), lambda s: s.status is CaseStatus.AWAITING
+            )
         # A stored email reply for one case, as the gateway leaves it, and its signal.
         store = InboundMailStore(pool)
         stored = await store.store(
-            triage.case_id, "r-77@acme.example", "support@acme.example", "Re: cancel",
+            triage.case_id,
+            "r-77@acme.example",
+            "support@acme.example",
+            "Re: cancel",
             b"From: support@acme.example\r\nSubject: Re: cancel\r\nMessage-ID: <r-77@acme.example>"
             b"\r\n\r\nWe have cancelled it, access until January.\r\n",
             datetime.now(UTC),
         )
         await case_handle(client, triage.case_id).signal(
             "email_reply_received",
-            EmailReplyNotice(message_id="r-77@acme.example", sender="support@acme.example",
-                             subject="Re: cancel", received_at=stored.reply.received_at),
+            EmailReplyNotice(
+                message_id="r-77@acme.example",
+                sender="support@acme.example",
+                subject="Re: cancel",
+                received_at=stored.reply.received_at,
+            ),
         )
-        await submit_answer(client, answered.case_id, HasNowBeenCancelled(
-            access_until="2030-01-31", answered_at=datetime.now(UTC), channel=Channel.PORTAL,
-            responded_by="Bo at Acme"))
-        await eventually(lambda: case_state(client, answered.case_id),
-                         lambda s: s.status is CaseStatus.CLOSED)
+        await submit_answer(
+            client,
+            answered.case_id,
+            HasNowBeenCancelled(
+                access_until="2030-01-31",
+                answered_at=datetime.now(UTC),
+                channel=Channel.PORTAL,
+                responded_by="Bo at Acme",
+            ),
+        )
+        await eventually(
+            lambda: case_state(client, answered.case_id), lambda s: s.status is CaseStatus.CLOSED
+        )
 
         async def listed(*filters: str) -> set[str]:
-            result = await cancelflow("cases", "list", "--merchant", merchant_id, *filters,
-                                      "--json")
+            result = await cancelflow(
+                "cases", "list", "--merchant", merchant_id, *filters, "--json"
+            )
             assert result.exit_code == 0, result.output
             return {row["case_id"] for row in json.loads(result.output)["cases"]}
 
@@ -104,39 +124,69 @@ async def test_list_show_audit_and_withdraw(
         assert "We have cancelled it, access until January." in shown.output
         assert "r-77@acme.example" in shown.output
 
-        unknown = await cancelflow("cases", "respond", triage.case_id, "--outcome",
-                                   "no_subscription_found", "--from-email", "nope@x")
+        unknown = await cancelflow(
+            "cases",
+            "respond",
+            triage.case_id,
+            "--outcome",
+            "no_subscription_found",
+            "--from-email",
+            "nope@x",
+        )
         assert unknown.exit_code == 1
         assert "no email reply with Message-ID nope@x" in unknown.output
         assert "r-77@acme.example" in unknown.output
-        responded = await cancelflow("cases", "respond", triage.case_id, "--outcome",
-                                     "has_now_been_cancelled", "--access-until", "2030-01-31",
-                                     "--from-email", "<r-77@acme.example>")
+        responded = await cancelflow(
+            "cases",
+            "respond",
+            triage.case_id,
+            "--outcome",
+            "has_now_been_cancelled",
+            "--access-until",
+            "2030-01-31",
+            "--from-email",
+            "<r-77@acme.example>",
+        )
         assert responded.exit_code == 0, responded.output
-        state = await eventually(lambda: case_state(client, triage.case_id),
-                                 lambda s: s.answer is not None)
+        state = await eventually(
+            lambda: case_state(client, triage.case_id), lambda s: s.answer is not None
+        )
         assert state.answer is not None
-        assert (state.answer.channel, state.answer.reference) == (Channel.EMAIL,
-                                                                  "r-77@acme.example")
+        assert (state.answer.channel, state.answer.reference) == (
+            Channel.EMAIL,
+            "r-77@acme.example",
+        )
         assert state.answer.responded_by.startswith("support@acme.example (recorded by ")
 
-        snoozed = await cancelflow("cases", "snooze", waiting.case_id, "--until", "2099-01-05",
-                                   "--reason", "merchant closed for the holidays")
+        snoozed = await cancelflow(
+            "cases",
+            "snooze",
+            waiting.case_id,
+            "--until",
+            "2099-01-05",
+            "--reason",
+            "merchant closed for the holidays",
+        )
         assert snoozed.exit_code == 0, snoozed.output
         assert "snoozed until 2099-01-05T09:00:00+01:00" in snoozed.output
-        await eventually(lambda: case_state(client, waiting.case_id),
-                         lambda s: s.next_action_at is not None and s.next_action_at.year == 2099)
-        past = await cancelflow("cases", "snooze", waiting.case_id, "--until", "2001-01-01",
-                                "--reason", "typo")
+        await eventually(
+            lambda: case_state(client, waiting.case_id),
+            lambda s: s.next_action_at is not None and s.next_action_at.year == 2099,
+        )
+        past = await cancelflow(
+            "cases", "snooze", waiting.case_id, "--until", "2001-01-01", "--reason", "typo"
+        )
         assert past.exit_code == 3 and "not in the future" in past.output
-        bad = await cancelflow("cases", "snooze", waiting.case_id, "--until", "2099-02-30",
-                               "--reason", "x")
+        bad = await cancelflow(
+            "cases", "snooze", waiting.case_id, "--until", "2099-02-30", "--reason", "x"
+        )
         assert bad.exit_code == 1 and "until" in bad.output
 
         withdrawn = await cancelflow("cases", "withdraw", waiting.case_id, "--reason", "moved")
         assert withdrawn.exit_code == 0, withdrawn.output
-        await eventually(lambda: case_state(client, waiting.case_id),
-                         lambda s: s.status is CaseStatus.WITHDRAWN)
+        await eventually(
+            lambda: case_state(client, waiting.case_id), lambda s: s.status is CaseStatus.WITHDRAWN
+        )
         again = await cancelflow("cases", "withdraw", answered.case_id)
         assert again.exit_code == 3 and "closed" in again.output
 
@@ -144,8 +194,13 @@ async def test_list_show_audit_and_withdraw(
     audit = await cancelflow("cases", "audit", answered.case_id, "--json")
     assert audit.exit_code == 0, audit.output
     kinds = [e["kind"] for e in json.loads(audit.output)["entries"] if e["kind"] != "status"]
-    assert kinds == ["request_received", "merchant_email_sent", "answer_received",
-                     "customer_notified", "case_closed"]
+    assert kinds == [
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
+    ]
     text = await cancelflow("cases", "audit", waiting.case_id)
     [withdrawal] = [line for line in text.output.splitlines() if "withdrawal_requested" in line]
     assert "[by ops:" in withdrawal
@@ -158,8 +213,9 @@ async def test_temporal_setup_registers_search_attributes_once(
 ) -> None:
     namespace = f"ops-{uuid.uuid4().hex[:8]}"
     await dev_server_env.client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(namespace=namespace,
-                                 workflow_execution_retention_period=Duration(seconds=86400))
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
     )
     monkeypatch.setenv("TEMPORAL_NAMESPACE", namespace)
     first = await cancelflow("temporal", "setup")

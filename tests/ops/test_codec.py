@@ -118,8 +118,10 @@ async def _finished_case(client: Client) -> str:
             client,
             request.case_id,
             HasNowBeenCancelled(
-                access_until="2030-01-31", answered_at=datetime.now(UTC),
-                channel=Channel.PORTAL, responded_by="Bo at Acme",
+                access_until="2030-01-31",
+                answered_at=datetime.now(UTC),
+                channel=Channel.PORTAL,
+                responded_by="Bo at Acme",
             ),
         )
         await started.handle.result()
@@ -164,9 +166,13 @@ async def test_server_stores_no_customer_identifier_in_clear(
         )
         assert preflight.headers["access-control-allow-origin"] == "http://localhost:8233"
         response = await http.post(
-            "/decode", content=body,
-            headers={"Content-Type": "application/json", "X-Namespace": "default",
-                     "Origin": "http://localhost:8233"},
+            "/decode",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Namespace": "default",
+                "Origin": "http://localhost:8233",
+            },
         )
     assert response.status_code == 200, response.text
     decoded = json_format.Parse(response.text, Payloads())

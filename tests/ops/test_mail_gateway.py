@@ -64,8 +64,12 @@ async def gateway(
         await smtp.stop()
 
 
-def reply(to: str, message_id: str = "<reply-1@merchant.example>", body: str = "Done.",
-          sender: str = "support@acme.example") -> EmailMessage:
+def reply(
+    to: str,
+    message_id: str = "<reply-1@merchant.example>",
+    body: str = "Done.",
+    sender: str = "support@acme.example",
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = f"Acme Support <{sender}>"
     message["To"] = to
@@ -89,8 +93,9 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
     request = make_request()
     async with running_worker(client, acts) as task_queue:
         await start_case(client, request, task_queue)
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.status is CaseStatus.AWAITING)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
+        )
         address = await gateway.addresses.address_for(request.case_id, "acme")
         assert len(address.split("@")[0]) <= 64
 
@@ -99,8 +104,10 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
             # The same message again (a sender's retry): accepted, stored once.
             await send(gateway.port, reply(address), address)
 
-        state = await eventually(lambda: case_state(client, request.case_id),
-                                 lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+        state = await eventually(
+            lambda: case_state(client, request.case_id),
+            lambda s: s.status is CaseStatus.NEEDS_TRIAGE,
+        )
         assert [r.message_id for r in state.email_replies] == ["reply-1@merchant.example"]
         assert state.email_replies[0].sender == "support@acme.example"
         assert state.email_replies[0].subject == "Re: Cancellation request CF-TEST"
@@ -108,8 +115,10 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
         stored = await gateway.store.replies_for(request.case_id)
         assert len(stored) == 1
         assert await pool.fetchval("SELECT count(*) FROM inbound_mail") == 1
-        await eventually(lambda: gateway.store.replies_for(request.case_id),
-                         lambda rows: rows[0].signal_status == "delivered")
+        await eventually(
+            lambda: gateway.store.replies_for(request.case_id),
+            lambda rows: rows[0].signal_status == "delivered",
+        )
         raw = await gateway.store.raw_message(stored[0].id)
         assert raw.get_content().strip() == "Done."
         accepted = [e for e in logs if e["event"] == "mail.accepted"]
@@ -157,8 +166,9 @@ async def test_database_down_means_try_again_later(gateway: Gateway) -> None:
     dead = await asyncpg.create_pool(f"postgresql://nobody@127.0.0.1:{free_port()}/x", min_size=0)
     assert dead is not None
     signer = gateway.signer
-    handler = ReplyHandler(signer, REPLY_DOMAIN, ReplyAddresses(dead, signer, REPLY_DOMAIN),
-                           InboundMailStore(dead))
+    handler = ReplyHandler(
+        signer, REPLY_DOMAIN, ReplyAddresses(dead, signer, REPLY_DOMAIN), InboundMailStore(dead)
+    )
     port = free_port()
     smtp = MailGateway(handler, "127.0.0.1", port, max_message_bytes=MAX_BYTES)
     await smtp.start()
@@ -184,11 +194,16 @@ async def test_unsignalled_reply_is_retried_until_the_case_hears_of_it(
         f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter
     )
     result = await store.store(
-        request.case_id, "late@merchant.example", "support@acme.example", "Re: x",
-        reply("x").as_bytes(), received_at=datetime.now(UTC),
+        request.case_id,
+        "late@merchant.example",
+        "support@acme.example",
+        "Re: x",
+        reply("x").as_bytes(),
+        received_at=datetime.now(UTC),
     )
-    down = ReplySignaller(store, unreachable, rpc_timeout=timedelta(seconds=1),
-                          backoff=lambda attempts: timedelta(0))
+    down = ReplySignaller(
+        store, unreachable, rpc_timeout=timedelta(seconds=1), backoff=lambda attempts: timedelta(0)
+    )
     assert await down.deliver_due() == 0
     [pending] = await store.replies_for(request.case_id)
     assert pending.signal_status == "pending" and pending.signal_attempts == 1
@@ -196,12 +211,15 @@ async def test_unsignalled_reply_is_retried_until_the_case_hears_of_it(
 
     async with running_worker(client, acts) as task_queue:
         await start_case(client, request, task_queue)
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.status is CaseStatus.AWAITING)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
+        )
         # Temporal is back: the next sweep delivers it.
         assert await ReplySignaller(store, client).deliver_due() == 1
-        state = await eventually(lambda: case_state(client, request.case_id),
-                                 lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+        state = await eventually(
+            lambda: case_state(client, request.case_id),
+            lambda s: s.status is CaseStatus.NEEDS_TRIAGE,
+        )
     assert [r.message_id for r in state.email_replies] == ["late@merchant.example"]
     [done] = await store.replies_for(request.case_id)
     assert done.id == result.reply.id and done.signal_status == "delivered"
@@ -213,8 +231,12 @@ async def test_reply_to_a_closed_or_unknown_case_stays_stored_and_is_not_retried
 ) -> None:
     store = InboundMailStore(pool)
     result = await store.store(
-        "case-that-never-ran", "orphan@merchant.example", "support@acme.example", "Re: x",
-        reply("x").as_bytes(), received_at=datetime.now(UTC),
+        "case-that-never-ran",
+        "orphan@merchant.example",
+        "support@acme.example",
+        "Re: x",
+        reply("x").as_bytes(),
+        received_at=datetime.now(UTC),
     )
     signaller = ReplySignaller(store, dev_server_env.client)
     assert await signaller.deliver_due() == 0
@@ -233,35 +255,54 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = folder / "gateway.crt", folder / "gateway.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_file, key_file
 
 
 async def test_gateway_offers_starttls_when_given_a_certificate(
-    pool: asyncpg.Pool, dev_server_env: WorkflowEnvironment, tmp_path: Path,
+    pool: asyncpg.Pool,
+    dev_server_env: WorkflowEnvironment,
+    tmp_path: Path,
 ) -> None:
     cert_file, key_file = _self_signed(tmp_path)
     settings = Settings(
         var_dir=tmp_path,
-        mail_gateway={"host": "127.0.0.1", "port": free_port(), "tls_cert_file": cert_file,
-                      "tls_key_file": key_file},
+        mail_gateway={
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "tls_cert_file": cert_file,
+            "tls_key_file": key_file,
+        },
     )
     address = await reply_addresses(settings, pool).address_for("case-tls-1", "acme")
     async with running_mail_gateway(settings, pool, dev_server_env.client) as gateway:
         trusted = ssl.create_default_context(cafile=str(cert_file))
-        async with aiosmtplib.SMTP(hostname="localhost", port=gateway.port, start_tls=False,
-                                   tls_context=trusted, timeout=10) as smtp:
+        async with aiosmtplib.SMTP(
+            hostname="localhost",
+            port=gateway.port,
+            start_tls=False,
+            tls_context=trusted,
+            timeout=10,
+        ) as smtp:
             await smtp.ehlo()
             assert smtp.supports_extension("starttls")
             await smtp.starttls()

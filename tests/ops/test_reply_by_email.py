@@ -31,13 +31,17 @@ from .conftest import eventually
 
 
 async def test_merchant_replies_to_the_request_email_and_ops_answer_from_it(
-    dev_server_env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str,
-    mail_sink: MailSink, tmp_path: Path,
+    dev_server_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    database_url: str,
+    mail_sink: MailSink,
+    tmp_path: Path,
 ) -> None:
     client = dev_server_env.client
     task_queue = f"reply-{uuid.uuid4().hex[:8]}"
     settings = Settings(
-        var_dir=tmp_path, DATABASE_URL=database_url,
+        var_dir=tmp_path,
+        DATABASE_URL=database_url,
         smtp={"host": mail_sink.host, "port": mail_sink.port},
         mail_gateway={"host": "127.0.0.1", "port": free_port()},
         temporal={"task_queue": task_queue},
@@ -45,8 +49,13 @@ async def test_merchant_replies_to_the_request_email_and_ops_answer_from_it(
     await MerchantDirectory(pool).upsert(make_merchant())
     request = make_request()
     async with (
-        Worker(client, task_queue=task_queue, workflows=[CancellationWorkflow],
-               activities=build_activities(settings, pool), workflow_runner=workflow_runner()),
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[CancellationWorkflow],
+            activities=build_activities(settings, pool),
+            workflow_runner=workflow_runner(),
+        ),
         running_mail_gateway(settings, pool, client) as gateway,
     ):
         await start_case(client, request, task_queue)
@@ -65,18 +74,27 @@ async def test_merchant_replies_to_the_request_email_and_ops_answer_from_it(
         answer.set_content("Cancelled today; access until the end of the month.")
         await aiosmtplib.send(answer, hostname=gateway.host, port=gateway.port)
 
-        state = await eventually(lambda: case_state(client, request.case_id),
-                                 lambda s: s.status is CaseStatus.NEEDS_TRIAGE)
+        state = await eventually(
+            lambda: case_state(client, request.case_id),
+            lambda s: s.status is CaseStatus.NEEDS_TRIAGE,
+        )
         assert state.email_replies[0].message_id == "answer-42@acme.example"
 
-        receipt = await submit_answer(client, request.case_id, HasNowBeenCancelled(
-            access_until="2030-01-31", answered_at=datetime.now(UTC), channel=Channel.EMAIL,
-            responded_by="ops:karin for support@acme.example",
-            reference="answer-42@acme.example",
-        ))
+        receipt = await submit_answer(
+            client,
+            request.case_id,
+            HasNowBeenCancelled(
+                access_until="2030-01-31",
+                answered_at=datetime.now(UTC),
+                channel=Channel.EMAIL,
+                responded_by="ops:karin for support@acme.example",
+                reference="answer-42@acme.example",
+            ),
+        )
         assert receipt.recorded
-        await eventually(lambda: case_state(client, request.case_id),
-                         lambda s: s.status is CaseStatus.CLOSED)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.CLOSED
+        )
 
 
 async def _aio(messages: list[EmailMessage]) -> list[EmailMessage]:

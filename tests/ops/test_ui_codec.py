@@ -57,8 +57,10 @@ async def test_ui_shows_decrypted_input_through_the_codec_server(
             try:
                 page = await browser.new_page()
                 codec_calls: list[str] = []
-                page.on("request", lambda r: codec_calls.append(r.url)
-                        if r.url.startswith(codec_url) else None)
+                page.on(
+                    "request",
+                    lambda r: codec_calls.append(r.url) if r.url.startswith(codec_url) else None,
+                )
                 await page.goto(
                     f"http://127.0.0.1:{UI_PORT}/namespaces/default/workflows/{started.handle.id}"
                 )

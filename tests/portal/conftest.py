@@ -68,7 +68,9 @@ def request_body(case_id: str, merchant_id: str, **overrides: Any) -> dict[str, 
             "first_name": "Astrid",
             "last_name": "Lindqvist",
             "postal_address": {
-                "street": "Hemligvägen 7", "postal_code": "11455", "city": "Stockholm",
+                "street": "Hemligvägen 7",
+                "postal_code": "11455",
+                "city": "Stockholm",
                 "country": "SE",
             },
             "card_last4": "9876",
@@ -151,7 +153,8 @@ class PortalStack:
 
     def emails_to(self, address: str, case_id: str | None = None) -> list[EmailMessage]:
         return [
-            m for m in self.sink.messages
+            m
+            for m in self.sink.messages
             if address in str(m.get("To", ""))
             and (case_id is None or f"<{case_id}." in str(m.get("Message-ID", "")))
         ]

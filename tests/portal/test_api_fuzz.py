@@ -16,10 +16,18 @@ from hypothesis import strategies as st
 
 from tests.portal.conftest import PortalStack, request_body
 
-FIVE = ["has_now_been_cancelled", "was_already_cancelled", "binding_contract",
-        "no_subscription_found", "other_reason"]
-DATE_FIELD = {"has_now_been_cancelled": "access_until", "was_already_cancelled": "cancelled_on",
-              "binding_contract": "contract_ends_on"}
+FIVE = [
+    "has_now_been_cancelled",
+    "was_already_cancelled",
+    "binding_contract",
+    "no_subscription_found",
+    "other_reason",
+]
+DATE_FIELD = {
+    "has_now_been_cancelled": "access_until",
+    "was_already_cancelled": "cancelled_on",
+    "binding_contract": "contract_ends_on",
+}
 ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 FUZZ = settings(
     max_examples=40,
@@ -133,7 +141,10 @@ async def test_answer_endpoint_accepts_exactly_the_valid_answers(stack: PortalSt
 
 
 intake_values = st.one_of(
-    st.text(max_size=30), st.integers(), st.none(), st.booleans(),
+    st.text(max_size=30),
+    st.integers(),
+    st.none(),
+    st.booleans(),
     st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
     st.lists(st.text(max_size=5), max_size=3),
 )
@@ -148,8 +159,17 @@ async def test_intake_never_fails_on_bad_input(stack: PortalStack) -> None:
     @FUZZ
     @given(
         replacements=st.dictionaries(
-            st.sampled_from(["case_id", "merchant_id", "subscription", "locale", "customer",
-                             "requested_at", "unexpected"]),
+            st.sampled_from(
+                [
+                    "case_id",
+                    "merchant_id",
+                    "subscription",
+                    "locale",
+                    "customer",
+                    "requested_at",
+                    "unexpected",
+                ]
+            ),
             intake_values,
             min_size=1,
             max_size=3,
@@ -177,8 +197,9 @@ form_dates = st.one_of(near_dates, st.text(max_size=12), st.just(""))
 form_submissions = st.fixed_dictionaries(
     {
         "choice": st.one_of(
-            st.sampled_from(["has_now_been_cancelled", "was_already_cancelled",
-                             "could_not_be_cancelled"]),
+            st.sampled_from(
+                ["has_now_been_cancelled", "was_already_cancelled", "could_not_be_cancelled"]
+            ),
             st.text(max_size=10),
         ),
     },
@@ -218,14 +239,14 @@ async def test_reply_form_records_exactly_the_valid_submissions(stack: PortalSta
         requested_at = datetime.now(UTC).replace(microsecond=0)
         created = http.post(
             f"{stack.base_url}/api/v1/cases",
-            json=request_body(case_id, merchant.merchant_id,
-                              requested_at=requested_at.isoformat()),
+            json=request_body(case_id, merchant.merchant_id, requested_at=requested_at.isoformat()),
             headers=stack.internal_headers,
         )
         assert created.status_code == 201, created.text
         cases.append(case_id)
-        token = stack.signer.issue(case_id, merchant.merchant_id, 1,
-                                   stack.signer.expiry_for(requested_at))
+        token = stack.signer.issue(
+            case_id, merchant.merchant_id, 1, stack.signer.expiry_for(requested_at)
+        )
         return f"{stack.base_url}/r/{token}"
 
     current: dict[str, str] = {}

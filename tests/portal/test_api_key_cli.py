@@ -15,7 +15,11 @@ async def _cancelflow(stack: PortalStack, *args: str) -> Result:
     runner = CliRunner()
     # The command runs its own event loop; give it a thread of its own.
     return await asyncio.to_thread(
-        runner.invoke, cli, list(args), env={"DATABASE_URL": stack.database_url}, catch_exceptions=False
+        runner.invoke,
+        cli,
+        list(args),
+        env={"DATABASE_URL": stack.database_url},
+        catch_exceptions=False,
     )
 
 
@@ -23,8 +27,9 @@ async def test_create_use_list_and_revoke_a_key(stack: PortalStack) -> None:
     merchant = await stack.add_merchant()
     case_id = await stack.start(merchant)
 
-    created = await _cancelflow(stack, "merchants", "key", "create", merchant.merchant_id,
-                                "--label", "crm")
+    created = await _cancelflow(
+        stack, "merchants", "key", "create", merchant.merchant_id, "--label", "crm"
+    )
     assert created.exit_code == 0, created.output
     key = re.search(r"cfk_[a-f0-9]{12}_[A-Za-z0-9_-]{43}", created.output)
     assert key is not None

@@ -88,7 +88,9 @@ async def test_merchant_answers_from_the_email_link(
     await page.locator("#cancelled_on").fill(_in(5))
     assert await send(page) == 422
     field = page.locator(".field", has=page.locator("#cancelled_on"))
-    await expect(field.get_by_test_id("error-cancelled_on")).to_contain_text("cannot be after today")
+    await expect(field.get_by_test_id("error-cancelled_on")).to_contain_text(
+        "cannot be after today"
+    )
     await expect(page.locator("#cancelled_on")).to_have_value(_in(5))
     await expect(page.locator("#cancelled_on")).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_label("was already cancelled")).to_be_checked()
@@ -118,24 +120,51 @@ async def test_merchant_answers_from_the_email_link(
 
 
 FOUR_MORE: list[tuple[str, str | None, str | None, dict[str, Any], str]] = [
-    ("has now been cancelled", None, "access_until", {"access_until": _in(25)},
-     "has now been cancelled"),
-    ("could not be cancelled", "binding contract", "contract_ends_on",
-     {"contract_ends_on": _in(300)}, "could not be cancelled — binding contract"),
-    ("could not be cancelled", "no subscription found", None, {},
-     "could not be cancelled — no subscription found"),
-    ("could not be cancelled", "other reason", "message",
-     {"message": "The account is held by a company; we need a signed form."},
-     "could not be cancelled — other reason"),
+    (
+        "has now been cancelled",
+        None,
+        "access_until",
+        {"access_until": _in(25)},
+        "has now been cancelled",
+    ),
+    (
+        "could not be cancelled",
+        "binding contract",
+        "contract_ends_on",
+        {"contract_ends_on": _in(300)},
+        "could not be cancelled — binding contract",
+    ),
+    (
+        "could not be cancelled",
+        "no subscription found",
+        None,
+        {},
+        "could not be cancelled — no subscription found",
+    ),
+    (
+        "could not be cancelled",
+        "other reason",
+        "message",
+        {"message": "The account is held by a company; we need a signed form."},
+        "could not be cancelled — other reason",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("choice", "reason", "field", "values", "shown"), FOUR_MORE,
-                         ids=["has_now_been_cancelled", "binding_contract",
-                              "no_subscription_found", "other_reason"])
+@pytest.mark.parametrize(
+    ("choice", "reason", "field", "values", "shown"),
+    FOUR_MORE,
+    ids=["has_now_been_cancelled", "binding_contract", "no_subscription_found", "other_reason"],
+)
 async def test_every_other_answer_from_the_email_link(
-    stack: PortalStack, page: Page, artifacts_dir: Path, choice: str, reason: str | None,
-    field: str | None, values: dict[str, str], shown: str,
+    stack: PortalStack,
+    page: Page,
+    artifacts_dir: Path,
+    choice: str,
+    reason: str | None,
+    field: str | None,
+    values: dict[str, str],
+    shown: str,
 ) -> None:
     merchant = await stack.add_merchant()
     case_id = await stack.start(merchant)
@@ -148,12 +177,14 @@ async def test_every_other_answer_from_the_email_link(
         await page.locator(f"#{name}").fill(value)
     if field == "message":
         await expect(page.get_by_text("is not shared with the customer")).to_be_visible()
-        await page.screenshot(path=str(artifacts_dir / "portal-form-other-reason.png"),
-                              full_page=True)
+        await page.screenshot(
+            path=str(artifacts_dir / "portal-form-other-reason.png"), full_page=True
+        )
     assert await send(page) == 303
     await expect(page.get_by_test_id("recorded")).to_contain_text("Thank you")
-    await expect(page.get_by_test_id("recorded-outcome")).to_have_text(re.compile(
-        r"\s*" + re.escape(shown).replace(r"\ ", r"\s+") + r"\s*"))
+    await expect(page.get_by_test_id("recorded-outcome")).to_have_text(
+        re.compile(r"\s*" + re.escape(shown).replace(r"\ ", r"\s+") + r"\s*")
+    )
     if field == "message":
         await expect(page.get_by_test_id("recorded-message")).to_have_text(values["message"])
     elif field:
@@ -162,6 +193,7 @@ async def test_every_other_answer_from_the_email_link(
     state = await stack.state(case_id)
     assert state.answer is not None and state.answer.channel.value == "portal"
     assert state.answer.outcome.value == (reason or choice).replace(" ", "_")
+
 
 async def test_a_tampered_or_expired_link_gets_a_clear_page(
     stack: PortalStack, page: Page, artifacts_dir: Path
@@ -172,8 +204,11 @@ async def test_a_tampered_or_expired_link_gets_a_clear_page(
     token = link.rsplit("/", 1)[1]
     tampered = token[:20] + ("A" if token[20] != "A" else "B") + token[21:]
 
-    for url in (f"{stack.base_url}/r/{tampered}", f"{stack.base_url}/r/nonsense",
-                f"{stack.base_url}/r/{'x' * 2000}"):
+    for url in (
+        f"{stack.base_url}/r/{tampered}",
+        f"{stack.base_url}/r/nonsense",
+        f"{stack.base_url}/r/{'x' * 2000}",
+    ):
         response = await page.goto(url)
         assert response is not None and response.status == 404
         await expect(page.get_by_test_id("link-error")).to_contain_text("This link is not valid")
@@ -182,8 +217,9 @@ async def test_a_tampered_or_expired_link_gets_a_clear_page(
         assert "Astrid" not in text and "Traceback" not in text and case_id not in text
     await page.screenshot(path=str(artifacts_dir / "portal-link-invalid.png"))
 
-    expired = stack.signer.issue(case_id, merchant.merchant_id, 1,
-                                 datetime.now(UTC) - timedelta(days=1))
+    expired = stack.signer.issue(
+        case_id, merchant.merchant_id, 1, datetime.now(UTC) - timedelta(days=1)
+    )
     response = await page.goto(f"{stack.base_url}/r/{expired}")
     assert response is not None and response.status == 410
     await expect(page.get_by_test_id("link-error")).to_contain_text("This link has expired")
@@ -231,12 +267,15 @@ async def test_swedish_from_the_merchant_locale_with_a_switch(
     async with page.expect_response(lambda r: r.request.method == "POST") as posted:
         await page.keyboard.press("Enter")
     assert (await posted.value).status == 303
-    await expect(page.get_by_test_id("recorded")).to_contain_text("Tack, ditt svar har registrerats")
+    await expect(page.get_by_test_id("recorded")).to_contain_text(
+        "Tack, ditt svar har registrerats"
+    )
     await expect(page.get_by_test_id("recorded-outcome")).to_contain_text(
         "inget abonnemang hittades"
     )
-    await page.screenshot(path=str(artifacts_dir / "portal-confirmation-sv-phone.png"),
-                          full_page=True)
+    await page.screenshot(
+        path=str(artifacts_dir / "portal-confirmation-sv-phone.png"), full_page=True
+    )
     assert (await stack.state(case_id)).answer is not None
 
 
@@ -283,9 +322,7 @@ async def test_double_click_records_one_answer(stack: PortalStack, page: Page) -
     await page.locator("#access_until").fill(_in(10))
     await page.get_by_role("button", name="Send").dblclick()
     await expect(page.get_by_test_id("recorded")).to_contain_text("has been recorded")
-    await expect(page.get_by_test_id("recorded-outcome")).to_contain_text(
-        "has now been cancelled"
-    )
+    await expect(page.get_by_test_id("recorded-outcome")).to_contain_text("has now been cancelled")
     await stack.wait_until_customer_notified(case_id)
     assert len(stack.emails_to("astrid.lindqvist@example.org", case_id)) == 1
 
@@ -349,8 +386,11 @@ async def test_two_simultaneous_posts_give_one_answer_and_the_same_confirmation(
     page = await stack.http.get(link)
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
     assert token is not None
-    form = {"csrf_token": token.group(1), "choice": "was_already_cancelled",
-            "cancelled_on": _in(-1)}
+    form = {
+        "csrf_token": token.group(1),
+        "choice": "was_already_cancelled",
+        "cancelled_on": _in(-1),
+    }
     cookies = {"cf_csrf": page.cookies["cf_csrf"]}
     posts = await asyncio.gather(
         *(stack.http.post(link, data=form, cookies=cookies) for _ in range(3))

@@ -47,9 +47,7 @@ async def test_different_body_under_the_same_case_id_is_a_conflict(stack: Portal
     assert created.status_code == 201
 
     changed = request_body(case_id, merchant.merchant_id, subscription={"name": "Other plan"})
-    conflict = await stack.http.post(
-        "/api/v1/cases", json=changed, headers=stack.internal_headers
-    )
+    conflict = await stack.http.post("/api/v1/cases", json=changed, headers=stack.internal_headers)
     assert conflict.status_code == 409
     assert conflict.headers["content-type"].startswith(PROBLEM)
     assert case_id in conflict.json()["detail"]
@@ -111,8 +109,12 @@ async def test_intake_requires_the_internal_key(stack: PortalStack) -> None:
     merchant = await stack.add_merchant()
     body = request_body(_case_id(), merchant.merchant_id)
     merchant_key = await stack.api_key(merchant.merchant_id)
-    for headers in ({}, {"Authorization": "Bearer wrong"}, merchant_key,
-                    {"Authorization": "Basic dXNlcjpwYXNz"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        merchant_key,
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ):
         response = await stack.http.post("/api/v1/cases", json=body, headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["content-type"].startswith(PROBLEM)
@@ -132,8 +134,13 @@ async def test_openapi_document_is_served(stack: PortalStack) -> None:
     response = await stack.http.get("/api/v1/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/merchant/cases",
-            "/api/v1/merchant/cases/{case_id}", "/api/v1/merchant/cases/{case_id}/answer"} <= set(paths)
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/merchant/cases",
+        "/api/v1/merchant/cases/{case_id}",
+        "/api/v1/merchant/cases/{case_id}/answer",
+    } <= set(paths)
     assert not any(p.startswith("/r/") for p in paths)
 
 
@@ -151,6 +158,7 @@ async def test_the_customer_withdraws_through_the_intake_api(stack: PortalStack)
     assert withdrawn.status_code == 200, withdrawn.text
     final = await stack.wait_for_status(case_id, {CaseStatus.WITHDRAWN})
     assert final.withdrawal_reason == "changed my mind"
+
     # The merchant is told to disregard the request: a second email to it.
     async def disregard_sent() -> bool:
         return len(stack.emails_to(str(merchant.cancellation_emails[0]))) == 2
@@ -193,7 +201,8 @@ async def test_corrected_details_go_to_the_merchant_as_round_two(stack: PortalSt
     assert incomplete.status_code == 409
     assert "card_last4" in incomplete.json()["detail"]
     invalid = await stack.http.post(
-        url, json={"customer": {"email": "x@example.org", "card_last4": "99"}},
+        url,
+        json={"customer": {"email": "x@example.org", "card_last4": "99"}},
         headers=stack.internal_headers,
     )
     assert invalid.status_code == 422

@@ -30,8 +30,10 @@ FIVE_ANSWERS: list[tuple[dict[str, Any], str]] = [
     ({"outcome": "was_already_cancelled", "cancelled_on": _in(-12)}, "already_cancelled"),
     ({"outcome": "binding_contract", "contract_ends_on": _in(200)}, "binding_contract"),
     ({"outcome": "no_subscription_found"}, "not_found"),
-    ({"outcome": "other_reason", "message": "  Customer owes us money; call us.  "},
-     "not_cancelled"),
+    (
+        {"outcome": "other_reason", "message": "  Customer owes us money; call us.  "},
+        "not_cancelled",
+    ),
 ]
 
 
@@ -39,8 +41,9 @@ def answer_url(case_id: str) -> str:
     return f"/api/v1/merchant/cases/{case_id}/answer"
 
 
-@pytest.mark.parametrize(("body", "customer_kind"), FIVE_ANSWERS,
-                         ids=[b["outcome"] for b, _ in FIVE_ANSWERS])
+@pytest.mark.parametrize(
+    ("body", "customer_kind"), FIVE_ANSWERS, ids=[b["outcome"] for b, _ in FIVE_ANSWERS]
+)
 async def test_each_answer_is_recorded_and_the_customer_told(
     stack: PortalStack, body: dict[str, Any], customer_kind: str
 ) -> None:
@@ -81,29 +84,65 @@ async def test_each_answer_is_recorded_and_the_customer_told(
 
 
 INVALID_ANSWERS: list[tuple[str, dict[str, Any], str, str]] = [
-    ("performed in the future", {"outcome": "was_already_cancelled", "cancelled_on": _in(3)},
-     "cancelled_on", "cannot be after"),
-    ("contract already expired", {"outcome": "binding_contract", "contract_ends_on": _in(-1)},
-     "contract_ends_on", "cannot be before"),
+    (
+        "performed in the future",
+        {"outcome": "was_already_cancelled", "cancelled_on": _in(3)},
+        "cancelled_on",
+        "cannot be after",
+    ),
+    (
+        "contract already expired",
+        {"outcome": "binding_contract", "contract_ends_on": _in(-1)},
+        "contract_ends_on",
+        "cannot be before",
+    ),
     ("blank message", {"outcome": "other_reason", "message": "   "}, "message", "required"),
-    ("message too long", {"outcome": "other_reason", "message": "x" * 2001}, "message",
-     "at most 2000"),
+    (
+        "message too long",
+        {"outcome": "other_reason", "message": "x" * 2001},
+        "message",
+        "at most 2000",
+    ),
     ("missing message", {"outcome": "other_reason"}, "message", "required"),
-    ("not a calendar date", {"outcome": "has_now_been_cancelled", "access_until": "2026-02-30"},
-     "access_until", "date"),
-    ("date in another format", {"outcome": "has_now_been_cancelled",
-                                "access_until": "31/12/2026"}, "access_until", "YYYY-MM-DD"),
-    ("date as a number", {"outcome": "has_now_been_cancelled", "access_until": 1767139200},
-     "access_until", "YYYY-MM-DD"),
+    (
+        "not a calendar date",
+        {"outcome": "has_now_been_cancelled", "access_until": "2026-02-30"},
+        "access_until",
+        "date",
+    ),
+    (
+        "date in another format",
+        {"outcome": "has_now_been_cancelled", "access_until": "31/12/2026"},
+        "access_until",
+        "YYYY-MM-DD",
+    ),
+    (
+        "date as a number",
+        {"outcome": "has_now_been_cancelled", "access_until": 1767139200},
+        "access_until",
+        "YYYY-MM-DD",
+    ),
     ("missing date", {"outcome": "binding_contract"}, "contract_ends_on", "required"),
     ("unknown outcome", {"outcome": "cancelled_maybe"}, "outcome", "has_now_been_cancelled"),
     ("no outcome", {"access_until": _in(5)}, "outcome", ""),
-    ("field of another outcome", {"outcome": "no_subscription_found",
-                                  "access_until": _in(5)}, "access_until", "not permitted"),
-    ("server-side fields", {"outcome": "no_subscription_found", "channel": "ops"}, "channel",
-     "not permitted"),
-    ("empty responded_by", {"outcome": "no_subscription_found", "responded_by": " "},
-     "responded_by", "at least 1"),
+    (
+        "field of another outcome",
+        {"outcome": "no_subscription_found", "access_until": _in(5)},
+        "access_until",
+        "not permitted",
+    ),
+    (
+        "server-side fields",
+        {"outcome": "no_subscription_found", "channel": "ops"},
+        "channel",
+        "not permitted",
+    ),
+    (
+        "empty responded_by",
+        {"outcome": "no_subscription_found", "responded_by": " "},
+        "responded_by",
+        "at least 1",
+    ),
     ("not an object", ["no_subscription_found"], "(body)", ""),  # type: ignore[list-item]
 ]
 
@@ -121,12 +160,14 @@ async def test_every_invalid_answer_is_refused_naming_the_field(stack: PortalSta
         assert matching, (what, errors)
         assert phrase.lower() in matching[0]["message"].lower(), (what, matching)
     not_json = await stack.http.post(
-        answer_url(case_id), content=b"outcome=other_reason",
+        answer_url(case_id),
+        content=b"outcome=other_reason",
         headers={**key, "Content-Type": "application/json"},
     )
     assert not_json.status_code == 422
     too_large = await stack.http.post(
-        answer_url(case_id), json={"outcome": "other_reason", "message": "x" * 40_000},
+        answer_url(case_id),
+        json={"outcome": "other_reason", "message": "x" * 40_000},
         headers=key,
     )
     assert too_large.status_code == 413
@@ -168,8 +209,9 @@ async def test_wrong_missing_and_revoked_keys_are_refused(stack: PortalStack) ->
     store = ApiKeyStore(stack.pool)
     created = await store.create(merchant.merchant_id, "to revoke")
     good = {"Authorization": f"Bearer {created.key}"}
-    assert (await stack.http.get(f"/api/v1/merchant/cases/{case_id}", headers=good)).status_code \
-        == 200
+    assert (
+        await stack.http.get(f"/api/v1/merchant/cases/{case_id}", headers=good)
+    ).status_code == 200
 
     tampered = created.key[:-2] + ("AA" if not created.key.endswith("AA") else "BB")
     for headers in (
@@ -180,9 +222,11 @@ async def test_wrong_missing_and_revoked_keys_are_refused(stack: PortalStack) ->
         stack.internal_headers,
         {"Authorization": created.key},
     ):
-        for method, url in (("GET", f"/api/v1/merchant/cases/{case_id}"),
-                            ("GET", "/api/v1/merchant/cases"),
-                            ("POST", answer_url(case_id))):
+        for method, url in (
+            ("GET", f"/api/v1/merchant/cases/{case_id}"),
+            ("GET", "/api/v1/merchant/cases"),
+            ("POST", answer_url(case_id)),
+        ):
             response = await stack.http.request(
                 method, url, headers=headers, json={"outcome": "no_subscription_found"}
             )

@@ -30,7 +30,9 @@ async def test_a_link_from_an_earlier_round_points_to_the_latest_email(stack: Po
     await stack.wait_until_customer_notified(case_id)
 
     corrected = CustomerIdentifiers(
-        email="astrid.lindqvist@example.org", first_name="Astrid", last_name="Lindqvist",
+        email="astrid.lindqvist@example.org",
+        first_name="Astrid",
+        last_name="Lindqvist",
         extra={"customer_number": "CN-111222"},
     )
     await case_handle(stack.client, case_id).execute_update(
@@ -64,8 +66,10 @@ async def test_swedish_errors_and_the_language_of_the_form_survive_a_refusal(
     page = await stack.http.get(link)
     assert '<html lang="sv">' in page.text
     form = {
-        "csrf_token": _form_token(page.text), "lang": "sv",
-        "choice": "could_not_be_cancelled", "reason": "binding_contract",
+        "csrf_token": _form_token(page.text),
+        "lang": "sv",
+        "choice": "could_not_be_cancelled",
+        "reason": "binding_contract",
         "contract_ends_on": "2026-02-31",
     }
     cookies = {"cf_csrf": page.cookies["cf_csrf"]}
@@ -99,10 +103,13 @@ async def test_an_oversized_form_is_refused_without_recording(stack: PortalStack
     case_id = await stack.start(merchant)
     link = await stack.reply_link_from_email(merchant)
     page = await stack.http.get(link)
-    form = {"csrf_token": _form_token(page.text), "choice": "could_not_be_cancelled",
-            "reason": "other_reason", "message": "x" * 50_000}
-    response = await stack.http.post(link, data=form,
-                                     cookies={"cf_csrf": page.cookies["cf_csrf"]})
+    form = {
+        "csrf_token": _form_token(page.text),
+        "choice": "could_not_be_cancelled",
+        "reason": "other_reason",
+        "message": "x" * 50_000,
+    }
+    response = await stack.http.post(link, data=form, cookies={"cf_csrf": page.cookies["cf_csrf"]})
     assert response.status_code == 413
     assert (await stack.state(case_id)).answer is None
 

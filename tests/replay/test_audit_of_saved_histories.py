@@ -15,44 +15,86 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 # Each path's entries (status changes left out), oldest first.
 EXPECTED: dict[str, list[str]] = {
     "has-now-been-cancelled": [
-        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
         "case_closed",
     ],
     "was-already-cancelled": [
-        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
         "case_closed",
     ],
     "other-reason": [
-        "request_received", "merchant_email_sent", "answer_received", "ops_notified",
-        "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "ops_notified",
+        "customer_notified",
+        "case_closed",
     ],
     "withdrawal": [
-        "request_received", "merchant_email_sent", "withdrawal_requested", "withdrawal_sent",
-        "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "withdrawal_requested",
+        "withdrawal_sent",
+        "customer_notified",
+        "case_closed",
     ],
     "email-reply-triage": [
-        "request_received", "merchant_email_sent", "email_reply_received", "answer_received",
-        "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "email_reply_received",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
     ],
     # Snoozed to 15 March: reminder 1 goes out then, not on 3 March.
     "snooze-then-answer": [
-        "request_received", "merchant_email_sent", "snoozed", "reminder_sent",
-        "answer_received", "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "snoozed",
+        "reminder_sent",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
     ],
     "binding-contract-round-two": [
-        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
-        "round_ended", "round_started", "merchant_email_sent", "answer_received",
-        "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
+        "round_ended",
+        "round_started",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
     ],
     "no-subscription-corrected": [
-        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
-        "details_corrected", "round_ended", "round_started", "merchant_email_sent",
-        "answer_received", "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
+        "details_corrected",
+        "round_ended",
+        "round_started",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
     ],
     # Told the outcome, then 14 days later that the case closed unresolved.
     "no-subscription-unresolved": [
-        "request_received", "merchant_email_sent", "answer_received", "customer_notified",
-        "customer_notified", "case_closed",
+        "request_received",
+        "merchant_email_sent",
+        "answer_received",
+        "customer_notified",
+        "customer_notified",
+        "case_closed",
     ],
 }
 
@@ -80,8 +122,10 @@ async def test_the_timeline_of_each_path(name: str) -> None:
 async def test_reminders_and_escalation_show_in_the_timeline() -> None:
     runs = _runs("reminders-escalation-answer")
     timeline = await timeline_of_runs(
-        pydantic_data_converter, "replay-reminders-escalation-answer",
-        [run.events for run in runs], ["run1", "run2", "run3"],
+        pydantic_data_converter,
+        "replay-reminders-escalation-answer",
+        [run.events for run in runs],
+        ["run1", "run2", "run3"],
     )
     kinds = [e.kind for e in timeline.entries if e.kind != "status"]
     assert kinds[:2] == ["request_received", "merchant_email_sent"]

@@ -26,20 +26,34 @@ def invoke(*args: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--outcome", "has_now_been_cancelled"],
-         "--access-until: required for outcome has_now_been_cancelled"),
-        (["--outcome", "was_already_cancelled"],
-         "--cancelled-on: required for outcome was_already_cancelled"),
-        (["--outcome", "binding_contract", "--contract-ends-on", "2030-01-01", "--message", "x"],
-         "--message: does not belong to outcome binding_contract"),
-        (["--outcome", "has_now_been_cancelled", "--access-until", "2026-02-30"],
-         "--access-until: "),
-        (["--outcome", "other_reason", "--message", "   "],
-         "--message: a message explaining the other reason is required"),
-        (["--outcome", "binding_contract", "--contract-ends-on", "2001-01-01"],
-         "cannot be before the date of the answer"),
-        (["--outcome", "was_already_cancelled", "--cancelled-on", "2999-01-01"],
-         "cannot be after the date of the answer"),
+        (
+            ["--outcome", "has_now_been_cancelled"],
+            "--access-until: required for outcome has_now_been_cancelled",
+        ),
+        (
+            ["--outcome", "was_already_cancelled"],
+            "--cancelled-on: required for outcome was_already_cancelled",
+        ),
+        (
+            ["--outcome", "binding_contract", "--contract-ends-on", "2030-01-01", "--message", "x"],
+            "--message: does not belong to outcome binding_contract",
+        ),
+        (
+            ["--outcome", "has_now_been_cancelled", "--access-until", "2026-02-30"],
+            "--access-until: ",
+        ),
+        (
+            ["--outcome", "other_reason", "--message", "   "],
+            "--message: a message explaining the other reason is required",
+        ),
+        (
+            ["--outcome", "binding_contract", "--contract-ends-on", "2001-01-01"],
+            "cannot be before the date of the answer",
+        ),
+        (
+            ["--outcome", "was_already_cancelled", "--cancelled-on", "2999-01-01"],
+            "cannot be after the date of the answer",
+        ),
     ],
 )
 def test_respond_names_the_option_and_the_rule(args: list[str], expected: str) -> None:
@@ -93,8 +107,11 @@ async def run(*args: str, env: dict[str, str]) -> tuple[int, str]:
 def isolated_env(tmp_path: Path) -> dict[str, str]:
     import os
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CANCELFLOW_", "TEMPORAL_")) and k != "DATABASE_URL"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CANCELFLOW_", "TEMPORAL_")) and k != "DATABASE_URL"
+    }
     return env | {
         "CANCELFLOW_VAR_DIR": str(tmp_path / "var"),
         "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),

@@ -50,8 +50,13 @@ def test_sdk_log_records_carry_workflow_and_case_ids(
     # What temporalio's activity.logger attaches to its records.
     logging.getLogger("temporalio.activity").warning(
         "Completing activity as failed",
-        extra={"temporal_activity": {"workflow_id": "case-abc-1", "activity_type": "notify",
-                                     "attempt": 3}},
+        extra={
+            "temporal_activity": {
+                "workflow_id": "case-abc-1",
+                "activity_type": "notify",
+                "attempt": 3,
+            }
+        },
     )
     [line] = lines(json_logs)
     assert line["workflow_id"] == "case-abc-1"

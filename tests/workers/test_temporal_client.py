@@ -13,8 +13,13 @@ from workers.temporal_client import TemporalUnreachable, connect, connect_config
 
 @pytest.fixture(autouse=True)
 def no_temporal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY",
-                 "TEMPORAL_PROFILE", "TEMPORAL_TLS"):
+    for name in (
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "TEMPORAL_API_KEY",
+        "TEMPORAL_PROFILE",
+        "TEMPORAL_TLS",
+    ):
         monkeypatch.delenv(name, raising=False)
     # No person's ~/.config/temporal/temporal.toml may leak into these tests.
     monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "absent.toml"))

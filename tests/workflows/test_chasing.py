@@ -106,11 +106,15 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert state.next_action_at == utc("2027-12-23T21:00:00")
 
         # Reminder 1: Friday 24 Dec, 10:00 local.
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-23T21:00:00"), 1)
+        await _step_over(
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-23T21:00:00"), 1
+        )
         assert (await case_state(client, case_id)).status is CaseStatus.REMINDED
         # Reminder 2: one business day later is Wednesday 29 Dec (weekend, then the
         # observed Christmas and Boxing Day holidays on Monday 27 and Tuesday 28).
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-28T21:00:00"), 2)
+        await _step_over(
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-28T21:00:00"), 2
+        )
         # Escalation: two business days later, Friday 31 Dec.
         await _step_over(time_skipping_env, acts, act.NOTIFY_OPS, utc("2027-12-30T21:00:00"), 1)
         escalated = await case_state(client, case_id)
@@ -123,7 +127,9 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert desc.typed_search_attributes.get(sa.ESCALATED) is True
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "escalated"
         # Reminder 3 two business days on: 1-4 January are weekend and holidays: Thursday 6th.
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2028-01-05T21:00:00"), 3)
+        await _step_over(
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2028-01-05T21:00:00"), 3
+        )
         reminders = [s.input for s in acts.of(act.SEND_MERCHANT_REMINDER)]
         assert [r.reminder_number for r in reminders] == [1, 2, 3]  # type: ignore[attr-defined]
         assert {r.outbox_kind for r in reminders} == {"reminder-1", "reminder-2", "reminder-3"}  # type: ignore[attr-defined]
@@ -171,9 +177,13 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
             lambda: _next_at(client, case_id, utc("2027-03-10T08:00:00"))  # type: ignore[arg-type]
         )
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1)
+        await _step_over(
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1
+        )
         # Reminder 2 keeps its spacing of two business days from there.
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-12T08:00:00"), 2)
+        await _step_over(
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-12T08:00:00"), 2
+        )
 
 
 async def _next_at(client: Client, case_id: str, instant: datetime) -> bool:

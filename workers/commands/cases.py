@@ -82,8 +82,10 @@ def start(file: str, as_json: bool) -> None:
     if started.created:
         click.echo(f"case {request.case_id}: started (workflow {started.handle.id})")
     else:
-        click.echo(f"case {request.case_id}: already exists (workflow {started.handle.id}); "
-                   "nothing new was started")
+        click.echo(
+            f"case {request.case_id}: already exists (workflow {started.handle.id}); "
+            "nothing new was started"
+        )
         if not same_request:
             click.echo(
                 "note: the existing case was started with a different request; "
@@ -102,8 +104,10 @@ async def _start(settings: Settings, request: CancellationRequest) -> StartedCas
     except DatabaseUnavailable as err:
         raise CliError(str(err)) from err
     if merchant is None:
-        fail(f"merchant_id: there is no merchant '{request.merchant_id}' in the directory "
-             "(see `cancelflow merchants list`)")
+        fail(
+            f"merchant_id: there is no merchant '{request.merchant_id}' in the directory "
+            "(see `cancelflow merchants list`)"
+        )
     try:
         check_request_for_merchant(request, merchant)
     except MissingIdentifiersError as err:
@@ -142,8 +146,10 @@ def describe_state(state: CaseState) -> list[tuple[str, str]]:
     lines = [
         ("case", f"{state.case_id} (workflow {workflow_id_for(state.case_id)})"),
         ("merchant", state.merchant_id),
-        ("status", state.status.value + (f" (next: {state.next_action})" if state.next_action
-                                         else "")),
+        (
+            "status",
+            state.status.value + (f" (next: {state.next_action})" if state.next_action else ""),
+        ),
         ("round", str(state.round)),
         ("requested", state.requested_at.isoformat()),
     ]
@@ -159,8 +165,11 @@ def describe_state(state: CaseState) -> list[tuple[str, str]]:
         lines.append(("customer", told))
     for email in state.emails:
         lines.append(
-            ("email", f"{email.kind} (round {email.round}) {email.sent_at.isoformat()} "
-                      f"{email.message_id}")
+            (
+                "email",
+                f"{email.kind} (round {email.round}) {email.sent_at.isoformat()} "
+                f"{email.message_id}",
+            )
         )
     if state.escalated:
         lines.append(("escalated", "yes"))
@@ -176,8 +185,10 @@ def describe_state(state: CaseState) -> list[tuple[str, str]]:
 def describe_answer(answer: MerchantAnswer) -> str:
     details = ", ".join(f"{k} {v}" for k, v in answer.outcome_fields().items() if k != "outcome")
     text = answer.outcome.value + (f" ({details})" if details else "")
-    return (f"{text}; by {answer.responded_by} via {answer.channel.value} "
-            f"at {answer.answered_at.isoformat()}")
+    return (
+        f"{text}; by {answer.responded_by} via {answer.channel.value} "
+        f"at {answer.answered_at.isoformat()}"
+    )
 
 
 # --- cases respond ---------------------------------------------------------------------------
@@ -199,23 +210,52 @@ _ANSWER_OPTIONS = {
     type=click.Choice([o.value for o in Outcome]),
     help="What the merchant answered (the five outcomes of the merchant guide).",
 )
-@click.option("--access-until", metavar="DATE",
-              help="has_now_been_cancelled: the customer has access until this date.")
-@click.option("--cancelled-on", metavar="DATE",
-              help="was_already_cancelled: the date the cancellation was performed.")
-@click.option("--contract-ends-on", metavar="DATE",
-              help="binding_contract: the date the binding contract expires.")
-@click.option("--message", metavar="TEXT",
-              help="other_reason: the merchant's explanation (never shown to the customer).")
-@click.option("--by", "responded_by", default=getpass.getuser, show_default="your user name",
-              help="Who gave the answer.")
-@click.option("--channel", type=click.Choice([c.value for c in Channel]), default="ops",
-              show_default=True, help="How the answer reached us.")
-@click.option("--reference", metavar="TEXT",
-              help="Where the answer came from, e.g. the Message-ID of the merchant's email.")
-@click.option("--from-email", "from_email", metavar="MESSAGE_ID",
-              help="The answer is in this email reply of the case (see `cases show`): "
-                   "records it as given by email, with the message as reference.")
+@click.option(
+    "--access-until",
+    metavar="DATE",
+    help="has_now_been_cancelled: the customer has access until this date.",
+)
+@click.option(
+    "--cancelled-on",
+    metavar="DATE",
+    help="was_already_cancelled: the date the cancellation was performed.",
+)
+@click.option(
+    "--contract-ends-on",
+    metavar="DATE",
+    help="binding_contract: the date the binding contract expires.",
+)
+@click.option(
+    "--message",
+    metavar="TEXT",
+    help="other_reason: the merchant's explanation (never shown to the customer).",
+)
+@click.option(
+    "--by",
+    "responded_by",
+    default=getpass.getuser,
+    show_default="your user name",
+    help="Who gave the answer.",
+)
+@click.option(
+    "--channel",
+    type=click.Choice([c.value for c in Channel]),
+    default="ops",
+    show_default=True,
+    help="How the answer reached us.",
+)
+@click.option(
+    "--reference",
+    metavar="TEXT",
+    help="Where the answer came from, e.g. the Message-ID of the merchant's email.",
+)
+@click.option(
+    "--from-email",
+    "from_email",
+    metavar="MESSAGE_ID",
+    help="The answer is in this email reply of the case (see `cases show`): "
+    "records it as given by email, with the message as reference.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
 def respond(
     case_id: str,
@@ -263,8 +303,10 @@ def respond(
     if receipt.recorded:
         click.echo(f"case {case_id}: answer recorded: {describe_answer(receipt.answer)}")
     else:
-        click.echo(f"case {case_id}: this answer was already recorded "
-                   f"({describe_answer(receipt.answer)}); nothing changed")
+        click.echo(
+            f"case {case_id}: this answer was already recorded "
+            f"({describe_answer(receipt.answer)}); nothing changed"
+        )
     click.echo(f"case {case_id}: status {receipt.status.value}")
 
 

@@ -33,8 +33,11 @@ def add(file: str) -> None:
 
         problems = describe_validation_error(err)
         single = not isinstance(document, list)
-        lines = [f"the merchant in {file} is not valid:" if single
-                 else f"the merchants in {file} are not valid:"]
+        lines = [
+            f"the merchant in {file} is not valid:"
+            if single
+            else f"the merchants in {file} are not valid:"
+        ]
         for p in problems:
             field = p["field"].split(".", 1)[1] if single and "." in p["field"] else p["field"]
             if single and field.isdigit():
@@ -43,8 +46,10 @@ def add(file: str) -> None:
         raise CliError(*lines) from err
     for merchant, created in run(_upsert(settings, items)):
         receives = ", ".join(merchant.required_identifiers)
-        click.echo(f"merchant {merchant.merchant_id}: {'added' if created else 'updated'} "
-                   f"({merchant.display_name}; receives {receives})")
+        click.echo(
+            f"merchant {merchant.merchant_id}: {'added' if created else 'updated'} "
+            f"({merchant.display_name}; receives {receives})"
+        )
 
 
 async def _upsert(settings: Settings, items: list[Merchant]) -> list[tuple[Merchant, bool]]:

@@ -73,17 +73,27 @@ def visibility_query(
 
 
 @click.command("list")
-@click.option("--status", type=click.Choice([s.value for s in CaseStatus]),
-              help="Only cases with this status.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in CaseStatus]),
+    help="Only cases with this status.",
+)
 @click.option("--merchant", metavar="MERCHANT_ID", help="Only this merchant's cases.")
 @click.option("--escalated/--not-escalated", default=None, help="Only (not) escalated cases.")
-@click.option("--query", metavar="Q",
-              help='Extra Temporal list filter, e.g. \'RequestedAt < "2026-01-01T00:00:00Z"\'.')
+@click.option(
+    "--query",
+    metavar="Q",
+    help="Extra Temporal list filter, e.g. 'RequestedAt < \"2026-01-01T00:00:00Z\"'.",
+)
 @click.option("--limit", default=100, show_default=True, help="At most this many cases.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cases as JSON.")
 def list_cases(
-    status: str | None, merchant: str | None, escalated: bool | None, query: str | None,
-    limit: int, as_json: bool,
+    status: str | None,
+    merchant: str | None,
+    escalated: bool | None,
+    query: str | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
     """List cases by status, merchant, escalation (Temporal visibility; newest first)."""
     settings = load_settings()
@@ -97,8 +107,15 @@ def list_cases(
         return
     header = ("CASE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
     table = [header] + [
-        (r["case_id"], r["status"] or "?", r["merchant_id"] or "?", str(r["round"] or "?"),
-         "yes" if r["escalated"] else "", r["outcome"] or "", r["requested_at"] or "")
+        (
+            r["case_id"],
+            r["status"] or "?",
+            r["merchant_id"] or "?",
+            str(r["round"] or "?"),
+            "yes" if r["escalated"] else "",
+            r["outcome"] or "",
+            r["requested_at"] or "",
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -113,21 +130,25 @@ async def _list(settings: Settings, query: str, limit: int) -> list[dict[str, An
         async for execution in client.list_workflows(query, limit=limit):
             attrs = execution.typed_search_attributes
             requested = attrs.get(sa.REQUESTED_AT)
-            rows.append({
-                "case_id": execution.id.removeprefix(WORKFLOW_ID_PREFIX),
-                "workflow_id": execution.id,
-                "status": attrs.get(sa.CASE_STATUS),
-                "merchant_id": attrs.get(sa.MERCHANT_ID),
-                "round": attrs.get(sa.CASE_ROUND),
-                "escalated": bool(attrs.get(sa.ESCALATED)),
-                "outcome": attrs.get(sa.OUTCOME),
-                "requested_at": requested.isoformat() if requested else None,
-                "workflow_status": execution.status.name if execution.status else None,
-            })
+            rows.append(
+                {
+                    "case_id": execution.id.removeprefix(WORKFLOW_ID_PREFIX),
+                    "workflow_id": execution.id,
+                    "status": attrs.get(sa.CASE_STATUS),
+                    "merchant_id": attrs.get(sa.MERCHANT_ID),
+                    "round": attrs.get(sa.CASE_ROUND),
+                    "escalated": bool(attrs.get(sa.ESCALATED)),
+                    "outcome": attrs.get(sa.OUTCOME),
+                    "requested_at": requested.isoformat() if requested else None,
+                    "workflow_status": execution.status.name if execution.status else None,
+                }
+            )
     except RPCError as err:
         if err.status == RPCStatusCode.INVALID_ARGUMENT:
-            fail(f"Temporal refused the query: {err.message}",
-                 "run `cancelflow temporal setup` if a search attribute is unknown")
+            fail(
+                f"Temporal refused the query: {err.message}",
+                "run `cancelflow temporal setup` if a search attribute is unknown",
+            )
         raise
     return rows
 
@@ -145,18 +166,22 @@ def show(case_id: str, as_json: bool) -> None:
     settings = load_settings()
     state, replies, db_problem = run(_show(settings, case_id))
     if as_json:
-        echo_json({
-            "state": state.model_dump(mode="json"),
-            "email_replies": replies,
-            "stored_replies_unavailable": db_problem,
-        })
+        echo_json(
+            {
+                "state": state.model_dump(mode="json"),
+                "email_replies": replies,
+                "stored_replies_unavailable": db_problem,
+            }
+        )
         return
     for label, value in describe_state(state):
         click.echo(f"{label:<10} {value}")
     if state.email_replies and not replies:
         for notice in state.email_replies:
-            click.echo(f"reply      {notice.received_at.isoformat()} from {notice.sender}: "
-                       f"{notice.subject} (Message-ID {notice.message_id})")
+            click.echo(
+                f"reply      {notice.received_at.isoformat()} from {notice.sender}: "
+                f"{notice.subject} (Message-ID {notice.message_id})"
+            )
     for reply in replies:
         click.echo("")
         click.echo(f"--- email reply, Message-ID {reply['message_id']}")
@@ -170,8 +195,10 @@ def show(case_id: str, as_json: bool) -> None:
         click.echo(f"\n(stored email replies not shown: {db_problem})", err=True)
     if state.email_replies and state.answer is None:
         first = state.email_replies[-1].message_id
-        click.echo(f"\nto record the answer from this email: cancelflow cases respond {case_id} "
-                   f"--outcome ... --from-email '{first}'")
+        click.echo(
+            f"\nto record the answer from this email: cancelflow cases respond {case_id} "
+            f"--outcome ... --from-email '{first}'"
+        )
 
 
 _SIGNAL_STATUS = {
@@ -207,8 +234,10 @@ async def read_state(client: Client, case_id: str) -> CaseState:
     try:
         return await handle.query(CancellationWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as err:
-        fail(f"case {case_id} did not answer its state query ({err.message}); "
-             "is a worker running? `cancelflow cases audit` reads the history without one")
+        fail(
+            f"case {case_id} did not answer its state query ({err.message}); "
+            "is a worker running? `cancelflow cases audit` reads the history without one"
+        )
 
 
 async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any]]:
@@ -222,14 +251,16 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
         replies = []
         for reply in await store.replies_for(case_id):
             message = await store.raw_message(reply.id)
-            replies.append({
-                "message_id": reply.message_id,
-                "sender": reply.sender,
-                "subject": reply.subject,
-                "received_at": reply.received_at.isoformat(),
-                "signal_status": reply.signal_status,
-                "text": text_of(message),
-            })
+            replies.append(
+                {
+                    "message_id": reply.message_id,
+                    "sender": reply.sender,
+                    "subject": reply.subject,
+                    "received_at": reply.received_at.isoformat(),
+                    "signal_status": reply.signal_status,
+                    "text": text_of(message),
+                }
+            )
         return replies
     finally:
         await pool.close()
@@ -266,13 +297,19 @@ def audit(case_id: str, as_json: bool) -> None:
 @click.command("withdraw")
 @click.argument("case_id")
 @click.option("--reason", metavar="TEXT", help="Why the customer withdrew (for ops).")
-@click.option("--by", "requested_by", default=lambda: f"ops:{getpass.getuser()}",
-              show_default="ops:<your user name>", help="Who asked for the withdrawal.")
+@click.option(
+    "--by",
+    "requested_by",
+    default=lambda: f"ops:{getpass.getuser()}",
+    show_default="ops:<your user name>",
+    help="Who asked for the withdrawal.",
+)
 def withdraw(case_id: str, reason: str | None, requested_by: str) -> None:
     """Withdraw case CASE_ID: the merchant is told to disregard it, the customer is told."""
     settings = load_settings()
-    state = run(_withdraw(settings, case_id, WithdrawalRequest(
-        requested_by=requested_by, reason=reason)))
+    state = run(
+        _withdraw(settings, case_id, WithdrawalRequest(requested_by=requested_by, reason=reason))
+    )
     click.echo(f"case {case_id}: withdrawal recorded; status {state.status.value}")
 
 
@@ -291,11 +328,21 @@ async def _withdraw(settings: Settings, case_id: str, request: WithdrawalRequest
 
 @click.command("snooze")
 @click.argument("case_id")
-@click.option("--until", "until", required=True, metavar="YYYY-MM-DD",
-              help="No reminder or escalation before 09:00 (merchant time) on this date.")
+@click.option(
+    "--until",
+    "until",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="No reminder or escalation before 09:00 (merchant time) on this date.",
+)
 @click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the history).")
-@click.option("--by", "requested_by", default=lambda: f"ops:{getpass.getuser()}",
-              show_default="ops:<your user name>", help="Who pushed the deadline.")
+@click.option(
+    "--by",
+    "requested_by",
+    default=lambda: f"ops:{getpass.getuser()}",
+    show_default="ops:<your user name>",
+    help="Who pushed the deadline.",
+)
 def snooze(case_id: str, until: str, reason: str, requested_by: str) -> None:
     """Push CASE_ID's next reminder or escalation to a date; resumes a case in triage."""
     from pydantic import ValidationError
@@ -328,7 +375,11 @@ async def _snooze(settings: Settings, case_id: str, request: SnoozeRequest) -> C
 
 
 def answer_from_email(
-    settings: Settings, case_id: str, message_id: str, channel: str, reference: str | None,
+    settings: Settings,
+    case_id: str,
+    message_id: str,
+    channel: str,
+    reference: str | None,
     recorded_by: str,
 ) -> tuple[str, str, str]:
     """(channel, reference, responded_by) for an answer ops read in an email reply of the case.
@@ -346,12 +397,16 @@ def answer_from_email(
     notice = next((r for r in state.email_replies if r.message_id == wanted), None)
     if notice is None:
         known = ", ".join(r.message_id for r in state.email_replies) or "none"
-        fail(f"--from-email: case {case_id} has no email reply with Message-ID {wanted} "
-             f"(its replies: {known}); see `cancelflow cases show {case_id}`")
+        fail(
+            f"--from-email: case {case_id} has no email reply with Message-ID {wanted} "
+            f"(its replies: {known}); see `cancelflow cases show {case_id}`"
+        )
     if reference is not None and reference.strip("<>") != wanted:
         fail("--reference: conflicts with --from-email; give one of them")
-    if ctx.get_parameter_source("channel") is click.core.ParameterSource.COMMANDLINE \
-            and channel != "email":
+    if (
+        ctx.get_parameter_source("channel") is click.core.ParameterSource.COMMANDLINE
+        and channel != "email"
+    ):
         fail(f"--channel: an answer from an email reply has channel email, not {channel}")
     if ctx.get_parameter_source("responded_by") is not click.core.ParameterSource.COMMANDLINE:
         recorded_by = f"{notice.sender} (recorded by {recorded_by})"
@@ -396,9 +451,10 @@ async def _setup(settings: Settings) -> list[str]:
     try:
         lines = await register_search_attributes(client)
     except RPCError as err:
-        fail(f"could not register search attributes in namespace {client.namespace}: "
-             f"{err.message}",
-             "on Temporal Cloud add them with `tcld namespace search-attributes add` instead")
+        fail(
+            f"could not register search attributes in namespace {client.namespace}: {err.message}",
+            "on Temporal Cloud add them with `tcld namespace search-attributes add` instead",
+        )
     return [f"namespace {client.namespace}:"] + [f"  {line}" for line in lines]
 
 
@@ -442,8 +498,10 @@ async def _serve_mail_gateway(settings: Settings) -> None:
         stop = asyncio.Event()
         with _stop_on_signals(stop):
             async with running_mail_gateway(settings, pool, client) as gateway:
-                click.echo(f"mail gateway on {gateway.host}:{gateway.port} for "
-                           f"reply+...@{settings.email.reply_domain}; Ctrl-C stops it")
+                click.echo(
+                    f"mail gateway on {gateway.host}:{gateway.port} for "
+                    f"reply+...@{settings.email.reply_domain}; Ctrl-C stops it"
+                )
                 await stop.wait()
     finally:
         await pool.close()

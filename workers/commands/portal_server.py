@@ -37,10 +37,16 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with database_pool(database_url(settings)) as pool, running_portal(
-            settings.portal, client, pool, settings.temporal.task_queue,
-            support_address=settings.email.support_address,
-        ) as url:
+        async with (
+            database_pool(database_url(settings)) as pool,
+            running_portal(
+                settings.portal,
+                client,
+                pool,
+                settings.temporal.task_queue,
+                support_address=settings.email.support_address,
+            ) as url,
+        ):
             click.echo(f"portal on {url} (OpenAPI {url}/api/v1/openapi.json); Ctrl-C stops it")
             await stop.wait()
     finally:
