@@ -55,7 +55,9 @@ def create_app(
         title="cancelflow",
         version="1.0.0",
         summary="Cancellation cases: intake for our systems, answers from merchants",
-        docs_url="/api/docs",
+        # Swagger UI and ReDoc load their scripts from a CDN; the OpenAPI document is enough
+        # for integrators' tools and works offline.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
