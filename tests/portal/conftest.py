@@ -33,7 +33,7 @@ from domain.reply_token import ReplyTokenSigner
 from portal.api_keys import ApiKeyStore
 from portal.app import create_app, serve_portal
 from portal.config import PortalSettings
-from tests.conftest import TEST_VAR, _with_database, free_port
+from tests.conftest import TEST_VAR, free_port, fresh_database
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities, reply_token_signer
@@ -188,18 +188,8 @@ class PortalStack:
 
 @pytest.fixture(scope="session")
 async def portal_database_url(postgres_server_url: str) -> AsyncIterator[str]:
-    name = f"portal_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_server_url, name)
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(postgres_server_url, prefix="portal") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
