@@ -3,6 +3,7 @@ withdraw it for the customer, send corrected details."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -119,8 +120,20 @@ async def read_case(case_id: str, ctx: Ctx) -> CaseOut:
     return _out(state)
 
 
-def _refused(case_id: str, reason: str) -> ProblemError:
-    return ProblemError(409, "Refused by the case", f"case '{case_id}': {reason}")
+async def _case_action(
+    case_id: str, action: Callable[[], Awaitable[CaseState]], event: str
+) -> CaseOut:
+    """Run one of the case's Updates; its refusal becomes a 409 problem with the reason."""
+    if not is_case_id(case_id):
+        raise _not_found(case_id)
+    try:
+        state = await action()
+    except CaseNotFound:
+        raise _not_found(case_id) from None
+    except CaseActionRejected as err:
+        raise ProblemError(409, "Refused by the case", f"case '{case_id}': {err}") from None
+    log.info(event, case_id=case_id)
+    return _out(state)
 
 
 @router.post(
@@ -129,16 +142,9 @@ def _refused(case_id: str, reason: str) -> ProblemError:
     summary="The customer withdraws the request (until the merchant answered)",
 )
 async def withdraw(case_id: str, withdrawal: WithdrawalRequest, ctx: Ctx) -> CaseOut:
-    if not is_case_id(case_id):
-        raise _not_found(case_id)
-    try:
-        state = await withdraw_case(ctx.client, case_id, withdrawal)
-    except CaseNotFound:
-        raise _not_found(case_id) from None
-    except CaseActionRejected as err:
-        raise _refused(case_id, str(err)) from None
-    log.info("intake.case_withdrawn", case_id=case_id)
-    return _out(state)
+    return await _case_action(
+        case_id, lambda: withdraw_case(ctx.client, case_id, withdrawal), "intake.case_withdrawn"
+    )
 
 
 @router.post(
@@ -147,13 +153,8 @@ async def withdraw(case_id: str, withdrawal: WithdrawalRequest, ctx: Ctx) -> Cas
     summary="Corrected customer details after 'no subscription found' (within 14 days)",
 )
 async def correct(case_id: str, correction: DetailsCorrection, ctx: Ctx) -> CaseOut:
-    if not is_case_id(case_id):
-        raise _not_found(case_id)
-    try:
-        state = await correct_customer_details(ctx.client, case_id, correction)
-    except CaseNotFound:
-        raise _not_found(case_id) from None
-    except CaseActionRejected as err:
-        raise _refused(case_id, str(err)) from None
-    log.info("intake.details_corrected", case_id=case_id)
-    return _out(state)
+    return await _case_action(
+        case_id,
+        lambda: correct_customer_details(ctx.client, case_id, correction),
+        "intake.details_corrected",
+    )
