@@ -129,6 +129,9 @@ class CancellationWorkflow:
                     f"merchant '{merchant.merchant_id}' requires identifiers that are "
                     "missing: " + ", ".join(missing)
                 )
+            if self._state.withdrawn_at is not None:
+                # Withdrawn before the merchant heard of it: nothing to tell the merchant.
+                return await self._close_withdrawn()
             await self._send_merchant_email(act.MerchantEmailKind.REQUEST)
             # Whole minutes, so every deadline of the round is a clean, predictable instant.
             started = workflow.now().replace(second=0, microsecond=0)

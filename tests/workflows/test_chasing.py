@@ -490,3 +490,22 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
         new_state = await case_state(client, new_case)
         assert old_state.next_action_at == utc("2027-03-08T08:00:00")  # 5 business days
         assert new_state.next_action_at == utc("2027-03-02T09:00:00")  # 1 business day
+
+
+async def test_a_withdrawal_before_the_request_went_out_sends_the_merchant_nothing(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    client = time_skipping_env.client
+    request = make_request()
+    # No worker yet: the withdrawal is there before the workflow takes its first step.
+    async with running_worker(client, acts, sticky=False) as tq:
+        pass
+    started = await start_case(client, request, tq)
+    await started.handle.signal(CancellationWorkflow.withdraw, WithdrawalRequest(reason="oops"))
+    async with running_worker(client, acts, task_queue=tq, sticky=False):
+        final = await started.handle.result()
+    assert final.status is CaseStatus.WITHDRAWN
+    assert acts.of(act.SEND_MERCHANT_REQUEST) == [] and acts.of(act.SEND_MERCHANT_WITHDRAWAL) == []
+    [told] = acts.of(act.NOTIFY_CUSTOMER)
+    assert told.input.kind is act.CustomerNotificationKind.WITHDRAWN  # type: ignore[attr-defined]
