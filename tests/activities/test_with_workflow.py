@@ -18,6 +18,7 @@ from activities.merchants import MerchantActivities, MerchantDirectory
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
+from tests.workflows.harness import eventually
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_state, start_case, submit_answer
@@ -72,6 +73,11 @@ async def test_a_case_sends_the_merchant_and_the_customer_email_once_each(
     assert "Lindqvist" in text and "4242" in text
     assert ALL_IDENTIFIER_VALUES["email"] not in text and "Astrid" not in text
 
+    # The mail is in the sink a moment before the activity reports back to the workflow.
+    async def awaiting() -> bool:
+        return (await case_state(client, request.case_id)).status is CaseStatus.AWAITING
+
+    await eventually(awaiting)
     await submit_answer(
         client,
         request.case_id,
