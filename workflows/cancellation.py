@@ -132,11 +132,15 @@ class CancellationWorkflow:
             if self._state.withdrawn_at is not None:
                 # Withdrawn before the merchant heard of it: nothing to tell the merchant.
                 return await self._close_withdrawn()
-            await self._send_merchant_email(act.MerchantEmailKind.REQUEST)
+            # An answer recorded before the request went out (ops, from a phone call) leaves
+            # nothing to ask the merchant.
+            if self._state.answer is None:
+                await self._send_merchant_email(act.MerchantEmailKind.REQUEST)
             # Whole minutes, so every deadline of the round is a clean, predictable instant.
             started = workflow.now().replace(second=0, microsecond=0)
             self._state.round_started_at = self._state.last_chase_at = started
-            self._set_status(CaseStatus.AWAITING)
+            if not self._decided():
+                self._set_status(CaseStatus.AWAITING)
 
         if await self._chase_merchant(merchant) is _WaitEnd.CONTINUE_AS_NEW:
             await self._continue_as_new(self._request, self._state.round, carry=self._state)
@@ -372,8 +376,8 @@ class CancellationWorkflow:
             )
         if not self._state.is_open:
             return f"the case is {self._state.status.value}; it no longer takes answers"
-        if self._state.status is CaseStatus.STARTING:
-            return "the cancellation request has not been sent to the merchant yet"
+        # An answer while the request email is still going out is taken: the merchant may
+        # be quicker than our worker, or ops may record an answer given another way.
         return None
 
     def _record(self, answer: MerchantAnswer) -> bool:

@@ -65,8 +65,12 @@ async def test_start_status_respond_through_the_cli(
         await wait_for(
             lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
         )
-        status = await run_cli("cases", "status", "cli-case-1", env=env)
-        assert status.code == 0, status.stderr
+        # The mail is out a moment before the workflow records it: ask until it says so.
+        for _ in range(50):
+            status = await run_cli("cases", "status", "cli-case-1", env=env)
+            assert status.code == 0, status.stderr
+            if "awaiting" in status.stdout:
+                break
         assert "awaiting" in status.stdout
 
         missing_date = await run_cli(

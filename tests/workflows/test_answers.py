@@ -342,3 +342,21 @@ async def test_a_rejected_merchant_address_fails_the_case(
         state = await case_state(client, request.case_id)
         assert state.status is CaseStatus.FAILED
         assert state.failure is not None and "AddressRejected" in state.failure
+
+
+async def test_an_answer_before_the_request_went_out_is_taken_and_nothing_is_asked(
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
+) -> None:
+    client = time_skipping_env.client
+    request = make_request()
+    # No worker yet: ops record what the merchant said on the phone before our first step.
+    started = await start_case(client, request, "no-worker-yet")
+    answer = _answer("already")
+    await started.handle.signal(CancellationWorkflow.merchant_response, SubmitAnswer(answer=answer))
+    async with running_worker(client, acts, task_queue="no-worker-yet", sticky=False):
+        final = await started.handle.result()
+    assert final.status is CaseStatus.CLOSED and final.answer == answer
+    assert acts.of(act.SEND_MERCHANT_REQUEST) == []
+    assert [s.input.kind for s in acts.of(act.NOTIFY_CUSTOMER)] == [  # type: ignore[attr-defined]
+        act.CustomerNotificationKind.OUTCOME
+    ]
