@@ -56,3 +56,25 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+
+def insecure_defaults(settings: Settings) -> list[str]:
+    """Secrets still at their development defaults: fine for `cancelflow dev`, not beyond."""
+    defaults = PortalSettings()
+    found = []
+    if settings.portal.secret_key == defaults.secret_key:
+        found.append("CANCELFLOW_PORTAL__SECRET_KEY")
+    if settings.portal.internal_api_key == defaults.internal_api_key:
+        found.append("CANCELFLOW_PORTAL__INTERNAL_API_KEY")
+    return found
+
+
+def warn_about_insecure_defaults(settings: Settings) -> None:
+    import structlog
+
+    for variable in insecure_defaults(settings):
+        structlog.get_logger("cancelflow.settings").warning(
+            "settings.development_default",
+            variable=variable,
+            detail="still the development default: set it before serving real merchants",
+        )

@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from workers.database import database_pool, database_url
 from workers.logging import LogContextInterceptor
 from workers.schedules import ensure_digest_schedule
-from workers.settings import Settings
+from workers.settings import Settings, warn_about_insecure_defaults
 from workers.temporal_client import connect
 from workers.wiring import WORKFLOWS, build_activities
 from workflows.sandbox import workflow_runner
@@ -85,6 +85,8 @@ async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
     stop_on_signals(stop)
     settings = with_smtp_default(settings)
+    # The worker signs reply links with the portal secret.
+    warn_about_insecure_defaults(settings)
     url = database_url(settings)  # local and cheap: fail on a missing database first
     client = await connect(settings)
     async with database_pool(url) as pool:

@@ -8,7 +8,7 @@ import signal
 import click
 
 from workers.commands.common import load_settings, run
-from workers.settings import Settings
+from workers.settings import Settings, warn_about_insecure_defaults
 
 
 @click.command("portal")
@@ -23,6 +23,7 @@ def portal() -> None:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    warn_about_insecure_defaults(settings)
     run(_serve(settings))
 
 
