@@ -43,7 +43,7 @@ from tests.workflows.harness import (
     make_request,
     running_worker,
 )
-from workflows.cancellation import CancellationWorkflow, workflow_id_for
+from workflows.cancellation import CancellationWorkflow, SubmitAnswer, workflow_id_for
 from workflows.client import (
     case_handle,
     case_state,
@@ -241,7 +241,31 @@ async def withdrawal(env: WorkflowEnvironment, client: Client, case_id: str) -> 
     await case_handle(client, case_id).result()
 
 
+async def withdrawn_before_request(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    await case_handle(client, case_id).signal(
+        CancellationWorkflow.withdraw, WithdrawalRequest(reason="changed my mind")
+    )
+
+
+async def answered_before_request(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    answer = WasAlreadyCancelled(
+        cancelled_on=date(2027, 2, 20),
+        answered_at=await _now(env),
+        **_by(Channel.OPS, "ops Eva"),  # type: ignore[arg-type]
+    )
+    await case_handle(client, case_id).signal(
+        CancellationWorkflow.merchant_response, SubmitAnswer(answer=answer)
+    )
+
+
+# Paths that begin before the case's first step: the signal arrives, then a worker starts.
+BEFORE_FIRST_STEP: dict[str, Scenario] = {
+    "withdrawn-before-request": withdrawn_before_request,
+    "answered-before-request": answered_before_request,
+}
+
 SCENARIOS: dict[str, Scenario] = {
+    **BEFORE_FIRST_STEP,
     "has-now-been-cancelled": has_now_been_cancelled,
     "was-already-cancelled": was_already_cancelled,
     "binding-contract-round-two": binding_contract_round_two,
@@ -271,9 +295,17 @@ async def capture(name: str, scenario: Scenario) -> list[Path]:
             repeat_reminder_every=3,
         )
         acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=policy)})
+        await advance_to(env, START)
+        request = make_request(case_id=f"replay-{name}")
+        if name in BEFORE_FIRST_STEP:
+            # The signal is there before any worker runs the case's first step.
+            tq = f"replay-{name}"
+            started = await start_case(client, request, tq)
+            await BEFORE_FIRST_STEP[name](env, client, request.case_id)
+            async with running_worker(client, acts, task_queue=tq, sticky=False):
+                await started.handle.result()
+                return await _save_runs(client, request.case_id, name)
         async with running_worker(client, acts) as tq:
-            await advance_to(env, START)
-            request = make_request(case_id=f"replay-{name}")
             await start_case(client, request, tq)
             await _until(client, request.case_id, CaseStatus.AWAITING)
             await scenario(env, client, request.case_id)

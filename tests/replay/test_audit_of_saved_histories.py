@@ -14,6 +14,19 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 
 # Each path's entries (status changes left out), oldest first.
 EXPECTED: dict[str, list[str]] = {
+    # Withdrawn or answered before the request went out: the merchant is never emailed.
+    "withdrawn-before-request": [
+        "request_received",
+        "withdrawal_requested",
+        "customer_notified",
+        "case_closed",
+    ],
+    "answered-before-request": [
+        "request_received",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
+    ],
     "has-now-been-cancelled": [
         "request_received",
         "merchant_email_sent",

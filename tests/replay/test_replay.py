@@ -19,6 +19,8 @@ from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
 PATHS_COVERED = {
+    "withdrawn-before-request",
+    "answered-before-request",
     "has-now-been-cancelled",
     "was-already-cancelled",
     "binding-contract-round-two",
