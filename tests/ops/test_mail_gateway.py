@@ -24,6 +24,7 @@ from domain.reply_address import ReplyAddressSigner
 from portal.mail_gateway import MailGateway, ReplyHandler
 from portal.reply_signaller import ReplySignaller
 from tests.conftest import free_port
+from tests.tls import self_signed_certificate
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.mail_gateway_service import reply_addresses, running_mail_gateway
 from workers.settings import Settings
@@ -245,45 +246,12 @@ async def test_reply_to_a_closed_or_unknown_case_stays_stored_and_is_not_retried
     assert await store.due_for_signal() == []
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "gateway.crt", folder / "gateway.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 async def test_gateway_offers_starttls_when_given_a_certificate(
     pool: asyncpg.Pool,
     dev_server_env: WorkflowEnvironment,
     tmp_path: Path,
 ) -> None:
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed_certificate(tmp_path, "localhost", "gateway")
     settings = Settings(
         var_dir=tmp_path,
         mail_gateway={
