@@ -271,6 +271,21 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
     assert withdrawal.input.kind is act.MerchantEmailKind.WITHDRAWAL  # type: ignore[attr-defined]
 
 
+async def _answer_binding_contract(env: WorkflowEnvironment, case_id: str, ends_on: date) -> None:
+    """The merchant answers 'binding contract'; the case moves on to its follow-up wait."""
+    await submit_answer(
+        env.client,
+        case_id,
+        BindingContract(
+            contract_ends_on=ends_on,
+            answered_at=await env.get_current_time(),
+            channel=Channel.PORTAL,
+            responded_by="Acme",
+        ),
+    )
+    await eventually(lambda: _status(env.client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+
+
 async def test_binding_contract_starts_round_two_at_the_notice_date(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -278,18 +293,7 @@ async def test_binding_contract_starts_round_two_at_the_notice_date(
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
-        now = await time_skipping_env.get_current_time()
-        await submit_answer(
-            client,
-            case_id,
-            BindingContract(
-                contract_ends_on=date(2027, 9, 30),
-                answered_at=now,
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
-        )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        await _answer_binding_contract(time_skipping_env, case_id, date(2027, 9, 30))
         # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
         follow_up = utc("2027-08-31T07:00:00")
         assert (await case_state(client, case_id)).follow_up_at == follow_up
@@ -310,18 +314,7 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
-        now = await time_skipping_env.get_current_time()
-        await submit_answer(
-            client,
-            case_id,
-            BindingContract(
-                contract_ends_on=date(2027, 9, 30),
-                answered_at=now,
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
-        )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        await _answer_binding_contract(time_skipping_env, case_id, date(2027, 9, 30))
         await advance_to(time_skipping_env, utc("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
         await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))

@@ -10,7 +10,7 @@ import asyncio
 import getpass
 import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -307,18 +307,25 @@ def audit(case_id: str, as_json: bool) -> None:
 def withdraw(case_id: str, reason: str | None, requested_by: str) -> None:
     """Withdraw case CASE_ID: the merchant is told to disregard it, the customer is told."""
     settings = load_settings()
+    request = WithdrawalRequest(requested_by=requested_by, reason=reason)
     state = run(
-        _withdraw(settings, case_id, WithdrawalRequest(requested_by=requested_by, reason=reason))
+        _case_action(settings, case_id, "withdrawal", lambda c: withdraw_case(c, case_id, request))
     )
     click.echo(f"case {case_id}: withdrawal recorded; status {state.status.value}")
 
 
-async def _withdraw(settings: Settings, case_id: str, request: WithdrawalRequest) -> CaseState:
+async def _case_action(
+    settings: Settings,
+    case_id: str,
+    what: str,
+    action: Callable[[Client], Awaitable[CaseState]],
+) -> CaseState:
+    """Run one of the case's Updates; a refusal exits 3 with the case's reason."""
     client = await _client(settings)
     try:
-        return await withdraw_case(client, case_id, request)
+        return await action(client)
     except CaseActionRejected as err:
-        fail(f"case {case_id} refused the withdrawal: {err}", exit_code=EXIT_REJECTED)
+        fail(f"case {case_id} refused the {what}: {err}", exit_code=EXIT_REJECTED)
     except CaseNotFound:
         raise _not_found(case_id) from None
 
@@ -356,19 +363,11 @@ def snooze(case_id: str, until: str, reason: str, requested_by: str) -> None:
     except ValidationError as err:
         fail(format_validation_error(err))
     settings = load_settings()
-    state = run(_snooze(settings, case_id, request))
+    state = run(
+        _case_action(settings, case_id, "snooze", lambda c: snooze_case(c, case_id, request))
+    )
     resumes = state.snoozed_until.isoformat() if state.snoozed_until else until
     click.echo(f"case {case_id}: snoozed until {resumes}; status {state.status.value}")
-
-
-async def _snooze(settings: Settings, case_id: str, request: SnoozeRequest) -> CaseState:
-    client = await _client(settings)
-    try:
-        return await snooze_case(client, case_id, request)
-    except CaseActionRejected as err:
-        fail(f"case {case_id} refused the snooze: {err}", exit_code=EXIT_REJECTED)
-    except CaseNotFound:
-        raise _not_found(case_id) from None
 
 
 # --- cases respond --from-email ----------------------------------------------------------------
