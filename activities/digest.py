@@ -12,10 +12,10 @@ from temporalio.client import Client
 
 from activities import contracts
 from activities.config import EmailSettings
-from activities.outbox import Outbox, OutboxEntry
 from activities.smtp import SmtpSender
 from domain.case import OPEN_STATUSES, CaseStatus
 from domain.digest import DigestReport, OpenCase
+from storage.outbox import Outbox, OutboxEntry
 
 log = structlog.get_logger()
 

@@ -18,12 +18,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities import contracts
 from activities.config import EmailSettings, SmtpSettings
-from activities.inbound_mail import ReplyAddresses
 from activities.messages import ComposedEmail, InvalidEmailInput, MessageComposer
-from activities.outbox import Outbox, OutboxEntry
 from activities.rendering import Templates
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
+from inbound.store import ReplyAddresses
+from storage.outbox import Outbox, OutboxEntry
 
 INVALID_EMAIL_INPUT = contracts.INVALID_EMAIL_INPUT
 

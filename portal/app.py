@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.merchants import MerchantDirectory
 from domain.reply_token import ReplyTokenSigner
 from portal import pages
 from portal.api import intake, merchant
@@ -30,12 +29,13 @@ from portal.api.problems import (
     describe_request_errors,
     problem_response,
 )
-from portal.api_keys import ApiKeyStore
 from portal.body_limit import BodySizeLimit
 from portal.config import PortalSettings
 from portal.context import MerchantLookup, PortalContext
 from portal.csrf import CsrfProtector
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
+from storage.api_keys import ApiKeyStore
+from storage.merchants import MerchantDirectory
 
 log = structlog.get_logger()
 

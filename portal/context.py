@@ -10,9 +10,9 @@ from temporalio.client import Client
 
 from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
-from portal.api_keys import ApiKeyStore
 from portal.config import PortalSettings
 from portal.csrf import CsrfProtector
+from storage.api_keys import ApiKeyStore
 
 
 class MerchantLookup(Protocol):

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 from temporalio.client import Client
 
-from portal.api_keys import ApiKeyStore
 from portal.app import SUPPORT_ADDRESS, create_app, serve_portal
 from portal.config import PortalSettings
+from storage.api_keys import ApiKeyStore
 
 _START_TIMEOUT_SECONDS = 15.0
 

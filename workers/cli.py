@@ -39,7 +39,7 @@ for _case_command in ops.CASE_COMMANDS:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message alone tells a person what to do."""
-    from activities.db import MigrationError
+    from storage.db import MigrationError
     from workers.database import DatabaseUnavailable
     from workers.dev import DevStackError
     from workers.temporal_client import TemporalUnreachable

@@ -15,7 +15,7 @@ from types import ModuleType
 import asyncpg
 import structlog
 
-from activities.db import create_pool, migrate
+from storage.db import create_pool, migrate
 from workers.settings import Settings
 
 # The embedded server's database for cancelflow (its default `postgres` stays the admin one).

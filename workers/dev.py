@@ -257,7 +257,7 @@ def _stop_postgres(module: Any, server: Any) -> None:
 
 async def seed_demo_merchant(pool: asyncpg.Pool) -> bool:
     """Add the demo merchant unless it exists (a person's edits to it are kept)."""
-    from activities.merchants import MerchantDirectory
+    from storage.merchants import MerchantDirectory
 
     directory = MerchantDirectory(pool)
     if await directory.get(DEMO_MERCHANT.merchant_id) is not None:

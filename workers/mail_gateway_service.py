@@ -13,10 +13,10 @@ from contextlib import asynccontextmanager
 import asyncpg
 from temporalio.client import Client
 
-from activities.inbound_mail import InboundMailStore, ReplyAddresses
 from domain.reply_address import ReplyAddressSigner
-from portal.mail_gateway import MailGateway, ReplyHandler, server_tls_context
-from portal.reply_signaller import ReplySignaller
+from inbound.gateway import MailGateway, ReplyHandler, server_tls_context
+from inbound.signaller import ReplySignaller
+from inbound.store import InboundMailStore, ReplyAddresses
 from workers.settings import Settings
 
 

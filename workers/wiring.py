@@ -15,10 +15,11 @@ from temporalio.client import Client
 
 from activities.digest import DigestActivities
 from activities.email import EmailActivities
-from activities.merchants import MerchantActivities, MerchantDirectory
-from activities.outbox import Outbox
+from activities.merchants import MerchantActivities
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
+from storage.merchants import MerchantDirectory
+from storage.outbox import Outbox
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workflows.cancellation import CancellationWorkflow

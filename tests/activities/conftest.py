@@ -10,12 +10,12 @@ import asyncpg
 import pytest
 
 from activities.config import EmailSettings, SmtpSettings
-from activities.db import create_pool, migrate
 from activities.email import EmailActivities
-from activities.outbox import Outbox
 from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
 from domain.request import CancellationRequest
+from storage.db import create_pool, migrate
+from storage.outbox import Outbox
 from workers.mail_sink import MailSink
 
 PORTAL_BASE_URL = "https://portal.cancelflow.test"

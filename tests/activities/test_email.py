@@ -21,12 +21,12 @@ from temporalio.testing import ActivityEnvironment
 from activities import contracts
 from activities.config import EmailSettings, SmtpSettings
 from activities.email import EmailActivities
-from activities.outbox import Outbox
 from domain.answers import OtherReason
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind, customer_outcome_for
 from domain.reply_token import ReplyTokenSigner, case_reference
 from domain.request import IdentifierLine, merchant_view
+from storage.outbox import Outbox
 from workers.mail_sink import MailFolderHandler, MailSink
 
 from ..conftest import free_port

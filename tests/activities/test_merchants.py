@@ -8,8 +8,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import contracts
-from activities.merchants import MerchantActivities, MerchantDirectory, StoredMerchantInvalid
+from activities.merchants import MerchantActivities
 from domain.merchant import ResponsePolicy
+from storage.merchants import MerchantDirectory, StoredMerchantInvalid
 
 from .conftest import merchant
 

@@ -16,9 +16,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.config import EmailSettings, SmtpSettings
 from activities.email import EmailActivities
-from activities.outbox import Outbox
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind
 from domain.reply_token import ReplyTokenSigner
+from storage.outbox import Outbox
 from tests.tls import self_signed_certificate
 from workers.mail_sink import MailFolderHandler
 

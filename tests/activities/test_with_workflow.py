@@ -14,10 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.email import EmailActivities
-from activities.merchants import MerchantActivities, MerchantDirectory
+from activities.merchants import MerchantActivities
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
+from storage.merchants import MerchantDirectory
 from tests.workflows.harness import eventually
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow

@@ -21,13 +21,13 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.merchants import MerchantDirectory
 from domain.answers import HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcomeKind
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
+from storage.merchants import MerchantDirectory
 from workers.database import database_pool
 from workers.mail_sink import MailSink
 from workers.settings import Settings

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.merchants import MerchantDirectory
 from domain.actions import EmailReplyNotice
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.digest import DigestReport
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
+from storage.merchants import MerchantDirectory
 from workers.database import database_pool
 from workers.mail_sink import MailSink
 from workers.schedules import ensure_digest_schedule

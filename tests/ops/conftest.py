@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import migrate
+from storage.db import migrate
 from tests.conftest import free_port
 from workers.codec import EncryptionCodec, EncryptionKey, encrypting_converter, new_key
 from workers.codec_server import running_codec_server, ui_origins

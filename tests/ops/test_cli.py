@@ -18,11 +18,11 @@ from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.inbound_mail import InboundMailStore
 from domain.actions import EmailReplyNotice
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
+from inbound.store import InboundMailStore
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli
 from workers.codec import EncryptionKey, format_keys

@@ -18,11 +18,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.inbound_mail import InboundMailStore, ReplyAddresses
 from domain.case import CaseStatus
 from domain.reply_address import ReplyAddressSigner
-from portal.mail_gateway import MailGateway, ReplyHandler
-from portal.reply_signaller import ReplySignaller
+from inbound.gateway import MailGateway, ReplyHandler
+from inbound.signaller import ReplySignaller
+from inbound.store import InboundMailStore, ReplyAddresses
 from tests.conftest import free_port
 from tests.tls import self_signed_certificate
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker

@@ -13,10 +13,10 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.merchants import MerchantDirectory
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
+from storage.merchants import MerchantDirectory
 from tests.conftest import free_port
 from tests.workflows.harness import make_merchant, make_request
 from workers.mail_gateway_service import running_mail_gateway

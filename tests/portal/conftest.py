@@ -25,14 +25,14 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import create_pool, migrate
-from activities.merchants import MerchantDirectory
 from domain.case import CaseState, CaseStatus
 from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
-from portal.api_keys import ApiKeyStore
 from portal.app import create_app, serve_portal
 from portal.config import PortalSettings
+from storage.api_keys import ApiKeyStore
+from storage.db import create_pool, migrate
+from storage.merchants import MerchantDirectory
 from tests.conftest import TEST_VAR, free_port, fresh_database
 from workers.mail_sink import MailSink
 from workers.settings import Settings

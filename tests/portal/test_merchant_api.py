@@ -10,7 +10,7 @@ import pytest
 
 from domain.actions import WithdrawalRequest
 from domain.case import CaseStatus
-from portal.api_keys import ApiKeyStore
+from storage.api_keys import ApiKeyStore
 from tests.portal.conftest import PortalStack, eventually
 from workflows.client import case_handle
 

@@ -95,7 +95,7 @@ def start(file: str, as_json: bool) -> None:
 
 
 async def _start(settings: Settings, request: CancellationRequest) -> StartedCase:
-    from activities.merchants import MerchantDirectory
+    from storage.merchants import MerchantDirectory
     from workers.database import DatabaseUnavailable, database_pool, database_url
 
     try:

@@ -53,7 +53,7 @@ def add(file: str) -> None:
 
 
 async def _upsert(settings: Settings, items: list[Merchant]) -> list[tuple[Merchant, bool]]:
-    from activities.merchants import MerchantDirectory
+    from storage.merchants import MerchantDirectory
 
     done: list[tuple[Merchant, bool]] = []
     async with _pool(settings) as pool:
@@ -86,7 +86,7 @@ def list_(as_json: bool) -> None:
 
 
 async def _list(settings: Settings) -> list[Merchant]:
-    from activities.merchants import MerchantDirectory
+    from storage.merchants import MerchantDirectory
 
     async with _pool(settings) as pool:
         return await MerchantDirectory(pool).list()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from portal.api_keys import ApiKeyInfo, ApiKeyStore, NewApiKey, UnknownMerchantForKey
+from storage.api_keys import ApiKeyInfo, ApiKeyStore, NewApiKey, UnknownMerchantForKey
 from workers.commands.common import CliError, echo_json, load_settings, run
 from workers.commands.merchants import _pool, merchants
 from workers.settings import Settings

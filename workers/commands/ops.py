@@ -241,7 +241,7 @@ async def read_state(client: Client, case_id: str) -> CaseState:
 
 
 async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any]]:
-    from activities.inbound_mail import InboundMailStore, text_of
+    from inbound.store import InboundMailStore, text_of
     from workers.database import database_url
     from workers.mail_gateway_service import gateway_pool
 
@@ -486,7 +486,7 @@ def mail_gateway() -> None:
 
 
 async def _serve_mail_gateway(settings: Settings) -> None:
-    from activities.db import migrate
+    from storage.db import migrate
     from workers.database import database_url
     from workers.mail_gateway_service import gateway_pool, running_mail_gateway
 

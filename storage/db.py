@@ -1,6 +1,6 @@
 """PostgreSQL access: the connection pool and the schema migration runner.
 
-Migrations are the files `activities/migrations/NNNN_name.sql`, applied in order, each in
+Migrations are the files `storage/migrations/NNNN_name.sql`, applied in order, each in
 its own transaction and recorded in `schema_migrations`. A session-level advisory lock
 serialises runners, so several workers starting at once apply each migration exactly once.
 Statements that cannot run inside a transaction (CREATE INDEX CONCURRENTLY) are not supported.

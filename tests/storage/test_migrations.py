@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from activities.db import MIGRATIONS_DIR, MigrationError, create_pool, load_migrations, migrate
+from storage.db import MIGRATIONS_DIR, MigrationError, create_pool, load_migrations, migrate
 
 
 async def _applied(url: str) -> list[tuple[str, str]]:

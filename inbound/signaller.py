@@ -17,8 +17,8 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.inbound_mail import StoredReply
 from domain.actions import EmailReplyNotice
+from inbound.store import StoredReply
 from workflows.cancellation import workflow_id_for
 
 EMAIL_REPLY_SIGNAL = "email_reply_received"

@@ -1,0 +1,1 @@
+"""PostgreSQL stores: the merchant directory, the email outbox, API keys, and the migrations."""
