@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workers.audit import timeline_of_runs
+from workers.audit import Timeline, render_text, timeline_of_runs
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
+# What `cases audit` and `cases audit --json` print for each saved history, byte for byte.
+PRINTED = Path(__file__).resolve().parent / "audit"
 
 # Each path's entries (status changes left out), oldest first.
 EXPECTED: dict[str, list[str]] = {
@@ -115,6 +118,29 @@ EXPECTED: dict[str, list[str]] = {
 def _runs(name: str) -> list[WorkflowHistory]:
     paths = sorted(HISTORIES.glob(f"{name}.run*.json"))
     return [WorkflowHistory.from_json(f"case-replay-{name}", p.read_text()) for p in paths]
+
+
+async def _timeline_of(name: str) -> Timeline:
+    runs = _runs(name)
+    return await timeline_of_runs(
+        pydantic_data_converter,
+        f"replay-{name}",
+        [run.events for run in runs],
+        [f"run{i}" for i in range(1, len(runs) + 1)],
+    )
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in PRINTED.glob("*.txt")))
+async def test_the_printed_audit_of_each_saved_history(name: str) -> None:
+    timeline = await _timeline_of(name)
+    assert render_text(timeline) + "\n" == (PRINTED / f"{name}.txt").read_text()
+    printed = json.dumps(timeline.to_json(), indent=2, ensure_ascii=False, default=str)
+    assert printed + "\n" == (PRINTED / f"{name}.json").read_text()
+
+
+def test_every_saved_history_has_its_printed_audit() -> None:
+    saved = {p.name.split(".run")[0] for p in HISTORIES.glob("*.run*.json")}
+    assert saved == {p.stem for p in PRINTED.glob("*.txt")}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
