@@ -198,3 +198,112 @@ def test_case_references_differ_between_cases() -> None:
     references = {case_reference(f"order-{n}") for n in range(1000)}
 
     assert len(references) == 1000
+
+
+def _sealed_v1(secret: str, grant: list[object]) -> str:
+    """A token under the first construction (AES-GCM, SHA-256-derived key), which links
+    already sent in emails still use, made with the secret: what someone holding it could
+    forge."""
+    import hashlib
+    import json
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = hashlib.sha256(b"cancelflow-reply-token-key|" + secret.encode()).digest()
+    nonce = b"\x07" * 12
+    sealed = AESGCM(key).encrypt(nonce, json.dumps(grant).encode(), b"reply-v1")
+    return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("expires", [10**20, -(10**20), 2**63, 253402300800, 1.5e300])
+def test_a_sealed_token_with_an_out_of_range_expiry_is_invalid(
+    signer: ReplyTokenSigner, expires: float
+) -> None:
+    token = _sealed_v1(SECRET, [CASE_ID, MERCHANT_ID, 1, expires])
+
+    with pytest.raises(InvalidReplyToken):
+        signer.verify(token, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "grant",
+    [
+        [CASE_ID, MERCHANT_ID, 1],
+        [CASE_ID, MERCHANT_ID, 1, 2e9, "extra"],
+        {"case_id": CASE_ID},
+        [None, MERCHANT_ID, 1, 2e9],
+        [CASE_ID, MERCHANT_ID, "one", 2e9],
+        [CASE_ID, MERCHANT_ID, 1, "2026-06-30"],
+        [CASE_ID, MERCHANT_ID, 1, float("nan")],
+    ],
+    ids=["short", "long", "object", "null case", "text round", "text expiry", "nan expiry"],
+)
+def test_a_sealed_token_of_the_wrong_shape_is_invalid(
+    signer: ReplyTokenSigner, grant: list[object]
+) -> None:
+    with pytest.raises(InvalidReplyToken):
+        signer.verify(_sealed_v1(SECRET, grant), now=NOW)
+
+
+def _sealed_v2(secret: str, grant: list[object]) -> str:
+    """A token as the README describes it: AES-SIV under an HKDF-SHA256 key of the secret."""
+    import json
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=64, salt=None, info=b"cancelflow reply-link token"
+    ).derive(secret.encode())
+    sealed = AESSIV(key).encrypt(json.dumps(grant).encode(), [b"cancelflow reply link v2"])
+    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+
+def test_tokens_are_aes_siv_under_an_hkdf_key(signer: ReplyTokenSigner) -> None:
+    made = _sealed_v2(SECRET, [CASE_ID, MERCHANT_ID, 2, int(EXPIRES.timestamp())])
+
+    assert signer.verify(made, now=NOW) == ReplyGrant(
+        case_id=CASE_ID, merchant_id=MERCHANT_ID, round=2, expires_at=EXPIRES
+    )
+
+
+@pytest.mark.parametrize("expires", [10**20, -1, 2**63, 253402300800, 1.5e300])
+def test_an_aes_siv_token_with_an_out_of_range_expiry_is_invalid(
+    signer: ReplyTokenSigner, expires: float
+) -> None:
+    with pytest.raises(InvalidReplyToken):
+        signer.verify(_sealed_v2(SECRET, [CASE_ID, MERCHANT_ID, 1, expires]), now=NOW)
+
+
+def test_links_sent_before_aes_siv_still_verify(signer: ReplyTokenSigner) -> None:
+    sent = _sealed_v1(SECRET, [CASE_ID, MERCHANT_ID, 1, int(EXPIRES.timestamp())])
+
+    assert signer.verify(sent, now=NOW).case_id == CASE_ID
+
+
+OLD_SECRET = "the-secret-before-rotation-0123"
+
+
+def test_after_rotation_the_newest_key_issues_and_older_links_still_verify() -> None:
+    before = ReplyTokenSigner(OLD_SECRET)
+    sent_before = before.issue(CASE_ID, MERCHANT_ID, 1, EXPIRES)
+    rotated = ReplyTokenSigner(f"{SECRET},{OLD_SECRET}")
+
+    assert rotated.verify(sent_before, now=NOW).case_id == CASE_ID
+    issued = rotated.issue(CASE_ID, MERCHANT_ID, 1, EXPIRES)
+    assert issued == ReplyTokenSigner(SECRET).issue(CASE_ID, MERCHANT_ID, 1, EXPIRES)
+    with pytest.raises(InvalidReplyToken):
+        before.verify(issued, now=NOW)
+
+
+def test_a_retired_key_no_longer_verifies() -> None:
+    sent = ReplyTokenSigner(OLD_SECRET).issue(CASE_ID, MERCHANT_ID, 1, EXPIRES)
+
+    with pytest.raises(InvalidReplyToken):
+        ReplyTokenSigner(SECRET).verify(sent, now=NOW)
+
+
+def test_every_key_of_the_ring_must_be_long_enough() -> None:
+    with pytest.raises(ValueError, match=r"secret_key: must be at least 16 characters \(key 2"):
+        ReplyTokenSigner(f"{SECRET},short")
