@@ -97,3 +97,55 @@ def test_token_of_reads_the_token_from_a_bracketed_address() -> None:
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 16 characters"):
         ReplyAddressSigner("short")
+
+
+OLD_SECRET = "the-secret-before-rotation-0123"
+
+
+def test_addresses_use_hmac_keys_derived_by_hkdf(signer: ReplyAddressSigner) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    def derived(purpose: bytes) -> bytes:
+        kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+        return kdf.derive(SECRET.encode())
+
+    def b32(key: bytes, data: bytes) -> str:
+        digest = hmac.new(key, data, hashlib.sha256).digest()[:10]
+        return base64.b32encode(digest).decode().lower()
+
+    case_key = b32(derived(b"cancelflow reply-address case key"), CASE_ID.encode())
+    tag = b32(derived(b"cancelflow reply-address tag"), case_key.encode())
+
+    assert signer.address(CASE_ID, DOMAIN) == f"reply+{case_key}{tag}@{DOMAIN}"
+
+
+def test_addresses_sent_before_hkdf_are_still_accepted(signer: ReplyAddressSigner) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    def b32(key: bytes, data: bytes) -> str:
+        digest = hmac.new(key, data, hashlib.sha256).digest()[:10]
+        return base64.b32encode(digest).decode().lower()
+
+    root = SECRET.encode()
+    case_key = b32(hashlib.sha256(b"cancelflow-reply-address-case|" + root).digest(), b"c-1")
+    tag = b32(hashlib.sha256(b"cancelflow-reply-address-tag|" + root).digest(), case_key.encode())
+
+    assert signer.verify_address(f"reply+{case_key}{tag}@{DOMAIN}", DOMAIN) == case_key
+
+
+def test_after_rotation_addresses_sent_before_still_lead_to_their_case_key() -> None:
+    sent = ReplyAddressSigner(OLD_SECRET).address(CASE_ID, DOMAIN)
+    sent_key = ReplyAddressSigner(OLD_SECRET).case_key(CASE_ID)
+    rotated = ReplyAddressSigner(f"{SECRET},{OLD_SECRET}")
+
+    assert rotated.verify_address(sent, DOMAIN) == sent_key
+    assert rotated.address(CASE_ID, DOMAIN) == ReplyAddressSigner(SECRET).address(CASE_ID, DOMAIN)
+    with pytest.raises(InvalidReplyAddress):
+        ReplyAddressSigner(SECRET).verify_address(sent, DOMAIN)
