@@ -15,42 +15,40 @@ from typing import Any
 
 import click
 
+from storage.db import MigrationError
 from workers.commands import (
     cases,
+    cases_actions,
+    cases_show,
     merchants,
-    merchants_keys,  # noqa: F401  (adds `merchants key ...`)
-    ops,
-    portal_server,
+    merchants_keys,
     processes,
+    temporal,
 )
 from workers.commands.common import CliError
+from workers.database import DatabaseUnavailable, DevToolsMissing
+from workers.dev import DevStackError
+from workers.temporal_client import TemporalUnreachable
+
+for _case_command in [*cases_show.COMMANDS, *cases_actions.COMMANDS]:
+    cases.cases.add_command(_case_command)
+merchants.merchants.add_command(merchants_keys.key)
 
 COMMANDS: list[click.Command] = [
-    processes.worker,
-    processes.dev,
     cases.cases,
     merchants.merchants,
-    *ops.TOP_LEVEL_COMMANDS,
-    portal_server.portal,
+    temporal.temporal,
+    *processes.COMMANDS,
 ]
-for _case_command in ops.CASE_COMMANDS:
-    cases.cases.add_command(_case_command)
 
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    """Errors whose message alone tells a person what to do."""
-    from storage.db import MigrationError
-    from workers.database import DatabaseUnavailable, DevToolsMissing
-    from workers.dev import DevStackError
-    from workers.temporal_client import TemporalUnreachable
-
-    return (
-        TemporalUnreachable,
-        DatabaseUnavailable,
-        MigrationError,
-        DevStackError,
-        DevToolsMissing,
-    )
+# Errors whose message alone tells a person what to do.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    TemporalUnreachable,
+    DatabaseUnavailable,
+    MigrationError,
+    DevStackError,
+    DevToolsMissing,
+)
 
 
 class CancelflowGroup(click.Group):
@@ -61,9 +59,9 @@ class CancelflowGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise click.Abort() from None
+        except EXPECTED_ERRORS as err:
+            raise CliError(str(err)) from err
         except Exception as err:
-            if isinstance(err, _expected_errors()):
-                raise CliError(str(err)) from err
             if os.environ.get("CANCELFLOW_DEBUG"):
                 raise
             raise CliError(

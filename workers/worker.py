@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -14,8 +13,9 @@ from temporalio.worker import Worker
 
 from workers.database import database_pool, database_url
 from workers.logging import LogContextInterceptor
+from workers.process import stop_on_signals
 from workers.schedules import ensure_digest_schedule
-from workers.settings import Settings, warn_about_insecure_defaults
+from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.wiring import WORKFLOWS, build_activities
 from workflows.sandbox import workflow_runner
@@ -74,27 +74,19 @@ async def run_until_stopped(worker: Worker, stop: asyncio.Event) -> None:
     log.info("worker.stopped")
 
 
-def stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-
 async def serve(settings: Settings) -> None:
     """`cancelflow worker`: connect, migrate, and run until SIGTERM or SIGINT."""
     stop = asyncio.Event()
-    stop_on_signals(stop)
     settings = with_smtp_default(settings)
-    # The worker signs reply links with the portal secret.
-    warn_about_insecure_defaults(settings)
     url = database_url(settings)  # local and cheap: fail on a missing database first
     client = await connect(settings)
-    async with database_pool(url) as pool:
-        worker = build_worker(client, settings, build_activities(settings, pool, client))
-        await ensure_digest_schedule(client, settings.temporal.task_queue)
-        log.info(
-            "worker.started",
-            task_queue=settings.temporal.task_queue,
-            namespace=client.namespace,
-        )
-        await run_until_stopped(worker, stop)
+    with stop_on_signals(stop):
+        async with database_pool(url) as pool:
+            worker = build_worker(client, settings, build_activities(settings, pool, client))
+            await ensure_digest_schedule(client, settings.temporal.task_queue)
+            log.info(
+                "worker.started",
+                task_queue=settings.temporal.task_queue,
+                namespace=client.namespace,
+            )
+            await run_until_stopped(worker, stop)

@@ -1,53 +1,43 @@
-"""`cancelflow cases ...`: start a case, read its state, record a merchant's answer."""
+"""`cancelflow cases ...`: the group, starting a case and reading where it is.
+
+The other case commands live beside this module (cases_show.py: list/show/audit,
+cases_actions.py: respond/withdraw/snooze); workers/cli.py adds them to the group.
+"""
 
 from __future__ import annotations
 
-import getpass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import timedelta
 
 import click
 from pydantic import ValidationError
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
-from domain.answers import MerchantAnswer, Outcome, parse_answer
-from domain.case import AnswerReceipt, CaseState
-from domain.common import Channel, describe_validation_error
+from domain.answers import MerchantAnswer
+from domain.case import CaseState
 from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
+from storage.merchants import MerchantDirectory
 from workers.commands.common import (
-    EXIT_REJECTED,
-    CliError,
+    case_not_found,
+    database,
     echo_json,
     fail,
     load_settings,
     read_json,
     run,
+    temporal_client,
     validation_failure,
 )
 from workers.settings import Settings
-from workflows.cancellation import workflow_id_for
-from workflows.client import (
-    AnswerRejected,
-    CaseNotFound,
-    StartedCase,
-    case_state,
-    start_case,
-    submit_answer,
-)
+from workflows.cancellation import CancellationWorkflow, workflow_id_for
+from workflows.client import CaseNotFound, StartedCase, case_state, start_case
+
+QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 @click.group()
 def cases() -> None:
     """Start cancellation cases, see where they are, record merchants' answers."""
-
-
-async def _client(settings: Settings) -> Client:
-    from workers.temporal_client import TemporalUnreachable, connect
-
-    try:
-        return await connect(settings)
-    except TemporalUnreachable as err:
-        raise CliError(str(err)) from err
 
 
 # --- cases start -----------------------------------------------------------------------------
@@ -95,14 +85,8 @@ def start(file: str, as_json: bool) -> None:
 
 
 async def _start(settings: Settings, request: CancellationRequest) -> StartedCase:
-    from storage.merchants import MerchantDirectory
-    from workers.database import DatabaseUnavailable, database_pool, database_url
-
-    try:
-        async with database_pool(database_url(settings)) as pool:
-            merchant = await MerchantDirectory(pool).get(request.merchant_id)
-    except DatabaseUnavailable as err:
-        raise CliError(str(err)) from err
+    async with database(settings) as pool:
+        merchant = await MerchantDirectory(pool).get(request.merchant_id)
     if merchant is None:
         fail(
             f"merchant_id: there is no merchant '{request.merchant_id}' in the directory "
@@ -112,7 +96,7 @@ async def _start(settings: Settings, request: CancellationRequest) -> StartedCas
         check_request_for_merchant(request, merchant)
     except MissingIdentifiersError as err:
         fail(str(err))
-    client = await _client(settings)
+    client = await temporal_client(settings)
     return await start_case(client, request, settings.temporal.task_queue)
 
 
@@ -134,11 +118,11 @@ def status(case_id: str, as_json: bool) -> None:
 
 
 async def _status(settings: Settings, case_id: str) -> CaseState:
-    client = await _client(settings)
+    client = await temporal_client(settings)
     try:
         return await case_state(client, case_id)
     except CaseNotFound:
-        fail(f"no case '{case_id}' (workflow {workflow_id_for(case_id)} not found)")
+        raise case_not_found(case_id) from None
 
 
 def describe_state(state: CaseState) -> list[tuple[str, str]]:
@@ -191,165 +175,21 @@ def describe_answer(answer: MerchantAnswer) -> str:
     )
 
 
-# --- cases respond ---------------------------------------------------------------------------
-
-# Options that carry an answer's own fields, by field name.
-_ANSWER_OPTIONS = {
-    "access_until": "--access-until",
-    "cancelled_on": "--cancelled-on",
-    "contract_ends_on": "--contract-ends-on",
-    "message": "--message",
-}
-
-
-@cases.command("respond")
-@click.argument("case_id")
-@click.option(
-    "--outcome",
-    required=True,
-    type=click.Choice([o.value for o in Outcome]),
-    help="What the merchant answered (the five outcomes of the merchant guide).",
-)
-@click.option(
-    "--access-until",
-    metavar="DATE",
-    help="has_now_been_cancelled: the customer has access until this date.",
-)
-@click.option(
-    "--cancelled-on",
-    metavar="DATE",
-    help="was_already_cancelled: the date the cancellation was performed.",
-)
-@click.option(
-    "--contract-ends-on",
-    metavar="DATE",
-    help="binding_contract: the date the binding contract expires.",
-)
-@click.option(
-    "--message",
-    metavar="TEXT",
-    help="other_reason: the merchant's explanation (never shown to the customer).",
-)
-@click.option(
-    "--by",
-    "responded_by",
-    default=getpass.getuser,
-    show_default="your user name",
-    help="Who gave the answer.",
-)
-@click.option(
-    "--channel",
-    type=click.Choice([c.value for c in Channel]),
-    default="ops",
-    show_default=True,
-    help="How the answer reached us.",
-)
-@click.option(
-    "--reference",
-    metavar="TEXT",
-    help="Where the answer came from, e.g. the Message-ID of the merchant's email.",
-)
-@click.option(
-    "--from-email",
-    "from_email",
-    metavar="MESSAGE_ID",
-    help="The answer is in this email reply of the case (see `cases show`): "
-    "records it as given by email, with the message as reference.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
-def respond(
-    case_id: str,
-    outcome: str,
-    access_until: str | None,
-    cancelled_on: str | None,
-    contract_ends_on: str | None,
-    message: str | None,
-    responded_by: str,
-    channel: str,
-    reference: str | None,
-    from_email: str | None,
-    as_json: bool,
-) -> None:
-    """Record the merchant's answer for CASE_ID (through the workflow's Update).
-
-    The case accepts the answer or says why not: a different answer than the one recorded,
-    or any answer after the case closed, is rejected (exit code 3).
-    """
-    settings = load_settings()
-    if from_email is not None:
-        from workers.commands.ops import answer_from_email
-
-        channel, reference, responded_by = answer_from_email(
-            settings, case_id, from_email, channel, reference, responded_by
-        )
-    fields = {
-        "access_until": access_until,
-        "cancelled_on": cancelled_on,
-        "contract_ends_on": contract_ends_on,
-        "message": message,
-    }
-    answer = build_answer(
-        outcome=outcome,
-        answered_at=datetime.now(UTC),
-        channel=channel,
-        responded_by=responded_by,
-        reference=reference,
-        fields={k: v for k, v in fields.items() if v is not None},
-    )
-    receipt = run(_respond(settings, case_id, answer))
-    if as_json:
-        click.echo(receipt.model_dump_json(indent=2))
-        return
-    if receipt.recorded:
-        click.echo(f"case {case_id}: answer recorded: {describe_answer(receipt.answer)}")
-    else:
-        click.echo(
-            f"case {case_id}: this answer was already recorded "
-            f"({describe_answer(receipt.answer)}); nothing changed"
-        )
-    click.echo(f"case {case_id}: status {receipt.status.value}")
-
-
-def build_answer(
-    *,
-    outcome: str,
-    answered_at: datetime,
-    channel: str,
-    responded_by: str,
-    reference: str | None,
-    fields: dict[str, Any],
-) -> MerchantAnswer:
-    """The answer from command-line values; problems name the option to fix."""
-    data: dict[str, Any] = {
-        "outcome": outcome,
-        "answered_at": answered_at,
-        "channel": channel,
-        "responded_by": responded_by,
-        **fields,
-    }
-    if reference is not None:
-        data["reference"] = reference
+async def read_state(client: Client, case_id: str) -> CaseState:
+    """The case's state: its query when a worker answers, else a closed case's result."""
+    handle = client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id_for(case_id))
     try:
-        return parse_answer(data)
-    except ValidationError as err:
-        lines = [f"the answer is not valid for outcome {outcome}:"]
-        for problem in describe_validation_error(err):
-            field = problem["field"]
-            option = _ANSWER_OPTIONS.get(field, "--by" if field == "responded_by" else field)
-            text = problem["message"]
-            if text == "Field required":
-                text = f"required for outcome {outcome}"
-            elif text == "Extra inputs are not permitted":
-                text = f"does not belong to outcome {outcome}"
-            lines.append(f"  {option}: {text}")
-        raise CliError(*lines) from err
-
-
-async def _respond(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
-    client = await _client(settings)
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise case_not_found(case_id) from err
+        raise
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
     try:
-        return await submit_answer(client, case_id, answer)
-    except CaseNotFound:
-        fail(f"no case '{case_id}' (workflow {workflow_id_for(case_id)} not found)")
-    except AnswerRejected as err:
-        fail(f"case {case_id} rejected the answer: {err}", exit_code=EXIT_REJECTED)
+        return await handle.query(CancellationWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        fail(
+            f"case {case_id} did not answer its state query ({err.message}); "
+            "is a worker running? `cancelflow cases audit` reads the history without one"
+        )

@@ -6,14 +6,20 @@ import asyncio
 import json
 import sys
 from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import asyncpg
 import click
 from pydantic import ValidationError
+from temporalio.client import Client
 
 from domain.common import describe_validation_error
+from workers.database import database_pool, database_url
 from workers.settings import Settings
+from workers.temporal_client import TemporalUnreachable, connect
+from workflows.cancellation import workflow_id_for
 
 T = TypeVar("T")
 
@@ -63,6 +69,23 @@ def load_settings(ctx: click.Context | None = None) -> Settings:
             raise validation_failure("the configuration (CANCELFLOW_* variables)", err) from err
     settings: Settings = root.obj["settings"]
     return settings
+
+
+def database(settings: Settings) -> AbstractAsyncContextManager[asyncpg.Pool]:
+    """A pool on the configured (or running embedded) database, migrated; closed on exit."""
+    return database_pool(database_url(settings))
+
+
+async def temporal_client(settings: Settings) -> Client:
+    """The Temporal client of a command; an unreachable server is a clear error."""
+    try:
+        return await connect(settings)
+    except TemporalUnreachable as err:
+        raise CliError(str(err)) from err
+
+
+def case_not_found(case_id: str) -> CliError:
+    return CliError(f"no case '{case_id}' (workflow {workflow_id_for(case_id)} not found)")
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

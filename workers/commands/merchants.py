@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from pydantic import TypeAdapter, ValidationError
 
+from domain.common import describe_validation_error
 from domain.merchant import Merchant
-from workers.commands.common import CliError, echo_json, load_settings, read_json, run
+from storage.merchants import MerchantDirectory
+from workers.commands.common import CliError, database, echo_json, load_settings, read_json, run
 from workers.settings import Settings
 
 
@@ -29,8 +29,6 @@ def add(file: str) -> None:
     try:
         items = _MERCHANTS.validate_python(document if isinstance(document, list) else [document])
     except ValidationError as err:
-        from domain.common import describe_validation_error
-
         problems = describe_validation_error(err)
         single = not isinstance(document, list)
         lines = [
@@ -53,10 +51,8 @@ def add(file: str) -> None:
 
 
 async def _upsert(settings: Settings, items: list[Merchant]) -> list[tuple[Merchant, bool]]:
-    from storage.merchants import MerchantDirectory
-
     done: list[tuple[Merchant, bool]] = []
-    async with _pool(settings) as pool:
+    async with database(settings) as pool:
         directory = MerchantDirectory(pool)
         for merchant in items:
             created = await directory.get(merchant.merchant_id) is None
@@ -86,17 +82,5 @@ def list_(as_json: bool) -> None:
 
 
 async def _list(settings: Settings) -> list[Merchant]:
-    from storage.merchants import MerchantDirectory
-
-    async with _pool(settings) as pool:
+    async with database(settings) as pool:
         return await MerchantDirectory(pool).list()
-
-
-def _pool(settings: Settings) -> Any:
-    """A database pool for the directory, or a clear error when there is no database."""
-    from workers.database import DatabaseUnavailable, database_pool, database_url
-
-    try:
-        return database_pool(database_url(settings))
-    except DatabaseUnavailable as err:
-        raise CliError(str(err)) from err

@@ -5,12 +5,11 @@ from __future__ import annotations
 import click
 
 from storage.api_keys import ApiKeyInfo, ApiKeyStore, NewApiKey, UnknownMerchantForKey
-from workers.commands.common import CliError, echo_json, load_settings, run
-from workers.commands.merchants import _pool, merchants
+from workers.commands.common import CliError, database, echo_json, load_settings, run
 from workers.settings import Settings
 
 
-@merchants.group("key")
+@click.group("key")
 def key() -> None:
     """Create, list and revoke merchants' API keys."""
 
@@ -31,7 +30,7 @@ def create(merchant_id: str, label: str, as_json: bool) -> None:
 
 
 async def _create(settings: Settings, merchant_id: str, label: str) -> NewApiKey:
-    async with _pool(settings) as pool:
+    async with database(settings) as pool:
         try:
             return await ApiKeyStore(pool).create(merchant_id, label)
         except UnknownMerchantForKey as err:
@@ -59,7 +58,7 @@ def list_(merchant_id: str | None, as_json: bool) -> None:
 
 
 async def _list(settings: Settings, merchant_id: str | None) -> list[ApiKeyInfo]:
-    async with _pool(settings) as pool:
+    async with database(settings) as pool:
         return await ApiKeyStore(pool).list(merchant_id)
 
 
@@ -74,7 +73,7 @@ def revoke(key_id: str) -> None:
 
 
 async def _revoke(settings: Settings, key_id: str) -> ApiKeyInfo | None:
-    async with _pool(settings) as pool:
+    async with database(settings) as pool:
         return await ApiKeyStore(pool).revoke(key_id)
 
 

@@ -1,10 +1,27 @@
-"""`cancelflow worker` and `cancelflow dev`: the long-running processes."""
+"""The long-running processes: `cancelflow worker`, `dev`, `portal`, `mail-gateway` and
+`codec serve` (with `codec new-key`, which makes the keys that server uses).
+
+Each one reads its settings through workers.process.prepare_process and stops on SIGINT or
+SIGTERM through workers.process.stop_on_signals.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 
-from workers.commands.common import load_settings, run
+from portal.service import running_portal
+from storage.db import migrate
+from workers import dev as dev_stack
+from workers import worker as worker_process
+from workers.codec import CodecKeyError, EncryptionCodec, format_keys, new_key, parse_keys
+from workers.codec_server import running_codec_server, ui_origins
+from workers.commands.common import fail, load_settings, run, temporal_client
+from workers.database import database_pool, database_url
+from workers.mail_gateway_service import gateway_pool, running_mail_gateway
+from workers.process import prepare_process, stop_on_signals
+from workers.settings import Settings
 
 
 @click.command("worker")
@@ -14,12 +31,7 @@ def worker() -> None:
     Temporal: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_PROFILE.
     Database: DATABASE_URL. Mail: CANCELFLOW_SMTP__*. Stops gracefully on SIGTERM or Ctrl-C.
     """
-    from workers.logging import configure_logging
-    from workers.worker import serve
-
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    run(serve(settings))
+    run(worker_process.serve(prepare_process(load_settings(), for_dev=False)))
 
 
 @click.command("dev")
@@ -29,9 +41,112 @@ def dev() -> None:
     State lives under CANCELFLOW_VAR_DIR (default ./var), so open cases survive a restart.
     Ctrl-C stops everything.
     """
-    from workers.dev import serve
-    from workers.logging import configure_logging
+    run(dev_stack.serve(prepare_process(load_settings(), for_dev=True)))
 
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    run(serve(settings))
+
+# --- portal --------------------------------------------------------------------------------------
+
+
+@click.command("portal")
+def portal() -> None:
+    """Serve the merchant portal (reply links) and the JSON APIs until SIGTERM/Ctrl-C.
+
+    Listens on CANCELFLOW_PORTAL__HOST/PORT; links in emails use CANCELFLOW_PORTAL__PUBLIC_URL.
+    Set CANCELFLOW_PORTAL__SECRET_KEY (the same as the workers') and
+    CANCELFLOW_PORTAL__INTERNAL_API_KEY outside development.
+    """
+    run(_serve_portal(prepare_process(load_settings(), for_dev=False)))
+
+
+async def _serve_portal(settings: Settings) -> None:
+    client = await temporal_client(settings)
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        async with (
+            database_pool(database_url(settings)) as pool,
+            running_portal(
+                settings.portal,
+                client,
+                pool,
+                settings.temporal.task_queue,
+                support_address=settings.email.support_address,
+            ) as url,
+        ):
+            click.echo(f"portal on {url} (OpenAPI {url}/api/v1/openapi.json); Ctrl-C stops it")
+            await stop.wait()
+
+
+# --- mail gateway --------------------------------------------------------------------------------
+
+
+@click.command("mail-gateway")
+def mail_gateway() -> None:
+    """Run the SMTP gateway that takes merchants' replies by email (until SIGTERM/Ctrl-C).
+
+    Listens on CANCELFLOW_MAIL_GATEWAY__HOST/PORT for reply+<token>@CANCELFLOW_EMAIL__REPLY_DOMAIN.
+    """
+    run(_serve_mail_gateway(prepare_process(load_settings(), for_dev=False)))
+
+
+async def _serve_mail_gateway(settings: Settings) -> None:
+    pool = await gateway_pool(database_url(settings))
+    try:
+        await migrate(pool)
+        client = await temporal_client(settings)
+        stop = asyncio.Event()
+        with stop_on_signals(stop):
+            async with running_mail_gateway(settings, pool, client) as gateway:
+                click.echo(
+                    f"mail gateway on {gateway.host}:{gateway.port} for "
+                    f"reply+...@{settings.email.reply_domain}; Ctrl-C stops it"
+                )
+                await stop.wait()
+    finally:
+        await pool.close()
+
+
+# --- codec server --------------------------------------------------------------------------------
+
+
+@click.group("codec")
+def codec() -> None:
+    """Payload encryption keys and the codec server for the Temporal UI."""
+
+
+@codec.command("new-key")
+@click.argument("key_id")
+def new_key_command(key_id: str) -> None:
+    """Print a new AES-256 key as 'KEY_ID:base64' for CANCELFLOW_CODEC__KEYS.
+
+    To rotate, put the new key first and keep the old ones after it: the first encrypts,
+    all of them decrypt.
+    """
+    text = format_keys([new_key(key_id)])
+    try:
+        parse_keys(text)
+    except CodecKeyError as err:
+        fail(str(err).replace("CANCELFLOW_CODEC__KEYS entry 1", "KEY_ID"))
+    click.echo(text)
+
+
+@codec.command("serve")
+def codec_serve() -> None:
+    """Serve the codec over HTTP for the Temporal UI (`--ui-codec-endpoint`), until Ctrl-C."""
+    run(_serve_codec(prepare_process(load_settings(), for_dev=False)))
+
+
+async def _serve_codec(settings: Settings) -> None:
+    if settings.codec.keys is None:
+        fail("CANCELFLOW_CODEC__KEYS is not set: there is nothing to decrypt with")
+    codec_ = EncryptionCodec(parse_keys(settings.codec.keys.get_secret_value()))
+    origins = settings.codec.allowed_origins or ui_origins(settings.temporal.dev_ui_port)
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        async with running_codec_server(
+            codec_, settings.codec.host, settings.codec.port, origins
+        ) as url:
+            click.echo(f"codec server at {url} for {', '.join(origins)}; Ctrl-C stops it")
+            await stop.wait()
+
+
+COMMANDS: list[click.Command] = [worker, dev, portal, mail_gateway, codec]

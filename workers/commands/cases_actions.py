@@ -1,0 +1,315 @@
+"""`cancelflow cases respond/withdraw/snooze`: the case's Updates, refused with the case's reason
+(exit code 3) when the case will not take them."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from domain.actions import SnoozeRequest, WithdrawalRequest
+from domain.answers import MerchantAnswer, Outcome, parse_answer
+from domain.case import AnswerReceipt, CaseState
+from domain.common import Channel, describe_validation_error, format_validation_error
+from workers.commands.cases import describe_answer, read_state
+from workers.commands.common import (
+    EXIT_REJECTED,
+    CliError,
+    case_not_found,
+    fail,
+    load_settings,
+    run,
+    temporal_client,
+)
+from workers.settings import Settings
+from workflows.client import (
+    AnswerRejected,
+    CaseActionRejected,
+    CaseNotFound,
+    snooze_case,
+    submit_answer,
+    withdraw_case,
+)
+
+# --- cases respond ---------------------------------------------------------------------------
+
+# Options that carry an answer's own fields, by field name.
+_ANSWER_OPTIONS = {
+    "access_until": "--access-until",
+    "cancelled_on": "--cancelled-on",
+    "contract_ends_on": "--contract-ends-on",
+    "message": "--message",
+}
+
+
+@click.command("respond")
+@click.argument("case_id")
+@click.option(
+    "--outcome",
+    required=True,
+    type=click.Choice([o.value for o in Outcome]),
+    help="What the merchant answered (the five outcomes of the merchant guide).",
+)
+@click.option(
+    "--access-until",
+    metavar="DATE",
+    help="has_now_been_cancelled: the customer has access until this date.",
+)
+@click.option(
+    "--cancelled-on",
+    metavar="DATE",
+    help="was_already_cancelled: the date the cancellation was performed.",
+)
+@click.option(
+    "--contract-ends-on",
+    metavar="DATE",
+    help="binding_contract: the date the binding contract expires.",
+)
+@click.option(
+    "--message",
+    metavar="TEXT",
+    help="other_reason: the merchant's explanation (never shown to the customer).",
+)
+@click.option(
+    "--by",
+    "responded_by",
+    default=getpass.getuser,
+    show_default="your user name",
+    help="Who gave the answer.",
+)
+@click.option(
+    "--channel",
+    type=click.Choice([c.value for c in Channel]),
+    default="ops",
+    show_default=True,
+    help="How the answer reached us.",
+)
+@click.option(
+    "--reference",
+    metavar="TEXT",
+    help="Where the answer came from, e.g. the Message-ID of the merchant's email.",
+)
+@click.option(
+    "--from-email",
+    "from_email",
+    metavar="MESSAGE_ID",
+    help="The answer is in this email reply of the case (see `cases show`): "
+    "records it as given by email, with the message as reference.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
+def respond(
+    case_id: str,
+    outcome: str,
+    access_until: str | None,
+    cancelled_on: str | None,
+    contract_ends_on: str | None,
+    message: str | None,
+    responded_by: str,
+    channel: str,
+    reference: str | None,
+    from_email: str | None,
+    as_json: bool,
+) -> None:
+    """Record the merchant's answer for CASE_ID (through the workflow's Update).
+
+    The case accepts the answer or says why not: a different answer than the one recorded,
+    or any answer after the case closed, is rejected (exit code 3).
+    """
+    settings = load_settings()
+    if from_email is not None:
+        channel, reference, responded_by = answer_from_email(
+            settings, case_id, from_email, channel, reference, responded_by
+        )
+    fields = {
+        "access_until": access_until,
+        "cancelled_on": cancelled_on,
+        "contract_ends_on": contract_ends_on,
+        "message": message,
+    }
+    answer = build_answer(
+        outcome=outcome,
+        answered_at=datetime.now(UTC),
+        channel=channel,
+        responded_by=responded_by,
+        reference=reference,
+        fields={k: v for k, v in fields.items() if v is not None},
+    )
+    receipt = run(_respond(settings, case_id, answer))
+    if as_json:
+        click.echo(receipt.model_dump_json(indent=2))
+        return
+    if receipt.recorded:
+        click.echo(f"case {case_id}: answer recorded: {describe_answer(receipt.answer)}")
+    else:
+        click.echo(
+            f"case {case_id}: this answer was already recorded "
+            f"({describe_answer(receipt.answer)}); nothing changed"
+        )
+    click.echo(f"case {case_id}: status {receipt.status.value}")
+
+
+def build_answer(
+    *,
+    outcome: str,
+    answered_at: datetime,
+    channel: str,
+    responded_by: str,
+    reference: str | None,
+    fields: dict[str, Any],
+) -> MerchantAnswer:
+    """The answer from command-line values; problems name the option to fix."""
+    data: dict[str, Any] = {
+        "outcome": outcome,
+        "answered_at": answered_at,
+        "channel": channel,
+        "responded_by": responded_by,
+        **fields,
+    }
+    if reference is not None:
+        data["reference"] = reference
+    try:
+        return parse_answer(data)
+    except ValidationError as err:
+        lines = [f"the answer is not valid for outcome {outcome}:"]
+        for problem in describe_validation_error(err):
+            field = problem["field"]
+            option = _ANSWER_OPTIONS.get(field, "--by" if field == "responded_by" else field)
+            text = problem["message"]
+            if text == "Field required":
+                text = f"required for outcome {outcome}"
+            elif text == "Extra inputs are not permitted":
+                text = f"does not belong to outcome {outcome}"
+            lines.append(f"  {option}: {text}")
+        raise CliError(*lines) from err
+
+
+async def _respond(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
+    client = await temporal_client(settings)
+    try:
+        return await submit_answer(client, case_id, answer)
+    except CaseNotFound:
+        raise case_not_found(case_id) from None
+    except AnswerRejected as err:
+        fail(f"case {case_id} rejected the answer: {err}", exit_code=EXIT_REJECTED)
+
+
+def answer_from_email(
+    settings: Settings,
+    case_id: str,
+    message_id: str,
+    channel: str,
+    reference: str | None,
+    recorded_by: str,
+) -> tuple[str, str, str]:
+    """(channel, reference, responded_by) for an answer ops read in an email reply of the case.
+
+    The reply must be one the case was told about; the responder is the email's sender, as
+    recorded by the person running the command.
+    """
+    ctx = click.get_current_context()
+    wanted = message_id.strip().strip("<>")
+
+    async def replies() -> CaseState:
+        return await read_state(await temporal_client(settings), case_id)
+
+    state = run(replies())
+    notice = next((r for r in state.email_replies if r.message_id == wanted), None)
+    if notice is None:
+        known = ", ".join(r.message_id for r in state.email_replies) or "none"
+        fail(
+            f"--from-email: case {case_id} has no email reply with Message-ID {wanted} "
+            f"(its replies: {known}); see `cancelflow cases show {case_id}`"
+        )
+    if reference is not None and reference.strip("<>") != wanted:
+        fail("--reference: conflicts with --from-email; give one of them")
+    if (
+        ctx.get_parameter_source("channel") is click.core.ParameterSource.COMMANDLINE
+        and channel != "email"
+    ):
+        fail(f"--channel: an answer from an email reply has channel email, not {channel}")
+    if ctx.get_parameter_source("responded_by") is not click.core.ParameterSource.COMMANDLINE:
+        recorded_by = f"{notice.sender} (recorded by {recorded_by})"
+    return "email", wanted, recorded_by
+
+
+# --- cases withdraw ----------------------------------------------------------------------------
+
+
+@click.command("withdraw")
+@click.argument("case_id")
+@click.option("--reason", metavar="TEXT", help="Why the customer withdrew (for ops).")
+@click.option(
+    "--by",
+    "requested_by",
+    default=lambda: f"ops:{getpass.getuser()}",
+    show_default="ops:<your user name>",
+    help="Who asked for the withdrawal.",
+)
+def withdraw(case_id: str, reason: str | None, requested_by: str) -> None:
+    """Withdraw case CASE_ID: the merchant is told to disregard it, the customer is told."""
+    settings = load_settings()
+    request = WithdrawalRequest(requested_by=requested_by, reason=reason)
+    state = run(
+        _case_action(settings, case_id, "withdrawal", lambda c: withdraw_case(c, case_id, request))
+    )
+    click.echo(f"case {case_id}: withdrawal recorded; status {state.status.value}")
+
+
+async def _case_action(
+    settings: Settings,
+    case_id: str,
+    what: str,
+    action: Callable[[Client], Awaitable[CaseState]],
+) -> CaseState:
+    """Run one of the case's Updates; a refusal exits 3 with the case's reason."""
+    client = await temporal_client(settings)
+    try:
+        return await action(client)
+    except CaseActionRejected as err:
+        fail(f"case {case_id} refused the {what}: {err}", exit_code=EXIT_REJECTED)
+    except CaseNotFound:
+        raise case_not_found(case_id) from None
+
+
+# --- cases snooze ------------------------------------------------------------------------------
+
+
+@click.command("snooze")
+@click.argument("case_id")
+@click.option(
+    "--until",
+    "until",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="No reminder or escalation before 09:00 (merchant time) on this date.",
+)
+@click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the history).")
+@click.option(
+    "--by",
+    "requested_by",
+    default=lambda: f"ops:{getpass.getuser()}",
+    show_default="ops:<your user name>",
+    help="Who pushed the deadline.",
+)
+def snooze(case_id: str, until: str, reason: str, requested_by: str) -> None:
+    """Push CASE_ID's next reminder or escalation to a date; resumes a case in triage."""
+    try:
+        request = SnoozeRequest.model_validate(
+            {"until": until, "reason": reason, "requested_by": requested_by}
+        )
+    except ValidationError as err:
+        fail(format_validation_error(err))
+    settings = load_settings()
+    state = run(
+        _case_action(settings, case_id, "snooze", lambda c: snooze_case(c, case_id, request))
+    )
+    resumes = state.snoozed_until.isoformat() if state.snoozed_until else until
+    click.echo(f"case {case_id}: snoozed until {resumes}; status {state.status.value}")
+
+
+COMMANDS: list[click.Command] = [respond, withdraw, snooze]
