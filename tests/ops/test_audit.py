@@ -17,7 +17,7 @@ from domain.answers import BindingContract, HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
 from domain.common import Channel
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
-from workers.audit import case_timeline, render_text
+from ops.audit import case_timeline, render_text
 from workflows.client import case_handle, case_state, start_case, submit_answer
 
 from .conftest import eventually

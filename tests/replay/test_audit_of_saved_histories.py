@@ -9,7 +9,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workers.audit import Timeline, render_text, timeline_of_runs
+from ops.audit import Timeline, render_text, timeline_of_runs
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 # What `cases audit` and `cases audit --json` print for each saved history, byte for byte.

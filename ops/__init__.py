@@ -1,0 +1,1 @@
+"""Operations code: reading cases for the people who run cancelflow."""

@@ -1,0 +1,244 @@
+"""Activities the case ran and the signals and updates it received: one reader per name, each
+decoding its own input model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from temporalio.api.history.v1 import HistoryEvent
+
+from activities import contracts as act
+from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from ops.audit.run import SYSTEM, RunReading
+from workflows.cancellation import SubmitAnswer
+
+M = TypeVar("M")
+
+# --- activities ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityReader(Generic[M]):
+    model: type[M]
+    read: Callable[[RunReading, HistoryEvent, M, act.EmailSent], None]
+
+
+def _resent(sent: act.EmailSent) -> bool | None:
+    return True if sent.already_sent else None
+
+
+def _merchant_request(
+    run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
+) -> None:
+    run.add(
+        event,
+        "merchant_email_sent",
+        SYSTEM,
+        f"cancellation request emailed to {data.merchant.display_name or '?'}, "
+        f"Message-ID {sent.message_id}",
+        message_id=sent.message_id,
+        to=data.merchant.model_dump(mode="json")["cancellation_emails"],
+        found_in_outbox=_resent(sent),
+    )
+
+
+def _merchant_reminder(
+    run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
+) -> None:
+    number = data.reminder_number
+    run.add(
+        event,
+        "reminder_sent",
+        SYSTEM,
+        f"reminder {number} emailed to {data.merchant.display_name or '?'}, "
+        f"Message-ID {sent.message_id}",
+        message_id=sent.message_id,
+        reminder_number=number,
+        found_in_outbox=_resent(sent),
+    )
+
+
+def _merchant_withdrawal(
+    run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
+) -> None:
+    run.add(
+        event,
+        "withdrawal_sent",
+        SYSTEM,
+        f"withdrawal emailed to {data.merchant.display_name or '?'}, Message-ID {sent.message_id}",
+        message_id=sent.message_id,
+        found_in_outbox=_resent(sent),
+    )
+
+
+def _customer_notified(
+    run: RunReading, event: HistoryEvent, data: act.CustomerNotificationInput, sent: act.EmailSent
+) -> None:
+    kind = data.kind.value
+    outcome = data.outcome.kind.value if data.outcome is not None else None
+    run.add(
+        event,
+        "customer_notified",
+        SYSTEM,
+        f"customer emailed: {outcome or kind}, Message-ID {sent.message_id}",
+        message_id=sent.message_id,
+        notification=kind,
+        customer_outcome=outcome,
+        found_in_outbox=_resent(sent),
+    )
+
+
+def _ops_notified(
+    run: RunReading, event: HistoryEvent, data: act.OpsNotificationInput, sent: act.EmailSent
+) -> None:
+    if data.kind is act.OpsNotificationKind.ESCALATION:
+        waited = data.business_days_waited
+        run.add(
+            event,
+            "escalated",
+            SYSTEM,
+            f"escalated to ops after {waited} business days without an answer"
+            if waited is not None
+            else "escalated to ops",
+            message_id=sent.message_id,
+            business_days_waited=waited,
+        )
+    else:
+        run.add(
+            event,
+            "ops_notified",
+            SYSTEM,
+            f"ops emailed: {data.kind.value}",
+            message_id=sent.message_id,
+            notification=data.kind.value,
+        )
+
+
+# load_merchant and activities not named here are plumbing, not part of the story.
+ACTIVITY_READERS: dict[str, ActivityReader[Any]] = {
+    act.SEND_MERCHANT_REQUEST: ActivityReader(act.MerchantEmailInput, _merchant_request),
+    act.SEND_MERCHANT_REMINDER: ActivityReader(act.MerchantEmailInput, _merchant_reminder),
+    act.SEND_MERCHANT_WITHDRAWAL: ActivityReader(act.MerchantEmailInput, _merchant_withdrawal),
+    act.NOTIFY_CUSTOMER: ActivityReader(act.CustomerNotificationInput, _customer_notified),
+    act.NOTIFY_OPS: ActivityReader(act.OpsNotificationInput, _ops_notified),
+}
+
+# --- signals and updates ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """A signal or update as it arrived: its name, the caller's identity, and which of the two."""
+
+    name: str
+    identity: str
+    via: str  # "signal" or "update"
+
+
+@dataclass(frozen=True)
+class CallReader(Generic[M]):
+    model: type[M]
+    read: Callable[[RunReading, HistoryEvent, Call, M], None]
+
+
+def _answer(run: RunReading, event: HistoryEvent, call: Call, submission: SubmitAnswer) -> None:
+    # An answer the rules refused still arrives (as a dict), so the timeline reads both shapes.
+    answer: dict[str, Any] = (
+        submission.answer
+        if isinstance(submission.answer, dict)
+        else submission.answer.model_dump(mode="json")
+    )
+    channel = answer.get("channel", "?")
+    responder = answer.get("responded_by") or call.identity or "unknown"
+    outcome = answer.get("outcome", "?")
+    reference = answer.get("reference")
+    run.add(
+        event,
+        "answer_received",
+        str(responder),
+        f"answer '{outcome}' through {channel}" + (f" (ref {reference})" if reference else ""),
+        outcome=outcome,
+        channel=channel,
+        responded_by=responder,
+        reference=reference,
+        answered_at=answer.get("answered_at"),
+        via=call.via,
+        # The outcome's own dates; the other-reason message stays out (ops read it in show).
+        **{
+            k: answer[k]
+            for k in ("access_until", "cancelled_on", "contract_ends_on")
+            if k in answer
+        },
+    )
+
+
+def _email_reply(
+    run: RunReading, event: HistoryEvent, call: Call, notice: EmailReplyNotice
+) -> None:
+    run.add(
+        event,
+        "email_reply_received",
+        notice.sender or "unknown",
+        f"merchant replied by email, Message-ID {notice.message_id}",
+        message_id=notice.message_id,
+        sender=notice.sender,
+        received_at=notice.model_dump(mode="json")["received_at"],
+    )
+
+
+def _withdrawal(
+    run: RunReading, event: HistoryEvent, call: Call, request: WithdrawalRequest
+) -> None:
+    run.add(
+        event,
+        "withdrawal_requested",
+        request.requested_by or call.identity or "unknown",
+        "customer withdrew the request",
+        reason=request.reason,
+        via=call.via,
+    )
+
+
+def _snooze(run: RunReading, event: HistoryEvent, call: Call, request: SnoozeRequest) -> None:
+    until = request.until.isoformat()
+    run.add(
+        event,
+        "snoozed",
+        request.requested_by or call.identity or "unknown",
+        f"chasing paused until {until}: {request.reason}",
+        until=until,
+        reason=request.reason,
+    )
+
+
+def _correction(
+    run: RunReading, event: HistoryEvent, call: Call, correction: DetailsCorrection
+) -> None:
+    actor = correction.requested_by or call.identity or "unknown"
+    run.add(event, "details_corrected", actor, "customer sent corrected details", via=call.via)
+
+
+# Signals and updates by name; older names of the same call read the same way.
+CALL_READERS: dict[str, CallReader[Any]] = {
+    "submit_answer": CallReader(SubmitAnswer, _answer),
+    "merchant_response": CallReader(SubmitAnswer, _answer),
+    "email_reply_received": CallReader(EmailReplyNotice, _email_reply),
+    "withdraw": CallReader(WithdrawalRequest, _withdrawal),
+    "withdraw_case": CallReader(WithdrawalRequest, _withdrawal),
+    "snooze": CallReader(SnoozeRequest, _snooze),
+    "correct_details": CallReader(DetailsCorrection, _correction),
+    "correct_customer_details": CallReader(DetailsCorrection, _correction),
+}
+# Updates whose result says whether anything changed.
+RECEIPT_UPDATES = frozenset({"submit_answer"})
+
+
+def unknown_call(run: RunReading, event: HistoryEvent, call: Call) -> None:
+    run.add(
+        event,
+        f"{call.via}_{call.name}",
+        call.identity or "unknown",
+        f"{call.via} '{call.name}' received",
+    )

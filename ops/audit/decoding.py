@@ -1,0 +1,75 @@
+"""Our payloads decoded into our own models, and what to say when they cannot be."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DataConverter
+
+T = TypeVar("T")
+
+UNREADABLE = "(encrypted: this process does not have the key; set CANCELFLOW_CODEC__KEYS)"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """The payload is encrypted and this process does not hold its key."""
+
+    problem: str = UNREADABLE
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    """A payload our models do not describe: written by older code, or by no code of ours."""
+
+    raw: Any
+    problem: str
+
+
+Undecoded = Unreadable | Unrecognised
+
+
+class PayloadDecoder:
+    """Decodes through the client's data converter: its codec first (so encrypted histories
+    read in clear with the right keys), then its payload converter into the model given."""
+
+    def __init__(self, converter: DataConverter) -> None:
+        self._converter = converter
+
+    async def first(self, payloads: Sequence[Payload], model: type[T]) -> T | Undecoded:
+        """The first payload as a `model`; a call's first argument is all our code ever sends."""
+        if not payloads:
+            return Unrecognised(None, "no payload")
+        clear = list(payloads[:1])
+        codec = self._converter.payload_codec
+        if codec is not None:
+            try:
+                clear = await codec.decode(clear)
+            except Exception:  # noqa: BLE001 - a missing key must not hide the timeline
+                return Unreadable()
+        converter = self._converter.payload_converter
+        try:
+            return cast(T, converter.from_payloads(clear, [model])[0])
+        except Exception as err:  # noqa: BLE001 - an old shape must not hide the timeline
+            try:
+                raw = converter.from_payloads(clear)[0]
+            except Exception:  # noqa: BLE001
+                raw = None
+            return Unrecognised(raw, f"{type(err).__name__}: {_first_line(str(err))}")
+
+    async def failure_message(self, failure: Failure) -> str:
+        try:
+            error = await self._converter.decode_failure(failure)
+        except Exception:  # noqa: BLE001
+            return failure.message or UNREADABLE
+        cause = error.__cause__
+        text = str(error)
+        return f"{text}: {cause}" if cause is not None and str(cause) not in text else text
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else text
