@@ -1,0 +1,82 @@
+"""The Temporal UI details: outside text shows as written, never as a link, image or HTML."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from markdown_it import MarkdownIt
+
+from domain.actions import EmailReplyNotice
+from domain.case import CaseState, CaseStatus
+from workflows.details import current_details, escape_markdown
+
+WJ = "\u2060"
+
+HOSTILE = [
+    "<[x](https://evil.example)>",
+    "![img](https://evil.example/p.png)",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "[click](javascript:alert(1))",
+    "https://evil.example/phish",
+    "www.evil.example",
+    "ops@evil.example",
+    "`code` **bold** _em_ ~~gone~~ | a | b |",
+    "line\n# Heading\n> quote\r\n- item",
+    "[ref]: https://evil.example",
+    "&lt;b&gt;",
+]
+
+
+def render(text: str) -> str:
+    # CommonMark with GFM-like linkify: the strictest reading of what a UI might render.
+    return MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(text)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_renders_as_one_plain_paragraph(text: str) -> None:
+    html = render(escape_markdown(text))
+    assert re.fullmatch(r"<p>[^<]*</p>\n", html), html
+    for tag in ("<a", "<img", "<script", "<h1", "<blockquote", "<code", "<strong", "<em"):
+        assert tag not in html
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_what_is_shown_is_the_text_as_written(text: str) -> None:
+    import html as html_lib
+
+    shown = html_lib.unescape(render(escape_markdown(text))[3:-5]).replace(WJ, "")
+    expected = re.sub(r"[\r\n]", lambda m: f"\\x{ord(m.group()):02x}", text)
+    assert shown == expected
+
+
+def test_control_and_bidi_characters_are_shown_escaped() -> None:
+    assert escape_markdown("a\x1b[31mb\u202ec") == "a\\\\x1b\\[31mb\\\\x202ec"
+
+
+def test_the_current_details_escape_the_email_reply_and_snooze_reason() -> None:
+    state = CaseState(
+        case_id="c-1",
+        merchant_id="acme",
+        status=CaseStatus.NEEDS_TRIAGE,
+        requested_at=datetime(2026, 3, 1, tzinfo=UTC),
+        email_replies=[
+            EmailReplyNotice(
+                message_id="<[x](https://evil.example)>",
+                sender="kim@acme.example",
+                subject="![x](https://evil.example/i.png)",
+                received_at=datetime(2026, 3, 2, tzinfo=UTC),
+            )
+        ],
+        snoozed_until=datetime(2026, 3, 9, 8, tzinfo=UTC),
+        snooze_reason="<b>holiday</b> (ops)",
+    )
+    text = current_details(state, "an email reply awaits ops triage", None)
+    html = render(text)
+    assert "<a" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;[x](https:/" in html.replace(WJ, "")
+    assert text.split("\n\n")[0] == "**Case** c-1 (round 1), merchant acme"
+    assert "**Next** an email reply awaits ops triage" in text
+    assert date(2026, 3, 9).isoformat() in text

@@ -1,0 +1,134 @@
+"""The case workflow's activity calls, each with its timeout, retry policy and UI summary.
+
+Called from workflow code only. Failures are left to the caller: ActivityError propagates,
+so the workflow decides whether a non-retryable cause fails the case.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from activities import contracts as act
+from domain.case import CaseState
+from domain.customer_outcome import CustomerOutcome
+from domain.merchant import Merchant
+from domain.request import CancellationRequest, merchant_view
+
+# Reading the directory is quick; a database outage should be waited out, not fail the case.
+DIRECTORY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=act.NON_RETRYABLE_ERROR_TYPES,
+)
+# SMTP relays throttle and go down; keep trying, slower, while ops see it pending in the UI.
+EMAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=act.NON_RETRYABLE_ERROR_TYPES,
+)
+DIRECTORY_TIMEOUT = timedelta(seconds=15)
+EMAIL_TIMEOUT = timedelta(seconds=60)
+
+_MERCHANT_EMAILS = {
+    act.MerchantEmailKind.REQUEST: (act.SEND_MERCHANT_REQUEST, "Email cancellation request"),
+    act.MerchantEmailKind.REMINDER: (act.SEND_MERCHANT_REMINDER, "Email reminder {number}"),
+    act.MerchantEmailKind.WITHDRAWAL: (
+        act.SEND_MERCHANT_WITHDRAWAL,
+        "Email withdrawal (disregard request)",
+    ),
+}
+
+
+async def load_merchant(merchant_id: str) -> Merchant:
+    result: Merchant = await workflow.execute_activity(
+        act.LOAD_MERCHANT,
+        act.LoadMerchantInput(merchant_id=merchant_id),
+        result_type=Merchant,
+        start_to_close_timeout=DIRECTORY_TIMEOUT,
+        retry_policy=DIRECTORY_RETRY,
+        summary="Load merchant and its response policy",
+    )
+    return result
+
+
+def merchant_email(
+    state: CaseState,
+    request: CancellationRequest,
+    merchant: Merchant,
+    kind: act.MerchantEmailKind,
+    reminder_number: int | None = None,
+) -> act.MerchantEmailInput:
+    return act.MerchantEmailInput(
+        case_id=state.case_id,
+        round=state.round,
+        kind=kind,
+        reminder_number=reminder_number,
+        merchant=merchant,
+        subscription=request.subscription,
+        identifiers=merchant_view(request, merchant),
+        requested_at=state.requested_at,
+    )
+
+
+async def send_merchant_email(email: act.MerchantEmailInput) -> act.EmailSent:
+    name, summary = _MERCHANT_EMAILS[email.kind]
+    summary = summary.format(number=email.reminder_number)
+    result: act.EmailSent = await workflow.execute_activity(
+        name,
+        email,
+        result_type=act.EmailSent,
+        start_to_close_timeout=EMAIL_TIMEOUT,
+        retry_policy=EMAIL_RETRY,
+        summary=f"{summary} to {email.merchant.display_name} (round {email.round})",
+    )
+    return result
+
+
+def customer_notification(
+    state: CaseState,
+    request: CancellationRequest,
+    merchant: Merchant,
+    kind: act.CustomerNotificationKind,
+    outcome: CustomerOutcome | None,
+) -> act.CustomerNotificationInput:
+    return act.CustomerNotificationInput(
+        case_id=state.case_id,
+        round=state.round,
+        kind=kind,
+        customer_email=str(request.customer.email),
+        customer_first_name=request.customer.first_name,
+        locale=request.locale,
+        merchant_display_name=merchant.display_name,
+        subscription_name=request.subscription.name,
+        outcome=outcome,
+    )
+
+
+async def notify_customer(notification: act.CustomerNotificationInput) -> act.EmailSent:
+    outcome = notification.outcome
+    result: act.EmailSent = await workflow.execute_activity(
+        act.NOTIFY_CUSTOMER,
+        notification,
+        result_type=act.EmailSent,
+        start_to_close_timeout=EMAIL_TIMEOUT,
+        retry_policy=EMAIL_RETRY,
+        summary=f"Notify customer: {outcome.kind.value if outcome else notification.kind.value}",
+    )
+    return result
+
+
+async def notify_ops(notification: act.OpsNotificationInput) -> act.EmailSent:
+    result: act.EmailSent = await workflow.execute_activity(
+        act.NOTIFY_OPS,
+        notification,
+        result_type=act.EmailSent,
+        start_to_close_timeout=EMAIL_TIMEOUT,
+        retry_policy=EMAIL_RETRY,
+        summary=f"Notify ops: {notification.kind.value}",
+    )
+    return result

@@ -1,0 +1,51 @@
+"""What the case workflow is started and answered with.
+
+Kept out of the workflow module and imported through the sandbox: the sandbox re-runs the
+workflow module for every new workflow, and rebuilding these pydantic models each time cost
+memory and CPU per case (issue 12).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from domain.answers import MerchantAnswer, parse_answer
+from domain.case import CaseState, RoundSummary
+from domain.common import format_validation_error
+from domain.merchant import Merchant
+from domain.request import CancellationRequest
+
+WORKFLOW_ID_PREFIX = "case-"
+
+
+def workflow_id_for(case_id: str) -> str:
+    return f"{WORKFLOW_ID_PREFIX}{case_id}"
+
+
+class CaseInput(BaseModel):
+    request: CancellationRequest
+    round: int = Field(default=1, ge=1)
+    merchant: Merchant | None = Field(
+        default=None, description="The merchant as the case started with it (kept across rounds)"
+    )
+    previous_rounds: list[RoundSummary] = Field(default_factory=list)
+    carry: CaseState | None = Field(
+        default=None, description="State of a round that continued as new while waiting"
+    )
+
+
+class SubmitAnswer(BaseModel):
+    # An answer that fails the domain rules still decodes (as a dict), so the validator can
+    # refuse it with the rule that failed instead of a bare decoding error.
+    answer: MerchantAnswer | dict[str, Any]
+
+    def parsed(self) -> MerchantAnswer:
+        """The answer, validated; raises ValueError naming the field and the rule."""
+        if isinstance(self.answer, dict):
+            try:
+                return parse_answer(self.answer)
+            except ValidationError as err:
+                raise ValueError(format_validation_error(err)) from None
+        return self.answer
