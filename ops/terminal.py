@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+_WRITTEN_OUT = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
@@ -22,8 +23,9 @@ def _escaped(char: str) -> str:
     if char in _NAMED:
         return _NAMED[char]
     # Cc: C0/C1 controls (ESC, BEL, NUL, CSI); Cf: bidi overrides and zero-width characters
-    # that reorder or hide text; Zl/Zp: line and paragraph separators that break lines.
-    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+    # that reorder or hide text; Zl/Zp: line and paragraph separators that break lines;
+    # Cs: a lone surrogate, which would make printing fail.
+    if unicodedata.category(char) in _WRITTEN_OUT:
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return char
