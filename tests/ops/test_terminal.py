@@ -37,3 +37,10 @@ def test_nothing_a_terminal_obeys_is_left() -> None:
     left = {unicodedata.category(c) for c in printed}
     assert left.isdisjoint({"Cc", "Cf", "Cs", "Zl", "Zp"})
     assert printed.encode("utf-8")  # no lone surrogate left to break printing
+
+
+def test_a_body_keeps_its_line_breaks_and_nothing_else() -> None:
+    body = "Hej,\r\nsee \x1b]8;;https://evil\x07here\x1b]8;;\x07\n-- \nBo"
+    assert visible(body, keep_newlines=True) == (
+        "Hej,\\r\nsee \\x1b]8;;https://evil\\x07here\\x1b]8;;\\x07\n-- \nBo"
+    )
