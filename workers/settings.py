@@ -32,6 +32,10 @@ class TemporalSettings(BaseModel):
     # Only used by `cancelflow dev` to start its own dev server.
     dev_port: int = 7233
     dev_ui_port: int = 8233
+    # Worker Deployment Versioning: set build_id (one per release, e.g. the image tag) and the
+    # worker polls as version <deployment_name>.<build_id>; unset, it polls unversioned.
+    deployment_name: str = "cancelflow"
+    build_id: str | None = None
 
 
 class Settings(BaseSettings):

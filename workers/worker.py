@@ -17,6 +17,7 @@ from workers.process import stop_on_signals
 from workers.schedules import ensure_digest_schedule
 from workers.settings import Settings
 from workers.temporal_client import connect
+from workers.versioning import deployment_config
 from workers.wiring import WORKFLOWS, build_activities
 from workflows.sandbox import workflow_runner
 
@@ -42,6 +43,7 @@ def build_worker(
         interceptors=[LogContextInterceptor()],
         graceful_shutdown_timeout=graceful_shutdown,
         workflow_runner=workflow_runner(),
+        deployment_config=deployment_config(settings.temporal),
     )
 
 
