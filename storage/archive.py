@@ -1,0 +1,186 @@
+"""The case archive in PostgreSQL: closed runs' histories, kept after Temporal deletes them.
+
+A row holds one run's history as Temporal's own protobuf bytes (`temporal.api.history.v1.History`),
+payloads still encrypted as they were on the cluster, plus the columns to find it. Nothing is
+decoded on the way in, so the archive holds what the history holds and nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+from pydantic import BaseModel, Field
+from temporalio.api.history.v1 import History
+from temporalio.client import WorkflowHistory
+
+CHECKPOINT = "cases"
+
+
+class ArchiveSettings(BaseModel):
+    """The archive's own retention and how often the archiving schedule runs."""
+
+    retention_years: int = Field(default=10, ge=1, le=100)
+    every_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    batch_size: int = Field(default=100, ge=1, le=1000)
+
+
+@dataclass(frozen=True)
+class ArchivedRun:
+    """One closed run of a case, as written to the archive."""
+
+    workflow_id: str
+    run_id: str
+    case_id: str
+    merchant_id: str | None
+    round: int | None
+    final_status: str | None
+    workflow_status: str
+    start_time: datetime | None
+    close_time: datetime
+    history: bytes
+    event_count: int
+
+    def workflow_history(self) -> WorkflowHistory:
+        return WorkflowHistory(self.workflow_id, list(History.FromString(self.history).events))
+
+
+@dataclass(frozen=True)
+class ArchiveCounts:
+    runs: int
+    cases: int
+    oldest_close_time: datetime | None
+    newest_close_time: datetime | None
+    checkpoint: datetime | None
+
+
+_COLUMNS = (
+    "workflow_id, run_id, case_id, merchant_id, round, final_status, workflow_status, "
+    "start_time, close_time, history, event_count"
+)
+
+
+class ArchiveStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def write(self, run: ArchivedRun) -> bool:
+        """Archive one run; False when it was archived already (the first copy stays)."""
+        status = await self._pool.execute(
+            f"INSERT INTO case_archive ({_COLUMNS}) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+            "ON CONFLICT (workflow_id, run_id) DO NOTHING",
+            run.workflow_id,
+            run.run_id,
+            run.case_id,
+            run.merchant_id,
+            run.round,
+            run.final_status,
+            run.workflow_status,
+            run.start_time,
+            run.close_time,
+            run.history,
+            run.event_count,
+        )
+        return bool(status.endswith(" 1"))
+
+    async def archived(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of the (workflow_id, run_id) pairs are in the archive."""
+        pairs = list(keys)
+        if not pairs:
+            return set()
+        rows = await self._pool.fetch(
+            "SELECT workflow_id, run_id FROM case_archive "
+            "WHERE (workflow_id, run_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            [p[0] for p in pairs],
+            [p[1] for p in pairs],
+        )
+        return {(r["workflow_id"], r["run_id"]) for r in rows}
+
+    async def runs_of_case(self, case_id: str) -> list[ArchivedRun]:
+        """Every archived run of the case, oldest first (rounds and continue-as-new in order)."""
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM case_archive WHERE case_id = $1 "
+            "ORDER BY close_time, start_time",
+            case_id,
+        )
+        return _in_run_order([_run(r) for r in rows])
+
+    async def runs_closed_since(self, since: datetime) -> list[ArchivedRun]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM case_archive WHERE close_time >= $1 "
+            "ORDER BY case_id, close_time",
+            since,
+        )
+        return [_run(r) for r in rows]
+
+    async def checkpoint(self) -> datetime | None:
+        value: datetime | None = await self._pool.fetchval(
+            "SELECT close_time FROM case_archive_checkpoint WHERE name = $1", CHECKPOINT
+        )
+        return value
+
+    async def advance_checkpoint(self, close_time: datetime) -> datetime:
+        """Move the checkpoint forward (never back: a late retry cannot undo progress)."""
+        value: datetime = await self._pool.fetchval(
+            "INSERT INTO case_archive_checkpoint (name, close_time) VALUES ($1, $2) "
+            "ON CONFLICT (name) DO UPDATE SET "
+            "close_time = GREATEST(case_archive_checkpoint.close_time, EXCLUDED.close_time), "
+            "updated_at = now() RETURNING close_time",
+            CHECKPOINT,
+            close_time,
+        )
+        return value
+
+    async def counts(self) -> ArchiveCounts:
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS runs, count(DISTINCT case_id) AS cases, "
+            "min(close_time) AS oldest, max(close_time) AS newest FROM case_archive"
+        )
+        assert row is not None
+        return ArchiveCounts(
+            runs=row["runs"],
+            cases=row["cases"],
+            oldest_close_time=row["oldest"],
+            newest_close_time=row["newest"],
+            checkpoint=await self.checkpoint(),
+        )
+
+    async def purge(self, retention: timedelta) -> int:
+        """Delete runs closed longer ago than the archive's retention; returns how many."""
+        status = await self._pool.execute(
+            "DELETE FROM case_archive WHERE close_time < now() - $1::interval", retention
+        )
+        return int(status.split()[-1])
+
+
+def _run(row: asyncpg.Record) -> ArchivedRun:
+    return ArchivedRun(**{key: row[key] for key in row.keys()})
+
+
+def _in_run_order(runs: Sequence[ArchivedRun]) -> list[ArchivedRun]:
+    """Order by the continue-as-new chain (each run names the one it continues), not clocks."""
+    by_id = {r.run_id: r for r in runs}
+    previous: dict[str, str] = {}
+    for run in runs:
+        events = History.FromString(run.history).events
+        if events:
+            attrs = events[0].workflow_execution_started_event_attributes
+            if attrs.continued_execution_run_id in by_id:
+                previous[run.run_id] = attrs.continued_execution_run_id
+    followers = {v: k for k, v in previous.items()}
+    firsts = [r for r in runs if r.run_id not in previous]
+    ordered: list[ArchivedRun] = []
+    for first in firsts:
+        current: str | None = first.run_id
+        while current is not None and current in by_id:
+            ordered.append(by_id[current])
+            current = followers.get(current)
+    return ordered
+
+
+def retention_of(settings: ArchiveSettings) -> timedelta:
+    # Leap days included: a record is kept at least the promised number of years.
+    return timedelta(days=366 * settings.retention_years)
