@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -14,7 +15,8 @@ from activities import contracts
 from activities.config import EmailSettings
 from activities.smtp import SmtpSender
 from domain.case import OPEN_STATUSES, CaseStatus
-from domain.digest import DigestReport, OpenCase
+from domain.digest import DigestReport, OpenCase, archive_lag_line
+from storage.archive_source import ArchiveLag
 from storage.outbox import Outbox, OutboxEntry
 
 log = structlog.get_logger()
@@ -22,8 +24,14 @@ log = structlog.get_logger()
 
 class DigestActivities:
     def __init__(
-        self, client: Client, sender: SmtpSender, email: EmailSettings, outbox: Outbox
+        self,
+        client: Client,
+        sender: SmtpSender,
+        email: EmailSettings,
+        outbox: Outbox,
+        archive_lag: Callable[[], Awaitable[ArchiveLag]] | None = None,
     ) -> None:
+        self._archive_lag = archive_lag
         self._client = client
         self._sender = sender
         self._email = email
@@ -80,14 +88,24 @@ class DigestActivities:
             message["Message-ID"] = message_id
             message["Date"] = format_datetime(datetime.now(UTC))
             message["Auto-Submitted"] = "auto-generated"
-            message.set_content(render_digest(input.report))
+            message.set_content(render_digest(input.report, await self._archive_line()))
             await self._sender.send(message)
             sent_at = await claim.mark_sent()
         log.info("ops_digest.sent", digest_date=day, open_total=input.report.open_total)
         return contracts.EmailSent(message_id=message_id, sent_at=sent_at)
 
+    async def _archive_line(self) -> str | None:
+        """The archive lag at sending time; a failure to measure it is said, not fatal."""
+        if self._archive_lag is None:
+            return None
+        try:
+            lag = await self._archive_lag()
+        except Exception as err:  # noqa: BLE001 - the digest goes out regardless
+            return f"Archive lag: could not be measured ({type(err).__name__})"
+        return archive_lag_line(lag.lag.total_seconds(), lag.unarchived_runs)
 
-def render_digest(report: DigestReport) -> str:
+
+def render_digest(report: DigestReport, archive_line: str | None = None) -> str:
     lines = [
         f"Open cases: {report.open_total} (at {report.generated_at.isoformat(timespec='minutes')})",
         "",
@@ -108,5 +126,7 @@ def render_digest(report: DigestReport) -> str:
             f"{c.requested_at.date().isoformat()}  round {c.round}"
             for c in cases
         ]
+    if archive_line:
+        lines += ["", archive_line]
     lines += ["", "Details: cancelflow cases show CASE_ID, or the Temporal UI."]
     return "\n".join(lines) + "\n"

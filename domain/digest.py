@@ -59,3 +59,14 @@ def build_digest(cases: list[OpenCase], now: datetime) -> DigestReport:
         escalated=[c for c in oldest_first if c.escalated],
         needs_triage=[c for c in oldest_first if c.status is CaseStatus.NEEDS_TRIAGE],
     )
+
+
+def archive_lag_line(lag_seconds: float, unarchived_runs: int) -> str:
+    """The digest's line on how far the case archive is behind Temporal."""
+    if unarchived_runs == 0:
+        return "Archive lag: none (every closed case run is archived)"
+    hours, rest = divmod(int(lag_seconds), 3600)
+    return (
+        f"Archive lag: {hours} h {rest // 60} min "
+        f"({unarchived_runs} closed run{'s' if unarchived_runs != 1 else ''} not yet archived)"
+    )

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from activities.config import EmailSettings, SmtpSettings
 from portal.config import MailGatewaySettings, PortalSettings
+from storage.archive import ArchiveSettings
 
 
 class CodecSettings(BaseModel):
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     portal: PortalSettings = Field(default_factory=PortalSettings)
     mail_gateway: MailGatewaySettings = Field(default_factory=MailGatewaySettings)
     codec: CodecSettings = Field(default_factory=CodecSettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
 
     @property
     def mail_dir(self) -> Path:

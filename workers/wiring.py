@@ -13,21 +13,26 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from activities.archiving import ArchivingActivities
 from activities.digest import DigestActivities
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
+from storage.archive import ArchiveStore
+from storage.archive_source import TemporalArchiveSource, archive_lag
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
+from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
 from workflows.ops_digest import OpsDigestWorkflow
 
 WORKFLOWS: list[type] = [
     CancellationWorkflow,
     OpsDigestWorkflow,
+    ArchivingWorkflow,
 ]
 
 
@@ -57,6 +62,15 @@ def build_activities(
     )
     activities: list[Callable[..., Any]] = [merchants.load_merchant, *email.activities()]
     if client is not None:
-        digest = DigestActivities(client, SmtpSender(settings.smtp), settings.email, Outbox(pool))
+        archive, source = ArchiveStore(pool), TemporalArchiveSource(client)
+        digest = DigestActivities(
+            client,
+            SmtpSender(settings.smtp),
+            settings.email,
+            Outbox(pool),
+            archive_lag=lambda: archive_lag(source, archive),
+        )
         activities += [digest.collect_open_cases, digest.send_ops_digest]
+        archiving = ArchivingActivities(source, archive, settings.archive)
+        activities += archiving.activities()
     return activities
