@@ -20,6 +20,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from tests.eventually import eventually as eventually  # the suite's one polling helper
 from workers.mail_sink import MailSink
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

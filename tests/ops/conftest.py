@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -15,8 +13,6 @@ from storage.db import migrate
 from tests.conftest import free_port
 from workers.codec import EncryptionCodec, EncryptionKey, encrypting_converter, new_key
 from workers.codec_server import running_codec_server, ui_origins
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -56,16 +52,3 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     finally:
         await created.close()
 
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], within: float = 10.0
-) -> T:
-    """Poll probe until accept(result) holds; fails with the last result seen."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await probe()
-        if accept(result):
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached within {within}s; last: {result!r}")
-        await asyncio.sleep(0.1)

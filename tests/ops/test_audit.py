@@ -20,7 +20,7 @@ from tests.workflows.harness import RecordingActivities, make_merchant, make_req
 from ops.audit import case_timeline, render_text
 from workflows.client import case_handle, case_state, start_case, submit_answer
 
-from .conftest import eventually
+from tests.eventually import eventually
 
 
 @dataclass

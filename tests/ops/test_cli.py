@@ -29,7 +29,7 @@ from workers.codec import EncryptionKey, format_keys
 from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
-from .conftest import eventually
+from tests.eventually import eventually
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from workers.settings import Settings
 from workflows.cancellation import CaseInput
 from workflows.client import case_state, start_case, submit_answer
 
-from .conftest import eventually
+from tests.eventually import eventually
 
 CUSTOMER_SECRETS = [b"anna.svensson@example.com", b"Svensson", b"Storgatan", b"C-778899"]
 

@@ -30,7 +30,7 @@ from workers.mail_gateway_service import reply_addresses, running_mail_gateway
 from workers.settings import Settings
 from workflows.client import case_state, start_case
 
-from .conftest import eventually
+from tests.eventually import eventually
 
 REPLY_DOMAIN = "reply.cancelflow.test"
 MAX_BYTES = 20_000

@@ -27,7 +27,7 @@ from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_state, start_case, submit_answer
 from workflows.sandbox import workflow_runner
 
-from .conftest import eventually
+from tests.eventually import eventually
 
 
 async def test_merchant_replies_to_the_request_email_and_ops_answer_from_it(
