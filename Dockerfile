@@ -12,14 +12,8 @@ COPY run ./run
 COPY requirements/prod.txt requirements/prod.txt
 COPY deploy/install.sh deploy/install.sh
 RUN PYTHON=/usr/local/bin/python3 UV_HOME=/opt/uv deploy/install.sh /opt/cancelflow deps
-COPY pyproject.toml README.md ./
-COPY domain domain
-COPY workflows workflows
-COPY activities activities
-COPY storage storage
-COPY inbound inbound
-COPY portal portal
-COPY workers workers
+# Then the project itself (.dockerignore keeps tests, state and secrets out).
+COPY . .
 RUN PYTHON=/usr/local/bin/python3 UV_HOME=/opt/uv deploy/install.sh /opt/cancelflow project
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -16,6 +16,7 @@ from domain.customer_outcome import CustomerOutcome
 from domain.digest import DigestReport, OpenCase  # noqa: F401 - part of the interface
 from domain.merchant import Merchant
 from domain.request import IdentifierLine, Subscription
+from domain.webhooks import WebhookEvent
 
 LOAD_MERCHANT = "load_merchant"
 SEND_MERCHANT_REQUEST = "send_merchant_request"
@@ -25,6 +26,7 @@ NOTIFY_CUSTOMER = "notify_customer"
 NOTIFY_OPS = "notify_ops"
 COLLECT_OPEN_CASES = "collect_open_cases"
 SEND_OPS_DIGEST = "send_ops_digest"
+DELIVER_WEBHOOK = "deliver_webhook"
 
 # ApplicationError types that retrying cannot fix; the workflow turns them into a failed case.
 UNKNOWN_MERCHANT = "UnknownMerchant"
@@ -122,3 +124,22 @@ class CollectOpenCasesInput(BaseModel):
 class OpsDigestInput(BaseModel):
     report: DigestReport
     digest_date: date
+
+
+class WebhookDeliveryInput(BaseModel):
+    """One event for all of a merchant's endpoints. The event holds customer identifiers:
+    like an email's input it travels encrypted by the payload codec."""
+
+    model_config = ConfigDict(frozen=True)
+
+    merchant_id: str
+    event: WebhookEvent
+    # Webhook-only merchants must not lose an event because no endpoint is registered yet:
+    # the activity then keeps retrying until one is.
+    required: bool = False
+
+
+class WebhookDelivered(BaseModel):
+    event_id: str
+    delivered_to: list[str] = Field(description="Endpoint ids that took the event (2xx)")
+    already_delivered: list[str] = Field(default_factory=list)

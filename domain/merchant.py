@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import (
@@ -38,6 +39,14 @@ class ResponsePolicy(BaseModel):
         return self
 
 
+class NotifyBy(StrEnum):
+    """How the merchant hears about requests, reminders, withdrawals and recorded answers."""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    EMAIL_AND_WEBHOOK = "email_and_webhook"
+
+
 DEFAULT_IDENTIFIERS: tuple[str, ...] = (
     StandardIdentifier.EMAIL,
     StandardIdentifier.FIRST_NAME,
@@ -64,6 +73,19 @@ class Merchant(BaseModel):
     ] = "SE"
     notice_period_days: int = Field(default=30, ge=0, le=365)
     response_policy: ResponsePolicy = Field(default_factory=ResponsePolicy)
+    notify_by: NotifyBy = Field(
+        default=NotifyBy.EMAIL,
+        description="webhook: the registered endpoints instead of the emails; "
+        "email_and_webhook: both",
+    )
+
+    @property
+    def wants_email(self) -> bool:
+        return self.notify_by is not NotifyBy.WEBHOOK
+
+    @property
+    def wants_webhooks(self) -> bool:
+        return self.notify_by is not NotifyBy.EMAIL
 
     @model_validator(mode="after")
     def _unique_identifiers(self) -> Self:

@@ -22,6 +22,7 @@ from workers.commands import (
     cases_show,
     merchants,
     merchants_keys,
+    merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
     processes,
     temporal,
 )

@@ -18,21 +18,26 @@ from activities.digest import DigestActivities
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
 from activities.smtp import SmtpSender
+from activities.webhooks import WebhookActivities
 from domain.reply_token import ReplyTokenSigner
+from integrations.webhooks import WebhookSender
 from storage.archive import ArchiveStore
 from storage.archive_source import TemporalArchiveSource, archive_lag
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
+from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
 from workflows.ops_digest import OpsDigestWorkflow
+from workflows.webhooks import WebhookDeliveryWorkflow
 
 WORKFLOWS: list[type] = [
     CancellationWorkflow,
     OpsDigestWorkflow,
     ArchivingWorkflow,
+    WebhookDeliveryWorkflow,
 ]
 
 
@@ -60,7 +65,11 @@ def build_activities(
         outbox=Outbox(pool),
         reply_addresses=reply_addresses(settings, pool),
     )
-    activities: list[Callable[..., Any]] = [merchants.load_merchant, *email.activities()]
+    activities: list[Callable[..., Any]] = [
+        merchants.load_merchant,
+        *email.activities(),
+        webhook_activities(settings, pool).deliver_webhook,
+    ]
     if client is not None:
         archive, source = ArchiveStore(pool), TemporalArchiveSource(client)
         digest = DigestActivities(
@@ -74,3 +83,17 @@ def build_activities(
         archiving = ArchivingActivities(source, archive, settings.archive)
         activities += archiving.activities()
     return activities
+
+
+def webhook_endpoints(settings: Settings, pool: asyncpg.Pool) -> WebhookEndpoints:
+    return WebhookEndpoints(pool, SecretBox(settings.webhooks.secrets_key.get_secret_value()))
+
+
+def webhook_activities(settings: Settings, pool: asyncpg.Pool) -> WebhookActivities:
+    return WebhookActivities(
+        endpoints=webhook_endpoints(settings, pool),
+        deliveries=WebhookDeliveries(pool),
+        sender=WebhookSender(settings.webhooks),
+        links=reply_token_signer(settings),
+        portal_base_url=settings.portal.base_url,
+    )

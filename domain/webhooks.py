@@ -1,0 +1,138 @@
+"""Webhook events a merchant may receive instead of (or beside) the request emails.
+
+Pure models and rules: the event payloads (also published in the merchant API's OpenAPI
+document), the deterministic event ids merchants deduplicate on, and the endpoint URL rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.answers import Outcome
+from domain.common import Channel
+from domain.request import IdentifierLine, Subscription
+
+
+class EventType(StrEnum):
+    REQUESTED = "cancellation.requested"
+    REMINDER = "cancellation.reminder"
+    WITHDRAWN = "cancellation.withdrawn"
+    ANSWER_RECORDED = "cancellation.answer_recorded"
+
+
+ALL_EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
+
+
+def event_id_for(case_id: str, event_type: EventType, round: int, number: int = 1) -> str:
+    """The same case, round and step always give the same id, so a merchant can deduplicate
+    and a delivery started twice (a replayed or reset case) is refused as a duplicate."""
+    kind = event_type.value.removeprefix("cancellation.")
+    return f"evt_{case_id}_{kind}_{round}_{number}"
+
+
+class AnswerSummary(BaseModel):
+    """The recorded answer as the merchant gave it: outcome and dates, not its free text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    answered_at: datetime
+    channel: Channel
+    access_until: date | None = None
+    cancelled_on: date | None = None
+    contract_ends_on: date | None = None
+
+
+class CaseEventData(BaseModel):
+    """What happened to which case. Identifiers are exactly those the merchant configured."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    reference: str = Field(description="The case reference shown in the emails")
+    merchant_id: str
+    round: int = Field(ge=1)
+    subscription: Subscription
+    requested_at: datetime
+    identifiers: list[IdentifierLine] = Field(
+        default_factory=list,
+        description="cancellation.requested and .reminder: the identifiers the merchant needs",
+    )
+    reply_url: str | None = Field(
+        default=None,
+        description="cancellation.requested and .reminder: where to record the answer",
+    )
+    reminder_number: int | None = Field(default=None, ge=1)
+    answer: AnswerSummary | None = Field(
+        default=None, description="cancellation.answer_recorded: the answer as recorded"
+    )
+
+
+class WebhookEvent(BaseModel):
+    """The JSON body POSTed to a merchant's endpoint (Standard Webhooks shape)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Deduplicate on this: a redelivery carries the same id")
+    type: EventType
+    timestamp: datetime = Field(description="When the event happened (not when it was sent)")
+    data: CaseEventData
+
+
+class TestEvent(BaseModel):
+    """What `webhook test` sends: no case, only proof that the endpoint and secret work."""
+
+    __test__ = False  # not a pytest class
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: Literal["webhook.test"] = "webhook.test"
+    timestamp: datetime
+    data: dict[str, str] = Field(default_factory=dict)
+
+
+class InvalidEndpointUrl(ValueError):
+    pass
+
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def validate_endpoint_url(url: str, allow_insecure_localhost: bool = False) -> str:
+    """https only; plain http to this machine only when a dev/test setting allows it."""
+    url = url.strip()
+    if len(url) > 2000:
+        raise InvalidEndpointUrl("url: must be at most 2000 characters")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        raise InvalidEndpointUrl("url: must not contain spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidEndpointUrl(f"url: '{url[:200]}' is not an absolute https:// URL")
+    if parts.username or parts.password:
+        raise InvalidEndpointUrl("url: must not carry a user name or password")
+    if parts.scheme == "http":
+        if not (allow_insecure_localhost and parts.hostname in _LOCAL_HOSTS):
+            raise InvalidEndpointUrl(
+                "url: must use https:// (plain http is only allowed to 127.0.0.1/localhost "
+                "when CANCELFLOW_WEBHOOKS__ALLOW_INSECURE_LOCALHOST is set)"
+            )
+    return url
+
+
+def parse_event_types(names: list[str] | None) -> list[str]:
+    """The event types an endpoint subscribes to; none given means all of them."""
+    if not names:
+        return list(ALL_EVENT_TYPES)
+    unknown = [n for n in names if n not in ALL_EVENT_TYPES]
+    if unknown:
+        raise ValueError(
+            f"events: unknown event type(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(ALL_EVENT_TYPES)}"
+        )
+    return list(dict.fromkeys(names))

@@ -1,0 +1,1 @@
+"""I/O clients for merchant integrations (webhook signing and sending), apart from activities."""

@@ -1,0 +1,122 @@
+"""Sign-in links and portal sessions for merchants' self-service settings.
+
+A link token and a session token are 256 random bits; only their SHA-256 is stored, so a
+database dump signs nobody in. A link works once, before it expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+import asyncpg
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("ascii", errors="replace")).digest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    merchant_id: str
+    email: str
+
+
+class LinkProblem(StrEnum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+class SignInRefused(Exception):
+    def __init__(self, problem: LinkProblem) -> None:
+        self.problem = problem
+        super().__init__(f"sign-in link {problem.value}")
+
+
+class MerchantSessions:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        link_valid_for: timedelta = timedelta(minutes=15),
+        session_valid_for: timedelta = timedelta(hours=8),
+    ) -> None:
+        self._pool = pool
+        self._link_valid_for = link_valid_for
+        self._session_valid_for = session_valid_for
+
+    async def issue_link(self, merchant_id: str, email: str) -> str:
+        """A new one-use sign-in token for one of the merchant's contact addresses."""
+        token = secrets.token_urlsafe(32)
+        await self._pool.execute(
+            """
+            INSERT INTO merchant_sign_in_links (token_hash, merchant_id, email, expires_at)
+            VALUES ($1, $2, $3, now() + $4::interval)
+            """,
+            _hash(token),
+            merchant_id,
+            email,
+            self._link_valid_for,
+        )
+        return token
+
+    async def redeem_link(self, token: str) -> tuple[str, SignedIn]:
+        """Uses the link up and opens a session: (session token, who). One use only: two
+        browsers racing on one link get one session between them."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """
+                SELECT merchant_id, email, expires_at <= now() AS expired, used_at
+                FROM merchant_sign_in_links WHERE token_hash = $1 FOR UPDATE
+                """,
+                _hash(token),
+            )
+            if row is None:
+                raise SignInRefused(LinkProblem.UNKNOWN)
+            if row["used_at"] is not None:
+                raise SignInRefused(LinkProblem.USED)
+            if row["expired"]:
+                raise SignInRefused(LinkProblem.EXPIRED)
+            await conn.execute(
+                "UPDATE merchant_sign_in_links SET used_at = now() WHERE token_hash = $1",
+                _hash(token),
+            )
+            session = secrets.token_urlsafe(32)
+            await conn.execute(
+                """
+                INSERT INTO merchant_portal_sessions (session_hash, merchant_id, email, expires_at)
+                VALUES ($1, $2, $3, now() + $4::interval)
+                """,
+                _hash(session),
+                row["merchant_id"],
+                row["email"],
+                self._session_valid_for,
+            )
+        return session, SignedIn(merchant_id=row["merchant_id"], email=row["email"])
+
+    async def session(self, token: str) -> SignedIn | None:
+        row = await self._pool.fetchrow(
+            """
+            SELECT merchant_id, email FROM merchant_portal_sessions
+            WHERE session_hash = $1 AND ended_at IS NULL AND expires_at > now()
+            """,
+            _hash(token),
+        )
+        return None if row is None else SignedIn(row["merchant_id"], row["email"])
+
+    async def end(self, token: str) -> None:
+        await self._pool.execute(
+            "UPDATE merchant_portal_sessions SET ended_at = now() WHERE session_hash = $1",
+            _hash(token),
+        )
+
+    async def expire_link_now(self, token: str) -> None:
+        """For tests and ops: make a link expired without waiting for it."""
+        await self._pool.execute(
+            "UPDATE merchant_sign_in_links SET expires_at = now() - interval '1 second' "
+            "WHERE token_hash = $1",
+            _hash(token),
+        )

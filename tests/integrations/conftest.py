@@ -1,0 +1,92 @@
+"""Fixtures for merchant integrations: a migrated database, a webhook merchant, an HTTPS
+receiver trusted through a CA file, and the webhook stores and activity built from them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from pydantic import SecretStr
+
+from activities.webhooks import WebhookActivities
+from domain.merchant import Merchant
+from domain.reply_token import ReplyTokenSigner
+from integrations.config import WebhookSettings
+from integrations.webhooks import WebhookSender
+from storage.db import create_pool, migrate
+from storage.merchants import MerchantDirectory
+from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
+from tests.integrations.receiver import HttpsReceiver
+
+PORTAL_BASE_URL = "https://portal.cancelflow.test"
+SECRETS_KEY = "test-webhook-secrets-key"
+
+
+def webhook_merchant(notify_by: str = "email_and_webhook", **extra: object) -> Merchant:
+    return Merchant.model_validate(
+        {
+            "merchant_id": "hooked",
+            "display_name": "Hooked AB",
+            "cancellation_emails": ["cancellations@hooked.example"],
+            "required_identifiers": ["email", "last_name"],
+            "locale": "en",
+            "notify_by": notify_by,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url)
+    try:
+        await migrate(pool)
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[HttpsReceiver]:
+    with HttpsReceiver(tmp_path) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def webhook_settings(receiver: HttpsReceiver) -> WebhookSettings:
+    return WebhookSettings(secrets_key=SecretStr(SECRETS_KEY), ca_file=str(receiver.ca_file))
+
+
+@pytest.fixture
+def endpoints(pool: asyncpg.Pool) -> WebhookEndpoints:
+    return WebhookEndpoints(pool, SecretBox(SECRETS_KEY))
+
+
+@pytest.fixture
+async def merchant_in_directory(pool: asyncpg.Pool) -> Merchant:
+    merchant = webhook_merchant()
+    await MerchantDirectory(pool).upsert(merchant)
+    return merchant
+
+
+@pytest.fixture
+def signer() -> ReplyTokenSigner:
+    return ReplyTokenSigner("a-test-secret-of-enough-length-0123456789")
+
+
+@pytest.fixture
+def webhook_activities(
+    pool: asyncpg.Pool,
+    endpoints: WebhookEndpoints,
+    webhook_settings: WebhookSettings,
+    signer: ReplyTokenSigner,
+) -> WebhookActivities:
+    return WebhookActivities(
+        endpoints=endpoints,
+        deliveries=WebhookDeliveries(pool),
+        sender=WebhookSender(webhook_settings),
+        links=signer,
+        portal_base_url=PORTAL_BASE_URL,
+    )

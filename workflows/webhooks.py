@@ -1,0 +1,123 @@
+"""Webhook deliveries: one child workflow per event, started by the case and left to run.
+
+The child (`webhook-<event id>`) outlives the case (ParentClosePolicy.ABANDON), so a case
+that closes or continues as new while an endpoint is down still delivers the event later.
+Its workflow id makes a second start of the same event a duplicate, refused by the server.
+The case only waits for the child to *start*: never for the endpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import contracts as act
+    from domain.answers import MerchantAnswer
+    from domain.merchant import Merchant
+    from domain.reply_token import case_reference
+    from domain.request import CancellationRequest, merchant_view
+    from domain.webhooks import (
+        AnswerSummary,
+        CaseEventData,
+        EventType,
+        WebhookEvent,
+        event_id_for,
+    )
+
+PATCH_ID = "webhooks-v1"
+WORKFLOW_ID_PREFIX = "webhook-"
+# Endpoints go down for a weekend; back off to one try per 10 minutes and keep at it for days.
+WEBHOOK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=0,
+)
+WEBHOOK_DELIVERY_WINDOW = timedelta(days=5)
+# Several endpoints, each with a 10 s HTTP timeout.
+WEBHOOK_ATTEMPT_TIMEOUT = timedelta(seconds=60)
+
+
+def delivery_workflow_id(event_id: str) -> str:
+    return f"{WORKFLOW_ID_PREFIX}{event_id}"
+
+
+@workflow.defn
+class WebhookDeliveryWorkflow:
+    @workflow.run
+    async def run(self, input: act.WebhookDeliveryInput) -> act.WebhookDelivered:
+        result: act.WebhookDelivered = await workflow.execute_activity(
+            act.DELIVER_WEBHOOK,
+            input,
+            result_type=act.WebhookDelivered,
+            start_to_close_timeout=WEBHOOK_ATTEMPT_TIMEOUT,
+            schedule_to_close_timeout=WEBHOOK_DELIVERY_WINDOW,
+            retry_policy=WEBHOOK_RETRY,
+            summary=f"POST {input.event.type.value} to {input.merchant_id}'s endpoints",
+        )
+        return result
+
+
+def case_event(
+    event_type: EventType,
+    *,
+    case_id: str,
+    round: int,
+    request: CancellationRequest,
+    merchant: Merchant,
+    requested_at: datetime,
+    reminder_number: int | None = None,
+    answer: MerchantAnswer | None = None,
+) -> WebhookEvent:
+    """The event as the workflow knows it; the activity adds the reply link."""
+    with_identifiers = event_type in (EventType.REQUESTED, EventType.REMINDER)
+    summary = None
+    if answer is not None:
+        summary = AnswerSummary(
+            outcome=answer.outcome,
+            answered_at=answer.answered_at,
+            channel=answer.channel,
+            access_until=getattr(answer, "access_until", None),
+            cancelled_on=getattr(answer, "cancelled_on", None),
+            contract_ends_on=getattr(answer, "contract_ends_on", None),
+        )
+    return WebhookEvent(
+        id=event_id_for(case_id, event_type, round, reminder_number or 1),
+        type=event_type,
+        timestamp=workflow.now(),
+        data=CaseEventData(
+            case_id=case_id,
+            reference=case_reference(case_id),
+            merchant_id=merchant.merchant_id,
+            round=round,
+            subscription=request.subscription,
+            requested_at=requested_at,
+            identifiers=merchant_view(request, merchant) if with_identifiers else [],
+            reminder_number=reminder_number,
+            answer=summary,
+        ),
+    )
+
+
+async def start_delivery(merchant: Merchant, event: WebhookEvent) -> None:
+    """Starts the event's delivery and returns as soon as it has started."""
+    try:
+        await workflow.start_child_workflow(
+            WebhookDeliveryWorkflow.run,
+            act.WebhookDeliveryInput(
+                merchant_id=merchant.merchant_id,
+                event=event,
+                required=not merchant.wants_email,
+            ),
+            id=delivery_workflow_id(event.id),
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"Webhook {event.type.value} ({event.id})",
+        )
+    except WorkflowAlreadyStartedError:
+        # Started before (a reset or replayed case): the event is delivered by that one.
+        pass
