@@ -19,7 +19,7 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from storage.merchants import MerchantDirectory
-from tests.workflows.harness import eventually
+from tests.eventually import eventually
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_state, start_case, submit_answer

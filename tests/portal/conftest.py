@@ -81,19 +81,6 @@ def request_body(case_id: str, merchant_id: str, **overrides: Any) -> dict[str, 
     return body
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], what: str, within: float = 15.0
-) -> T:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await probe()
-        if result is not None and result is not False:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
 @dataclass
 class PortalStack:
     base_url: str
@@ -142,14 +129,14 @@ class PortalStack:
                 return None
             return state if state.status in statuses else None
 
-        return await eventually(probe, f"case {case_id} to reach {statuses}")
+        return await eventually(probe, what=f"case {case_id} to reach {statuses}")
 
     async def wait_until_customer_notified(self, case_id: str) -> CaseState:
         async def probe() -> CaseState | None:
             state = await self.state(case_id)
             return state if state.customer_notified_at is not None else None
 
-        return await eventually(probe, f"the customer of case {case_id} to be told the outcome")
+        return await eventually(probe, what=f"the customer of case {case_id} to be told the outcome")
 
     def emails_to(self, address: str, case_id: str | None = None) -> list[EmailMessage]:
         return [
@@ -177,7 +164,7 @@ class PortalStack:
                     links.append(found.group(0))
             return links[:count] if len(links) >= count else None
 
-        return await eventually(probe, f"{count} cancellation email(s) to {address}")
+        return await eventually(probe, what=f"{count} cancellation email(s) to {address}")
 
     def link_for(self, case_id: str, merchant_id: str, state: CaseState) -> str:
         token = self.signer.issue(
@@ -229,7 +216,7 @@ async def portal_stack(
         except httpx.TransportError:
             return False
 
-    await eventually(up, "the portal to listen")
+    await eventually(up, what="the portal to listen")
     try:
         yield PortalStack(
             base_url=base_url,

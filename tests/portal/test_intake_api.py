@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack, eventually, request_body
+from tests.eventually import eventually
+from tests.portal.conftest import PortalStack, request_body
 
 PROBLEM = "application/problem+json"
 
@@ -163,7 +164,7 @@ async def test_the_customer_withdraws_through_the_intake_api(stack: PortalStack)
     async def disregard_sent() -> bool:
         return len(stack.emails_to(str(merchant.cancellation_emails[0]))) == 2
 
-    await eventually(disregard_sent, "the withdrawal email to the merchant")
+    await eventually(disregard_sent, what="the withdrawal email to the merchant")
 
     again = await stack.http.post(url, json={}, headers=stack.internal_headers)
     assert again.status_code == 409
@@ -215,12 +216,12 @@ async def test_corrected_details_go_to_the_merchant_as_round_two(stack: PortalSt
         state = await stack.state(case_id)
         return state.round == 2 and state.status is CaseStatus.AWAITING
 
-    await eventually(round_two, "round two")
+    await eventually(round_two, what="round two")
 
     async def second_request() -> bool:
         return len(stack.emails_to(str(merchant.cancellation_emails[0]))) == 2
 
-    await eventually(second_request, "the round-two request email")
+    await eventually(second_request, what="the round-two request email")
     merchant_mails = stack.emails_to(str(merchant.cancellation_emails[0]))
     body = merchant_mails[-1].get_body(preferencelist=("plain",))
     assert body is not None and "9911" in body.get_content()

@@ -11,7 +11,8 @@ import pytest
 from domain.actions import WithdrawalRequest
 from domain.case import CaseStatus
 from storage.api_keys import ApiKeyStore
-from tests.portal.conftest import PortalStack, eventually
+from tests.eventually import eventually
+from tests.portal.conftest import PortalStack
 from workflows.client import case_handle
 
 PROBLEM = "application/problem+json"
@@ -252,7 +253,7 @@ async def test_list_and_read_show_only_my_configured_identifiers(stack: PortalSt
         ids = [c["case_id"] for c in response.json()["cases"]]
         return ids if {first, second} <= set(ids) else None
 
-    assert set(await eventually(listed, "both cases in the awaiting list")) == {first, second}
+    assert set(await eventually(listed, what="both cases in the awaiting list")) == {first, second}
 
     read = await stack.http.get(f"/api/v1/merchant/cases/{first}", headers=key)
     assert read.status_code == 200
@@ -277,7 +278,7 @@ async def test_list_and_read_show_only_my_configured_identifiers(stack: PortalSt
         ids = [c["case_id"] for c in response.json()["cases"]]
         return ids if first not in ids else None
 
-    assert await eventually(first_gone, "the answered case to leave the awaiting list") == [second]
+    assert await eventually(first_gone, what="the answered case to leave the awaiting list") == [second]
     bad_filter = await stack.http.get("/api/v1/merchant/cases?status=whatever", headers=key)
     assert bad_filter.status_code == 422
     assert bad_filter.json()["errors"][0]["field"] == "status"

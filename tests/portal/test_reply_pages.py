@@ -7,7 +7,8 @@ import re
 from domain.actions import DetailsCorrection
 from domain.case import CaseStatus
 from domain.customer import CustomerIdentifiers
-from tests.portal.conftest import PortalStack, eventually
+from tests.eventually import eventually
+from tests.portal.conftest import PortalStack
 from workflows.client import case_handle
 
 
@@ -43,7 +44,7 @@ async def test_a_link_from_an_earlier_round_points_to_the_latest_email(stack: Po
         state = await stack.state(case_id)
         return state.round == 2 and state.status is CaseStatus.AWAITING
 
-    await eventually(second_round, "the second round to wait for the merchant")
+    await eventually(second_round, what="the second round to wait for the merchant")
     old_link, new_link = await stack.reply_links_from_email(merchant, count=2)
     assert old_link != new_link
 

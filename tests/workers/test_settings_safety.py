@@ -160,3 +160,19 @@ def test_an_explicit_secret_wins_over_the_dev_stack_one(monkeypatch: pytest.Monk
     monkeypatch.setenv("CANCELFLOW_PORTAL__SECRET_KEY", SAFE["CANCELFLOW_PORTAL__SECRET_KEY"])
 
     assert Settings().portal.secret_key.get_secret_value() == SAFE["CANCELFLOW_PORTAL__SECRET_KEY"]
+
+
+@pytest.mark.parametrize("command", [["worker"], ["portal"], ["cases", "status", "c-1"]])
+def test_a_process_refuses_to_start_before_connecting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from workers.cli import run_cli
+
+    # Nothing listens there: a process that tried to connect would fail differently.
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:9")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+
+    assert run_cli(command) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: CANCELFLOW_PORTAL__SECRET_KEY: still the development value")
+    assert "CANCELFLOW_CODEC__KEYS: no payload-encryption key is set" in err

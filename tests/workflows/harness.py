@@ -144,35 +144,6 @@ def d(text: str) -> date:
 _ = workflow  # keep the import for type checkers of workflow helpers
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], seconds: float = 30
-) -> None:
-    """Poll (in real time) until check() holds; the worker needs a moment to act.
-
-    A query can time out while a loaded machine is slow to run the worker: that is
-    retried too, until the deadline.
-    """
-    import asyncio
-    import inspect
-
-    from temporalio.service import RPCError
-
-    deadline = asyncio.get_running_loop().time() + seconds
-    last_error: Exception | None = None
-    while True:
-        try:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return
-        except RPCError as err:
-            last_error = err
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached in time (last error: {last_error})")
-        await asyncio.sleep(0.05)
-
-
 async def advance_to(env: WorkflowEnvironment, instant: datetime) -> None:
     """Move the time-skipping server's clock forward to `instant`."""
     now = await env.get_current_time()

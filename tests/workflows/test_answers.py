@@ -20,9 +20,9 @@ from domain.answers import (
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcomeKind
+from tests.eventually import eventually
 from tests.workflows.harness import (
     RecordingActivities,
-    eventually,
     make_merchant,
     make_request,
     running_worker,

@@ -20,10 +20,10 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
+from tests.eventually import eventually
 from tests.workflows.harness import (
     RecordingActivities,
     advance_to,
-    eventually,
     make_merchant,
     make_request,
     running_worker,

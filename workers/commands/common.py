@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from domain.common import describe_validation_error
 from workers.database import database_pool, database_url
-from workers.settings import Settings
+from workers.settings import Settings, SettingsRefused, settings_for_process
 from workers.temporal_client import TemporalUnreachable, connect
 from workflows.cancellation import workflow_id_for
 
@@ -64,7 +64,11 @@ def load_settings(ctx: click.Context | None = None) -> Settings:
         root.obj = {}
     if "settings" not in root.obj:
         try:
-            root.obj["settings"] = Settings()
+            # `cancelflow dev` makes its own secrets; every other process refuses unsafe ones.
+            development = ctx.command.name == "dev"
+            root.obj["settings"] = settings_for_process(development=development)
+        except SettingsRefused as err:
+            raise CliError(*err.lines) from err
         except ValidationError as err:
             raise validation_failure("the configuration (CANCELFLOW_* variables)", err) from err
     settings: Settings = root.obj["settings"]
