@@ -1,5 +1,9 @@
 """All configuration, from environment variables (prefix CANCELFLOW_, nested with __).
 
+Any setting can also come from a file, as container platforms provide secrets: set
+CANCELFLOW_<NAME>_FILE to its path (CANCELFLOW_PORTAL__SECRET_KEY_FILE=/run/secrets/portal).
+Processes get their settings through settings_for_process(), which refuses unsafe ones.
+
 Temporal's own connection follows the SDK's envconfig conventions instead
 (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE, config file),
 so the same worker points at a dev server, a cluster or Temporal Cloud.
@@ -7,10 +11,20 @@ so the same worker points at a dev server, a cluster or Temporal Cloud.
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
+import secrets
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from activities.config import EmailSettings, SmtpSettings
 from integrations.config import WebhookSettings
@@ -27,6 +41,11 @@ class CodecSettings(BaseModel):
     # Origins of the Temporal UI allowed to call the codec server (CORS); empty means the
     # local dev UI (http://localhost:<dev_ui_port>).
     allowed_origins: list[str] = Field(default_factory=list)
+    # Callers of the codec server prove themselves with it: `Authorization: Bearer <token>`,
+    # or the token as the endpoint's first path segment (what the Temporal UI can be given).
+    auth_token: SecretStr | None = None
+    # Explicit, logged opt-out: without keys, processes refuse to start unless this is set.
+    allow_plaintext: bool = False
 
 
 class TemporalSettings(BaseModel):
@@ -64,6 +83,200 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = _FileSettingsSource(settings_cls)
+        return (init_settings, env_settings, files, dotenv_settings, file_secret_settings)
+
+    @model_validator(mode="after")
+    def _dev_stack_secrets(self) -> Settings:
+        """Secrets `cancelflow dev` generated under var_dir replace the public development
+        values, so every process of a local stack (the CLI in another shell) shares them."""
+        generated = read_dev_secrets(self.var_dir)
+        if generated is None:
+            return self
+        unset = [
+            *insecure_defaults(self),
+            *([CODEC_AUTH_TOKEN] if not self.codec.auth_token else []),
+        ]
+        paths = setting_variables()
+        for variable in unset:
+            if variable in generated and variable in paths:
+                *parents, leaf = paths[variable]
+                if not parents:
+                    setattr(self, leaf, SecretStr(generated[variable]))
+                    continue
+                owner: BaseModel = self
+                for part in parents[:-1]:
+                    owner = getattr(owner, part)
+                model = getattr(owner, parents[-1])
+                value = SecretStr(generated[variable])
+                setattr(owner, parents[-1], model.model_copy(update={leaf: value}))
+        return self
+
+
+DEV_KEY_FILE = "codec-keys"
+DEV_SECRETS_FILE = "dev-secrets.json"
+CODEC_AUTH_TOKEN = "CANCELFLOW_CODEC__AUTH_TOKEN"
+# Read by the CLI itself, not a setting.
+OTHER_VARIABLES = frozenset({"CANCELFLOW_DEBUG"})
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class SettingsRefused(ValueError):
+    """Settings a process must not start with; one line per problem, each naming the variable."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def setting_variables() -> dict[str, tuple[str, ...]]:
+    """Every CANCELFLOW_* variable that sets something -> the path of that setting."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(model: type[BaseModel], prefix: str, path: tuple[str, ...]) -> None:
+        for name, field in model.model_fields.items():
+            if field.validation_alias is not None:
+                continue  # read under its own name (DATABASE_URL)
+            variable = f"{prefix}{name.upper()}"
+            found[variable] = (*path, name)
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                walk(field.annotation, variable + "__", (*path, name))
+
+    walk(Settings, "CANCELFLOW_", ())
+    return found
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each CANCELFLOW_* variable that sets nothing, with the nearest real one."""
+    known = setting_variables()
+    valid = set(known) | {f"{v}_FILE" for v in known} | OTHER_VARIABLES
+    lines = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("CANCELFLOW_") or upper in valid:
+            continue
+        nearest = difflib.get_close_matches(upper, sorted(valid), n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        lines.append(f"{name}: not a cancelflow setting, so it would be ignored{hint}")
+    return lines
+
+
+def _values_from_files(environ: Mapping[str, str]) -> dict[str, Any]:
+    """CANCELFLOW_<NAME>_FILE=path -> the setting NAME, read from that file."""
+    known = setting_variables()
+    values: dict[str, Any] = {}
+    problems = []
+    for name, path in environ.items():
+        setting = name.upper().removesuffix("_FILE")
+        if not name.upper().endswith("_FILE") or setting not in known:
+            continue
+        if any(other.upper() == setting for other in environ):
+            problems.append(f"{name}: {setting} is set too; set one of them")
+            continue
+        try:
+            text = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as err:
+            problems.append(f"{name}: cannot read {path} ({getattr(err, 'strerror', err)})")
+            continue
+        *parents, leaf = known[setting]
+        target = values
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = text
+    if problems:
+        raise SettingsRefused(problems)
+    return values
+
+
+class _FileSettingsSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _values_from_files(os.environ)
+
+
+def read_dev_secrets(var_dir: Path) -> dict[str, str] | None:
+    """variable -> value of the secrets `cancelflow dev` made under var_dir, if it did."""
+    path = var_dir / DEV_SECRETS_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        problem = f"{path}: damaged; delete it and `cancelflow dev` makes a new one"
+        raise SettingsRefused([problem]) from None
+
+
+def ensure_dev_secrets(var_dir: Path) -> None:
+    """The local stack's own random secrets under var/ (owner-only): one for each secret
+    with a public development value, made on the first start (and when a new one appears)."""
+    path = var_dir / DEV_SECRETS_FILE
+    known = read_dev_secrets(var_dir) or {}
+    wanted = [*insecure_defaults(Settings.model_construct()), CODEC_AUTH_TOKEN]
+    missing = [variable for variable in wanted if variable not in known]
+    if not missing:
+        return
+    data = known | {variable: secrets.token_urlsafe(32) for variable in missing}
+    var_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".new")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    partial.replace(path)
+
+
+def _unsafe(settings: Settings) -> Iterator[str]:
+    for variable in insecure_defaults(settings):
+        yield (
+            f"{variable}: still the development value; set it (or {variable}_FILE) to a new "
+            f"secret, for example the output of: {MAKE_SECRET}"
+        )
+    has_keys = settings.codec.keys is not None and settings.codec.keys.get_secret_value().strip()
+    if not (
+        has_keys or (settings.var_dir / DEV_KEY_FILE).exists() or settings.codec.allow_plaintext
+    ):
+        yield (
+            "CANCELFLOW_CODEC__KEYS: no payload-encryption key is set; make one with "
+            "`cancelflow codec new-key KEY_ID` (or, to store customer data in Temporal in plain "
+            "text, set CANCELFLOW_CODEC__ALLOW_PLAINTEXT=true)"
+        )
+
+
+def settings_for_process(
+    *, development: bool = False, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The settings a process starts with, before it connects to anything.
+
+    Refuses (SettingsRefused) misspelled CANCELFLOW_* variables, and outside `cancelflow dev`
+    (development=True, which makes its own secrets under var_dir) secrets left at their
+    development values and a missing payload-encryption key. Raises ValidationError for
+    values that break a setting's rule.
+    """
+    environ = os.environ if environ is None else environ
+    problems = unknown_variables(environ)
+    if problems:
+        raise SettingsRefused(problems)
+    settings = Settings()
+    if development:
+        ensure_dev_secrets(settings.var_dir)
+        return Settings()
+    problems = list(_unsafe(settings))
+    if problems:
+        raise SettingsRefused(problems)
+    return settings
 
 
 def insecure_defaults(settings: Settings) -> list[str]:
