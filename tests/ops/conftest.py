@@ -51,4 +51,3 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield created
     finally:
         await created.close()
-

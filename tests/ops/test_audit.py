@@ -16,11 +16,10 @@ from domain.actions import EmailReplyNotice
 from domain.answers import BindingContract, HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
 from domain.common import Channel
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from ops.audit import case_timeline, render_text
-from workflows.client import case_handle, case_state, start_case, submit_answer
-
 from tests.eventually import eventually
+from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workflows.client import case_handle, case_state, start_case, submit_answer
 
 
 @dataclass

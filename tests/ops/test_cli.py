@@ -23,13 +23,12 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
+from tests.eventually import eventually
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli
 from workers.codec import EncryptionKey, format_keys
 from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
-
-from tests.eventually import eventually
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
+from tests.eventually import eventually
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.codec import (
     ENCODING,
@@ -32,8 +33,6 @@ from workers.codec import (
 from workers.settings import Settings
 from workflows.cancellation import CaseInput
 from workflows.client import case_state, start_case, submit_answer
-
-from tests.eventually import eventually
 
 CUSTOMER_SECRETS = [b"anna.svensson@example.com", b"Svensson", b"Storgatan", b"C-778899"]
 

@@ -24,13 +24,12 @@ from inbound.gateway import MailGateway, ReplyHandler
 from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses
 from tests.conftest import free_port
+from tests.eventually import eventually
 from tests.tls import self_signed_certificate
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.mail_gateway_service import reply_addresses, running_mail_gateway
 from workers.settings import Settings
 from workflows.client import case_state, start_case
-
-from tests.eventually import eventually
 
 REPLY_DOMAIN = "reply.cancelflow.test"
 MAX_BYTES = 20_000

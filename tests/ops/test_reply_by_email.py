@@ -18,6 +18,7 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from storage.merchants import MerchantDirectory
 from tests.conftest import free_port
+from tests.eventually import eventually
 from tests.workflows.harness import make_merchant, make_request
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
@@ -26,8 +27,6 @@ from workers.wiring import build_activities
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_state, start_case, submit_answer
 from workflows.sandbox import workflow_runner
-
-from tests.eventually import eventually
 
 
 async def test_merchant_replies_to_the_request_email_and_ops_answer_from_it(

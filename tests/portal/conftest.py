@@ -12,11 +12,11 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -34,6 +34,7 @@ from storage.api_keys import ApiKeyStore
 from storage.db import create_pool, migrate
 from storage.merchants import MerchantDirectory
 from tests.conftest import TEST_VAR, free_port, fresh_database
+from tests.eventually import eventually
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities, reply_token_signer
@@ -41,7 +42,6 @@ from workers.worker import build_worker
 from workflows.client import CaseNotFound, case_state
 
 INTERNAL_KEY = "test-internal-key-0123456789"
-T = TypeVar("T")
 
 
 def merchant_data(merchant_id: str, **overrides: Any) -> dict[str, Any]:
@@ -136,7 +136,9 @@ class PortalStack:
             state = await self.state(case_id)
             return state if state.customer_notified_at is not None else None
 
-        return await eventually(probe, what=f"the customer of case {case_id} to be told the outcome")
+        return await eventually(
+            probe, what=f"the customer of case {case_id} to be told the outcome"
+        )
 
     def emails_to(self, address: str, case_id: str | None = None) -> list[EmailMessage]:
         return [

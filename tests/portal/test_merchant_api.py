@@ -278,7 +278,9 @@ async def test_list_and_read_show_only_my_configured_identifiers(stack: PortalSt
         ids = [c["case_id"] for c in response.json()["cases"]]
         return ids if first not in ids else None
 
-    assert await eventually(first_gone, what="the answered case to leave the awaiting list") == [second]
+    assert await eventually(first_gone, what="the answered case to leave the awaiting list") == [
+        second
+    ]
     bad_filter = await stack.http.get("/api/v1/merchant/cases?status=whatever", headers=key)
     assert bad_filter.status_code == 422
     assert bad_filter.json()["errors"][0]["field"] == "status"
