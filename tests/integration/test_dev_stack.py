@@ -32,13 +32,22 @@ def processes_using(folder: Path) -> list[psutil.Process]:
     return found
 
 
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for its new parent to reap it."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
 def tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
 
 
 @asynccontextmanager
-async def dev_stack(env: dict[str, str], log: Path) -> AsyncIterator[str]:
-    """Run `cancelflow dev`; yield its printed block; stop it with SIGINT (Ctrl-C)."""
+async def dev_stack(env: dict[str, str], log: Path, kill: bool = False) -> AsyncIterator[str]:
+    """Run `cancelflow dev`; yield its printed block; stop it with SIGINT (Ctrl-C), or with
+    SIGKILL when `kill`."""
     dev = await asyncio.create_subprocess_exec(
         CANCELFLOW, "dev",
         env=env,
@@ -60,9 +69,9 @@ async def dev_stack(env: dict[str, str], log: Path) -> AsyncIterator[str]:
         yield block
     finally:
         if dev.returncode is None:
-            dev.send_signal(signal.SIGINT)
+            dev.send_signal(signal.SIGKILL if kill else signal.SIGINT)
         code = await asyncio.wait_for(dev.wait(), timeout=30)
-    assert code == 0, tail(log)
+    assert code == (-signal.SIGKILL if kill else 0), tail(log)
 
 
 async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
@@ -136,4 +145,30 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         lambda: not processes_using(var_dir),
         within=30,
         what="the dev server and PostgreSQL to exit after Ctrl-C",
+    )
+
+
+async def test_killed_dev_stack_leaves_no_postgres_or_dev_server(tmp_path: Path) -> None:
+    """`kill -9` gives `cancelflow dev` no chance to stop anything: its watchdog must."""
+    var_dir = tmp_path / "var"
+    log = tmp_path / "dev.log"
+    env = clean_environ() | {
+        "CANCELFLOW_VAR_DIR": str(var_dir),
+        "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
+        "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
+        "CANCELFLOW_SMTP__PORT": str(free_port()),
+        "CANCELFLOW_PORTAL__PORT": str(free_port()),
+        "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
+        "CANCELFLOW_CODEC__PORT": str(free_port()),
+    }
+    async with dev_stack(env, log, kill=True) as block:
+        assert READY_LINE in block
+        postmaster = int((var_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+        dev_server = [p for p in processes_using(var_dir) if "start-dev" in p.cmdline()]
+        assert running(postmaster) and dev_server
+
+    await wait_for(
+        lambda: not running(postmaster) and not processes_using(var_dir),
+        within=30,
+        what="PostgreSQL and the dev server to stop after `cancelflow dev` was killed",
     )
