@@ -46,12 +46,8 @@ async def task_queue(
         yield queue
 
 
-async def _wait_for_mail(sink: MailSink, count: int, seconds: float = 20) -> None:
-    for _ in range(int(seconds * 20)):
-        if len(sink.messages) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"expected {count} emails, got {len(sink.messages)}")
+async def _wait_for_mail(sink: MailSink, count: int) -> None:
+    await eventually(lambda: len(sink.messages) >= count, what=f"{count} emails in the sink")
 
 
 async def test_a_case_sends_the_merchant_and_the_customer_email_once_each(

@@ -89,11 +89,3 @@ async def run_cli(*args: str, env: dict[str, str], stdin: bytes | None = None) -
     return CliResult(process.returncode, out.decode(), err.decode())
 
 
-async def wait_for(predicate: object, within: float = 20.0, what: str = "condition") -> None:
-    """Poll predicate() (sync) until true."""
-    assert callable(predicate)
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.1)

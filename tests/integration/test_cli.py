@@ -10,7 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from workers.mail_sink import MailSink
 
-from .conftest import Stack, run_cli, wait_for
+from tests.eventually import eventually
+
+from .conftest import Stack, run_cli
 from .test_end_to_end import CUSTOMER_EMAIL, MERCHANT, in_process_worker, mails_to, request
 
 
@@ -66,12 +68,12 @@ async def test_start_status_respond_through_the_cli(
             lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
         )
         # The mail is out a moment before the workflow records it: ask until it says so.
-        for _ in range(50):
-            status = await run_cli("cases", "status", "cli-case-1", env=env)
-            assert status.code == 0, status.stderr
-            if "awaiting" in status.stdout:
-                break
-        assert "awaiting" in status.stdout
+        status = await eventually(
+            lambda: run_cli("cases", "status", "cli-case-1", env=env),
+            lambda status: status.code != 0 or "awaiting" in status.stdout,
+            what="the case to record its email",
+        )
+        assert status.code == 0, status.stderr
 
         missing_date = await run_cli(
             "cases", "respond", "cli-case-1", "--outcome", "has_now_been_cancelled", env=env
@@ -95,12 +97,12 @@ async def test_start_status_respond_through_the_cli(
         assert "already recorded" in conflicting.stderr
 
         await wait_for(lambda: mails_to(mail_sink, CUSTOMER_EMAIL), what="the customer email")
-        for _ in range(50):
-            final = await run_cli("cases", "status", "cli-case-1", "--json", env=env)
-            state = json.loads(final.stdout)
-            if state["status"] == "closed":
-                break
-        assert state["status"] == "closed"
+        final = await eventually(
+            lambda: run_cli("cases", "status", "cli-case-1", "--json", env=env),
+            lambda final: json.loads(final.stdout)["status"] == "closed",
+            what="the case to close",
+        )
+        state = json.loads(final.stdout)
         assert state["answer"]["responded_by"] == "Kim at Nordic Gym"
         assert state["answer"]["channel"] == "ops"
         assert state["customer_outcome"] == {

@@ -35,7 +35,9 @@ from workers.wiring import build_activities
 from workers.worker import build_worker
 from workflows.client import case_state, start_case, submit_answer
 
-from .conftest import CANCELFLOW, Stack, wait_for
+from tests.eventually import eventually
+
+from .conftest import CANCELFLOW, Stack
 
 MERCHANT = Merchant(
     merchant_id="nordic-gym",
@@ -198,12 +200,11 @@ async def test_case_finishes_after_the_worker_is_killed_and_each_email_goes_out_
             lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
         )
         # Killed only once the workflow has recorded the send, so nothing is in flight.
-        for _ in range(100):
-            state = await case_state(client, case_id)
-            if state.status is CaseStatus.AWAITING:
-                break
-            await asyncio.sleep(0.1)
-        assert state.status is CaseStatus.AWAITING
+        await eventually(
+            lambda: case_state(client, case_id),
+            lambda state: state.status is CaseStatus.AWAITING,
+            what="the case to record the merchant email",
+        )
     finally:
         first.kill()
         first.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from temporalio.client import Client, WorkflowExecution
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actions import EmailReplyNotice
@@ -22,6 +23,8 @@ from workers.worker import build_worker
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.ops_digest import DIGEST_SCHEDULE_ID
+
+from tests.eventually import eventually
 
 from .conftest import Stack
 
@@ -109,39 +112,33 @@ async def test_the_daily_digest_lists_open_cases_by_merchant_and_triage(
     assert "someone@example.org" not in body.get_content()
 
 
-async def _until(client: object, case_id: str, status: CaseStatus) -> None:
-    import asyncio
-
-    for _ in range(200):
-        if (await case_state(client, case_id)).status is status:  # type: ignore[arg-type]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{case_id} never reached {status}")
+async def _until(client: Client, case_id: str, status: CaseStatus) -> None:
+    await eventually(
+        lambda: case_state(client, case_id),
+        lambda state: state.status is status,
+        what=f"{case_id} to reach {status}",
+    )
 
 
-async def _wait_visible(client: object, case_id: str, status: str) -> None:
+async def _wait_visible(client: Client, case_id: str, status: str) -> None:
     """Visibility trails the workflow by a moment; the digest reads visibility."""
-    import asyncio
-
     query = f"WorkflowId = 'case-{case_id}' AND CaseStatus = '{status}'"
-    for _ in range(200):
-        if [w async for w in client.list_workflows(query)]:  # type: ignore[attr-defined]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{case_id} never visible as {status}")
+
+    async def listed() -> list[WorkflowExecution]:
+        return [w async for w in client.list_workflows(query)]
+
+    await eventually(listed, what=f"{case_id} visible as {status}")
 
 
-async def _digest_result(client: object, schedule_id: str) -> DigestReport:
-    import asyncio
+async def _digest_result(client: Client, schedule_id: str) -> DigestReport:
+    query = (
+        "WorkflowType = 'OpsDigestWorkflow' AND ExecutionStatus = 'Completed' "
+        f"AND WorkflowId STARTS_WITH '{schedule_id}'"
+    )
 
-    for _ in range(400):
-        async for run in client.list_workflows(  # type: ignore[attr-defined]
-            "WorkflowType = 'OpsDigestWorkflow' AND ExecutionStatus = 'Completed' "
-            f"AND WorkflowId STARTS_WITH '{schedule_id}'"
-        ):
-            handle = client.get_workflow_handle(  # type: ignore[attr-defined]
-                run.id, run_id=run.run_id, result_type=DigestReport
-            )
-            return await handle.result()  # type: ignore[no-any-return]
-        await asyncio.sleep(0.05)
-    raise AssertionError("the digest workflow did not complete")
+    async def completed() -> list[WorkflowExecution]:
+        return [w async for w in client.list_workflows(query)]
+
+    [run, *_] = await eventually(completed, what="the digest workflow to complete")
+    handle = client.get_workflow_handle(run.id, run_id=run.run_id, result_type=DigestReport)
+    return await handle.result()
