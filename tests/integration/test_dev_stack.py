@@ -15,7 +15,9 @@ import psutil
 
 from tests.conftest import free_port
 
-from .conftest import CANCELFLOW, clean_environ, run_cli, wait_for
+from tests.eventually import eventually
+
+from .conftest import CANCELFLOW, clean_environ, run_cli
 
 READY_LINE = "cancelflow dev is running"
 
@@ -110,7 +112,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         started = await run_cli("cases", "start", str(request_file), env=env)
         assert started.code == 0, started.stderr
         assert f"case {case_id}: started" in started.stdout
-        await wait_for(
+        await eventually(
             lambda: list(mail_dir.glob("*.eml")),
             within=30,
             what="the merchant email in the mail folder",
@@ -119,7 +121,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         assert "Streamflix" in eml.read_text(errors="replace")
         assert len(processes_using(var_dir)) >= 2, "expected the dev server and PostgreSQL"
 
-    await wait_for(
+    await eventually(
         lambda: not processes_using(var_dir),
         within=30,
         what="the dev server and PostgreSQL to exit after Ctrl-C",
@@ -135,13 +137,13 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "--access-until", (date.today() + timedelta(days=30)).isoformat(), env=env,
         )  # fmt: skip
         assert answered.code == 0, answered.stderr
-        await wait_for(
+        await eventually(
             lambda: len(list(mail_dir.glob("*.eml"))) == 2,
             within=30,
             what="the customer email in the mail folder",
         )
 
-    await wait_for(
+    await eventually(
         lambda: not processes_using(var_dir),
         within=30,
         what="the dev server and PostgreSQL to exit after Ctrl-C",
@@ -167,7 +169,7 @@ async def test_killed_dev_stack_leaves_no_postgres_or_dev_server(tmp_path: Path)
         dev_server = [p for p in processes_using(var_dir) if "start-dev" in p.cmdline()]
         assert running(postmaster) and dev_server
 
-    await wait_for(
+    await eventually(
         lambda: not running(postmaster) and not processes_using(var_dir),
         within=30,
         what="PostgreSQL and the dev server to stop after `cancelflow dev` was killed",

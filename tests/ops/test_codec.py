@@ -190,7 +190,41 @@ async def test_codec_endpoint_refuses_other_origins_and_bad_bodies(codec_url: st
         assert bad.status_code == 400 and "Payloads" in bad.json()["error"]
         # The encode endpoint round-trips through decode (mounted under any prefix).
         body = json_format.MessageToJson(Payloads(payloads=[_payload("hello")]))
-        encoded = await http.post("/some/prefix/encode", content=body)
+        token = codec_url.rsplit("/", 1)[-1]
+        encoded = await http.post(
+            "/some/prefix/encode", content=body, headers={"Authorization": f"Bearer {token}"}
+        )
         assert b"hello" not in encoded.content
         decoded = await http.post("/decode", content=encoded.content)
     assert json_format.Parse(decoded.text, Payloads()).payloads[0] == _payload("hello")
+
+
+async def test_codec_calls_need_the_auth_token(codec_url: str) -> None:
+    base, token = codec_url.rsplit("/", 1)
+    body = json_format.MessageToJson(Payloads(payloads=[_payload("hello")]))
+    async with httpx.AsyncClient(base_url=base) as http:
+        for path in ("/decode", "/encode", "/wrong-token/decode", f"/{token}x/decode"):
+            refused = await http.post(path, content=body)
+            assert refused.status_code == 401, path
+            assert refused.headers["www-authenticate"] == "Bearer"
+        wrong = await http.post("/decode", content=body, headers={"Authorization": "Bearer x"})
+        assert wrong.status_code == 401
+        bearer = await http.post(
+            "/decode", content=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert bearer.status_code == 200
+        assert (await http.post(f"/{token}/decode", content=body)).status_code == 200
+
+
+async def test_only_decode_is_offered_to_the_ui_origin(codec_url: str) -> None:
+    ui = {"Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST"}
+    body = json_format.MessageToJson(Payloads(payloads=[_payload("hello")]))
+    async with httpx.AsyncClient(base_url=codec_url) as http:
+        decode = await http.options("/decode", headers=ui)
+        assert decode.headers["access-control-allow-origin"] == "http://localhost:8233"
+        encode = await http.options("/encode", headers=ui)
+        assert encode.status_code == 403
+        assert "access-control-allow-origin" not in encode.headers
+        from_browser = await http.post("/encode", content=body, headers={"Origin": ui["Origin"]})
+        assert from_browser.status_code == 403
+        assert "access-control-allow-origin" not in from_browser.headers
