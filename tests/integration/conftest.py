@@ -87,5 +87,3 @@ async def run_cli(*args: str, env: dict[str, str], stdin: bytes | None = None) -
     out, err = await asyncio.wait_for(process.communicate(stdin), timeout=60)
     assert process.returncode is not None
     return CliResult(process.returncode, out.decode(), err.decode())
-
-

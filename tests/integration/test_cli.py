@@ -8,9 +8,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from workers.mail_sink import MailSink
-
 from tests.eventually import eventually
+from workers.mail_sink import MailSink
 
 from .conftest import Stack, run_cli
 from .test_end_to_end import CUSTOMER_EMAIL, MERCHANT, in_process_worker, mails_to, request
@@ -64,7 +63,7 @@ async def test_start_status_respond_through_the_cli(
             "same_request": True,
         }
 
-        await wait_for(
+        await eventually(
             lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
         )
         # The mail is out a moment before the workflow records it: ask until it says so.
@@ -96,7 +95,7 @@ async def test_start_status_respond_through_the_cli(
         assert "rejected the answer" in conflicting.stderr
         assert "already recorded" in conflicting.stderr
 
-        await wait_for(lambda: mails_to(mail_sink, CUSTOMER_EMAIL), what="the customer email")
+        await eventually(lambda: mails_to(mail_sink, CUSTOMER_EMAIL), what="the customer email")
         final = await eventually(
             lambda: run_cli("cases", "status", "cli-case-1", "--json", env=env),
             lambda final: json.loads(final.stdout)["status"] == "closed",

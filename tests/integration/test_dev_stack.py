@@ -14,7 +14,6 @@ from pathlib import Path
 import psutil
 
 from tests.conftest import free_port
-
 from tests.eventually import eventually
 
 from .conftest import CANCELFLOW, clean_environ, run_cli

@@ -28,14 +28,13 @@ from domain.customer_outcome import CustomerOutcomeKind
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from storage.merchants import MerchantDirectory
+from tests.eventually import eventually
 from workers.database import database_pool
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities
 from workers.worker import build_worker
 from workflows.client import case_state, start_case, submit_answer
-
-from tests.eventually import eventually
 
 from .conftest import CANCELFLOW, Stack
 
@@ -122,7 +121,7 @@ async def test_other_reason_reaches_ops_but_never_the_customer(
     async with in_process_worker(client, settings):
         started = await start_case(client, request("e2e-other-1"), settings.temporal.task_queue)
         assert started.created
-        await wait_for(
+        await eventually(
             lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
         )
         [merchant_mail] = mails_to(mail_sink, "cancel@nordicgym.example")
@@ -190,13 +189,13 @@ async def test_case_finishes_after_the_worker_is_killed_and_each_email_goes_out_
 
     first = start_worker_process(stack, first_log)
     try:
-        await wait_for(
+        await eventually(
             lambda: has_event(first_log, "worker.started"),
             within=30,
             what="the first `cancelflow worker` to start",
         )
         started = await start_case(client, request(case_id), settings.temporal.task_queue)
-        await wait_for(
+        await eventually(
             lambda: mails_to(mail_sink, "cancel@nordicgym.example"), what="the merchant email"
         )
         # Killed only once the workflow has recorded the send, so nothing is in flight.
@@ -211,7 +210,7 @@ async def test_case_finishes_after_the_worker_is_killed_and_each_email_goes_out_
 
     second = start_worker_process(stack, second_log)
     try:
-        await wait_for(
+        await eventually(
             lambda: has_event(second_log, "worker.started"),
             within=30,
             what="the second `cancelflow worker` to start",

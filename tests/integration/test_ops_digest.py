@@ -15,6 +15,7 @@ from domain.digest import DigestReport
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from storage.merchants import MerchantDirectory
+from tests.eventually import eventually
 from workers.database import database_pool
 from workers.mail_sink import MailSink
 from workers.schedules import ensure_digest_schedule
@@ -23,8 +24,6 @@ from workers.worker import build_worker
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.ops_digest import DIGEST_SCHEDULE_ID
-
-from tests.eventually import eventually
 
 from .conftest import Stack
 

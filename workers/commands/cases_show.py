@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import CaseState, CaseStatus
 from inbound.store import InboundMailStore, text_of
-from workers.audit import CaseHistoryNotFound, Timeline, case_timeline, render_text
+from ops.audit import CaseHistoryNotFound, Timeline, case_timeline, render_text
 from workers.commands.cases import describe_state, read_state
 from workers.commands.common import (
     case_not_found,
