@@ -12,6 +12,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
 
 from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
 from workflows.cancellation import CancellationWorkflow
@@ -50,10 +51,8 @@ async def test_saved_history_replays(path: Path) -> None:
         workflow_runner=workflow_runner(),
         data_converter=pydantic_data_converter,
     )
-    result = await replayer.replay_workflow(
-        WorkflowHistory.from_json(workflow_id, raw), raise_on_replay_failure=True
-    )
-    assert result.replay_failure is None
+    # Raises on any replay failure (raise_on_replay_failure defaults to True).
+    await replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, raw))
 
 
 async def test_an_incompatible_change_fails_replay() -> None:
@@ -63,11 +62,5 @@ async def test_an_incompatible_change_fails_replay() -> None:
         workflow_runner=workflow_runner(),
         data_converter=pydantic_data_converter,
     )
-    result = await replayer.replay_workflow(
-        WorkflowHistory.from_json("case-replay", path.read_text()), raise_on_replay_failure=False
-    )
-    assert result.replay_failure is not None
-    assert (
-        "Nondeterminism" in type(result.replay_failure).__name__
-        or "nondetermin" in str(result.replay_failure).lower()
-    )
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(WorkflowHistory.from_json("case-replay", path.read_text()))
