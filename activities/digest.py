@@ -1,38 +1,43 @@
-"""The daily ops digest: read open cases from Temporal visibility, email the summary to ops."""
+"""The daily ops digest: read open cases from Temporal visibility, email the summary to ops.
+
+Activities do not import the workflows: the listing of open cases is handed in by the
+worker's wiring (workflows.client.open_cases, bound to its client).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import structlog
 from temporalio import activity
-from temporalio.client import Client
 
 from activities import contracts
 from activities.config import EmailSettings
 from activities.smtp import SmtpSender
-from domain.case import OPEN_STATUSES, CaseStatus
 from domain.digest import DigestReport, OpenCase, archive_lag_line
 from storage.archive_source import ArchiveLag
 from storage.outbox import Outbox, OutboxEntry
 
 log = structlog.get_logger()
 
+OpenCaseSource = Callable[[str], AsyncIterator[OpenCase]]
+"""Running cases in an open status, of the given workflow type, from Temporal visibility."""
+
 
 class DigestActivities:
     def __init__(
         self,
-        client: Client,
+        open_cases: OpenCaseSource,
         sender: SmtpSender,
         email: EmailSettings,
         outbox: Outbox,
         archive_lag: Callable[[], Awaitable[ArchiveLag]] | None = None,
     ) -> None:
         self._archive_lag = archive_lag
-        self._client = client
+        self._open_cases = open_cases
         self._sender = sender
         self._email = email
         self._outbox = outbox
@@ -40,26 +45,9 @@ class DigestActivities:
     @activity.defn(name=contracts.COLLECT_OPEN_CASES)
     async def collect_open_cases(self, input: contracts.CollectOpenCasesInput) -> list[OpenCase]:
         """Open cases from visibility (search attributes), not from a copy of our own."""
-        from workflows import search_attributes as sa
-
-        query = f"WorkflowType = '{input.workflow_type}' AND ExecutionStatus = 'Running'"
         cases: list[OpenCase] = []
-        async for execution in self._client.list_workflows(query):
-            attrs = execution.typed_search_attributes
-            status = attrs.get(sa.CASE_STATUS)
-            merchant = attrs.get(sa.MERCHANT_ID)
-            if status is None or merchant is None or status not in OPEN_STATUSES:
-                continue
-            cases.append(
-                OpenCase(
-                    case_id=execution.id.removeprefix("case-"),
-                    merchant_id=merchant,
-                    status=CaseStatus(status),
-                    escalated=bool(attrs.get(sa.ESCALATED)),
-                    requested_at=attrs.get(sa.REQUESTED_AT) or execution.start_time,
-                    round=attrs.get(sa.CASE_ROUND) or 1,
-                )
-            )
+        async for case in self._open_cases(input.workflow_type):
+            cases.append(case)
             activity.heartbeat(len(cases))
         return cases
 

@@ -30,7 +30,7 @@ def answer_refusal(state: CaseState, answer: MerchantAnswer) -> str | None:
         )
     if state.withdrawn_at is not None:
         return (
-            f"the customer withdrew the request on {state.withdrawn_at.isoformat()}; "
+            f"the request was withdrawn by the customer on {state.withdrawn_at.isoformat()}; "
             "no answer is needed"
         )
     if not state.is_open:
@@ -55,16 +55,17 @@ def withdrawal_refusal(state: CaseState) -> str | None:
 
 def correction_refusal(
     state: CaseState,
-    request: CancellationRequest,
-    merchant: Merchant | None,
     correction: DetailsCorrection,
+    request: CancellationRequest | None = None,
+    merchant: Merchant | None = None,
 ) -> str | None:
+    """Without the request and merchant, only the case's stage is checked."""
     if (
         state.status is not CaseStatus.FOLLOW_UP
         or state.outcome is not Outcome.NO_SUBSCRIPTION_FOUND
     ):
         return "corrected details are only taken after the merchant found no subscription"
-    if merchant is not None:
+    if request is not None and merchant is not None:
         corrected = request.model_copy(update={"customer": correction.customer})
         missing = missing_identifiers(corrected, merchant)
         if missing:

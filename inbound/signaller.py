@@ -19,9 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actions import EmailReplyNotice
 from inbound.store import StoredReply
-from workflows.cancellation import workflow_id_for
-
-EMAIL_REPLY_SIGNAL = "email_reply_received"
+from workflows.client import signal_email_reply
 
 log = structlog.get_logger("mail_gateway")
 
@@ -80,10 +78,9 @@ class ReplySignaller:
         """Signal every reply that is due; returns how many were delivered."""
         delivered = 0
         for reply in await self._store.due_for_signal():
-            handle = self._client.get_workflow_handle(workflow_id_for(reply.case_id))
             try:
-                await handle.signal(
-                    EMAIL_REPLY_SIGNAL, notice_for(reply), rpc_timeout=self._rpc_timeout
+                await signal_email_reply(
+                    self._client, reply.case_id, notice_for(reply), rpc_timeout=self._rpc_timeout
                 )
             except RPCError as err:
                 if err.status == RPCStatusCode.NOT_FOUND:

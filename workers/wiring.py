@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -30,6 +31,7 @@ from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
+from workflows.client import open_cases
 from workflows.ops_digest import OpsDigestWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
@@ -73,7 +75,7 @@ def build_activities(
     if client is not None:
         archive, source = ArchiveStore(pool), TemporalArchiveSource(client)
         digest = DigestActivities(
-            client,
+            partial(open_cases, client),
             SmtpSender(settings.smtp),
             settings.email,
             Outbox(pool),

@@ -331,7 +331,7 @@ class CancellationWorkflow(CaseSteps):
             raise ValueError(problem)
 
     def _correction_problem(self, correction: DetailsCorrection) -> str | None:
-        return refusals.correction_refusal(self._state, self._request, self._merchant, correction)
+        return refusals.correction_refusal(self._state, correction, self._request, self._merchant)
 
     @workflow.query(name="state")
     def state(self) -> CaseState:

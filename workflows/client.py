@@ -5,7 +5,9 @@ Used by the CLI, the portal and the APIs; runs outside workflows (it is client c
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -17,11 +19,16 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.actions import DetailsCorrection, SnoozeRequest, WithdrawalRequest
+from domain import refusals
+from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer
-from domain.case import AnswerReceipt, CaseState
+from domain.case import OPEN_STATUSES, AnswerReceipt, CaseState, CaseStatus
+from domain.digest import OpenCase
 from domain.request import CancellationRequest
-from workflows.cancellation import CancellationWorkflow, CaseInput, SubmitAnswer, workflow_id_for
+from workflows import search_attributes as sa
+from workflows.cancellation import CancellationWorkflow
+from workflows.inputs import WORKFLOW_ID_PREFIX, CaseInput, SubmitAnswer, workflow_id_for
+from workflows.queries import CASE_WORKFLOW_TYPE, case_query
 
 
 @dataclass(frozen=True)
@@ -114,18 +121,13 @@ async def submit_answer(client: Client, case_id: str, answer: MerchantAnswer) ->
             if desc is None:
                 raise CaseNotFound(case_id) from err
             state = await handle.query(CancellationWorkflow.state)
-            if state.answer is not None and state.answer.same_outcome_as(answer):
+            refusal = refusals.answer_refusal(state, answer)
+            if refusal is None and state.answer is not None:
                 return AnswerReceipt(
                     case_id=case_id, recorded=False, answer=state.answer, status=state.status
                 )
-            if state.answer is not None:
-                raise AnswerRejected(
-                    f"an answer was already recorded on {state.answer.answered_at.isoformat()} "
-                    f"through {state.answer.channel.value} ({state.answer.outcome.value}); "
-                    "a different answer cannot replace it"
-                ) from err
             raise AnswerRejected(
-                f"the case is {state.status.value}; it no longer takes answers"
+                refusal or f"the case is {state.status.value}; it no longer takes answers"
             ) from err
         raise
 
@@ -145,8 +147,17 @@ class CaseActionRejected(AnswerRejected):
     """The case refused a withdrawal, correction or snooze; str() is the reason."""
 
 
-async def _case_update(client: Client, case_id: str, update: Any, argument: object) -> CaseState:
-    """Run one of the case's state-changing Updates, translating refusals for people."""
+async def _case_update(
+    client: Client,
+    case_id: str,
+    update: Any,
+    argument: object,
+    refusal: Callable[[CaseState], str | None],
+) -> CaseState:
+    """Run one of the case's state-changing Updates, translating refusals for people.
+
+    A closed case can no longer run Updates: its refusal is then the domain rule's words.
+    """
     from temporalio.service import RPCError, RPCStatusCode
 
     handle = case_handle(client, case_id)
@@ -162,14 +173,17 @@ async def _case_update(client: Client, case_id: str, update: Any, argument: obje
                 raise CaseNotFound(case_id) from err
             state = await handle.query(CancellationWorkflow.state)
             raise CaseActionRejected(
-                f"the case is {state.status.value}; it no longer takes this request"
+                refusal(state)
+                or f"the case is {state.status.value}; it no longer takes this request"
             ) from err
         raise
 
 
 async def withdraw_case(client: Client, case_id: str, request: WithdrawalRequest) -> CaseState:
     """The customer withdraws: allowed until the merchant answered (and while following up)."""
-    return await _case_update(client, case_id, CancellationWorkflow.withdraw_case, request)
+    return await _case_update(
+        client, case_id, CancellationWorkflow.withdraw_case, request, refusals.withdrawal_refusal
+    )
 
 
 async def correct_customer_details(
@@ -177,10 +191,102 @@ async def correct_customer_details(
 ) -> CaseState:
     """Corrected details after 'no subscription found' start a new round with the merchant."""
     return await _case_update(
-        client, case_id, CancellationWorkflow.correct_customer_details, correction
+        client,
+        case_id,
+        CancellationWorkflow.correct_customer_details,
+        correction,
+        lambda state: refusals.correction_refusal(state, correction),
     )
 
 
 async def snooze_case(client: Client, case_id: str, request: SnoozeRequest) -> CaseState:
     """Ops push the next reminder or escalation to a date."""
-    return await _case_update(client, case_id, CancellationWorkflow.snooze, request)
+    return await _case_update(
+        client,
+        case_id,
+        CancellationWorkflow.snooze,
+        request,
+        lambda state: refusals.snooze_refusal(state, None, request, datetime.now(UTC)),
+    )
+
+
+async def signal_email_reply(
+    client: Client,
+    case_id: str,
+    notice: EmailReplyNotice,
+    rpc_timeout: timedelta | None = None,
+) -> None:
+    """Tell the case that a merchant's email reply was stored (raises RPCError NOT_FOUND
+    when the case has closed or never existed)."""
+    await case_handle(client, case_id).signal(
+        CancellationWorkflow.email_reply_received, notice, rpc_timeout=rpc_timeout
+    )
+
+
+@dataclass(frozen=True)
+class CaseListing:
+    """One case as Temporal visibility shows it: search attributes only, no customer data."""
+
+    case_id: str
+    workflow_id: str
+    status: str | None
+    merchant_id: str | None
+    round: int | None
+    escalated: bool
+    outcome: str | None
+    requested_at: datetime | None
+    started_at: datetime
+    workflow_status: str | None
+
+
+async def list_cases(
+    client: Client,
+    *,
+    statuses: tuple[str, ...] = (),
+    merchant_id: str | None = None,
+    escalated: bool | None = None,
+    running_only: bool = False,
+    workflow_type: str = CASE_WORKFLOW_TYPE,
+    extra: str | None = None,
+    limit: int | None = None,
+) -> AsyncIterator[CaseListing]:
+    """Cases matching the filters (see workflows.queries.case_query), newest first."""
+    query = case_query(
+        statuses=statuses,
+        merchant_id=merchant_id,
+        escalated=escalated,
+        running_only=running_only,
+        workflow_type=workflow_type,
+        extra=extra,
+    )
+    async for execution in client.list_workflows(query, limit=limit):
+        attrs = execution.typed_search_attributes
+        yield CaseListing(
+            case_id=execution.id.removeprefix(WORKFLOW_ID_PREFIX),
+            workflow_id=execution.id,
+            status=attrs.get(sa.CASE_STATUS),
+            merchant_id=attrs.get(sa.MERCHANT_ID),
+            round=attrs.get(sa.CASE_ROUND),
+            escalated=bool(attrs.get(sa.ESCALATED)),
+            outcome=attrs.get(sa.OUTCOME),
+            requested_at=attrs.get(sa.REQUESTED_AT),
+            started_at=execution.start_time,
+            workflow_status=execution.status.name if execution.status else None,
+        )
+
+
+async def open_cases(
+    client: Client, workflow_type: str = CASE_WORKFLOW_TYPE
+) -> AsyncIterator[OpenCase]:
+    """Running cases in an open status, as the ops digest counts them."""
+    async for case in list_cases(client, running_only=True, workflow_type=workflow_type):
+        if case.status is None or case.merchant_id is None or case.status not in OPEN_STATUSES:
+            continue
+        yield OpenCase(
+            case_id=case.case_id,
+            merchant_id=case.merchant_id,
+            status=CaseStatus(case.status),
+            escalated=case.escalated,
+            requested_at=case.requested_at or case.started_at,
+            round=case.round or 1,
+        )

@@ -29,8 +29,7 @@ from portal.api.schemas import (
 )
 from portal.cases import MerchantCase, is_case_id, load_merchant_case
 from portal.context import Ctx, PortalContext
-from workflows import search_attributes as sa
-from workflows.cancellation import WORKFLOW_ID_PREFIX, CancellationWorkflow
+from workflows import client as case_client
 from workflows.client import AnswerRejected, CaseNotFound, submit_answer
 
 log = structlog.get_logger()
@@ -59,10 +58,6 @@ async def _my_case(ctx: PortalContext, merchant_id: str, case_id: str) -> Mercha
     return case
 
 
-def _quoted(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 @router.get("/cases", response_model=MerchantCaseList, summary="List my cases")
 async def list_cases(
     merchant_id: MerchantIdentity,
@@ -73,22 +68,19 @@ async def list_cases(
     ] = "awaiting",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MerchantCaseList:
-    statuses = ", ".join(_quoted(s.value) for s in _STATUS_GROUPS[status])
-    query = (
-        f"WorkflowType = {_quoted(CancellationWorkflow.__name__)} "
-        f"AND {sa.MERCHANT_ID.name} = {_quoted(merchant_id)} "
-        f"AND {sa.CASE_STATUS.name} IN ({statuses})"
-    )
     cases: list[MerchantCaseSummary] = []
-    async for execution in ctx.client.list_workflows(query, limit=limit):
-        attributes = execution.typed_search_attributes
-        case_id = execution.id.removeprefix(WORKFLOW_ID_PREFIX)
+    async for case in case_client.list_cases(
+        ctx.client,
+        statuses=_STATUS_GROUPS[status],
+        merchant_id=merchant_id,
+        limit=limit,
+    ):
         cases.append(
             MerchantCaseSummary(
-                case_id=case_id,
-                reference=case_reference(case_id),
-                status=CaseStatus(attributes.get(sa.CASE_STATUS) or CaseStatus.STARTING),
-                requested_at=attributes.get(sa.REQUESTED_AT) or execution.start_time,
+                case_id=case.case_id,
+                reference=case_reference(case.case_id),
+                status=CaseStatus(case.status or CaseStatus.STARTING),
+                requested_at=case.requested_at or case.started_at,
             )
         )
     cases.sort(key=lambda c: c.requested_at)

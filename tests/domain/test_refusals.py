@@ -89,7 +89,8 @@ def test_a_different_answer_is_refused_naming_the_recorded_one() -> None:
 def test_an_answer_after_withdrawal_is_refused() -> None:
     withdrawn = state(CaseStatus.AWAITING, withdrawn_at=ANSWERED_AT)
     assert answer_refusal(withdrawn, cancelled()) == (
-        "the customer withdrew the request on 2026-03-02T10:00:00+00:00; no answer is needed"
+        "the request was withdrawn by the customer on 2026-03-02T10:00:00+00:00; "
+        "no answer is needed"
     )
 
 
@@ -133,16 +134,16 @@ def correction(**customer: object) -> DetailsCorrection:
 
 def test_corrections_only_after_no_subscription_found() -> None:
     follow_up = state(CaseStatus.FOLLOW_UP, answer=not_found())
-    assert correction_refusal(follow_up, REQUEST, MERCHANT, correction(last_name="S")) is None
+    assert correction_refusal(follow_up, correction(last_name="S"), REQUEST, MERCHANT) is None
     waiting = state(CaseStatus.AWAITING)
-    assert correction_refusal(waiting, REQUEST, MERCHANT, correction(last_name="S")) == (
+    assert correction_refusal(waiting, correction(last_name="S"), REQUEST, MERCHANT) == (
         "corrected details are only taken after the merchant found no subscription"
     )
 
 
 def test_a_correction_missing_what_the_merchant_requires_names_it() -> None:
     follow_up = state(CaseStatus.FOLLOW_UP, answer=not_found())
-    assert correction_refusal(follow_up, REQUEST, MERCHANT, correction()) == (
+    assert correction_refusal(follow_up, correction(), REQUEST, MERCHANT) == (
         "customer: the merchant requires identifiers that are missing: last_name"
     )
 
