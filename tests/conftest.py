@@ -55,7 +55,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    from workflows.search_attributes import register_search_attributes
+    from workers.temporal_namespace import register_search_attributes
 
     await register_search_attributes(env.client)
     try:

@@ -43,6 +43,7 @@ from tests.workflows.harness import (
     make_request,
     running_worker,
 )
+from workers.temporal_namespace import register_search_attributes
 from workflows.cancellation import CancellationWorkflow, SubmitAnswer, workflow_id_for
 from workflows.client import (
     case_handle,
@@ -53,7 +54,6 @@ from workflows.client import (
     submit_answer,
     withdraw_case,
 )
-from workflows.search_attributes import register_search_attributes
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 START = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 09:00 in Stockholm

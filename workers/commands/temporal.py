@@ -6,9 +6,9 @@ import click
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from workers import temporal_namespace as sa
 from workers.commands.common import fail, load_settings, run, temporal_client
 from workers.settings import Settings
-from workflows import search_attributes as sa
 
 
 @click.group("temporal")

@@ -1,0 +1,88 @@
+"""Registering the case search attributes in a Temporal namespace (operator service, CLI flags).
+
+Process-side setup, kept out of workflows/: the keys themselves are workflows.search_attributes.
+"""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+__all__ = [
+    "ALL_SEARCH_ATTRIBUTES",
+    "SearchAttributeConflict",
+    "dev_server_flags",
+    "register_search_attributes",
+    "type_name",
+]
+
+_CLI_TYPE_NAMES = {
+    "KEYWORD": "Keyword",
+    "BOOL": "Bool",
+    "INT": "Int",
+    "DATETIME": "Datetime",
+}
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for key in ALL_SEARCH_ATTRIBUTES:
+        kind = _CLI_TYPE_NAMES[key.indexed_value_type.name]
+        flags += ["--search-attribute", f"{key.name}={kind}"]
+    return flags
+
+
+class SearchAttributeConflict(ValueError):
+    """An attribute of ours exists in the namespace with another type."""
+
+
+async def register_search_attributes(client: Client) -> dict[str, bool]:
+    """Add the attributes the namespace lacks (idempotent): {name: True if added now}.
+
+    Raises SearchAttributeConflict when one exists with another type.
+    """
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        existing = dict(listed.custom_attributes)
+    except RPCError as err:
+        # The time-skipping test server can add attributes but not list them.
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        existing = {}
+    added: dict[str, bool] = {}
+    missing = {}
+    for key in ALL_SEARCH_ATTRIBUTES:
+        wanted = IndexedValueType.ValueType(int(key.indexed_value_type))
+        if key.name in existing:
+            if existing[key.name] != wanted:
+                have = IndexedValueType.Name(existing[key.name]).removeprefix("INDEXED_VALUE_TYPE_")
+                raise SearchAttributeConflict(
+                    f"search attribute {key.name} exists in namespace {client.namespace} as "
+                    f"{have.title()}, but cancelflow needs {type_name(key)}; "
+                    "remove or rename it, then run this again"
+                )
+            added[key.name] = False
+        else:
+            missing[key.name] = wanted
+            added[key.name] = True
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    return added
+
+
+def type_name(key: SearchAttributeKey) -> str:  # type: ignore[type-arg]
+    return _CLI_TYPE_NAMES[key.indexed_value_type.name]
