@@ -75,6 +75,12 @@ class RecordingActivities:
     def of(self, name: str) -> list[Sent]:
         return [s for s in self.sent if s.name == name]
 
+    @property
+    def case_id(self) -> str:
+        """The one case these activities served (a test that needs it runs one case)."""
+        [case_id] = {getattr(s.input, "case_id", None) for s in self.sent} - {None}
+        return str(case_id)
+
     def _record(self, name: str, data: object) -> act.EmailSent:
         if self.fail_email_with:
             raise ApplicationError("rejected", type=self.fail_email_with, non_retryable=True)

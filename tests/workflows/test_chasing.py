@@ -67,18 +67,15 @@ async def _step_over(
 ) -> None:
     """Nothing at due-1min; the count-th `name` activity by due+1min, scheduled at/after due."""
     await advance_to(env, due - MINUTE)
-    await _settle()
+    # A query sees every event before it: having had its chance to act on whatever fired until
+    # now, the case still waits for `due`, so nothing can have been sent early.
+    waiting = await case_state(env.client, acts.case_id)
+    assert waiting.next_action_at == due, f"{name} #{count}: waits for {waiting.next_action_at}"
     assert len(acts.of(name)) == count - 1, f"{name} #{count} fired before {due}"
     await advance_to(env, due + MINUTE)
     await eventually(lambda: len(acts.of(name)) == count)
     fired = acts.of(name)[-1].at
     assert due <= fired < due + MINUTE, f"{name} #{count} at {fired}, due {due}"
-
-
-async def _settle() -> None:
-    import asyncio
-
-    await asyncio.sleep(0.3)
 
 
 async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
@@ -147,8 +144,8 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
             ),
         )
         await case_handle(client, case_id).result()
+        # Closed: the workflow has ended, so no later timer of it can fire.
         await advance_to(time_skipping_env, utc("2028-03-01T00:00:00"))
-        await _settle()
         assert len(acts.of(act.SEND_MERCHANT_REMINDER)) == 3
         assert len(acts.of(act.NOTIFY_OPS)) == 1
 
@@ -209,7 +206,9 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))  # type: ignore[arg-type]
         await advance_to(time_skipping_env, utc("2027-03-20T00:00:00"))
-        await _settle()
+        # The query sees every event until now: the case still waits for triage, no timer set.
+        triage = await case_state(client, case_id)
+        assert (triage.status, triage.next_action_at) == (CaseStatus.NEEDS_TRIAGE, None)
         assert acts.of(act.SEND_MERCHANT_REMINDER) == []
         desc = await handle.describe()
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "needs_triage"
@@ -320,8 +319,8 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
         await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
         final = await handle.result()
         assert final.status is CaseStatus.WITHDRAWN
+        # Withdrawn: the workflow has ended, so its round-two timer can never fire.
         await advance_to(time_skipping_env, utc("2027-10-01T00:00:00"))
-        await _settle()
         assert len(acts.of(act.SEND_MERCHANT_REQUEST)) == 1
 
 
@@ -411,8 +410,12 @@ async def test_a_year_of_reminders_keeps_every_history_small(
     async with running_worker(client, acts) as tq:
         case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-01-04T08:00:00"))
         await advance_to(time_skipping_env, utc("2028-01-04T09:00:00"))
-        await _settle()
-        state = await case_state(client, case_id)
+        # The last reminder may still be on its way: wait until the case has counted it.
+        state = await eventually(
+            lambda: case_state(client, case_id),
+            lambda s: s.reminders_sent == len(acts.of(act.SEND_MERCHANT_REMINDER)),
+            what="the case to count every reminder sent",
+        )
         reminders = len(acts.of(act.SEND_MERCHANT_REMINDER))
         assert reminders >= 240
         assert state.reminders_sent == reminders and state.escalated
