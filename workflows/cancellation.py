@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.escalation import next_chase_step
     from domain.merchant import Merchant
     from domain.request import missing_identifiers
+    from domain.webhooks import EventType
+    from workflows import webhooks
     from workflows.case_steps import CaseFailed, CaseSteps
     from workflows.inputs import WORKFLOW_ID_PREFIX, CaseInput, SubmitAnswer, workflow_id_for
 
@@ -150,6 +152,9 @@ class CancellationWorkflow(CaseSteps):
     # --- after the answer --------------------------------------------------------------------
 
     async def _follow_up(self, merchant: Merchant, answer: MerchantAnswer) -> CaseState:
+        await webhooks.tell_merchant(
+            self._state, self._request, merchant, EventType.ANSWER_RECORDED, answer=answer
+        )
         if answer.outcome is Outcome.OTHER_REASON:
             # The message is for ops only; the customer gets the neutral outcome.
             await self._notify_ops(act.OpsNotificationKind.OTHER_REASON, detail=answer.message)

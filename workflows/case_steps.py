@@ -24,6 +24,7 @@ from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from workflows import case_emails as emails
 from workflows import search_attributes as sa
+from workflows import webhooks
 from workflows.details import current_details
 from workflows.inputs import CaseInput
 
@@ -124,8 +125,12 @@ class CaseSteps:
 
     async def _send_merchant_email(
         self, kind: act.MerchantEmailKind, reminder_number: int | None = None
-    ) -> EmailRecord:
+    ) -> EmailRecord | None:
         merchant = await self._load_merchant()
+        # Only the webhook's start is awaited, never the endpoint: the email is not delayed.
+        await webhooks.tell_merchant(self._state, self._request, merchant, kind, reminder_number)
+        if not merchant.wants_email:
+            return None
         email = emails.merchant_email(self._state, self._request, merchant, kind, reminder_number)
         sent = await self._unless_failed(emails.send_merchant_email(email))
         return self._remember_email(email.outbox_kind, sent)

@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities import contracts as act
     from domain.answers import MerchantAnswer
+    from domain.case import CaseState
     from domain.merchant import Merchant
     from domain.reply_token import case_reference
     from domain.request import CancellationRequest, merchant_view
@@ -121,3 +122,40 @@ async def start_delivery(merchant: Merchant, event: WebhookEvent) -> None:
     except WorkflowAlreadyStartedError:
         # Started before (a reset or replayed case): the event is delivered by that one.
         pass
+
+
+_EVENT_OF_EMAIL = {
+    act.MerchantEmailKind.REQUEST: EventType.REQUESTED,
+    act.MerchantEmailKind.REMINDER: EventType.REMINDER,
+    act.MerchantEmailKind.WITHDRAWAL: EventType.WITHDRAWN,
+}
+
+
+async def tell_merchant(
+    state: CaseState,
+    request: CancellationRequest,
+    merchant: Merchant,
+    event_type: EventType | act.MerchantEmailKind,
+    reminder_number: int | None = None,
+    answer: MerchantAnswer | None = None,
+) -> None:
+    """Starts the webhook delivery of a case event if the merchant takes webhooks.
+
+    Email-only merchants (every case before this change) record nothing new, so their
+    histories replay unchanged; the patch marks the cases that do.
+    """
+    if not merchant.wants_webhooks or not workflow.patched(PATCH_ID):
+        return
+    if isinstance(event_type, act.MerchantEmailKind):
+        event_type = _EVENT_OF_EMAIL[event_type]
+    event = case_event(
+        event_type,
+        case_id=state.case_id,
+        round=state.round,
+        request=request,
+        merchant=merchant,
+        requested_at=state.requested_at,
+        reminder_number=reminder_number,
+        answer=answer,
+    )
+    await start_delivery(merchant, event)
