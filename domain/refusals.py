@@ -28,13 +28,13 @@ def answer_refusal(state: CaseState, answer: MerchantAnswer) -> str | None:
             f"through {recorded.channel.value} ({recorded.outcome.value}); "
             "a different answer cannot replace it"
         )
-    if state.withdrawn_at is not None:
-        return (
-            f"the request was withdrawn by the customer on {state.withdrawn_at.isoformat()}; "
-            "no answer is needed"
-        )
     if not state.is_open:
         return f"the case is {state.status.value}; it no longer takes answers"
+    if state.withdrawn_at is not None:
+        return (
+            f"the customer withdrew the request on {state.withdrawn_at.isoformat()}; "
+            "no answer is needed"
+        )
     # An answer while the request email is still going out is taken: the merchant may be
     # quicker than our worker, or ops may record an answer given another way.
     return None

@@ -46,7 +46,7 @@ def state(status: CaseStatus, **fields: object) -> CaseState:
         merchant_id="acme",
         status=status,
         requested_at=datetime(2026, 3, 1, tzinfo=UTC),
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
@@ -89,8 +89,7 @@ def test_a_different_answer_is_refused_naming_the_recorded_one() -> None:
 def test_an_answer_after_withdrawal_is_refused() -> None:
     withdrawn = state(CaseStatus.AWAITING, withdrawn_at=ANSWERED_AT)
     assert answer_refusal(withdrawn, cancelled()) == (
-        "the request was withdrawn by the customer on 2026-03-02T10:00:00+00:00; "
-        "no answer is needed"
+        "the customer withdrew the request on 2026-03-02T10:00:00+00:00; no answer is needed"
     )
 
 
@@ -98,6 +97,13 @@ def test_an_answer_after_withdrawal_is_refused() -> None:
 def test_a_closed_case_takes_no_answer(status: CaseStatus) -> None:
     assert answer_refusal(state(status), cancelled()) == (
         f"the case is {status.value}; it no longer takes answers"
+    )
+
+
+def test_a_closed_withdrawn_case_says_it_is_withdrawn() -> None:
+    closed = state(CaseStatus.WITHDRAWN, withdrawn_at=ANSWERED_AT)
+    assert answer_refusal(closed, cancelled()) == (
+        "the case is withdrawn; it no longer takes answers"
     )
 
 

@@ -32,7 +32,8 @@ HOSTILE = [
 
 def render(text: str) -> str:
     # CommonMark with GFM-like linkify: the strictest reading of what a UI might render.
-    return MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(text)
+    html: str = MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(text)
+    return html
 
 
 @pytest.mark.parametrize("text", HOSTILE)
