@@ -108,6 +108,10 @@ class ArchiveStore:
         )
         return _in_run_order([_run(r) for r in rows])
 
+    async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
+        """(run id, history) of every archived run of the case, oldest first."""
+        return [(r.run_id, r.workflow_history()) for r in await self.runs_of_case(case_id)]
+
     async def runs_closed_since(self, since: datetime) -> list[ArchivedRun]:
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM case_archive WHERE close_time >= $1 "

@@ -88,7 +88,8 @@ class TemporalArchiveSource:
     async def history_of(self, run: ClosedRun) -> ArchivedRun:
         """The run's complete history, fetched in pages, as the archive stores it."""
         handle = self._client.get_workflow_handle(run.workflow_id, run_id=run.run_id)
-        events = [e async for e in handle.fetch_history_events(page_size=self._page_size)]
+        # Paged at the server's default size (a bigger page only makes the server warn).
+        events = [e async for e in handle.fetch_history_events()]
         raw = History(events=events).SerializeToString()
         return ArchivedRun(
             workflow_id=run.workflow_id,
