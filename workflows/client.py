@@ -102,6 +102,27 @@ async def case_state(client: Client, case_id: str) -> CaseState:
         raise
 
 
+async def settled_state(
+    client: Client, case_id: str, rpc_timeout: timedelta | None = None
+) -> CaseState:
+    """A completed case's result (read without a worker), else its state query.
+
+    Raises CaseNotFound; an RPCError from the query (no worker polling) is left to the caller.
+    """
+    from temporalio.service import RPCError, RPCStatusCode
+
+    handle = case_handle(client, case_id)
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(case_id) from err
+        raise
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
+    return await handle.query(CancellationWorkflow.state, rpc_timeout=rpc_timeout)
+
+
 async def submit_answer(client: Client, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
     """Record an answer through the Update: returns the receipt or raises AnswerRejected."""
     from temporalio.service import RPCError, RPCStatusCode

@@ -1,0 +1,87 @@
+"""The one door to the case workflow, on a real dev server with visibility."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.actions import EmailReplyNotice, WithdrawalRequest
+from domain.case import CaseStatus
+from tests.eventually import eventually
+from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workflows.client import (
+    CaseActionRejected,
+    CaseListing,
+    CaseNotFound,
+    case_state,
+    list_cases,
+    open_cases,
+    settled_state,
+    signal_email_reply,
+    start_case,
+    withdraw_case,
+)
+
+
+async def _listed(env: WorkflowEnvironment, **filters: object) -> list[CaseListing]:
+    return [case async for case in list_cases(env.client, **filters)]  # type: ignore[arg-type]
+
+
+async def test_cases_are_listed_by_merchant_and_status_and_closed_ones_settle(
+    dev_server_env: WorkflowEnvironment,
+) -> None:
+    merchant_id = f"m-{uuid.uuid4().hex[:8]}"
+    acts = RecordingActivities(merchants={merchant_id: make_merchant(merchant_id=merchant_id)})
+    client = dev_server_env.client
+    async with running_worker(client, acts) as task_queue:
+        waiting = make_request(merchant_id=merchant_id)
+        withdrawn = make_request(merchant_id=merchant_id)
+        for request in (waiting, withdrawn):
+            await start_case(client, request, task_queue)
+
+        async def awaiting() -> list[str]:
+            found = await _listed(
+                dev_server_env, merchant_id=merchant_id, statuses=(CaseStatus.AWAITING,)
+            )
+            return sorted(c.case_id for c in found)
+
+        expected = sorted([waiting.case_id, withdrawn.case_id])
+        await eventually(awaiting, lambda ids: ids == expected, what="both cases awaiting")
+        await withdraw_case(client, withdrawn.case_id, WithdrawalRequest(reason="changed mind"))
+
+        async def open_ids() -> list[str]:
+            return sorted(
+                [c.case_id async for c in open_cases(client) if c.merchant_id == merchant_id]
+            )
+
+        await eventually(open_ids, lambda ids: ids == [waiting.case_id], what="one open case")
+        closed = await settled_state(client, withdrawn.case_id)
+        assert closed.status is CaseStatus.WITHDRAWN
+
+        # A closed case's Updates cannot run: the refusal is the domain rule's words.
+        with pytest.raises(CaseActionRejected, match="the case is withdrawn"):
+            await withdraw_case(client, withdrawn.case_id, WithdrawalRequest())
+
+        await signal_email_reply(
+            client,
+            waiting.case_id,
+            EmailReplyNotice(
+                message_id="<[x](https://evil.example)>",
+                sender="kim@acme.example",
+                subject="Re: cancellation",
+                received_at=datetime.now(UTC),
+            ),
+        )
+
+        async def triaged() -> CaseStatus:
+            return (await case_state(client, waiting.case_id)).status
+
+        await eventually(triaged, lambda s: s is CaseStatus.NEEDS_TRIAGE, what="needs triage")
+
+    # A quote in a filter value stays inside its literal: nothing matches, nothing breaks.
+    assert await _listed(dev_server_env, merchant_id=f"{merchant_id}' OR MerchantId != '") == []
+    with pytest.raises(CaseNotFound):
+        await settled_state(client, f"c-{uuid.uuid4().hex[:8]}")
