@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from tests.operator_env import OPERATOR_ENV
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 
@@ -61,7 +62,7 @@ def stack(
         temporal={"task_queue": task_queue},
         log_level="INFO",
     )
-    env = clean_environ() | {
+    env = clean_environ() | OPERATOR_ENV | {
         "TEMPORAL_ADDRESS": temporal_address(dev_server_env),
         "TEMPORAL_NAMESPACE": dev_server_env.client.namespace,
         "DATABASE_URL": database_url,

@@ -24,6 +24,7 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
 from tests.eventually import eventually
+from tests.operator_env import set_operator_env
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli
 from workers.codec import EncryptionKey, format_keys
@@ -44,6 +45,8 @@ def cli_env(
     monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
+    set_operator_env(monkeypatch)
+    monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
 
 
 async def cancelflow(*args: str) -> Result:

@@ -7,6 +7,7 @@ import re
 
 from click.testing import CliRunner, Result
 
+from tests.operator_env import OPERATOR_ENV
 from tests.portal.conftest import PortalStack
 from workers.cli import cli
 
@@ -18,7 +19,7 @@ async def _cancelflow(stack: PortalStack, *args: str) -> Result:
         runner.invoke,
         cli,
         list(args),
-        env={"DATABASE_URL": stack.database_url},
+        env={"DATABASE_URL": stack.database_url, **OPERATOR_ENV},
         catch_exceptions=False,
     )
 

@@ -13,13 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import free_port
+from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 
 CANCELFLOW = str(Path(sys.executable).parent / "cancelflow")
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    result = CliRunner().invoke(cli, list(args), env=OPERATOR_ENV, catch_exceptions=False)
     return result.exit_code, result.stderr
 
 
@@ -64,7 +65,9 @@ def test_respond_names_the_option_and_the_rule(args: list[str], expected: str) -
 
 
 def test_respond_rejects_an_unknown_outcome_as_usage() -> None:
-    result = CliRunner().invoke(cli, ["cases", "respond", "c-1", "--outcome", "maybe"])
+    result = CliRunner().invoke(
+        cli, ["cases", "respond", "c-1", "--outcome", "maybe"], env=OPERATOR_ENV
+    )
     assert result.exit_code == 2
     assert "has_now_been_cancelled" in result.stderr
 
@@ -112,7 +115,7 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("CANCELFLOW_", "TEMPORAL_")) and k != "DATABASE_URL"
     }
-    return env | {
+    return env | OPERATOR_ENV | {
         "CANCELFLOW_VAR_DIR": str(tmp_path / "var"),
         "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
         "TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml"),
