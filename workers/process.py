@@ -2,8 +2,7 @@
 stops (SIGINT/SIGTERM -> a graceful stop).
 
 The worker, the portal, the mail gateway, the codec server and `cancelflow dev` all start
-through here, so a rule for every process (logging, the development-secrets check) has one
-place to live.
+through here, so a rule for every process has one place to live.
 """
 
 from __future__ import annotations
@@ -14,19 +13,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from workers.logging import configure_logging
-from workers.settings import Settings, warn_about_insecure_defaults
+from workers.settings import Settings
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def prepare_process(settings: Settings, *, for_dev: bool) -> Settings:
-    """Logging set up, and the settings checked for the kind of process about to run.
+def prepare_process(settings: Settings) -> Settings:
+    """Logging set up for a long-running process.
 
-    for_dev: `cancelflow dev`, where the development secrets are expected.
+    Its settings were already checked when loaded (workers.commands.common.load_settings ->
+    workers.settings.settings_for_process, which exempts `cancelflow dev` only).
     """
     configure_logging(settings.log_level)
-    if not for_dev:
-        warn_about_insecure_defaults(settings)
     return settings
 
 

@@ -4,13 +4,15 @@
 ("SIGNAL PID", e.g. "SIGINT 1234"). The pipe's only writer is `cancelflow dev`, so the pipe
 ends when it exits however it exits, `kill -9` included: then the watchdog signals each
 server still running, and kills the ones that do not stop within STOP_WITHIN seconds.
-A clean stop writes "done" first: nothing is signalled.
+A clean stop ends the pipe too, once the servers were told to stop: the watchdog then stops
+any that did not (a failed `pg_ctl stop`), and finds nothing to do otherwise.
 
 Run as `python -m workers.watchdog`; it uses the standard library only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -32,11 +34,9 @@ def _alive(pid: int) -> bool:
 
 
 def watch(lines: IO[str]) -> list[tuple[signal.Signals, int]]:
-    """The servers to stop once the pipe ends; [] after a clean 'done'."""
+    """The servers to stop once the pipe ends."""
     servers: list[tuple[signal.Signals, int]] = []
     for line in lines:
-        if line.strip() == "done":
-            return []
         name, pid = line.split()
         servers.append((signal.Signals[name], int(pid)))
     return servers
@@ -55,7 +55,7 @@ def stop(servers: list[tuple[signal.Signals, int]]) -> None:
 
 
 class Watchdog:
-    """The parent's side: start the watchdog, tell it what to stop, release it on a clean stop."""
+    """The parent's side: start the watchdog, tell it what to stop, end it after a clean stop."""
 
     def __init__(self) -> None:
         # Its own session, ignoring Ctrl-C: a terminal's Ctrl-C must not end the watch.
@@ -72,14 +72,11 @@ class Watchdog:
         self._process.stdin.flush()
 
     def release(self) -> None:
-        """The servers stopped cleanly: the watchdog exits without signalling anything."""
+        """After the servers were stopped: the watchdog stops any still running, then exits."""
         assert self._process.stdin is not None
-        try:
-            self._process.stdin.write("done\n")
+        with contextlib.suppress(BrokenPipeError):
             self._process.stdin.close()
-        except BrokenPipeError:
-            pass
-        self._process.wait(timeout=10)
+        self._process.wait(timeout=STOP_WITHIN + 10)
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ def worker() -> None:
     Temporal: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_PROFILE.
     Database: DATABASE_URL. Mail: CANCELFLOW_SMTP__*. Stops gracefully on SIGTERM or Ctrl-C.
     """
-    run(worker_process.serve(prepare_process(load_settings(), for_dev=False)))
+    run(worker_process.serve(prepare_process(load_settings())))
 
 
 @click.command("dev")
@@ -41,7 +41,7 @@ def dev() -> None:
     State lives under CANCELFLOW_VAR_DIR (default ./var), so open cases survive a restart.
     Ctrl-C stops everything.
     """
-    run(dev_stack.serve(prepare_process(load_settings(), for_dev=True)))
+    run(dev_stack.serve(prepare_process(load_settings())))
 
 
 # --- portal --------------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def portal() -> None:
     Set CANCELFLOW_PORTAL__SECRET_KEY (the same as the workers') and
     CANCELFLOW_PORTAL__INTERNAL_API_KEY outside development.
     """
-    run(_serve_portal(prepare_process(load_settings(), for_dev=False)))
+    run(_serve_portal(prepare_process(load_settings())))
 
 
 async def _serve_portal(settings: Settings) -> None:
@@ -85,7 +85,7 @@ def mail_gateway() -> None:
 
     Listens on CANCELFLOW_MAIL_GATEWAY__HOST/PORT for reply+<token>@CANCELFLOW_EMAIL__REPLY_DOMAIN.
     """
-    run(_serve_mail_gateway(prepare_process(load_settings(), for_dev=False)))
+    run(_serve_mail_gateway(prepare_process(load_settings())))
 
 
 async def _serve_mail_gateway(settings: Settings) -> None:
@@ -132,7 +132,7 @@ def new_key_command(key_id: str) -> None:
 @codec.command("serve")
 def codec_serve() -> None:
     """Serve the codec over HTTP for the Temporal UI (`--ui-codec-endpoint`), until Ctrl-C."""
-    run(_serve_codec(prepare_process(load_settings(), for_dev=False)))
+    run(_serve_codec(prepare_process(load_settings())))
 
 
 async def _serve_codec(settings: Settings) -> None:
