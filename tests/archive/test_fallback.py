@@ -19,7 +19,9 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from ops.audit import case_timeline, timeline_of_runs
 from storage.archive import ArchiveStore
+from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from workers.commands.replay import replay_runs
 from workflows.cancellation import CancellationWorkflow, workflow_id_for
 from workflows.client import (
     case_handle,
@@ -167,6 +169,14 @@ async def test_deleted_cases_read_the_same_from_the_archive(
         for run in runs:
             for secret in SECRETS:
                 assert secret.encode() not in run.history, (case.case_id, secret)
+
+    archived = [r for c in cases for r in await store.runs_of_case(c.case_id)]
+    assert await replay_runs(archived, client.data_converter) == []
+    # The same histories against a reordered workflow (no workflow.patched): each case named.
+    failures = await replay_runs(archived, client.data_converter, [ReorderedCancellationWorkflow])
+    failed_cases = {f.case_id for f in failures}
+    assert failed_cases and failed_cases <= {c.case_id for c in cases}
+    assert all(f.event.startswith("event ") for f in failures), failures
 
     for case in cases:
         await delete_from_temporal(client, workflow_id_for(case.case_id), case.runs)
