@@ -140,4 +140,5 @@ async def _digest_result(client: Client, schedule_id: str) -> DigestReport:
 
     [run, *_] = await eventually(completed, what="the digest workflow to complete")
     handle = client.get_workflow_handle(run.id, run_id=run.run_id, result_type=DigestReport)
-    return await handle.result()
+    report: DigestReport = await handle.result()
+    return report

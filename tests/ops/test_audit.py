@@ -163,8 +163,8 @@ async def test_timeline_of_reminders_escalation_and_other_reason(
     reminders = [e for e in timeline.entries if e.kind == "reminder_sent"]
     sent_reminders = acts.of("send_merchant_reminder")
     assert [e.details["reminder_number"] for e in reminders] == [
-        s.input.reminder_number
-        for s in sent_reminders  # type: ignore[attr-defined]
+        s.input.reminder_number  # type: ignore[attr-defined]
+        for s in sent_reminders
     ]
     assert reminders[0].details["reminder_number"] == 1
     escalations = [

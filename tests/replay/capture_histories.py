@@ -35,10 +35,10 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
+from tests.eventually import eventually
 from tests.workflows.harness import (
     RecordingActivities,
     advance_to,
-    eventually,
     make_merchant,
     make_request,
     running_worker,
@@ -87,7 +87,7 @@ async def has_now_been_cancelled(env: WorkflowEnvironment, client: Client, case_
     answer = HasNowBeenCancelled(
         access_until=date(2027, 3, 31),
         answered_at=await _now(env),
-        **_by(),  # type: ignore[arg-type]
+        **_by(),
     )
     await _answer_and_finish(env, client, case_id, answer)
 
@@ -96,7 +96,7 @@ async def was_already_cancelled(env: WorkflowEnvironment, client: Client, case_i
     answer = WasAlreadyCancelled(
         cancelled_on=date(2027, 2, 20),
         answered_at=await _now(env),
-        **_by(Channel.API, "api"),  # type: ignore[arg-type]
+        **_by(Channel.API, "api"),
     )
     await _answer_and_finish(env, client, case_id, answer)
 
@@ -105,7 +105,7 @@ async def other_reason(env: WorkflowEnvironment, client: Client, case_id: str) -
     answer = OtherReason(
         message="Account is under a fraud investigation",
         answered_at=await _now(env),
-        **_by(),  # type: ignore[arg-type]
+        **_by(),
     )
     await _answer_and_finish(env, client, case_id, answer)
 
@@ -116,7 +116,7 @@ async def binding_contract_round_two(
     answer = BindingContract(
         contract_ends_on=date(2027, 9, 30),
         answered_at=await _now(env),
-        **_by(),  # type: ignore[arg-type]
+        **_by(),
     )
     await submit_answer(client, case_id, answer)
     await _until(client, case_id, CaseStatus.FOLLOW_UP)
@@ -130,7 +130,7 @@ async def binding_contract_round_two(
     second = HasNowBeenCancelled(
         access_until=date(2027, 9, 30),
         answered_at=await _now(env),
-        **_by(),  # type: ignore[arg-type]
+        **_by(),
     )
     await _answer_and_finish(env, client, case_id, second)
 
@@ -138,14 +138,14 @@ async def binding_contract_round_two(
 async def no_subscription_unresolved(
     env: WorkflowEnvironment, client: Client, case_id: str
 ) -> None:
-    await submit_answer(client, case_id, NoSubscriptionFound(answered_at=await _now(env), **_by()))  # type: ignore[arg-type]
+    await submit_answer(client, case_id, NoSubscriptionFound(answered_at=await _now(env), **_by()))
     await _until(client, case_id, CaseStatus.FOLLOW_UP)
     await advance_to(env, START + timedelta(days=20))
     await case_handle(client, case_id).result()
 
 
 async def no_subscription_corrected(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
-    await submit_answer(client, case_id, NoSubscriptionFound(answered_at=await _now(env), **_by()))  # type: ignore[arg-type]
+    await submit_answer(client, case_id, NoSubscriptionFound(answered_at=await _now(env), **_by()))
     await _until(client, case_id, CaseStatus.FOLLOW_UP)
     corrected = CustomerIdentifiers(
         email="anna.s@example.org", first_name="Anna", last_name="Berg", card_last4="1111"
@@ -164,7 +164,7 @@ async def no_subscription_corrected(env: WorkflowEnvironment, client: Client, ca
         HasNowBeenCancelled(
             access_until=date(2027, 4, 1),
             answered_at=await _now(env),
-            **_by(),  # type: ignore[arg-type]
+            **_by(),
         ),
     )
 
@@ -187,7 +187,7 @@ async def reminders_escalation_answer(
         HasNowBeenCancelled(
             access_until=date(2027, 5, 1),
             answered_at=await _now(env),
-            **_by(),  # type: ignore[arg-type]
+            **_by(),
         ),
     )
 
@@ -212,7 +212,7 @@ async def email_reply_triage(env: WorkflowEnvironment, client: Client, case_id: 
             cancelled_on=date(2027, 2, 27),
             answered_at=await _now(env),
             reference="<reply-1@acme.example>",
-            **_by(Channel.EMAIL, "ops Eva"),  # type: ignore[arg-type]
+            **_by(Channel.EMAIL, "ops Eva"),
         ),
     )
 
@@ -231,7 +231,7 @@ async def snooze_then_answer(env: WorkflowEnvironment, client: Client, case_id: 
         HasNowBeenCancelled(
             access_until=date(2027, 4, 1),
             answered_at=await _now(env),
-            **_by(Channel.OPS, "ops Eva"),  # type: ignore[arg-type]
+            **_by(Channel.OPS, "ops Eva"),
         ),
     )
 
@@ -251,7 +251,7 @@ async def answered_before_request(env: WorkflowEnvironment, client: Client, case
     answer = WasAlreadyCancelled(
         cancelled_on=date(2027, 2, 20),
         answered_at=await _now(env),
-        **_by(Channel.OPS, "ops Eva"),  # type: ignore[arg-type]
+        **_by(Channel.OPS, "ops Eva"),
     )
     await case_handle(client, case_id).signal(
         CancellationWorkflow.merchant_response, SubmitAnswer(answer=answer)

@@ -97,9 +97,7 @@ async def test_each_answer_tells_the_customer_its_outcome(
             return bool(acts.of(act.NOTIFY_CUSTOMER))
 
         await eventually(customer_told)
-        await eventually(
-            lambda: _status_is(client, request.case_id, final_status)  # type: ignore[arg-type]
-        )
+        await eventually(lambda: _status_is(client, request.case_id, final_status))
         [told] = acts.of(act.NOTIFY_CUSTOMER)
         notification = told.input
         assert isinstance(notification, act.CustomerNotificationInput)

@@ -170,9 +170,7 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
             ),
         )
         assert state.snoozed_until == utc("2027-03-10T08:00:00")
-        await eventually(
-            lambda: _next_at(client, case_id, utc("2027-03-10T08:00:00"))  # type: ignore[arg-type]
-        )
+        await eventually(lambda: _next_at(client, case_id, utc("2027-03-10T08:00:00")))
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
         await _step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1
@@ -204,7 +202,7 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
                 received_at=utc("2027-03-01T10:00:00"),
             ),
         )
-        await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))  # type: ignore[arg-type]
+        await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))
         await advance_to(time_skipping_env, utc("2027-03-20T00:00:00"))
         # The query sees every event until now: the case still waits for triage, no timer set.
         triage = await case_state(client, case_id)
@@ -282,7 +280,7 @@ async def _answer_binding_contract(env: WorkflowEnvironment, case_id: str, ends_
             responded_by="Acme",
         ),
     )
-    await eventually(lambda: _status(env.client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+    await eventually(lambda: _status(env.client, case_id, CaseStatus.FOLLOW_UP))
 
 
 async def test_binding_contract_starts_round_two_at_the_notice_date(
@@ -340,7 +338,7 @@ async def test_corrected_details_within_14_days_start_round_two(
                 responded_by="Acme",
             ),
         )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
         await advance_to(time_skipping_env, utc("2027-03-10T12:00:00"))
         corrected = CustomerIdentifiers(
             email="anna.s@example.org",
@@ -379,7 +377,7 @@ async def test_no_correction_in_14_days_closes_the_case_unresolved(
                 responded_by="Acme",
             ),
         )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))  # type: ignore[arg-type]
+        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
         state = await case_state(client, case_id)
         assert state.answered_at is not None and state.follow_up_at is not None
         assert state.follow_up_at == state.answered_at + timedelta(days=14)
