@@ -12,9 +12,17 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
+
+from domain.merchant import Merchant
+
+# Writing last_used_at on every call cost an UPDATE per API request (issue 12); a minute's
+# precision is all "when was this key last used" needs.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+_DEFAULT_TIMEZONE = str(Merchant.model_fields["timezone"].default)
 
 _KEY = re.compile(r"^cfk_(?P<key_id>[a-f0-9]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 
@@ -34,6 +42,15 @@ class NewApiKey:
     info: ApiKeyInfo
     key: str
     """The full key; shown once, never stored."""
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """The merchant a live key belongs to, with what an answer needs from the directory."""
+
+    merchant_id: str
+    display_name: str
+    timezone: str
 
 
 class UnknownMerchantForKey(LookupError):
@@ -83,23 +100,42 @@ class ApiKeyStore:
 
     async def authenticate(self, key: str) -> str | None:
         """The merchant_id a live key belongs to, or None for a wrong, malformed or revoked key."""
+        holder = await self.authenticate_holder(key)
+        return None if holder is None else holder.merchant_id
+
+    async def authenticate_holder(self, key: str) -> KeyHolder | None:
+        """The key's merchant (one query, with its name and timezone), or None as above."""
         match = _KEY.match(key.strip())
         if match is None:
             return None
         row = await self._pool.fetchrow(
-            "SELECT merchant_id, secret_hash FROM merchant_api_keys "
-            "WHERE key_id = $1 AND revoked_at IS NULL",
+            """
+            SELECT k.merchant_id, k.secret_hash, k.last_used_at < now() - $2::interval AS stale,
+                   k.last_used_at IS NULL AS unused, m.display_name,
+                   m.merchant ->> 'timezone' AS timezone
+            FROM merchant_api_keys k JOIN merchants m USING (merchant_id)
+            WHERE k.key_id = $1 AND k.revoked_at IS NULL
+            """,
             match.group("key_id"),
+            LAST_USED_PRECISION,
         )
         if row is None or not hmac.compare_digest(
             bytes(row["secret_hash"]), _hash(match.group("secret"))
         ):
             return None
-        await self._pool.execute(
-            "UPDATE merchant_api_keys SET last_used_at = now() WHERE key_id = $1",
-            match.group("key_id"),
+        if row["unused"] or row["stale"]:
+            # Concurrent calls may both write: harmless, the condition keeps it rare.
+            await self._pool.execute(
+                "UPDATE merchant_api_keys SET last_used_at = now() WHERE key_id = $1 "
+                "AND (last_used_at IS NULL OR last_used_at < now() - $2::interval)",
+                match.group("key_id"),
+                LAST_USED_PRECISION,
+            )
+        return KeyHolder(
+            merchant_id=str(row["merchant_id"]),
+            display_name=str(row["display_name"]),
+            timezone=str(row["timezone"] or _DEFAULT_TIMEZONE),
         )
-        return str(row["merchant_id"])
 
     async def revoke(self, key_id: str) -> ApiKeyInfo | None:
         row = await self._pool.fetchrow(

@@ -18,6 +18,7 @@ import click
 from storage.db import MigrationError
 from storage.embedded import DevToolsMissing
 from workers.commands import (
+    archive,
     cases,
     cases_actions,
     cases_show,
@@ -25,6 +26,7 @@ from workers.commands import (
     merchants_keys,
     merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
     processes,
+    replay,
     temporal,
 )
 from workers.commands.common import CliError
@@ -40,6 +42,8 @@ COMMANDS: list[click.Command] = [
     cases.cases,
     merchants.merchants,
     temporal.temporal,
+    archive.archive,
+    replay.replay,
     *processes.COMMANDS,
 ]
 
