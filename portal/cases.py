@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -54,8 +55,11 @@ async def load_merchant_case(
         return None
     if state.merchant_id != merchant_id:
         return None
-    request = await original_request(case_handle(context.client, case_id))
-    merchant = await context.merchants.get(merchant_id)
+    # Independent reads: side by side, not one after the other.
+    request, merchant = await asyncio.gather(
+        original_request(case_handle(context.client, case_id)),
+        context.merchants.get(merchant_id),
+    )
     if request is None or merchant is None:
         return None
     return MerchantCase(

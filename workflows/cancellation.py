@@ -12,6 +12,7 @@ from datetime import timedelta
 from enum import Enum
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts as act
@@ -31,7 +32,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.webhooks import EventType
     from workflows import webhooks
     from workflows.case_steps import CaseFailed, CaseSteps
-    from workflows.inputs import WORKFLOW_ID_PREFIX, CaseInput, SubmitAnswer, workflow_id_for
+    from workflows.inputs import (
+        NOT_YOUR_CASE,
+        WORKFLOW_ID_PREFIX,
+        CaseInput,
+        SubmitAnswer,
+        workflow_id_for,
+    )
 
 __all__ = [
     "WORKFLOW_ID_PREFIX",
@@ -242,6 +249,9 @@ class CancellationWorkflow(CaseSteps):
 
     @submit_answer.validator
     def _validate_submit_answer(self, submission: SubmitAnswer) -> None:
+        # The portal asks the case itself whose it is, instead of a query before the Update.
+        if submission.merchant_id not in (None, self._state.merchant_id):
+            raise ApplicationError("no such case", type=NOT_YOUR_CASE, non_retryable=True)
         problem = self._answer_problem(submission.parsed())
         if problem:
             raise ValueError(problem)

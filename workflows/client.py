@@ -17,7 +17,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from domain import refusals
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
@@ -27,7 +27,13 @@ from domain.digest import OpenCase
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
-from workflows.inputs import WORKFLOW_ID_PREFIX, CaseInput, SubmitAnswer, workflow_id_for
+from workflows.inputs import (
+    NOT_YOUR_CASE,
+    WORKFLOW_ID_PREFIX,
+    CaseInput,
+    SubmitAnswer,
+    workflow_id_for,
+)
 from workflows.queries import CASE_WORKFLOW_TYPE, case_query
 
 
@@ -123,17 +129,26 @@ async def settled_state(
     return await handle.query(CancellationWorkflow.state, rpc_timeout=rpc_timeout)
 
 
-async def submit_answer(client: Client, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
-    """Record an answer through the Update: returns the receipt or raises AnswerRejected."""
+async def submit_answer(
+    client: Client, case_id: str, answer: MerchantAnswer, merchant_id: str | None = None
+) -> AnswerReceipt:
+    """Record an answer through the Update: returns the receipt or raises AnswerRejected.
+
+    With merchant_id, a case of another merchant raises CaseNotFound, like an unknown one:
+    the case's validator checks it, so no query or history read comes before the Update.
+    """
     from temporalio.service import RPCError, RPCStatusCode
 
     handle = case_handle(client, case_id)
     try:
         return await handle.execute_update(
-            CancellationWorkflow.submit_answer, SubmitAnswer(answer=answer)
+            CancellationWorkflow.submit_answer,
+            SubmitAnswer(answer=answer, merchant_id=merchant_id),
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type == NOT_YOUR_CASE:
+            raise CaseNotFound(case_id) from err
         raise AnswerRejected(getattr(cause, "message", None) or str(cause)) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
@@ -142,6 +157,8 @@ async def submit_answer(client: Client, case_id: str, answer: MerchantAnswer) ->
             if desc is None:
                 raise CaseNotFound(case_id) from err
             state = await handle.query(CancellationWorkflow.state)
+            if merchant_id is not None and state.merchant_id != merchant_id:
+                raise CaseNotFound(case_id) from err
             refusal = refusals.answer_refusal(state, answer)
             if refusal is None and state.answer is not None:
                 return AnswerReceipt(

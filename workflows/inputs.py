@@ -18,6 +18,9 @@ from domain.merchant import Merchant
 from domain.request import CancellationRequest
 
 WORKFLOW_ID_PREFIX = "case-"
+# The validator's refusal type for an answer to another merchant's case, which the client
+# reports exactly like a case that does not exist.
+NOT_YOUR_CASE = "NotYourCase"
 
 
 def workflow_id_for(case_id: str) -> str:
@@ -40,6 +43,11 @@ class SubmitAnswer(BaseModel):
     # An answer that fails the domain rules still decodes (as a dict), so the validator can
     # refuse it with the rule that failed instead of a bare decoding error.
     answer: MerchantAnswer | dict[str, Any]
+    merchant_id: str | None = Field(
+        default=None,
+        description="The merchant answering through its own key: another merchant's case "
+        "refuses the answer as if it did not exist (ops and signed reply links leave it unset)",
+    )
 
     def parsed(self) -> MerchantAnswer:
         """The answer, validated; raises ValueError naming the field and the rule."""

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portal.api.problems import ProblemError
 from portal.context import Ctx
+from storage.api_keys import KeyHolder
 
 internal_scheme = HTTPBearer(
     auto_error=False, scheme_name="InternalKey", description="The internal API key"
@@ -48,3 +49,19 @@ async def require_merchant(
 
 
 MerchantIdentity = Annotated[str, Depends(require_merchant)]
+
+
+async def require_key_holder(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(merchant_scheme)],
+    ctx: Ctx,
+) -> KeyHolder:
+    """The presented key's merchant with its name and timezone, from the same query."""
+    if credentials is None:
+        raise _unauthorized("send your merchant API key as 'Authorization: Bearer <key>'")
+    holder = await ctx.api_keys.authenticate_holder(credentials.credentials)
+    if holder is None:
+        raise _unauthorized("the API key is not valid or was revoked")
+    return holder
+
+
+MerchantKeyHolder = Annotated[KeyHolder, Depends(require_key_holder)]
