@@ -34,6 +34,9 @@ from portal.config import PortalSettings
 from portal.context import MerchantLookup, PortalContext
 from portal.csrf import CsrfProtector
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
+from portal.merchant_settings import pages as settings_pages
+from portal.merchant_settings import sign_in as settings_sign_in
+from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContext
 from storage.api_keys import ApiKeyStore
 from storage.merchants import MerchantDirectory
 
@@ -50,6 +53,7 @@ def create_app(
     *,
     merchants: MerchantLookup | None = None,
     support_address: str = SUPPORT_ADDRESS,
+    merchant_settings: MerchantSettingsConfig | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="cancelflow",
@@ -77,6 +81,11 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(intake.router)
     app.include_router(merchant.router)
+    if merchant_settings is not None:
+        # Self-service settings need a way to email sign-in links: the process provides it.
+        app.state.merchant_settings = SettingsContext.build(pool, merchant_settings)
+        app.include_router(settings_sign_in.router)
+        app.include_router(settings_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
     app.middleware("http")(_security_headers)

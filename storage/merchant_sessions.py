@@ -37,6 +37,15 @@ class SignInRefused(Exception):
         super().__init__(f"sign-in link {problem.value}")
 
 
+def _refuse_unusable(row: asyncpg.Record | None) -> None:
+    if row is None:
+        raise SignInRefused(LinkProblem.UNKNOWN)
+    if row["used_at"] is not None:
+        raise SignInRefused(LinkProblem.USED)
+    if row["expired"]:
+        raise SignInRefused(LinkProblem.EXPIRED)
+
+
 class MerchantSessions:
     def __init__(
         self,
@@ -63,6 +72,19 @@ class MerchantSessions:
         )
         return token
 
+    async def check_link(self, token: str) -> SignedIn:
+        """Who the link signs in, without using it up (a mail scanner's GET must not)."""
+        row = await self._pool.fetchrow(
+            """
+            SELECT merchant_id, email, expires_at <= now() AS expired, used_at
+            FROM merchant_sign_in_links WHERE token_hash = $1
+            """,
+            _hash(token),
+        )
+        _refuse_unusable(row)
+        assert row is not None
+        return SignedIn(merchant_id=row["merchant_id"], email=row["email"])
+
     async def redeem_link(self, token: str) -> tuple[str, SignedIn]:
         """Uses the link up and opens a session: (session token, who). One use only: two
         browsers racing on one link get one session between them."""
@@ -74,12 +96,8 @@ class MerchantSessions:
                 """,
                 _hash(token),
             )
-            if row is None:
-                raise SignInRefused(LinkProblem.UNKNOWN)
-            if row["used_at"] is not None:
-                raise SignInRefused(LinkProblem.USED)
-            if row["expired"]:
-                raise SignInRefused(LinkProblem.EXPIRED)
+            _refuse_unusable(row)
+            assert row is not None
             await conn.execute(
                 "UPDATE merchant_sign_in_links SET used_at = now() WHERE token_hash = $1",
                 _hash(token),

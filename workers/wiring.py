@@ -22,6 +22,7 @@ from activities.smtp import SmtpSender
 from activities.webhooks import WebhookActivities
 from domain.reply_token import ReplyTokenSigner
 from integrations.webhooks import WebhookSender
+from portal.merchant_settings.deps import MerchantSettingsConfig
 from storage.archive import ArchiveStore
 from storage.archive_source import TemporalArchiveSource, archive_lag
 from storage.merchants import MerchantDirectory
@@ -29,6 +30,7 @@ from storage.outbox import Outbox
 from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
+from workers.sign_in_mail import SmtpSignInMailer
 from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import open_cases
@@ -98,4 +100,15 @@ def webhook_activities(settings: Settings, pool: asyncpg.Pool) -> WebhookActivit
         sender=WebhookSender(settings.webhooks),
         links=reply_token_signer(settings),
         portal_base_url=settings.portal.base_url,
+    )
+
+
+def merchant_settings_config(settings: Settings) -> MerchantSettingsConfig | None:
+    """The portal's self-service settings: webhook secrets key and the sign-in mailer; None
+    (no settings pages) without an SMTP relay to send sign-in links through."""
+    if not settings.smtp.host:
+        return None
+    return MerchantSettingsConfig(
+        webhooks=settings.webhooks,
+        mailer=SmtpSignInMailer(SmtpSender(settings.smtp), settings.email),
     )

@@ -98,7 +98,8 @@ async def delivered(env: WorkflowEnvironment, event_id: str) -> contracts.Webhoo
         return description.close_time is not None
 
     await eventually(closed, what=f"delivery of {event_id} to finish")
-    return await handle.result()
+    result: contracts.WebhookDelivered = await handle.result()
+    return result
 
 
 async def test_email_at_once_webhook_signed_retried_and_delivered_once_per_event(

@@ -1,0 +1,112 @@
+"""Sign-in by a link emailed to one of the merchant's contact addresses (one use, short-lived).
+
+The link's GET only shows a button: mail scanners that open links must not use it up.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from portal.context import Ctx
+from portal.merchant_settings.deps import SESSION_COOKIE, SCtx
+from portal.merchant_settings.rendering import render, signed_in, translator
+from storage.merchant_sessions import LinkProblem, SignInRefused
+
+log = structlog.get_logger("cancelflow.portal.merchant")
+
+router = APIRouter(prefix="/merchant", include_in_schema=False)
+
+_MAX_TOKEN_CHARS = 100
+
+
+@router.get("/sign-in")
+async def sign_in_form(request: Request) -> Response:
+    return render(request, "sign_in.html", translator(request))
+
+
+@router.post("/sign-in")
+async def send_link(
+    request: Request,
+    ctx: Ctx,
+    sctx: SCtx,
+    merchant_id: str = Form("", max_length=64),
+    email: str = Form("", max_length=320),
+) -> Response:
+    t = translator(request)
+    merchant = await sctx.directory.get(merchant_id.strip()) if merchant_id.strip() else None
+    address = email.strip().lower()
+    registered = merchant is not None and any(
+        str(a).lower() == address for a in merchant.cancellation_emails
+    )
+    if merchant is not None and registered:
+        token = await sctx.sessions.issue_link(merchant.merchant_id, address)
+        link = f"{ctx.settings.base_url}/merchant/sign-in/{token}"
+        await sctx.config.mailer.send_sign_in_link(
+            address, merchant.display_name, link, merchant.locale, sctx.link_minutes
+        )
+        log.info("merchant.sign_in_link_sent", merchant_id=merchant.merchant_id)
+    # The same answer either way: the page does not tell who is registered.
+    return render(
+        request, "link_sent.html", t, email=email.strip()[:320], minutes=sctx.link_minutes
+    )
+
+
+def _refused(request: Request, sctx: SCtx, problem: LinkProblem) -> Response:
+    t = translator(request)
+    return render(
+        request,
+        "link_refused.html",
+        t,
+        status=404 if problem is LinkProblem.UNKNOWN else 410,
+        problem=problem.value,
+        minutes=sctx.link_minutes,
+    )
+
+
+@router.get("/sign-in/{token}")
+async def confirm(request: Request, sctx: SCtx, token: str) -> Response:
+    try:
+        if len(token) > _MAX_TOKEN_CHARS:
+            raise SignInRefused(LinkProblem.UNKNOWN)
+        who = await sctx.sessions.check_link(token)
+    except SignInRefused as refused:
+        return _refused(request, sctx, refused.problem)
+    merchant = await sctx.directory.get(who.merchant_id)
+    t = translator(request, merchant.locale if merchant else "en")
+    return render(request, "confirm.html", t, email=who.email, token=token)
+
+
+@router.post("/sign-in/{token}")
+async def redeem(request: Request, ctx: Ctx, sctx: SCtx, token: str) -> Response:
+    try:
+        if len(token) > _MAX_TOKEN_CHARS:
+            raise SignInRefused(LinkProblem.UNKNOWN)
+        session, who = await sctx.sessions.redeem_link(token)
+    except SignInRefused as refused:
+        return _refused(request, sctx, refused.problem)
+    log.info("merchant.signed_in", merchant_id=who.merchant_id)
+    lang = request.query_params.get("lang")
+    target = "/merchant/settings" + (f"?lang={lang}" if lang in ("en", "sv") else "")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.base_url.startswith("https://"),
+        path="/merchant/",
+        max_age=int(sctx.config.session_valid_for.total_seconds()),
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, sctx: SCtx) -> Response:
+    current = await signed_in(request, sctx)
+    if current is not None:
+        await sctx.sessions.end(current[0])
+    response = RedirectResponse("/merchant/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/merchant/")
+    return response
