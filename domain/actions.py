@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from domain.customer import CustomerIdentifiers
+from domain.text import Line200, Paragraph2000
 
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Actor = Line200
+Reason = Paragraph2000
 
 
 class SnoozeRequest(BaseModel):
@@ -50,3 +50,5 @@ class EmailReplyNotice(BaseModel):
     sender: str
     subject: str
     received_at: datetime
+    sender_verified: bool = True
+    """False when the sender is none of the merchant's known contacts: shown, never obeyed."""

@@ -11,13 +11,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     TypeAdapter,
     field_validator,
     model_validator,
 )
 
 from domain.common import Channel, register_union_tags
+from domain.text import Line200, Line500, MultiLineText
 
 OTHER_REASON_MAX_CHARS = 2000
 
@@ -40,11 +40,9 @@ class _AnswerBase(BaseModel):
 
     answered_at: AwareDatetime
     channel: Channel
-    responded_by: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
-        Field(default=None, description="e.g. the Message-ID of the merchant's email reply")
+    responded_by: Line200
+    reference: Line500 | None = Field(
+        default=None, description="e.g. the Message-ID of the merchant's email reply"
     )
 
     @property
@@ -111,7 +109,7 @@ class OtherReason(_AnswerBase):
     """'could not be cancelled' / 'other reason': the message is for us only, never the customer."""
 
     outcome: Literal[Outcome.OTHER_REASON] = Outcome.OTHER_REASON
-    message: str
+    message: MultiLineText
 
     @field_validator("message")
     @classmethod

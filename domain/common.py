@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, ValidationError
 
+from domain.text import NO_CONTROLS
+
 Locale = Literal["en", "sv"]
 SUPPORTED_LOCALES: tuple[Locale, ...] = ("en", "sv")
 
@@ -34,7 +36,8 @@ def _timezone(value: str) -> str:
 
 
 Slug = Annotated[str, AfterValidator(_slug)]
-TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+# NO_CONTROLS first (listed last): the name is echoed in the refusal, which must be printable.
+TimeZoneName = Annotated[str, AfterValidator(_timezone), NO_CONTROLS]
 
 
 class Channel(StrEnum):

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from domain.text import NO_CONTROLS, Line200
+
+NonEmpty = Line200
 
 _EXTRA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _CARD_LAST4 = re.compile(r"^[0-9]{4}$")
@@ -39,12 +41,14 @@ class PostalAddress(BaseModel):
 
     street: NonEmpty
     postal_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=12)
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=12), NO_CONTROLS
     ]
     city: NonEmpty
     # pydantic checks the pattern before to_upper, so 'se' must match it to become 'SE'.
     country: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+        str,
+        StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
+        NO_CONTROLS,
     ] = Field(description="ISO 3166-1 alpha-2 country code")
 
     def one_line(self) -> str:
@@ -77,6 +81,9 @@ class CustomerIdentifiers(BaseModel):
     @classmethod
     def _extra_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
+            if any(0xD800 <= ord(char) <= 0xDFFF for char in name):
+                # An unpaired surrogate cannot even be put into the refusal: not echoed.
+                raise ValueError("an identifier name contains a character that is not text")
             if name in STANDARD_IDENTIFIERS:
                 raise ValueError(f"'{name}' is a standard identifier; give it as its own field")
             validate_identifier_name(name)

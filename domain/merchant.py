@@ -15,8 +15,10 @@ from pydantic import (
 
 from domain.common import Locale, Slug, TimeZoneName
 from domain.customer import StandardIdentifier, validate_identifier_name
+from domain.text import NO_CONTROLS, Line200
 
-IdentifierName = Annotated[str, AfterValidator(validate_identifier_name)]
+# NO_CONTROLS first (listed last): the name is echoed in the refusal, which must be printable.
+IdentifierName = Annotated[str, AfterValidator(validate_identifier_name), NO_CONTROLS]
 
 
 class ResponsePolicy(BaseModel):
@@ -58,9 +60,7 @@ class Merchant(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     merchant_id: Slug
-    display_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
+    display_name: Line200
     cancellation_emails: list[EmailStr] = Field(min_length=1, max_length=10)
     required_identifiers: list[IdentifierName] = Field(
         default_factory=lambda: list(DEFAULT_IDENTIFIERS), min_length=1
@@ -69,7 +69,9 @@ class Merchant(BaseModel):
     timezone: TimeZoneName = "Europe/Stockholm"
     # pydantic checks the pattern before to_upper, so 'se' must match it to become 'SE'.
     country: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+        str,
+        StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
+        NO_CONTROLS,
     ] = "SE"
     notice_period_days: int = Field(default=30, ge=0, le=365)
     response_policy: ResponsePolicy = Field(default_factory=ResponsePolicy)

@@ -3,11 +3,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.common import Locale, Slug
 from domain.customer import CustomerIdentifiers
 from domain.merchant import Merchant
+from domain.text import Line200
 
 _CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 
@@ -27,11 +28,8 @@ CaseId = Annotated[str, AfterValidator(_case_id)]
 class Subscription(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    account_reference: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = None
+    name: Line200
+    account_reference: Line200 | None = None
 
 
 class CancellationRequest(BaseModel):

@@ -45,6 +45,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "before today ({today}).",
         "err_message_required": "Write a message explaining the other reason.",
         "err_message_too_long": "The message can be at most {limit} characters (it has {length}).",
+        "err_message_control": "The message contains an invisible control character that "
+        "cannot be stored; please remove it (copy the text through a plain editor).",
         "err_form_expired": "This form has expired or was sent from another page. "
         "Please check your answer and press Send again.",
         "recorded_heading": "Thank you, your answer has been recorded",
@@ -120,6 +122,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "före i dag ({today}).",
         "err_message_required": "Skriv ett meddelande som förklarar den andra orsaken.",
         "err_message_too_long": "Meddelandet får vara högst {limit} tecken (det har {length}).",
+        "err_message_control": "Meddelandet innehåller ett osynligt kontrolltecken som inte kan "
+        "sparas; ta bort det (kopiera texten via en enkel textredigerare).",
         "err_form_expired": "Formuläret har gått ut eller skickades från en annan sida. "
         "Kontrollera ditt svar och tryck på Skicka igen.",
         "recorded_heading": "Tack, ditt svar har registrerats",

@@ -24,6 +24,7 @@ from domain.answers import (
     parse_answer,
 )
 from domain.common import Channel, describe_validation_error
+from domain.text import has_forbidden_characters
 from portal.i18n import Translator
 
 COULD_NOT_BE_CANCELLED = "could_not_be_cancelled"
@@ -149,6 +150,8 @@ def _in_plain_words(
     if name == "contract_ends_on":
         return t("err_contract_before_today", today=today)
     if name == "message":
+        if has_forbidden_characters(form.message, multiline=True):
+            return t("err_message_control")
         length = len(form.message.strip())
         if length > OTHER_REASON_MAX_CHARS:
             return t("err_message_too_long", limit=OTHER_REASON_MAX_CHARS, length=length)

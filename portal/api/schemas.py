@@ -7,12 +7,13 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.answers import MerchantAnswer, Outcome
 from domain.case import CaseState, CaseStatus
 from domain.customer_outcome import CustomerOutcome
 from domain.request import IdentifierLine, Subscription
+from domain.text import Line200, MultiLineText
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -32,10 +33,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 class _AnswerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    responded_by: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = Field(
+    responded_by: Line200 | None = Field(
         default=None,
         description="Who at the merchant gave the answer; defaults to the API integration",
     )
@@ -62,7 +60,7 @@ class NoSubscriptionFoundBody(_AnswerBody):
 
 class OtherReasonBody(_AnswerBody):
     outcome: Literal[Outcome.OTHER_REASON]
-    message: str = Field(
+    message: MultiLineText = Field(
         description="Why it could not be cancelled; comes to us and is never shown to the customer"
     )
 

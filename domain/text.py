@@ -1,0 +1,79 @@
+"""Text from people and systems: no control characters, so nothing downstream is poisoned.
+
+A NUL is refused by PostgreSQL, CR/LF forge lines in logs and terminals, and escape sequences
+reach an operator's terminal. Every text field of a request, answer, correction, withdrawal,
+merchant or customer is one of the types below, so the API, the portal form, the CLI and the
+workflow refuse the same input with the same words. The check runs before pydantic's own
+stripping, which would also remove form feeds and other controls at the ends: only spaces,
+tabs and line breaks around the text are let through to be trimmed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import BeforeValidator, StringConstraints
+
+# Multi-line fields (a reason, an other-reason message) keep their line breaks and tabs.
+_LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+_TRIMMED = " \t\n\r"
+
+
+def _first_forbidden(value: str, allowed: frozenset[str]) -> str | None:
+    for char in value:
+        # Cc: C0/C1 controls and DEL; Cs: an unpaired surrogate, which no UTF-8 store takes.
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
+            return char
+    return None
+
+
+def _refuse(value: object, allowed: frozenset[str]) -> object:
+    if isinstance(value, str):
+        # Surrounding spaces, tabs and line breaks are trimmed by the field anyway.
+        found = _first_forbidden(value.strip(_TRIMMED), allowed)
+        if found is not None:
+            kinds = (
+                "control characters (line breaks and tabs are allowed)"
+                if allowed
+                else ("control characters (no line breaks or tabs either)")
+            )
+            raise ValueError(
+                f"must not contain {kinds}: found U+{ord(found):04X} "
+                f"at position {value.index(found) + 1}"
+            )
+    return value
+
+
+def refuse_control_characters(value: object) -> object:
+    """Single-line text: any control character is refused."""
+    return _refuse(value, frozenset())
+
+
+def refuse_control_characters_except_line_breaks(value: object) -> object:
+    """Multi-line text: tab, LF and CR are allowed, every other control character refused."""
+    return _refuse(value, _LINE_BREAKS_AND_TABS)
+
+
+def has_forbidden_characters(value: str, *, multiline: bool = False) -> bool:
+    return _first_forbidden(value, _LINE_BREAKS_AND_TABS if multiline else frozenset()) is not None
+
+
+# The reusable rules. Put them after any StringConstraints in an Annotated type: a
+# BeforeValidator listed last runs first, and pydantic keeps its own constraints native.
+NO_CONTROLS = BeforeValidator(refuse_control_characters)
+NO_CONTROLS_EXCEPT_LINE_BREAKS = BeforeValidator(refuse_control_characters_except_line_breaks)
+
+SingleLineText = Annotated[str, NO_CONTROLS]
+MultiLineText = Annotated[str, NO_CONTROLS_EXCEPT_LINE_BREAKS]
+
+# The shapes the models use: stripped, non-empty, bounded.
+Line200 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_CONTROLS
+]
+Line500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NO_CONTROLS]
+Paragraph2000 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    NO_CONTROLS_EXCEPT_LINE_BREAKS,
+]

@@ -1,0 +1,270 @@
+"""Issue 9 #1: a control character in any text field is refused, naming the field.
+
+Each model is built from a payload that fills every field it has; a NUL (and other control
+characters) is then put into every text of that payload in turn. A field added later without
+the rule fails here, because the payloads must fill every field of every model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from domain.actions import DetailsCorrection, SnoozeRequest, WithdrawalRequest
+from domain.answers import parse_answer
+from domain.merchant import Merchant
+from domain.request import CancellationRequest
+from domain.text import has_forbidden_characters
+from tests.domain.helpers import problems_of
+
+CUSTOMER: dict[str, Any] = {
+    "email": "astrid@example.org",
+    "first_name": "Astrid",
+    "last_name": "Lindqvist",
+    "postal_address": {
+        "street": "Hemligvägen 7",
+        "postal_code": "11455",
+        "city": "Stockholm",
+        "country": "SE",
+    },
+    "card_last4": "9876",
+    "extra": {"customer_number": "CN-998877"},
+}
+ANSWERED = {
+    "answered_at": "2026-03-02T10:00:00+01:00",
+    "channel": "api",
+    "responded_by": "Kim at Streamio",
+    "reference": "<reply-1@streamio.example>",
+}
+
+# (name, build, payload, fields whose text may span lines)
+CASES: list[tuple[str, Callable[[Any], object], dict[str, Any], set[str]]] = [
+    (
+        "request",
+        CancellationRequest.model_validate,
+        {
+            "case_id": "c-text-1",
+            "merchant_id": "streamio",
+            "subscription": {"name": "Streamio Premium", "account_reference": "ACC-42"},
+            "locale": "en",
+            "customer": CUSTOMER,
+            "requested_at": "2026-03-01T09:00:00+01:00",
+        },
+        set(),
+    ),
+    (
+        "other_reason answer",
+        parse_answer,
+        {**ANSWERED, "outcome": "other_reason", "message": "The account\nis a business one."},
+        {"message"},
+    ),
+    (
+        "binding_contract answer",
+        parse_answer,
+        {**ANSWERED, "outcome": "binding_contract", "contract_ends_on": "2026-12-31"},
+        set(),
+    ),
+    (
+        "withdrawal",
+        WithdrawalRequest.model_validate,
+        {"requested_by": "customer", "reason": "Changed my mind.\r\nThanks"},
+        {"reason"},
+    ),
+    (
+        "correction",
+        DetailsCorrection.model_validate,
+        {"customer": CUSTOMER, "requested_by": "customer"},
+        set(),
+    ),
+    (
+        "snooze",
+        SnoozeRequest.model_validate,
+        {"until": "2026-04-01", "reason": "Merchant\tasked for time", "requested_by": "ops:kim"},
+        {"reason"},
+    ),
+    (
+        "merchant",
+        Merchant.model_validate,
+        {
+            "merchant_id": "streamio",
+            "display_name": "Streamio AB",
+            "cancellation_emails": ["cancel@streamio.example"],
+            "required_identifiers": ["email", "customer_number"],
+            "locale": "sv",
+            "timezone": "Europe/Stockholm",
+            "country": "SE",
+            "notice_period_days": 30,
+            "response_policy": {
+                "first_reminder_after": 3,
+                "second_reminder_after": 6,
+                "escalate_after": 10,
+                "repeat_reminder_every": 10,
+            },
+            "notify_by": "email",
+        },
+        set(),
+    ),
+]
+IDS = [c[0] for c in CASES]
+# NUL, ESC (terminal escapes), DEL, a C1 control, and an unpaired surrogate.
+FORBIDDEN = ["\x00", "\x1b", "\x7f", "\x85", "\ud800"]
+
+
+def text_leaves(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from text_leaves(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from text_leaves(value, (*path, str(index)))
+    elif isinstance(data, str):
+        yield path, data
+
+
+def inside(text: str, char: str) -> str:
+    """char within text (third place when it is long enough), never at an end to be trimmed."""
+    at = max(1, min(2, len(text) - 1))
+    return text[:at] + char + text[at:]
+
+
+def replaced(data: Any, path: tuple[str, ...], value: str) -> Any:
+    if not path:
+        return value
+    if isinstance(data, list):
+        copy = list(data)
+        copy[int(path[0])] = replaced(copy[int(path[0])], path[1:], value)
+        return copy
+    return {**data, path[0]: replaced(data[path[0]], path[1:], value)}
+
+
+def every_field_filled(model: BaseModel) -> list[str]:
+    """Fields left at their default anywhere in the model (the payload must fill them all)."""
+    missing = [
+        f"{type(model).__name__}.{n}"
+        for n in type(model).model_fields
+        if n not in model.model_fields_set
+    ]
+    for name in model.model_fields_set:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            missing += every_field_filled(value)
+    return missing
+
+
+@pytest.mark.parametrize(("name", "build", "payload", "multiline"), CASES, ids=IDS)
+def test_the_payload_is_valid_and_fills_every_field(
+    name: str, build: Callable[[Any], object], payload: dict[str, Any], multiline: set[str]
+) -> None:
+    built = build(payload)
+    assert isinstance(built, BaseModel)
+    assert every_field_filled(built) == []
+
+
+@pytest.mark.parametrize("char", FORBIDDEN, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(("name", "build", "payload", "multiline"), CASES, ids=IDS)
+def test_a_control_character_in_any_text_is_refused_naming_the_field(
+    name: str,
+    build: Callable[[Any], object],
+    payload: dict[str, Any],
+    multiline: set[str],
+    char: str,
+) -> None:
+    leaves = list(text_leaves(payload))
+    assert leaves
+    for path, text in leaves:
+        poisoned = replaced(payload, path, inside(text, char))
+        problems = problems_of(lambda p=poisoned: build(p))  # type: ignore[misc]
+        assert ".".join(path) in problems, (path, problems)
+
+
+@pytest.mark.parametrize(("name", "build", "payload", "multiline"), CASES, ids=IDS)
+def test_free_text_fields_say_the_rule_and_where(
+    name: str, build: Callable[[Any], object], payload: dict[str, Any], multiline: set[str]
+) -> None:
+    # Free text (not a slug, date, email or code with its own pattern) names the rule itself.
+    free = {
+        "name",
+        "account_reference",
+        "first_name",
+        "last_name",
+        "street",
+        "postal_code",
+        "city",
+        "customer_number",
+        "responded_by",
+        "reference",
+        "message",
+        "reason",
+        "requested_by",
+        "display_name",
+    }
+    for path, text in text_leaves(payload):
+        if path[-1] not in free:
+            continue
+        poisoned = replaced(payload, path, inside(text, "\x00"))
+        problems = problems_of(lambda p=poisoned: build(p))  # type: ignore[misc]
+        message = problems[".".join(path)]
+        assert message == (
+            "must not contain control characters"
+            + (
+                " (line breaks and tabs are allowed)"
+                if path[-1] in multiline
+                else " (no line breaks or tabs either)"
+            )
+            + ": found U+0000 at position 3"
+        ), (path, message)
+
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\t"], ids=["LF", "CR", "TAB"])
+@pytest.mark.parametrize(("name", "build", "payload", "multiline"), CASES, ids=IDS)
+def test_line_breaks_and_tabs_only_where_text_may_span_lines(
+    name: str,
+    build: Callable[[Any], object],
+    payload: dict[str, Any],
+    multiline: set[str],
+    char: str,
+) -> None:
+    for path, text in text_leaves(payload):
+        inner = replaced(payload, path, inside(text, char))
+        if path[-1] in multiline:
+            build(inner)
+        else:
+            assert ".".join(path) in problems_of(
+                lambda p=inner: build(p)  # type: ignore[misc]
+            ), path
+
+
+def test_surrounding_whitespace_is_trimmed_but_other_controls_at_the_ends_are_refused() -> None:
+    assert WithdrawalRequest.model_validate({"requested_by": "\tcustomer\r\n"}).requested_by == (
+        "customer"
+    )
+    # pydantic's own stripping would silently remove these; they are refused instead.
+    for char in ["\x0b", "\x0c", "\x1c", "\x85"]:
+        problems = problems_of(
+            lambda c=char: WithdrawalRequest.model_validate({"requested_by": f"customer{c}"})  # type: ignore[misc]
+        )
+        assert problems["requested_by"].endswith(f"found U+{ord(char):04X} at position 9")
+
+
+def test_ordinary_text_from_every_script_passes() -> None:
+    for text in ["Åsa Öberg", "Zoë – “quoted”", "東京都", "مرحبا", "emoji 🙂", "tab\tless"[:3]]:
+        assert not has_forbidden_characters(text)
+    assert has_forbidden_characters("a\tb")
+    assert not has_forbidden_characters("a\tb\r\n", multiline=True)
+    assert WithdrawalRequest(reason="Byter till  Åsa 🙂\n").reason == "Byter till  Åsa 🙂"
+    stamp = datetime(2026, 3, 2, tzinfo=UTC)
+    assert (
+        parse_answer(
+            {
+                "outcome": "no_subscription_found",
+                "answered_at": stamp,
+                "channel": "api",
+                "responded_by": "Ингрид",
+            }
+        ).responded_by
+        == "Ингрид"
+    )
