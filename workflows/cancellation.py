@@ -49,6 +49,8 @@ __all__ = [
     "workflow_id_for",
 ]
 
+# Replies from a sender that is none of the merchant's contacts no longer pause the chase.
+UNVERIFIED_REPLIES_PATCH = "unverified-email-replies-v1"
 CORRECTION_WINDOW = timedelta(days=14)
 # A case chased for a year continues as new after this many reminders/escalations: a run
 # holds about 55 events, and the tests assert that none passes 100.
@@ -321,6 +323,9 @@ class CancellationWorkflow(CaseSteps):
         if any(r.message_id == notice.message_id for r in self._state.email_replies):
             return
         self._state.email_replies.append(notice)
+        if not notice.sender_verified and workflow.patched(UNVERIFIED_REPLIES_PATCH):
+            # Anyone who saw the reply address can write to it: shown to ops, the chase goes on.
+            return
         if not self._decided() and self._state.is_open and self._state.round_started_at:
             self._set_status(CaseStatus.NEEDS_TRIAGE)
             self._reschedule = True
