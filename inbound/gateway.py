@@ -6,6 +6,10 @@ Merchant emails carry `Reply-To: reply+<token>@<reply domain>`. The gateway
 - answers 451 (try again later) when PostgreSQL is unavailable, so the sender retries;
 - says 250 only after the raw message is stored (once per case and Message-ID),
   then wakes the signaller, which tells the case's workflow (and retries until it can).
+A reply whose From is none of the merchant's known contacts (an address among its cancellation
+emails, or that address's domain) is stored as unverified: ops see it, the chase goes on.
+Control characters never reach storage: a sender carrying one is refused (554), a subject has
+them replaced, and a Message-ID carrying one is replaced by the content's digest.
 Every refusal is logged with its reason and the peer, never with customer data.
 """
 
@@ -15,6 +19,7 @@ import asyncio
 import email.policy
 import hashlib
 import ssl
+import unicodedata
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +55,8 @@ except ImportError:  # pragma: no cover - asyncpg is a dependency
 class ReplyTargetLike(Protocol):
     @property
     def case_id(self) -> str: ...
+    @property
+    def known_contacts(self) -> tuple[str, ...]: ...
 
 
 class AddressBook(Protocol):
@@ -77,6 +84,7 @@ class MailStore(Protocol):
         subject: str,
         raw: bytes,
         received_at: datetime,
+        sender_verified: bool,
     ) -> StoreResultLike: ...
 
 
@@ -89,6 +97,7 @@ REFUSE_TOO_MANY = "452 4.5.3 One reply address per message, please"
 class _Target:
     case_id: str
     address: str
+    known_contacts: tuple[str, ...]
 
 
 class ReplyHandler:
@@ -136,7 +145,7 @@ class ReplyHandler:
         if current is not None and current.case_id != target.case_id:
             _refused(session, "rcpt", "second case in one message", REFUSE_TOO_MANY)
             return REFUSE_TOO_MANY
-        self._targets[envelope] = _Target(target.case_id, address)
+        self._targets[envelope] = _Target(target.case_id, address, target.known_contacts)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -152,6 +161,7 @@ class ReplyHandler:
             status = f"554 5.6.0 Malformed message: {parsed}"
             _refused(session, "data", parsed, status, case_id=target.case_id)
             return status
+        verified = is_known_contact(parsed.sender, target.known_contacts)
         try:
             result = await asyncio.wait_for(
                 self._store.store(
@@ -161,6 +171,7 @@ class ReplyHandler:
                     subject=parsed.subject,
                     raw=raw,
                     received_at=datetime.now(UTC),
+                    sender_verified=verified,
                 ),
                 self._timeout,
             )
@@ -178,6 +189,7 @@ class ReplyHandler:
             case_id=target.case_id,
             reply_id=result.reply.id,
             duplicate=not result.created,
+            sender_verified=verified,
             size=len(raw),
         )
         self._on_stored()
@@ -205,12 +217,75 @@ def parse_reply(raw: bytes, reply_domain: str) -> ParsedReply | str:
     sender = _sender(message)
     if sender is None:
         return "no valid From address"
-    subject = _header_text(message, "Subject")[:500]
+    if _has_control(sender):
+        return "control character in the From address"
+    subject = _without_controls(_header_text(message, "Subject"))[:500]
     message_id = _header_text(message, "Message-ID").strip().strip("<>").strip()
-    if not message_id or len(message_id) > 500 or any(c.isspace() for c in message_id):
+    if (
+        not message_id
+        or len(message_id) > 500
+        or any(c.isspace() for c in message_id)
+        or _has_control(message_id)
+    ):
         # No usable Message-ID: the content's digest, so a resend of the same bytes dedups.
         message_id = f"sha256-{hashlib.sha256(raw).hexdigest()[:40]}@{reply_domain}"
     return ParsedReply(message_id=message_id, sender=sender, subject=subject)
+
+
+# Cc: NUL, ESC and the other C0/C1 controls (PostgreSQL refuses NUL in text; terminals obey
+# ESC); Cs: lone surrogates, which the parser makes of undecodable header bytes and which
+# cannot be encoded to be stored.
+_CONTROL = frozenset({"Cc", "Cs"})
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) in _CONTROL for c in text)
+
+
+def _without_controls(text: str) -> str:
+    """Tabs and line breaks (folding) become spaces; any other control the replacement mark."""
+    return "".join(
+        " " if c in "\t\r\n" else "\ufffd" if unicodedata.category(c) in _CONTROL else c
+        for c in text
+    )
+
+
+# Anyone can have an address at these: a contact there vouches for that address only.
+_SHARED_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.com",
+        "gmx.net",
+        "proton.me",
+        "protonmail.com",
+    }
+)
+
+
+def is_known_contact(sender: str, known_contacts: tuple[str, ...]) -> bool:
+    """Is `sender` one of the merchant's contacts, or at a contact's own (not shared) domain?
+
+    The From header is the sender's claim; this keeps a stranger who saw a reply address from
+    pausing the chase, not a forger who knows the merchant's domain (SPF/DKIM are the relay's).
+    """
+    address = sender.strip().lower()
+    domain = address.rpartition("@")[2]
+    for contact in known_contacts:
+        known = contact.strip().lower()
+        if address == known:
+            return True
+        known_domain = known.rpartition("@")[2]
+        if domain and domain == known_domain and domain not in _SHARED_MAIL_DOMAINS:
+            return True
+    return False
 
 
 def _header_text(message: EmailMessage, name: str) -> str:

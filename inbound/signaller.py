@@ -36,6 +36,7 @@ def notice_for(reply: StoredReply) -> EmailReplyNotice:
         sender=reply.sender,
         subject=reply.subject,
         received_at=reply.received_at,
+        sender_verified=reply.sender_verified,
     )
 
 

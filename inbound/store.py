@@ -22,6 +22,8 @@ from domain.reply_address import ReplyAddressSigner
 class ReplyTarget:
     case_id: str
     merchant_id: str
+    known_contacts: tuple[str, ...] = ()
+    """The merchant's cancellation emails, which a genuine reply comes from (or their domain)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class StoredReply:
     signal_status: str
     signal_attempts: int = 0
     last_signal_error: str | None = None
+    sender_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,25 @@ class ReplyAddresses:
 
     async def target_for(self, case_key: str) -> ReplyTarget | None:
         row = await self._pool.fetchrow(
-            "SELECT case_id, merchant_id FROM reply_addresses WHERE case_key = $1", case_key
+            """
+            SELECT r.case_id, r.merchant_id,
+                   coalesce(
+                       ARRAY(SELECT jsonb_array_elements_text(m.merchant->'cancellation_emails')),
+                       '{}'
+                   ) AS contacts
+            FROM reply_addresses r LEFT JOIN merchants m ON m.merchant_id = r.merchant_id
+            WHERE r.case_key = $1
+            """,
+            case_key,
         )
-        return ReplyTarget(row["case_id"], row["merchant_id"]) if row else None
+        if row is None:
+            return None
+        return ReplyTarget(row["case_id"], row["merchant_id"], tuple(row["contacts"] or ()))
 
 
 _COLUMNS = (
     "id, case_id, message_id, sender, subject, received_at, signal_status, signal_attempts, "
-    "last_signal_error"
+    "last_signal_error, sender_verified"
 )
 
 
@@ -95,12 +109,14 @@ class InboundMailStore:
         subject: str,
         raw: bytes,
         received_at: datetime,
+        sender_verified: bool = True,
     ) -> StoreResult:
         """Store a reply once per (case, Message-ID); committed when this returns."""
         row = await self._pool.fetchrow(
             f"""
-            INSERT INTO inbound_mail (case_id, message_id, sender, subject, raw, received_at)
-            VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO inbound_mail
+                (case_id, message_id, sender, subject, raw, received_at, sender_verified)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (case_id, message_id) DO NOTHING
             RETURNING {_COLUMNS}
             """,
@@ -110,6 +126,7 @@ class InboundMailStore:
             subject,
             raw,
             received_at,
+            sender_verified,
         )
         if row is not None:
             return StoreResult(_reply(row), created=True)

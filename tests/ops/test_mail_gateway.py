@@ -20,9 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.case import CaseStatus
 from domain.reply_address import ReplyAddressSigner
-from inbound.gateway import MailGateway, ReplyHandler
+from inbound.gateway import MailGateway, ReplyHandler, is_known_contact
 from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses
+from storage.merchants import MerchantDirectory
 from tests.conftest import free_port
 from tests.eventually import eventually
 from tests.tls import self_signed_certificate
@@ -49,6 +50,8 @@ async def gateway(
     pool: asyncpg.Pool, dev_server_env: WorkflowEnvironment
 ) -> AsyncIterator[Gateway]:
     signer = ReplyAddressSigner("gateway-test-secret-0123456789")
+    # Its contact cancellations@acme.example vouches for support@acme.example (same domain).
+    await MerchantDirectory(pool).upsert(make_merchant())
     addresses = ReplyAddresses(pool, signer, REPLY_DOMAIN)
     store = InboundMailStore(pool)
     signaller = ReplySignaller(store, dev_server_env.client, poll_interval=0.2)
@@ -112,8 +115,9 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
         assert state.email_replies[0].sender == "support@acme.example"
         assert state.email_replies[0].subject == "Re: Cancellation request CF-TEST"
 
+        assert state.email_replies[0].sender_verified
         stored = await gateway.store.replies_for(request.case_id)
-        assert len(stored) == 1
+        assert len(stored) == 1 and stored[0].sender_verified
         assert await pool.fetchval("SELECT count(*) FROM inbound_mail") == 1
         await eventually(
             lambda: gateway.store.replies_for(request.case_id),
@@ -277,3 +281,68 @@ async def test_gateway_offers_starttls_when_given_a_certificate(
             await smtp.sendmail("support@acme.example", [address], reply(address).as_bytes())
     stored = await InboundMailStore(pool).replies_for("case-tls-1")
     assert [r.message_id for r in stored] == ["reply-1@merchant.example"]
+
+
+async def test_a_reply_from_a_stranger_is_stored_unverified_and_the_chase_goes_on(
+    gateway: Gateway, dev_server_env: WorkflowEnvironment
+) -> None:
+    client: Client = dev_server_env.client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    request = make_request()
+    async with running_worker(client, acts) as task_queue:
+        await start_case(client, request, task_queue)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
+        )
+        address = await gateway.addresses.address_for(request.case_id, "acme")
+        spoofed = reply(address, "<spoof@attacker.example>", sender="ops@attacker.example")
+        with capture_logs() as logs:
+            await send(gateway.port, spoofed, address)
+        [stored] = await eventually(
+            lambda: gateway.store.replies_for(request.case_id),
+            lambda rows: rows and rows[0].signal_status == "delivered",
+        )
+        assert not stored.sender_verified
+        # The state query sees the signal: the reply is listed, the status unchanged.
+        state = await case_state(client, request.case_id)
+        assert [(r.sender, r.sender_verified) for r in state.email_replies] == [
+            ("ops@attacker.example", False)
+        ]
+        assert state.status is CaseStatus.AWAITING and state.next_action_at is not None
+    [accepted] = [e for e in logs if e["event"] == "mail.accepted"]
+    assert accepted["sender_verified"] is False
+
+
+def test_known_contacts_are_the_addresses_and_their_own_domains() -> None:
+    known = ("Cancellations@Acme.example", "acme.billing@gmail.com")
+    assert is_known_contact("support@acme.example", known)
+    assert is_known_contact("acme.billing@GMAIL.com", known)
+    assert not is_known_contact("anyone@gmail.com", known)
+    assert not is_known_contact("support@acme.example.evil", known)
+    assert not is_known_contact("support@acme.example", ())
+
+
+async def test_control_characters_in_headers_never_reach_storage(
+    gateway: Gateway, pool: asyncpg.Pool
+) -> None:
+    address = await gateway.addresses.address_for("case-control-chars", "acme")
+    head = b"To: " + address.encode() + b"\r\n"
+    poisoned_subject = (
+        b"From: support@acme.example\r\nMessage-ID: <a\x00b@acme.example>\r\n"
+        b"Subject: Re: done\x00\x1b]8;;http://evil/\x07\r\n" + head + b"\r\nDone.\r\n"
+    )
+    await send(gateway.port, poisoned_subject, address)
+    [kept] = await gateway.store.replies_for("case-control-chars")
+    assert "\x00" not in kept.subject and "\x1b" not in kept.subject
+    assert kept.subject.startswith("Re: done")
+    assert kept.message_id.startswith("sha256-"), "a Message-ID with NUL is replaced"
+
+    poisoned_from = b"From: sup\x00port@acme.example\r\nSubject: x\r\n" + head + b"\r\nx\r\n"
+    with capture_logs() as logs:
+        with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+            await send(gateway.port, poisoned_from, address)
+    assert refused.value.code == 554 and "control character" in refused.value.message
+    assert [e["reason"] for e in logs if e["event"] == "mail.refused"] == [
+        "control character in the From address"
+    ]
+    assert await pool.fetchval("SELECT count(*) FROM inbound_mail") == 1
