@@ -29,6 +29,7 @@ from portal.api.problems import (
     describe_request_errors,
     problem_response,
 )
+from portal.api.webhook_events import install_webhook_docs
 from portal.body_limit import BodySizeLimit
 from portal.config import PortalSettings
 from portal.context import MerchantLookup, PortalContext
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(intake.router)
     app.include_router(merchant.router)
+    install_webhook_docs(app)
     if merchant_settings is not None:
         # Self-service settings need a way to email sign-in links: the process provides it.
         app.state.merchant_settings = SettingsContext.build(pool, merchant_settings)
