@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
 import pytest
+from click.testing import CliRunner, Result
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
@@ -22,7 +23,10 @@ from activities.archiving import ArchivingActivities
 from storage.archive import ArchiveSettings, ArchiveStore
 from storage.archive_source import TemporalArchiveSource
 from storage.db import migrate
-from workers.codec import EncryptionKey, encrypting_converter, new_key
+from tests.eventually import eventually
+from tests.operator_env import set_operator_env
+from workers.cli import cli
+from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workflows.archiving import ArchivingInput, ArchivingResult, ArchivingWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -125,15 +129,23 @@ async def wait_until_deleted(client: Client, runs: list[tuple[str, list[str]]]) 
     await eventually(remaining, lambda left: left == 0, within=120)
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], within: float = 15.0
-) -> T:
-    """Poll probe until accept(result) holds; fails with the last result seen."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await probe()
-        if accept(result):
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached within {within}s; last: {result!r}")
-        await asyncio.sleep(0.1)
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch,
+    dev_server_env: WorkflowEnvironment,
+    codec_keys: list[EncryptionKey],
+    database_url: str,
+    tmp_path: object,
+) -> None:
+    monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
+    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
+    set_operator_env(monkeypatch)
+    monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT", raising=False)
+
+
+async def cancelflow(*args: str) -> Result:
+    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)

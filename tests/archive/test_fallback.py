@@ -19,6 +19,7 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from ops.audit import case_timeline, timeline_of_runs
 from storage.archive import ArchiveStore
+from tests.eventually import eventually
 from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.commands.replay import replay_runs
@@ -33,7 +34,7 @@ from workflows.client import (
 )
 from workflows.history_source import CaseHistoryNotFound, HistorySource
 
-from .conftest import Archiver, delete_from_temporal, eventually, wait_until_deleted
+from .conftest import Archiver, cancelflow, delete_from_temporal, wait_until_deleted
 
 SECRETS = ("anna.svensson@example.com", "Svensson", "Storgatan", "C-778899", "fraud")
 
@@ -145,16 +146,26 @@ async def _run_case(client: Client, task_queue: str, name: str) -> Before:
     )
 
 
+async def _cli_reads(case_id: str) -> tuple[str, dict[str, Any]]:
+    audit = await cancelflow("cases", "audit", case_id, "--json")
+    assert audit.exit_code == 0, audit.output
+    show = await cancelflow("cases", "show", case_id, "--json")
+    assert show.exit_code == 0, show.output
+    return audit.output, json.loads(show.output)["state"]
+
+
 async def test_deleted_cases_read_the_same_from_the_archive(
-    encrypted_client: Client, store: ArchiveStore, archiver: Archiver
+    cli_env: None, encrypted_client: Client, store: ArchiveStore, archiver: Archiver
 ) -> None:
     client = encrypted_client
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=0)})
     async with running_worker(client, acts) as task_queue:
         cases = [await _run_case(client, task_queue, name) for name in [*SCENARIOS, "failed"]]
         # The failed case's state is its query's answer, which needs this worker.
+        cli_before = {}
         for case in cases:
             assert await _timeline_json(client, store, case.case_id) == case.timeline
+            cli_before[case.case_id] = await _cli_reads(case.case_id)
 
     result = await archiver.run()
     assert result.written == sum(len(c.runs) for c in cases) and not result.gone
@@ -187,3 +198,15 @@ async def test_deleted_cases_read_the_same_from_the_archive(
             await HistorySource(client).case_histories(case.case_id)
         assert await _timeline_json(client, store, case.case_id) == case.timeline
         assert await _archived_state(client, store, case.case_id) == case.state
+        # `cases audit --json` and `cases show --json` print what they printed before.
+        assert await _cli_reads(case.case_id) == cli_before[case.case_id]
+
+    replayed = await cancelflow("replay", "--since", "1d")
+    assert replayed.exit_code == 0, replayed.output
+    status = await cancelflow("archive", "status", "--json")
+    assert json.loads(status.output)["runs"] == len(archived)
+    exported = await cancelflow("archive", "export", cases[0].case_id)
+    record = json.loads(exported.output)
+    assert record["decrypted"] and len(record["runs"]) == len(cases[0].runs)
+    # Decrypted for the customer's or regulator's request: the identifiers are readable.
+    assert "anna.svensson@example.com" in exported.output
