@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from portal.app import SUPPORT_ADDRESS, create_app, serve_portal
 from portal.config import PortalSettings
+from portal.merchant_settings.deps import MerchantSettingsConfig
 from storage.api_keys import ApiKeyStore
 
 _START_TIMEOUT_SECONDS = 15.0
@@ -23,9 +24,17 @@ async def running_portal(
     pool: asyncpg.Pool,
     task_queue: str,
     support_address: str = SUPPORT_ADDRESS,
+    merchant_settings: MerchantSettingsConfig | None = None,
 ) -> AsyncIterator[str]:
     """The portal served on settings.host:port until the block ends; yields its base URL."""
-    app = create_app(client, pool, settings, task_queue, support_address=support_address)
+    app = create_app(
+        client,
+        pool,
+        settings,
+        task_queue,
+        support_address=support_address,
+        merchant_settings=merchant_settings,
+    )
     serving = asyncio.create_task(serve_portal(app, settings.host, settings.port))
     try:
         await _until_listening(serving, settings.host, settings.port)

@@ -55,7 +55,7 @@ from workers.schedules import ensure_digest_schedule
 from workers.settings import Settings
 from workers.temporal_client import data_converter
 from workers.watchdog import Watchdog
-from workers.wiring import build_activities
+from workers.wiring import build_activities, merchant_settings_config
 from workers.worker import build_worker, run_until_stopped
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -303,6 +303,7 @@ class DevStack:
                 pool,
                 settings.temporal.task_queue,
                 support_address=settings.email.support_address,
+                merchant_settings=merchant_settings_config(settings),
             )
         )
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"

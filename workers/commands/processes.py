@@ -22,6 +22,7 @@ from workers.database import database_pool, database_url
 from workers.mail_gateway_service import gateway_pool, running_mail_gateway
 from workers.process import prepare_process, stop_on_signals
 from workers.settings import Settings
+from workers.wiring import merchant_settings_config
 
 
 @click.command("worker")
@@ -70,6 +71,7 @@ async def _serve_portal(settings: Settings) -> None:
                 pool,
                 settings.temporal.task_queue,
                 support_address=settings.email.support_address,
+                merchant_settings=merchant_settings_config(settings),
             ) as url,
         ):
             click.echo(f"portal on {url} (OpenAPI {url}/api/v1/openapi.json); Ctrl-C stops it")
