@@ -13,6 +13,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
+from temporalio.client import WorkflowHistory
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.converter import PayloadCodec
 
@@ -165,17 +166,14 @@ def _payloads_in(message: Message) -> list[Payload]:
         if field.message_type is None:
             continue
         is_map = field.message_type.GetOptions().map_entry
-        items = value.values() if is_map else value if _repeated(field) else [value]
+        # A single message, or a repeated field / map of them.
+        items = value.values() if is_map else [value] if isinstance(value, Message) else value
         for item in items:
             if isinstance(item, Payload):
                 found.append(item)
             elif isinstance(item, Message):
                 found += _payloads_in(item)
     return found
-
-
-def _repeated(field: Any) -> bool:
-    return bool(field.label == field.LABEL_REPEATED)
 
 
 async def decode_payloads(history: History, codec: PayloadCodec) -> None:
@@ -201,3 +199,15 @@ def _readable(value: Any) -> Any:
     if isinstance(value, list):
         return [_readable(v) for v in value]
     return value
+
+
+class ArchiveOnDemand:
+    """The archive for commands that read it only when Temporal no longer has a case: the
+    database is opened on the first read, so reading a live case needs no database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
+        async with database_pool(database_url(self._settings)) as pool:
+            return await ArchiveStore(pool).histories_of_case(case_id)

@@ -11,9 +11,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import CaseState, CaseStatus
 from inbound.store import InboundMailStore, text_of
-from ops.audit import CaseHistoryNotFound, Timeline, case_timeline, render_text
+from ops.audit import Timeline, render_text, timeline_of_runs
+from ops.terminal import visible
+from workers.commands.archive import ArchiveOnDemand
 from workers.commands.cases import describe_state, read_state
 from workers.commands.common import (
+    CliError,
     case_not_found,
     echo_json,
     fail,
@@ -24,28 +27,11 @@ from workers.commands.common import (
 from workers.database import database_url
 from workers.mail_gateway_service import gateway_pool
 from workers.settings import Settings
-from workflows import search_attributes as sa
-from workflows.cancellation import WORKFLOW_ID_PREFIX, CancellationWorkflow
+from workflows.client import CaseListing, list_cases
+from workflows.history_source import CaseHistoryNotFound, HistorySource
+from workflows.queries import case_query
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def visibility_query(
-    status: str | None, merchant: str | None, escalated: bool | None, query: str | None
-) -> str:
-    """A Temporal list filter over the case search attributes (also usable in the UI)."""
-    clauses = [f'WorkflowType = "{CancellationWorkflow.__name__}"']
-    if status:
-        clauses.append(f'{sa.CASE_STATUS.name} = "{status}"')
-    if merchant:
-        if not _SLUG.match(merchant):
-            fail(f"--merchant: '{merchant}' is not a merchant id (letters, digits, . _ -)")
-        clauses.append(f'{sa.MERCHANT_ID.name} = "{merchant}"')
-    if escalated is not None:
-        clauses.append(f"{sa.ESCALATED.name} = {'true' if escalated else 'false'}")
-    if query:
-        clauses.append(f"({query})")
-    return " AND ".join(clauses)
 
 
 @click.command("list")
@@ -63,7 +49,7 @@ def visibility_query(
 )
 @click.option("--limit", default=100, show_default=True, help="At most this many cases.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cases as JSON.")
-def list_cases(
+def list_cases_command(
     status: str | None,
     merchant: str | None,
     escalated: bool | None,
@@ -72,25 +58,33 @@ def list_cases(
     as_json: bool,
 ) -> None:
     """List cases by status, merchant, escalation (Temporal visibility; newest first)."""
+    if merchant and not _SLUG.match(merchant):
+        fail(f"--merchant: '{visible(merchant)}' is not a merchant id (letters, digits, . _ -)")
     settings = load_settings()
-    text = visibility_query(status, merchant, escalated, query)
-    rows = run(_list(settings, text, limit))
+    filters: dict[str, Any] = {
+        "statuses": (status,) if status else (),
+        "merchant_id": merchant,
+        "escalated": escalated,
+        "extra": query,
+    }
+    text = case_query(**filters)
+    rows = run(_list(settings, filters, limit))
     if as_json:
-        echo_json({"query": text, "cases": rows})
+        echo_json({"query": text, "cases": [_listing_json(r) for r in rows]})
         return
     if not rows:
-        click.echo(f"no cases match: {text}")
+        click.echo(f"no cases match: {visible(text)}")
         return
     header = ("CASE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
     table = [header] + [
         (
-            r["case_id"],
-            r["status"] or "?",
-            r["merchant_id"] or "?",
-            str(r["round"] or "?"),
-            "yes" if r["escalated"] else "",
-            r["outcome"] or "",
-            r["requested_at"] or "",
+            visible(r.case_id),
+            visible(r.status or "?"),
+            visible(r.merchant_id or "?"),
+            str(r.round or "?"),
+            "yes" if r.escalated else "",
+            visible(r.outcome or ""),
+            r.requested_at.isoformat() if r.requested_at else "",
         )
         for r in rows
     ]
@@ -99,34 +93,31 @@ def list_cases(
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-async def _list(settings: Settings, query: str, limit: int) -> list[dict[str, Any]]:
+def _listing_json(listing: CaseListing) -> dict[str, Any]:
+    return {
+        "case_id": listing.case_id,
+        "workflow_id": listing.workflow_id,
+        "status": listing.status,
+        "merchant_id": listing.merchant_id,
+        "round": listing.round,
+        "escalated": listing.escalated,
+        "outcome": listing.outcome,
+        "requested_at": listing.requested_at.isoformat() if listing.requested_at else None,
+        "workflow_status": listing.workflow_status,
+    }
+
+
+async def _list(settings: Settings, filters: dict[str, Any], limit: int) -> list[CaseListing]:
     client = await temporal_client(settings)
-    rows: list[dict[str, Any]] = []
     try:
-        async for execution in client.list_workflows(query, limit=limit):
-            attrs = execution.typed_search_attributes
-            requested = attrs.get(sa.REQUESTED_AT)
-            rows.append(
-                {
-                    "case_id": execution.id.removeprefix(WORKFLOW_ID_PREFIX),
-                    "workflow_id": execution.id,
-                    "status": attrs.get(sa.CASE_STATUS),
-                    "merchant_id": attrs.get(sa.MERCHANT_ID),
-                    "round": attrs.get(sa.CASE_ROUND),
-                    "escalated": bool(attrs.get(sa.ESCALATED)),
-                    "outcome": attrs.get(sa.OUTCOME),
-                    "requested_at": requested.isoformat() if requested else None,
-                    "workflow_status": execution.status.name if execution.status else None,
-                }
-            )
+        return [c async for c in list_cases(client, **filters, limit=limit)]
     except RPCError as err:
         if err.status == RPCStatusCode.INVALID_ARGUMENT:
             fail(
-                f"Temporal refused the query: {err.message}",
+                f"Temporal refused the query: {visible(err.message)}",
                 "run `cancelflow temporal setup` if a search attribute is unknown",
             )
         raise
-    return rows
 
 
 # --- cases show --------------------------------------------------------------------------------
@@ -153,28 +144,31 @@ def show(case_id: str, as_json: bool) -> None:
     if state.email_replies and not replies:
         for notice in state.email_replies:
             click.echo(
-                f"reply      {notice.received_at.isoformat()} from {notice.sender}: "
-                f"{notice.subject} (Message-ID {notice.message_id})"
+                f"reply      {notice.received_at.isoformat()} from {visible(notice.sender)}"
+                f"{'' if notice.sender_verified else ' (' + UNVERIFIED + ')'}: "
+                f"{visible(notice.subject)} (Message-ID {visible(notice.message_id)})"
             )
     for reply in replies:
         click.echo("")
-        click.echo(f"--- email reply, Message-ID {reply['message_id']}")
-        click.echo(f"From:     {reply['sender']}")
-        click.echo(f"Subject:  {reply['subject']}")
+        click.echo(f"--- email reply, Message-ID {visible(reply['message_id'])}")
+        verified = "" if reply["sender_verified"] else f"  ({UNVERIFIED})"
+        click.echo(f"From:     {visible(reply['sender'])}{verified}")
+        click.echo(f"Subject:  {visible(reply['subject'])}")
         told = _SIGNAL_STATUS.get(reply["signal_status"], reply["signal_status"])
         click.echo(f"Received: {reply['received_at']} ({told})")
         click.echo("")
-        click.echo(reply["text"])
+        click.echo(visible(reply["text"], keep_newlines=True))
     if db_problem:
         click.echo(f"\n(stored email replies not shown: {db_problem})", err=True)
     if state.email_replies and state.answer is None:
         first = state.email_replies[-1].message_id
         click.echo(
             f"\nto record the answer from this email: cancelflow cases respond {case_id} "
-            f"--outcome ... --from-email '{first}'"
+            f"--outcome ... --from-email '{visible(first)}'"
         )
 
 
+UNVERIFIED = "UNVERIFIED: not from one of the merchant's contacts; the case did not pause for it"
 _SIGNAL_STATUS = {
     "delivered": "the case was told",
     "pending": "the case is not told yet; the gateway keeps trying",
@@ -186,7 +180,14 @@ async def _show(
     settings: Settings, case_id: str
 ) -> tuple[CaseState, list[dict[str, Any]], str | None]:
     client = await temporal_client(settings)
-    state = await read_state(client, case_id)
+    try:
+        state = await read_state(client, case_id, settings.temporal.task_queue)
+    except CliError:
+        # Temporal's retention deleted it: the archive has the state it closed with.
+        archived = await HistorySource(client, ArchiveOnDemand(settings)).archived_state(case_id)
+        if archived is None:
+            raise
+        state = archived
     try:
         replies = await stored_replies(settings, case_id)
     except Exception as err:  # noqa: BLE001 - the state alone is still worth showing
@@ -208,6 +209,7 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
                     "subject": reply.subject,
                     "received_at": reply.received_at.isoformat(),
                     "signal_status": reply.signal_status,
+                    "sender_verified": reply.sender_verified,
                     "text": text_of(message),
                 }
             )
@@ -227,10 +229,13 @@ def audit(case_id: str, as_json: bool) -> None:
     settings = load_settings()
 
     async def timeline() -> Timeline:
+        client = await temporal_client(settings)
+        source = HistorySource(client, ArchiveOnDemand(settings))
         try:
-            return await case_timeline(await temporal_client(settings), case_id)
+            runs = await source.case_histories(case_id)  # the archive once Temporal deleted it
         except CaseHistoryNotFound as err:
             raise case_not_found(case_id) from err
+        return await timeline_of_runs(client.data_converter, case_id, runs.events, runs.run_ids)
 
     result = run(timeline())
     if as_json:
@@ -239,4 +244,4 @@ def audit(case_id: str, as_json: bool) -> None:
         click.echo(render_text(result))
 
 
-COMMANDS: list[click.Command] = [list_cases, show, audit]
+COMMANDS: list[click.Command] = [list_cases_command, show, audit]
