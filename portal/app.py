@@ -34,6 +34,7 @@ from portal.body_limit import BodySizeLimit
 from portal.config import PortalSettings
 from portal.context import MerchantLookup, PortalContext
 from portal.csrf import CsrfProtector
+from portal.health import install_ops_routes
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
 from portal.merchant_settings import pages as settings_pages
 from portal.merchant_settings import sign_in as settings_sign_in
@@ -93,10 +94,7 @@ def create_app(
     app.middleware("http")(_security_headers)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    install_ops_routes(app, client, pool)
     return app
 
 

@@ -22,6 +22,7 @@ from workers.commands import (
     cases,
     cases_actions,
     cases_show,
+    db,
     merchants,
     merchants_keys,
     merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
@@ -30,8 +31,10 @@ from workers.commands import (
     temporal,
 )
 from workers.commands.common import CliError
-from workers.database import DatabaseUnavailable
+from workers.database import DatabaseUnavailable, SchemaNotCurrent
 from workers.dev import DevStackError
+from workers.observability.checks import StartupCheckFailed
+from workers.observability.ops_server import OpsServerError
 from workers.temporal_client import TemporalUnreachable
 
 for _case_command in [*cases_show.COMMANDS, *cases_actions.COMMANDS]:
@@ -44,6 +47,7 @@ COMMANDS: list[click.Command] = [
     temporal.temporal,
     archive.archive,
     replay.replay,
+    db.db,
     *processes.COMMANDS,
 ]
 
@@ -54,6 +58,9 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     MigrationError,
     DevStackError,
     DevToolsMissing,
+    SchemaNotCurrent,
+    StartupCheckFailed,
+    OpsServerError,
 )
 
 

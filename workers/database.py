@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import asyncpg
 import structlog
@@ -37,16 +38,38 @@ def database_url(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def database_pool(url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on a schema brought up to date (migrations are idempotent); closed on exit."""
+async def database_pool(
+    url: str, *, schema: Literal["migrate", "check"] = "migrate"
+) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a current schema; closed on exit.
+
+    schema="migrate" brings it up to date (idempotent; `cancelflow dev`, tools, tests).
+    schema="check" only checks, so a production process needs no DDL rights: it raises
+    SchemaNotCurrent naming `cancelflow db migrate` when the schema is behind.
+    """
     try:
         pool = await create_pool(url)
     except (OSError, asyncpg.PostgresError) as err:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {err}") from err
     try:
-        applied = await migrate(pool)
-        if applied:
-            log.info("database.migrated", versions=applied)
+        if schema == "check":
+            await check_schema(pool)
+        else:
+            applied = await migrate(pool)
+            if applied:
+                log.info("database.migrated", versions=applied)
         yield pool
     finally:
         await pool.close()
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database schema is not the one this code expects; the message names the fix."""
+
+
+async def check_schema(pool: asyncpg.Pool) -> None:
+    from workers.observability.checks import schema_problem
+
+    problem = await schema_problem(pool)
+    if problem:
+        raise SchemaNotCurrent(problem)

@@ -23,6 +23,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from workers.observability.tracing import add_trace_context
 from workflows.cancellation import WORKFLOW_ID_PREFIX
 
 # Field names that would hold a customer's identifiers. Their values never reach a log line.
@@ -93,6 +94,7 @@ def configure_logging(
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(allow=["temporal_workflow", "temporal_activity"]),
         lift_temporal_context,
+        add_trace_context,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(

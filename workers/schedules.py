@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
+from pydantic import BaseModel, Field, field_validator
 from temporalio.client import (
     Client,
     Schedule,
@@ -27,12 +29,31 @@ from workflows.ops_digest import DIGEST_SCHEDULE_ID, OpsDigestInput, OpsDigestWo
 log = structlog.get_logger("cancelflow.schedules")
 
 
+class DigestSettings(BaseModel):
+    """When the daily ops digest goes out (CANCELFLOW_DIGEST__*)."""
+
+    hour: int = Field(default=7, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    time_zone: str = "Europe/Stockholm"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not an IANA time zone such as Europe/Stockholm or UTC"
+            ) from None
+        return value
+
+
 def digest_schedule(
     task_queue: str,
-    hour: int = 7,
-    time_zone: str = "Europe/Stockholm",
+    settings: DigestSettings | None = None,
     workflow_id: str = DIGEST_SCHEDULE_ID,
 ) -> Schedule:
+    settings = settings or DigestSettings()
     return Schedule(
         action=ScheduleActionStartWorkflow(
             OpsDigestWorkflow.run,
@@ -41,28 +62,68 @@ def digest_schedule(
             task_queue=task_queue,
         ),
         spec=ScheduleSpec(
-            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)])],
-            time_zone_name=time_zone,
+            calendars=[
+                ScheduleCalendarSpec(
+                    hour=[ScheduleRange(settings.hour)], minute=[ScheduleRange(settings.minute)]
+                )
+            ],
+            time_zone_name=settings.time_zone,
         ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
 
+def _digest_differs(current: Schedule, task_queue: str, settings: DigestSettings) -> bool:
+    action, spec = current.action, current.spec
+    if not isinstance(action, ScheduleActionStartWorkflow) or action.task_queue != task_queue:
+        return True
+    if spec.time_zone_name != settings.time_zone or len(spec.calendars) != 1:
+        return True
+    calendar = spec.calendars[0]
+    return calendar.hour != [ScheduleRange(settings.hour)] or calendar.minute != [
+        ScheduleRange(settings.minute)
+    ]
+
+
 async def ensure_digest_schedule(
     client: Client,
     task_queue: str,
-    hour: int = 7,
-    time_zone: str = "Europe/Stockholm",
+    settings: DigestSettings | None = None,
     schedule_id: str = DIGEST_SCHEDULE_ID,
 ) -> bool:
-    """Create the daily digest schedule unless it exists; True when this call created it."""
+    """Create the daily digest schedule, or bring it up to its settings (time, zone, task
+    queue); True when this call created it. Only a schedule that differs is written, so
+    many workers starting at once do not rewrite it each time."""
+    settings = settings or DigestSettings()
+    wanted = digest_schedule(task_queue, settings, workflow_id=schedule_id)
     try:
-        await client.create_schedule(
-            schedule_id, digest_schedule(task_queue, hour, time_zone, workflow_id=schedule_id)
-        )
+        await client.create_schedule(schedule_id, wanted)
     except ScheduleAlreadyRunningError:
+        handle = client.get_schedule_handle(schedule_id)
+        if not _digest_differs((await handle.describe()).schedule, task_queue, settings):
+            return False
+
+        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=wanted)
+
+        await handle.update(replace)
+        log.info(
+            "schedule.updated",
+            schedule_id=schedule_id,
+            task_queue=task_queue,
+            hour=settings.hour,
+            minute=settings.minute,
+            time_zone=settings.time_zone,
+        )
         return False
-    log.info("schedule.created", schedule_id=schedule_id, hour=hour, time_zone=time_zone)
+    log.info(
+        "schedule.created",
+        schedule_id=schedule_id,
+        task_queue=task_queue,
+        hour=settings.hour,
+        minute=settings.minute,
+        time_zone=settings.time_zone,
+    )
     return True
 
 

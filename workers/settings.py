@@ -30,6 +30,8 @@ from activities.config import EmailSettings, SmtpSettings
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
 from storage.archive import ArchiveSettings
+from workers.observability.config import OpsSettings
+from workers.schedules import DigestSettings
 
 
 class CodecSettings(BaseModel):
@@ -79,6 +81,8 @@ class Settings(BaseSettings):
     codec: CodecSettings = Field(default_factory=CodecSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     @property
     def mail_dir(self) -> Path:

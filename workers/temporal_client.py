@@ -13,6 +13,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 from workers.settings import Settings
 
@@ -38,10 +39,18 @@ def connect_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """runtime: the worker's own (SDK metrics, core logs); tracing follows OTEL_*."""
+    from workers.observability.tracing import temporal_interceptors
+
     config = connect_config(settings)
     try:
-        return await Client.connect(**config, data_converter=data_converter(settings))
+        return await Client.connect(
+            **config,
+            data_converter=data_converter(settings),
+            interceptors=temporal_interceptors(),
+            runtime=runtime,
+        )
     except RuntimeError as err:
         raise TemporalUnreachable(
             f"cannot connect to Temporal at {config['target_host']} "

@@ -8,11 +8,27 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from prometheus_client import CollectorRegistry
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from workers.database import database_pool, database_url
 from workers.logging import LogContextInterceptor
+from workers.observability.business import (
+    BusinessMetrics,
+    BusinessMetricsInterceptor,
+    archive_refresh,
+    outbox_refresh,
+)
+from workers.observability.checks import (
+    check_before_start,
+    polling_check,
+    postgres_check,
+    temporal_check,
+)
+from workers.observability.ops_server import ops_routes, running_ops_server
+from workers.observability.runtime import build_runtime, sdk_metrics_url
+from workers.observability.tracing import configure_tracing, shutdown_tracing
 from workers.process import stop_on_signals
 from workers.schedules import ensure_digest_schedule
 from workers.settings import Settings
@@ -34,13 +50,14 @@ def build_worker(
     activities: Sequence[Callable[..., Any]],
     workflows: Sequence[type] = WORKFLOWS,
     graceful_shutdown: timedelta = GRACEFUL_SHUTDOWN,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
         workflows=list(workflows),
         activities=list(activities),
-        interceptors=[LogContextInterceptor()],
+        interceptors=[LogContextInterceptor(), *interceptors],
         graceful_shutdown_timeout=graceful_shutdown,
         workflow_runner=workflow_runner(),
         deployment_config=deployment_config(settings.temporal),
@@ -77,18 +94,53 @@ async def run_until_stopped(worker: Worker, stop: asyncio.Event) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    """`cancelflow worker`: connect, migrate, and run until SIGTERM or SIGINT."""
+    """`cancelflow worker`: check what it needs, then run until SIGTERM or SIGINT.
+
+    It checks rather than changes: the schema (`cancelflow db migrate`) and the search
+    attributes (`cancelflow temporal setup`) must be there, or it exits saying which to run.
+    """
     stop = asyncio.Event()
     settings = with_smtp_default(settings)
     url = database_url(settings)  # local and cheap: fail on a missing database first
-    client = await connect(settings)
-    with stop_on_signals(stop):
-        async with database_pool(url) as pool:
-            worker = build_worker(client, settings, build_activities(settings, pool, client))
-            await ensure_digest_schedule(client, settings.temporal.task_queue)
-            log.info(
-                "worker.started",
-                task_queue=settings.temporal.task_queue,
-                namespace=client.namespace,
-            )
-            await run_until_stopped(worker, stop)
+    configure_tracing("worker")
+    ops = settings.ops
+    runtime = build_runtime(settings.log_level, ops.sdk_metrics_address or None)
+    client = await connect(settings, runtime=runtime)
+    registry = CollectorRegistry()
+    metrics = BusinessMetrics(registry)
+    task_queue = settings.temporal.task_queue
+    try:
+        with stop_on_signals(stop):
+            async with database_pool(url, schema="check") as pool:
+                await check_before_start(client, pool)
+                worker = build_worker(
+                    client,
+                    settings,
+                    build_activities(settings, pool, client),
+                    interceptors=[BusinessMetricsInterceptor(metrics, client)],
+                )
+                await ensure_digest_schedule(client, task_queue, settings.digest)
+                routes = ops_routes(
+                    {
+                        "postgres": postgres_check(pool),
+                        "temporal": temporal_check(client),
+                        "polling": polling_check(client, task_queue),
+                    },
+                    registry,
+                    timeout=ops.check_timeout_seconds,
+                    refresh=[
+                        outbox_refresh(metrics, pool, ops.outbox_failing_after_seconds),
+                        archive_refresh(metrics, client, pool),
+                    ],
+                    sdk_metrics_url=sdk_metrics_url(ops.sdk_metrics_address or None),
+                )
+                async with running_ops_server(ops.host, ops.worker_port, routes) as ops_url:
+                    log.info(
+                        "worker.started",
+                        task_queue=task_queue,
+                        namespace=client.namespace,
+                        ops=ops_url,
+                    )
+                    await run_until_stopped(worker, stop)
+    finally:
+        shutdown_tracing()
