@@ -1,0 +1,76 @@
+"""The merchant settings in a real browser (Debian's Chromium, JavaScript off): sign in with the
+emailed link, change an identifier, add a webhook and test it, in Swedish."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+from temporalio.testing import WorkflowEnvironment
+
+from storage.merchant_changes import MerchantChanges
+from storage.merchants import MerchantDirectory
+from tests.integrations.portal_stack import SettingsStack, settings_stack
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+async def stack(
+    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> AsyncIterator[SettingsStack]:
+    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(java_script_enabled=False)
+        try:
+            yield await context.new_page()
+        finally:
+            await context.close()
+            await browser.close()
+
+
+async def test_sign_in_and_change_settings_in_the_browser(
+    stack: SettingsStack, page: Page, artifacts_dir: Path
+) -> None:
+    merchant = await stack.add_merchant(locale="sv")
+    address = str(merchant.cancellation_emails[0])
+
+    await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
+    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
+    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
+    await expect(page.get_by_role("heading", name="Kontrollera din e-post")).to_be_visible()
+
+    await page.goto(await stack.sign_in_link(address))
+    await page.get_by_role("button", name="Logga in").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Handlarinställningar")
+
+    await page.get_by_label("Andra uppgifter ni behöver").fill("customer_number")
+    await page.get_by_role("button", name="Spara").click()
+    await expect(page.get_by_test_id("saved")).to_have_text("Dina ändringar sparades.")
+    saved = await MerchantDirectory(stack.pool).get(merchant.merchant_id)
+    assert saved is not None and saved.required_identifiers[-1] == "customer_number"
+
+    await page.get_by_label("Adress (https://…)").fill(stack.receiver.url + "/second")
+    await page.get_by_role("button", name="Lägg till adress").click()
+    await expect(page.get_by_test_id("new-secret")).to_contain_text("whsec_")
+    await page.get_by_role("button", name="Skicka testhändelse").first.click()
+    await expect(page.get_by_test_id("test-result")).to_have_text("Adressen svarade HTTP 204.")
+    assert stack.receiver.received[-1].headers["webhook-id"].startswith("evt_test_")
+    # The secret is shown once: the next page does not have it.
+    await page.goto(f"{stack.base_url}/merchant/settings")
+    await expect(page.get_by_test_id("new-secret")).to_have_count(0)
+    await page.screenshot(path=str(artifacts_dir / "merchant-settings-sv.png"), full_page=True)
+
+    whats = [c.what for c in await MerchantChanges(stack.pool).list(merchant.merchant_id)]
+    assert whats == ["webhook.added", "settings.changed"]
