@@ -51,7 +51,7 @@ from workers.demo_data import (
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.process import stop_on_signals
-from workers.schedules import ensure_digest_schedule
+from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
 from workers.settings import Settings
 from workers.temporal_client import data_converter
 from workers.watchdog import Watchdog
@@ -278,6 +278,7 @@ class DevStack:
             )
             await self._start_portal(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
+            await ensure_archive_schedule(client, settings.temporal.task_queue, settings.archive)
             worker = build_worker(
                 client,
                 settings,
