@@ -21,11 +21,13 @@ from activities.config import EmailSettings, SmtpSettings
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
 from activities.webhooks import WebhookActivities
+from domain.actions import WithdrawalRequest
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.reply_token import ReplyTokenSigner
 from domain.request import CancellationRequest
+from domain.webhooks import ALL_EVENT_TYPES
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import WebhookEndpoints
@@ -34,7 +36,7 @@ from tests.integrations.conftest import PORTAL_BASE_URL, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_state, start_case, submit_answer
+from workflows.client import case_state, start_case, submit_answer, withdraw_case
 from workflows.sandbox import workflow_runner
 from workflows.webhooks import WebhookDeliveryWorkflow, delivery_workflow_id
 
@@ -186,7 +188,7 @@ async def test_email_at_once_webhook_signed_retried_and_delivered_once_per_event
         assert "Holm" not in attrs.workflow_id
 
 
-async def test_a_webhook_only_merchant_gets_no_email(
+async def test_a_webhook_only_merchant_is_requested_reminded_and_told_of_withdrawal(
     time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     pool: asyncpg.Pool,
@@ -196,16 +198,29 @@ async def test_a_webhook_only_merchant_gets_no_email(
 ) -> None:
     client = time_skipping_env.client
     await MerchantDirectory(pool).upsert(webhook_merchant("webhook"))
-    await endpoints.add("hooked", receiver.url, ["cancellation.requested"], "t")
+    endpoint = await endpoints.add("hooked", receiver.url, list(ALL_EVENT_TYPES), "t")
     case_id = f"wo-{uuid.uuid4().hex[:8]}"
-    await start_case(client, hooked_request(case_id), task_queue)
-    result = await delivered(time_skipping_env, f"evt_{case_id}_requested_1_1")
-    assert len(result.delivered_to) == 1
+    started = await start_case(client, hooked_request(case_id), task_queue)
+    requested = await delivered(time_skipping_env, f"evt_{case_id}_requested_1_1")
+    assert requested.delivered_to == [endpoint.endpoint.endpoint_id]
 
-    async def awaiting() -> bool:
-        return (await case_state(client, case_id)).status is CaseStatus.AWAITING
+    async def reminded() -> bool:
+        await time_skipping_env.sleep(timedelta(days=1))
+        return (await case_state(client, case_id)).reminders_sent >= 1
 
-    await eventually(awaiting)
-    state = await case_state(client, case_id)
-    assert state.emails == []
-    assert mail_sink.messages == []
+    await eventually(reminded, what="the first reminder")
+    await delivered(time_skipping_env, f"evt_{case_id}_reminder_1_1")
+    await withdraw_case(client, case_id, WithdrawalRequest(reason="changed my mind"))
+    state = await started.handle.result()
+    assert state.status is CaseStatus.WITHDRAWN
+    await delivered(time_skipping_env, f"evt_{case_id}_withdrawn_1_1")
+
+    bodies = {r.headers["webhook-id"]: json.loads(r.body) for r in receiver.received}
+    reminder = bodies[f"evt_{case_id}_reminder_1_1"]
+    assert reminder["type"] == "cancellation.reminder"
+    assert reminder["data"]["reminder_number"] == 1
+    assert reminder["data"]["reply_url"].startswith(f"{PORTAL_BASE_URL}/r/")
+    assert bodies[f"evt_{case_id}_withdrawn_1_1"]["type"] == "cancellation.withdrawn"
+    # No email to the merchant at all; the customer still hears of the withdrawal.
+    assert [e.kind for e in state.emails] == ["customer-withdrawn"]
+    assert [str(m["To"]) for m in mail_sink.messages] == ["vera.holm@example.org"]
