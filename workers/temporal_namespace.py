@@ -5,11 +5,17 @@ Process-side setup, kept out of workflows/: the keys themselves are workflows.se
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
@@ -86,3 +92,37 @@ async def register_search_attributes(client: Client) -> dict[str, bool]:
 
 def type_name(key: SearchAttributeKey) -> str:  # type: ignore[type-arg]
     return _CLI_TYPE_NAMES[key.indexed_value_type.name]
+
+
+_RETENTION = re.compile(r"^(?P<count>[1-9][0-9]{0,4})(?P<unit>[dhw])$")
+_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_retention(text: str) -> timedelta:
+    """'30d', '720h' or '4w'; Temporal refuses retention under one day."""
+    match = _RETENTION.match(text.strip())
+    if match is None:
+        raise ValueError("--retention: must be a whole number of hours, days or weeks, e.g. 30d")
+    retention = int(match["count"]) * _UNIT[match["unit"]]
+    if retention < timedelta(days=1):
+        raise ValueError("--retention: must be at least one day (1d or 24h)")
+    return retention
+
+
+async def namespace_retention(client: Client) -> timedelta:
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=client.namespace)
+    )
+    return described.config.workflow_execution_retention_ttl.ToTimedelta()
+
+
+async def set_namespace_retention(client: Client, retention: timedelta) -> None:
+    """How long Temporal keeps a closed case's history (the archive keeps it for years)."""
+    ttl = Duration()
+    ttl.FromTimedelta(retention)
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=client.namespace,
+            config=NamespaceConfig(workflow_execution_retention_ttl=ttl),
+        )
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import asyncpg
@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
-from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -231,3 +231,26 @@ async def test_temporal_setup_registers_search_attributes_once(
     )
     for key in ALL_SEARCH_ATTRIBUTES:
         assert int(listed.custom_attributes[key.name]) == int(key.indexed_value_type)
+    assert "closed cases kept 1 days" in second.output
+
+
+async def test_temporal_setup_sets_the_namespace_retention(
+    cli_env: None, dev_server_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace = f"ops-{uuid.uuid4().hex[:8]}"
+    await dev_server_env.client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
+    )
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", namespace)
+    refused = await cancelflow("temporal", "setup", "--retention", "30 days")
+    assert refused.exit_code == 1
+    assert "--retention: must be a whole number of hours, days or weeks" in refused.output
+    result = await cancelflow("temporal", "setup", "--retention", "30d")
+    assert result.exit_code == 0, result.output
+    assert "closed cases kept 30 days" in result.output
+    described = await dev_server_env.client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=namespace)
+    )
+    assert described.config.workflow_execution_retention_ttl.ToTimedelta() == timedelta(days=30)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -17,10 +19,20 @@ def temporal() -> None:
 
 
 @temporal.command("setup")
-def setup() -> None:
+@click.option(
+    "--retention",
+    metavar="DURATION",
+    help="How long Temporal keeps a closed case's history, e.g. 30d (the archive keeps it "
+    "for years). Temporal Cloud: set it with tcld or the Cloud UI instead.",
+)
+def setup(retention: str | None) -> None:
     """Register the case search attributes in the namespace (safe to run again)."""
     settings = load_settings()
-    for line in run(_setup(settings)):
+    try:
+        ttl = None if retention is None else sa.parse_retention(retention)
+    except ValueError as err:
+        fail(str(err))
+    for line in run(_setup(settings, ttl)):
         click.echo(line)
 
 
@@ -38,7 +50,7 @@ async def register_search_attributes(client: Client) -> list[str]:
     ]
 
 
-async def _setup(settings: Settings) -> list[str]:
+async def _setup(settings: Settings, retention: timedelta | None) -> list[str]:
     client = await temporal_client(settings)
     try:
         lines = await register_search_attributes(client)
@@ -47,4 +59,14 @@ async def _setup(settings: Settings) -> list[str]:
             f"could not register search attributes in namespace {client.namespace}: {err.message}",
             "on Temporal Cloud add them with `tcld namespace search-attributes add` instead",
         )
+    if retention is not None:
+        try:
+            await sa.set_namespace_retention(client, retention)
+        except RPCError as err:
+            fail(
+                f"could not set the retention of namespace {client.namespace}: {err.message}",
+                "on Temporal Cloud: tcld namespace retention set --namespace NS --retention-days N",
+            )
+    kept = await sa.namespace_retention(client)
+    lines.append(f"retention: closed cases kept {kept.days} days in Temporal")
     return [f"namespace {client.namespace}:"] + [f"  {line}" for line in lines]
