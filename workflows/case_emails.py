@@ -56,6 +56,20 @@ async def load_merchant(merchant_id: str) -> Merchant:
     return result
 
 
+async def load_merchant_locally(merchant_id: str) -> Merchant:
+    """The directory read as a local activity: a marker instead of three events and a
+    workflow task of its own (issue 12). Retries past a minute back off on a timer."""
+    result: Merchant = await workflow.execute_local_activity(
+        act.LOAD_MERCHANT,
+        act.LoadMerchantInput(merchant_id=merchant_id),
+        result_type=Merchant,
+        start_to_close_timeout=DIRECTORY_TIMEOUT,
+        retry_policy=DIRECTORY_RETRY,
+        summary="Load merchant and its response policy",
+    )
+    return result
+
+
 def merchant_email(
     state: CaseState,
     request: CancellationRequest,

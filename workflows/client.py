@@ -16,7 +16,12 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from domain import refusals
@@ -66,6 +71,7 @@ async def start_case(client: Client, request: CancellationRequest, task_queue: s
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             static_summary=f"Cancel {request.subscription.name} at {request.merchant_id}",
+            search_attributes=starting_search_attributes(request),
         )
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id)
@@ -76,6 +82,23 @@ async def start_case(client: Client, request: CancellationRequest, task_queue: s
     created = bool(getattr(response, "started", True))
     original = request if created else await original_request(handle)
     return StartedCase(handle=handle, created=created, request=original)
+
+
+def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttributes:
+    """What the case shows in visibility from its start, so its first status costs no upsert.
+
+    'awaiting' from the start: the case waits for the merchant from the moment it exists
+    (an answer is taken even before the request email went out).
+    """
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(sa.MERCHANT_ID, request.merchant_id),
+        SearchAttributePair(sa.CASE_STATUS, CaseStatus.AWAITING.value),
+        SearchAttributePair(sa.ESCALATED, False),
+        SearchAttributePair(sa.CASE_ROUND, 1),
+    ]
+    if request.requested_at is not None:
+        pairs.append(SearchAttributePair(sa.REQUESTED_AT, request.requested_at))
+    return TypedSearchAttributes(pairs)
 
 
 async def original_request(
@@ -95,6 +118,24 @@ async def original_request(
 
 def case_handle(client: Client, case_id: str) -> WorkflowHandle[CancellationWorkflow, CaseState]:
     return client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id_for(case_id))
+
+
+async def case_merchant(client: Client, case_id: str) -> str | None:
+    """The merchant a case belongs to, or None when there is no such case.
+
+    One describe call (no query, no history read), which costs the same for an open, a
+    closed and an unknown case: deciding ownership by it does not tell a caller whether
+    another merchant's case exists (issue 9 #3).
+    """
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        description = await case_handle(client, case_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return description.typed_search_attributes.get(sa.MERCHANT_ID)
 
 
 async def case_state(client: Client, case_id: str) -> CaseState:

@@ -7,7 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.history.v1 import (
+    HistoryEvent,
+    UpsertWorkflowSearchAttributesEventAttributes,
+    WorkflowExecutionStartedEventAttributes,
+)
 from temporalio.converter import DataConverter, decode_search_attributes
 
 from activities import contracts as act
@@ -38,6 +42,14 @@ async def read_case(
 
 async def _started(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_started_event_attributes
+    await _started_case(run, event, attrs)
+    # Cases started by the client carry their first status from the start (issue 12).
+    _status(run, event, attrs)
+
+
+async def _started_case(
+    run: RunReading, event: HistoryEvent, attrs: WorkflowExecutionStartedEventAttributes
+) -> None:
     case_input = await run.decoder.first(attrs.input.payloads, CaseInput)
     first_run, run.case.first_run = run.case.first_run, False
     if isinstance(case_input, Unreadable | Unrecognised):
@@ -152,7 +164,15 @@ async def _update_completed(run: RunReading, event: HistoryEvent) -> None:
 
 
 async def _search_attributes(run: RunReading, event: HistoryEvent) -> None:
-    attrs = event.upsert_workflow_search_attributes_event_attributes
+    _status(run, event, event.upsert_workflow_search_attributes_event_attributes)
+
+
+def _status(
+    run: RunReading,
+    event: HistoryEvent,
+    attrs: UpsertWorkflowSearchAttributesEventAttributes | WorkflowExecutionStartedEventAttributes,
+) -> None:
+    """A status change, from an upsert or from the attributes the case was started with."""
     values = decode_search_attributes(attrs.search_attributes).get(CASE_STATUS.name)
     if not values:
         return
