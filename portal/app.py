@@ -27,6 +27,7 @@ from portal.api.problems import (
     Problem,
     ProblemError,
     describe_request_errors,
+    install_problem_docs,
     problem_response,
 )
 from portal.api.webhook_events import install_webhook_docs
@@ -39,6 +40,8 @@ from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
 from portal.merchant_settings import pages as settings_pages
 from portal.merchant_settings import sign_in as settings_sign_in
 from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContext
+from portal.outages import DATABASE_OUTAGES
+from portal.pages import language_link_path
 from storage.api_keys import ApiKeyStore
 from storage.merchants import MerchantDirectory
 
@@ -84,6 +87,7 @@ def create_app(
     app.include_router(intake.router)
     app.include_router(merchant.router)
     install_webhook_docs(app)
+    install_problem_docs(app)
     if merchant_settings is not None:
         # Self-service settings need a way to email sign-in links: the process provides it.
         app.state.merchant_settings = SettingsContext.build(pool, merchant_settings)
@@ -100,8 +104,10 @@ def create_app(
 
 async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
     response: Response = await call_next(request)
-    # Reply tokens live in the URL: never leak them in a Referer, never cache the pages.
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Reply tokens live in the URL: never leak them to another site in a Referer, never cache
+    # the pages. same-origin rather than no-referrer: with no-referrer a browser sends
+    # 'Origin: null' on the form's POST, and the reply form checks Origin (issue 9 #9).
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if not request.url.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
@@ -128,7 +134,7 @@ def _error_page(request: Request, status: int, heading_key: str, text_key: str) 
             "t": t,
             "lang": t.locale,
             "languages": LANGUAGE_NAMES,
-            "path": request.url.path,
+            "path": language_link_path(request),
             "heading": t(heading_key),
             "text": t(text_key),
         },
@@ -179,6 +185,26 @@ def _install_error_handlers(app: FastAPI) -> None:
                 headers={"Retry-After": "5"},
             )
         return _error_page(request, 503, "unavailable_heading", "unavailable_text")
+
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        # A handler per class (not the catch-all below, whose errors Starlette re-raises
+        # after answering): the kept-alive connection stays usable for the next request.
+        log.error("portal.database_unavailable", path=_safe_path(request), error=type(exc).__name__)
+        if _is_api(request):
+            return problem_response(
+                Problem(
+                    title="Service unavailable",
+                    status=503,
+                    detail="the case database is not reachable; try again shortly",
+                ),
+                headers={"Retry-After": "5"},
+            )
+        response = _error_page(request, 503, "unavailable_heading", "unavailable_text")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    for outage in DATABASE_OUTAGES:
+        app.add_exception_handler(outage, on_database_unavailable)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -11,6 +11,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.routing import NoMatchFound
 
 from domain.answers import MerchantAnswer
 from domain.reply_token import ExpiredReplyToken, InvalidReplyToken, ReplyGrant
@@ -39,6 +40,21 @@ def _translator(requested: str | None, fallback: str) -> Translator:
     return Translator(choose_locale(requested, fallback))
 
 
+def language_link_path(request: Request) -> str:
+    """The path the language links point at: the matched route's own path, rebuilt from its
+    name and parameters, or none (a query-only link) when no route matched. Never the raw
+    request path: '//evil.example/x' would make the link leave the site."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    if not isinstance(name, str):
+        return ""
+    try:
+        path = str(request.app.url_path_for(name, **request.path_params))
+    except NoMatchFound:
+        return ""
+    return path if path.startswith("/") and not path.startswith("//") else ""
+
+
 def _render(
     request: Request, name: str, t: Translator, status: int = 200, **values: Any
 ) -> Response:
@@ -46,7 +62,7 @@ def _render(
         "t": t,
         "lang": t.locale,
         "languages": LANGUAGE_NAMES,
-        "path": request.url.path,
+        "path": language_link_path(request),
         **values,
     }
     return templates.TemplateResponse(request, name, context, status_code=status)
@@ -203,7 +219,12 @@ async def reply_submit(token: str, request: Request, ctx: Ctx) -> Response:
     form = ReplyForm.from_submission(submitted)
 
     csrf_value = submitted.get(csrf.FIELD_NAME)
-    if not ctx.csrf.is_valid(
+    same_origin = csrf.is_same_origin(
+        request.headers.get("origin"), request.headers.get("referer"), ctx.settings.base_url
+    )
+    if not same_origin:
+        log.warning("portal.cross_origin_post_refused", case_id=case.state.case_id)
+    if not same_origin or not ctx.csrf.is_valid(
         request.cookies.get(csrf.COOKIE_NAME),
         token,
         csrf_value if isinstance(csrf_value, str) else None,

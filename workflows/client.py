@@ -125,17 +125,23 @@ async def case_merchant(client: Client, case_id: str) -> str | None:
 
     One describe call (no query, no history read), which costs the same for an open, a
     closed and an unknown case: deciding ownership by it does not tell a caller whether
-    another merchant's case exists (issue 9 #3).
+    another merchant's case exists (issue 9 #3). Only a case whose MerchantId is not set
+    yet (its first moment, when not set at start) is read from its first event.
     """
     from temporalio.service import RPCError, RPCStatusCode
 
+    handle = case_handle(client, case_id)
     try:
-        description = await case_handle(client, case_id).describe()
+        description = await handle.describe()
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    return description.typed_search_attributes.get(sa.MERCHANT_ID)
+    merchant_id = description.typed_search_attributes.get(sa.MERCHANT_ID)
+    if merchant_id is None:
+        request = await original_request(handle)
+        return request.merchant_id if request is not None else None
+    return merchant_id
 
 
 async def case_state(client: Client, case_id: str) -> CaseState:

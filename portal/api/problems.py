@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -95,13 +96,48 @@ def describe_request_errors(error: RequestValidationError) -> list[dict[str, str
     return problems
 
 
+# "model" registers the Problem schema; install_problem_docs then declares it under the media
+# type actually sent (FastAPI would put it under application/json).
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": text}
+    status: {"model": Problem, "description": text}
     for status, text in {
         401: "Missing or wrong API key",
         404: "No such case (or not yours)",
         409: "Conflict with the case as it is (another request or answer came first)",
         413: "Body too large",
         422: "Validation failed, with field-level errors",
+        500: "Unexpected error on our side (logged); the body carries no details",
+        503: "Temporal or PostgreSQL is not reachable; retry after the Retry-After seconds",
     }.items()
 }
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def install_problem_docs(app: FastAPI) -> None:
+    """Error answers in the OpenAPI document as sent: application/problem+json, Problem."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = build()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if not str(status).isdigit() or int(status) < 400:
+                        continue
+                    content = response.get("content", {})
+                    schema = content.get("application/json", {}).get("schema") or {
+                        "$ref": "#/components/schemas/Problem"
+                    }
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": schema}}
+                    if int(status) == 503:
+                        response["headers"] = _RETRY_AFTER
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

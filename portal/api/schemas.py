@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.answers import MerchantAnswer, Outcome
-from domain.case import CaseState, CaseStatus
-from domain.customer_outcome import CustomerOutcome
+from domain.case import CaseState, CaseStatus, RoundSummary
+from domain.customer_outcome import CustomerOutcome, customer_outcome_for
 from domain.request import IdentifierLine, Subscription
 from domain.text import Line200, MultiLineText
 
@@ -75,21 +75,72 @@ AnswerBody = Annotated[
 ]
 
 
-class CaseOut(CaseState):
+class AnswerSummary(BaseModel):
+    """The merchant's answer as outcome data: which of the five, its date, when it came."""
+
+    outcome: Outcome
+    answered_at: datetime
+    effective_date: date | None = Field(
+        default=None,
+        description="access_until, cancelled_on or contract_ends_on, for the dated outcomes",
+    )
+
+
+class CaseOut(BaseModel):
     """A case's state for our own systems (intake API).
 
-    These systems talk to the customer, so the merchant's free text (an other-reason
-    message) is left out: `customer_outcome` is what the customer may be told.
+    These systems talk to the customer, so only outcome data is here: no merchant-written
+    text (who answered, an other-reason message, email replies' subjects and senders), no
+    ops notes. Every field is named, so a field added to CaseState stays out until chosen.
     """
 
+    case_id: str
     reference: str
+    merchant_id: str
+    round: int
+    status: CaseStatus
+    requested_at: datetime
+    answer: AnswerSummary | None = None
+    answered_at: datetime | None = None
+    customer_outcome: CustomerOutcome | None = None
+    customer_notified_at: datetime | None = None
+    escalated: bool = False
+    withdrawn_at: datetime | None = None
+    follow_up_at: datetime | None = None
+    previous_rounds: list[RoundSummary] = Field(default_factory=list)
+    next_action: str | None = None
+    next_action_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @classmethod
     def of(cls, state: CaseState, reference: str) -> CaseOut:
-        data = state.model_dump()
-        if data.get("answer") and "message" in data["answer"]:
-            data["answer"]["message"] = "(for ops only)"
-        return cls(**data, reference=reference)
+        answer = None
+        if state.answer is not None:
+            effective = customer_outcome_for(state.answer).effective_date
+            answer = AnswerSummary(
+                outcome=state.answer.outcome,
+                answered_at=state.answer.answered_at,
+                effective_date=effective,
+            )
+        return cls(
+            case_id=state.case_id,
+            reference=reference,
+            merchant_id=state.merchant_id,
+            round=state.round,
+            status=state.status,
+            requested_at=state.requested_at,
+            answer=answer,
+            answered_at=state.answered_at,
+            customer_outcome=state.customer_outcome,
+            customer_notified_at=state.customer_notified_at,
+            escalated=state.escalated,
+            withdrawn_at=state.withdrawn_at,
+            follow_up_at=state.follow_up_at,
+            previous_rounds=state.previous_rounds,
+            next_action=state.next_action,
+            next_action_at=state.next_action_at,
+            closed_at=state.closed_at,
+        )
 
 
 class MerchantCaseSummary(BaseModel):

@@ -210,7 +210,9 @@ async def portal_stack(
     worker_task = asyncio.create_task(worker.run())
     app = create_app(client, pool, settings.portal, settings.temporal.task_queue)
     server_task = asyncio.create_task(serve_portal(app, "127.0.0.1", port))
-    http = httpx.AsyncClient(base_url=base_url, timeout=20)
+    # A browser posting the reply form from the portal's own page sends this Origin; tests
+    # of the origin check override it.
+    http = httpx.AsyncClient(base_url=base_url, timeout=20, headers={"Origin": base_url})
 
     async def up() -> bool:
         try:

@@ -92,7 +92,7 @@ async def test_pages_are_not_cached_framed_or_leaking_the_token(stack: PortalSta
     link = await stack.reply_link_from_email(merchant)
     page = await stack.http.get(link)
     assert page.headers["cache-control"] == "no-store"
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     cookie = page.headers["set-cookie"].lower()
