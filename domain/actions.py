@@ -52,5 +52,3 @@ class EmailReplyNotice(BaseModel):
     received_at: datetime
     sender_verified: bool = True
     """False when the sender is none of the merchant's known contacts: shown, never obeyed."""
-    sender_verified: bool = True
-    """False when the sender is none of the merchant's known contacts: shown, never obeyed."""

@@ -65,10 +65,24 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class CancelflowGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # A script that asked for JSON gets its refusals as JSON too, whichever command refused.
+        ctx.meta["cancelflow.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._invoke(ctx)
+        except click.ClickException as err:
+            if not ctx.meta.get("cancelflow.json") or getattr(err, "as_json", False):
+                raise
+            lines = err.lines if isinstance(err, CliError) else [err.format_message()]
+            raise CliError(*lines, exit_code=err.exit_code, as_json=True) from err
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except KeyboardInterrupt:
             raise click.Abort() from None
@@ -84,6 +98,7 @@ class CancelflowGroup(click.Group):
 
 
 @click.group(cls=CancelflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cancelflow", prog_name="cancelflow")
 def cli() -> None:
     """cancelflow: durable cancellation cases on Temporal."""
 
@@ -100,6 +115,7 @@ def run_cli(args: list[str]) -> int:
     """Run one command; returns the exit code."""
     try:
         cli.main(args=args, prog_name="cancelflow", standalone_mode=False)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
         code = 0
     except click.exceptions.Exit as stop:
         code = stop.exit_code
@@ -109,6 +125,13 @@ def run_cli(args: list[str]) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         code = 130
+    except BrokenPipeError:
+        # The reader went away (`cancelflow cases status X | head`): stop quietly with exit
+        # code 1, as click does for a broken pipe it sees, and keep the interpreter's final
+        # flush from failing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 1
     # The Temporal client's native objects must be dropped while the interpreter still runs:
     # dropped during shutdown (held by an exception chain), they abort the process.
     gc.collect()

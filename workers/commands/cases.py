@@ -6,16 +6,20 @@ cases_actions.py: respond/withdraw/snooze); workers/cli.py adds them to the grou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from domain.answers import MerchantAnswer
 from domain.case import CaseState
 from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
+from ops.terminal import visible
 from storage.merchants import MerchantDirectory
 from workers.commands.common import (
     case_not_found,
@@ -29,10 +33,14 @@ from workers.commands.common import (
     validation_failure,
 )
 from workers.settings import Settings
-from workflows.cancellation import CancellationWorkflow, workflow_id_for
-from workflows.client import CaseNotFound, StartedCase, case_state, start_case
+from workflows.cancellation import workflow_id_for
+from workflows.client import CaseNotFound, StartedCase, settled_state, start_case
 
 QUERY_TIMEOUT = timedelta(seconds=10)
+# A worker polls continuously (each long poll lasts up to a minute): one not seen for longer
+# than this is gone, e.g. killed.
+POLLER_FRESHNESS = timedelta(seconds=75)
+NO_POLLER_TIMEOUT = timedelta(seconds=2)
 
 
 @click.group()
@@ -114,15 +122,12 @@ def status(case_id: str, as_json: bool) -> None:
         click.echo(state.model_dump_json(indent=2))
         return
     for label, value in describe_state(state):
-        click.echo(f"{label:<10} {value}")
+        click.echo(f"{label:<10} {visible(value)}")
 
 
 async def _status(settings: Settings, case_id: str) -> CaseState:
     client = await temporal_client(settings)
-    try:
-        return await case_state(client, case_id)
-    except CaseNotFound:
-        raise case_not_found(case_id) from None
+    return await read_state(client, case_id, settings.temporal.task_queue)
 
 
 def describe_state(state: CaseState) -> list[tuple[str, str]]:
@@ -175,21 +180,46 @@ def describe_answer(answer: MerchantAnswer) -> str:
     )
 
 
-async def read_state(client: Client, case_id: str) -> CaseState:
-    """The case's state: its query when a worker answers, else a closed case's result."""
-    handle = client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id_for(case_id))
+async def read_state(client: Client, case_id: str, task_queue: str) -> CaseState:
+    """The case's state: a closed case's result, else its query when a worker is polling.
+
+    Without a worker the server would hold the query until its timeout: the task queue's
+    pollers are asked first, so the answer is immediate and says what is wrong.
+    """
+    polled = await has_recent_poller(client, task_queue)
     try:
-        description = await handle.describe()
+        return await settled_state(
+            client, case_id, rpc_timeout=QUERY_TIMEOUT if polled else NO_POLLER_TIMEOUT
+        )
+    except CaseNotFound:
+        raise case_not_found(case_id) from None
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise case_not_found(case_id) from err
-        raise
-    if description.status == WorkflowExecutionStatus.COMPLETED:
-        return await handle.result()
-    try:
-        return await handle.query(CancellationWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
-    except RPCError as err:
+        if not polled:
+            fail(
+                f"case {case_id} is open and no worker is polling the task queue "
+                f"'{task_queue}', so nobody can answer its state query; start one with "
+                "`cancelflow worker` (`cancelflow cases audit` reads the history without one)"
+            )
         fail(
             f"case {case_id} did not answer its state query ({err.message}); "
-            "is a worker running? `cancelflow cases audit` reads the history without one"
+            "`cancelflow cases audit` reads the history without a worker"
         )
+
+
+async def has_recent_poller(client: Client, task_queue: str) -> bool:
+    """Has a worker polled the workflow task queue lately (the server keeps pollers ~minutes)?"""
+    try:
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            ),
+            timeout=QUERY_TIMEOUT,
+        )
+    except RPCError:
+        return True  # cannot tell: let the query (with its timeout) decide
+    recent = datetime.now(UTC) - POLLER_FRESHNESS
+    return any(
+        poller.last_access_time.ToDatetime(tzinfo=UTC) >= recent for poller in response.pollers
+    )

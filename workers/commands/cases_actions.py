@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
@@ -21,6 +21,7 @@ from workers.commands.common import (
     EXIT_REJECTED,
     CliError,
     case_not_found,
+    date_option,
     fail,
     load_settings,
     run,
@@ -57,17 +58,20 @@ _ANSWER_OPTIONS = {
 )
 @click.option(
     "--access-until",
-    metavar="DATE",
+    metavar="YYYY-MM-DD",
+    callback=date_option,
     help="has_now_been_cancelled: the customer has access until this date.",
 )
 @click.option(
     "--cancelled-on",
-    metavar="DATE",
+    metavar="YYYY-MM-DD",
+    callback=date_option,
     help="was_already_cancelled: the date the cancellation was performed.",
 )
 @click.option(
     "--contract-ends-on",
-    metavar="DATE",
+    metavar="YYYY-MM-DD",
+    callback=date_option,
     help="binding_contract: the date the binding contract expires.",
 )
 @click.option(
@@ -105,9 +109,9 @@ _ANSWER_OPTIONS = {
 def respond(
     case_id: str,
     outcome: str,
-    access_until: str | None,
-    cancelled_on: str | None,
-    contract_ends_on: str | None,
+    access_until: date | None,
+    cancelled_on: date | None,
+    contract_ends_on: date | None,
     message: str | None,
     responded_by: str,
     channel: str,
@@ -215,7 +219,9 @@ def answer_from_email(
     wanted = message_id.strip().strip("<>")
 
     async def replies() -> CaseState:
-        return await read_state(await temporal_client(settings), case_id)
+        return await read_state(
+            await temporal_client(settings), case_id, settings.temporal.task_queue
+        )
 
     state = run(replies())
     notice = next((r for r in state.email_replies if r.message_id == wanted), None)
@@ -286,6 +292,7 @@ async def _case_action(
     "until",
     required=True,
     metavar="YYYY-MM-DD",
+    callback=date_option,
     help="No reminder or escalation before 09:00 (merchant time) on this date.",
 )
 @click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the history).")
@@ -296,7 +303,7 @@ async def _case_action(
     show_default="ops:<your user name>",
     help="Who pushed the deadline.",
 )
-def snooze(case_id: str, until: str, reason: str, requested_by: str) -> None:
+def snooze(case_id: str, until: date, reason: str, requested_by: str) -> None:
     """Push CASE_ID's next reminder or escalation to a date; resumes a case in triage."""
     try:
         request = SnoozeRequest.model_validate(

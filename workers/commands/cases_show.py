@@ -140,7 +140,7 @@ def show(case_id: str, as_json: bool) -> None:
         )
         return
     for label, value in describe_state(state):
-        click.echo(f"{label:<10} {value}")
+        click.echo(f"{label:<10} {visible(value)}")
     if state.email_replies and not replies:
         for notice in state.email_replies:
             click.echo(

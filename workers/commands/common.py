@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -33,13 +35,18 @@ class CliError(click.ClickException):
 
     exit_code = EXIT_ERROR
 
-    def __init__(self, *lines: str, exit_code: int | None = None) -> None:
+    def __init__(self, *lines: str, exit_code: int | None = None, as_json: bool = False) -> None:
         super().__init__("\n".join(lines))
         self.lines = list(lines)
+        self.as_json = as_json
         if exit_code is not None:
             self.exit_code = exit_code  # type: ignore[misc]  # per-instance code, e.g. 3
 
     def show(self, file: Any = None) -> None:
+        if self.as_json:
+            # On stdout, where the command's JSON result would have been.
+            echo_json({"error": self.lines, "exit_code": self.exit_code})
+            return
         for line in self.lines:
             click.echo(f"error: {line}", err=True)
 
@@ -81,15 +88,50 @@ def database(settings: Settings) -> AbstractAsyncContextManager[asyncpg.Pool]:
 
 
 async def temporal_client(settings: Settings) -> Client:
-    """The Temporal client of a command; an unreachable server is a clear error."""
+    """The Temporal client of a command; an unreachable server or bad profile is a clear error."""
     try:
         return await connect(settings)
     except TemporalUnreachable as err:
         raise CliError(str(err)) from err
+    except OSError as err:
+        # A certificate or key path (TEMPORAL_TLS_*, or the profile's tls section) unreadable.
+        fail(
+            f"Temporal client configuration: cannot read {err.filename or 'a file'}: "
+            f"{err.strerror or err}",
+            "check TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, "
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH and the profile's tls paths",
+        )
+    except RuntimeError as err:
+        if type(err).__name__ != "ConfigError":  # the SDK's envconfig error (from its bridge)
+            raise
+        fail(
+            f"Temporal client configuration: {err}",
+            "check TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (`temporal config list` shows "
+            "the profiles)",
+        )
 
 
 def case_not_found(case_id: str) -> CliError:
     return CliError(f"no case '{case_id}' (workflow {workflow_id_for(case_id)} not found)")
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """A click callback: the option's date, or the same refusal the API gives."""
+    if value is None:
+        return None
+    name = f"--{(param.name or '').replace('_', '-')}"
+    parsed: date | None = None
+    if _ISO_DATE.match(value.strip()):
+        try:
+            parsed = date.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        fail(f"{name}: must be a date written YYYY-MM-DD, such as '2026-12-31' (got {value!r})")
+    return parsed
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
