@@ -8,7 +8,7 @@ round number in the input, so every round's history stays short and reads on its
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from temporalio import workflow
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.merchant import Merchant
     from domain.request import missing_identifiers
     from domain.webhooks import EventType
+    from workflows import search_attributes as sa
     from workflows import webhooks
     from workflows.case_steps import CaseFailed, CaseSteps
     from workflows.inputs import (
@@ -62,6 +63,15 @@ class _WaitEnd(Enum):
     CONTINUE_AS_NEW = "continue-as-new"
 
 
+def _requested_at(input: CaseInput) -> datetime:
+    if input.request.requested_at is not None:
+        return input.request.requested_at
+    # A first round started by the client has the instant in its starting search attributes:
+    # state and visibility agree without an upsert (issue 12). Older cases: the start.
+    given = workflow.info().typed_search_attributes.get(sa.REQUESTED_AT)
+    return given if given is not None and input.round == 1 else workflow.now()
+
+
 @workflow.defn
 class CancellationWorkflow(CaseSteps):
     @workflow.init
@@ -73,7 +83,7 @@ class CancellationWorkflow(CaseSteps):
             case_id=input.request.case_id,
             merchant_id=input.request.merchant_id,
             round=input.round,
-            requested_at=input.request.requested_at or workflow.now(),
+            requested_at=_requested_at(input),
             previous_rounds=input.previous_rounds,
         )
         self._correction: DetailsCorrection | None = None

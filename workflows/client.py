@@ -95,9 +95,9 @@ def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttri
         SearchAttributePair(sa.CASE_STATUS, CaseStatus.AWAITING.value),
         SearchAttributePair(sa.ESCALATED, False),
         SearchAttributePair(sa.CASE_ROUND, 1),
+        # Without one in the request, the case takes this instant as its requested_at.
+        SearchAttributePair(sa.REQUESTED_AT, request.requested_at or datetime.now(UTC)),
     ]
-    if request.requested_at is not None:
-        pairs.append(SearchAttributePair(sa.REQUESTED_AT, request.requested_at))
     return TypedSearchAttributes(pairs)
 
 
