@@ -1,0 +1,94 @@
+"""Many reminders falling due together, on the time-skipping server.
+
+Each repetition has its own server, so earlier batches' later reminders never fall due
+inside a later measurement. The clock jumps past the due instant once; every timer fires
+at that jump, and the drain is timed until the last reminder email reaches the sink.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from bench import bare
+from bench.scenarios import Bench, gather_bounded, open_cases, until_timer_started
+from bench.sides import BareSide, CaseSide, bench_merchant, new_key
+from bench.stack import Stack, binary, free_port
+from domain.merchant import ResponsePolicy
+from storage.merchants import MerchantDirectory
+from workers.temporal_namespace import register_search_attributes
+from workflows.client import case_state
+
+REMINDER_MERCHANT = bench_merchant(
+    "bench-reminders",
+    ResponsePolicy(first_reminder_after=1, second_reminder_after=5, escalate_after=9),
+)
+# Past the due instant of cases started minutes apart, well before the second reminder.
+PAST_DUE = timedelta(minutes=10)
+
+
+@dataclass
+class Drain:
+    per_second: float
+    lateness: list[float]
+
+
+async def reminder_drain(stack: Stack, side_name: str, count: int) -> Drain:
+    from temporalio.client import Client
+
+    from workers.temporal_client import data_converter
+
+    port = free_port()
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=data_converter(stack.settings),
+        port=port,
+    )
+    address = f"127.0.0.1:{port}"
+    worker = (stack.case_worker if side_name == "case" else stack.bare_worker)(address)
+    stack.sink.workers = [worker]
+    try:
+        await register_search_attributes(env.client)
+        client: Client = env.client
+        bench = Bench(client, stack.sink, 0.0, [])
+        if side_name == "case":
+            side = CaseSide(client)
+            keys = await open_cases(bench, side, REMINDER_MERCHANT.merchant_id, count)
+            await until_timer_started(client, [side.workflow_id(k) for k in keys])
+            state = await case_state(client, keys[0])
+            assert state.next_action_at is not None
+            jump = state.next_action_at - await env.get_current_time() + PAST_DUE
+        else:
+            bare_side = BareSide(client)
+            keys = [new_key("rb") for _ in range(count)]
+            due = await env.get_current_time() + timedelta(days=1)
+
+            async def start(key: str) -> None:
+                await client.start_workflow(
+                    bare.BareReminderWorkflow.run,
+                    args=[key, due],
+                    id=bare_side.workflow_id(key),
+                    task_queue=bare_side.task_queue,
+                )
+
+            await gather_bounded(keys, 200, start)
+            await until_timer_started(client, [bare_side.workflow_id(k) for k in keys])
+            jump = due - await env.get_current_time() + PAST_DUE
+        worker.check_alive()
+        jumped_at = time.monotonic()
+        await env.sleep(jump)
+        arrivals = []
+        for key in keys:
+            mail = await stack.sink.wait_for(key, "reminder-1", within=1800)
+            arrivals.append(mail.at - jumped_at)
+        return Drain(per_second=count / max(arrivals), lateness=arrivals)
+    finally:
+        worker.stop()
+        await env.shutdown()
+
+
+async def seed_reminder_merchant(directory: MerchantDirectory) -> None:
+    await directory.upsert(REMINDER_MERCHANT)

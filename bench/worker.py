@@ -1,0 +1,47 @@
+"""Worker processes for the benchmark: `python -m bench.worker bare|case`.
+
+`bare` runs the bare workflows with the same sandbox and data converter as the real worker.
+`case` is `cancelflow worker` without the digest schedule, for the time-skipping server,
+which has no schedules. Configured like `cancelflow worker` (TEMPORAL_ADDRESS, CANCELFLOW_*).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from temporalio.worker import Worker
+
+from bench.bare import BareActivities, BareCaseWorkflow, BareReminderWorkflow
+from workers.database import database_pool, database_url
+from workers.settings import Settings
+from workers.temporal_client import connect
+from workers.wiring import build_activities
+from workers.worker import build_worker, run_until_stopped, stop_on_signals
+from workflows.sandbox import workflow_runner
+
+
+async def serve(settings: Settings, side: str) -> None:
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    client = await connect(settings)
+    if side == "case":
+        async with database_pool(database_url(settings)) as pool:
+            worker = build_worker(client, settings, build_activities(settings, pool, client))
+            await run_until_stopped(worker, stop)
+        return
+    activities = BareActivities(settings.smtp.host or "127.0.0.1", settings.smtp.port)
+    worker = Worker(
+        client,
+        task_queue=settings.temporal.task_queue,
+        workflows=[BareCaseWorkflow, BareReminderWorkflow],
+        activities=activities.all(),
+        workflow_runner=workflow_runner(),
+    )
+    await run_until_stopped(worker, stop)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] not in (["bare"], ["case"]):
+        sys.exit("usage: python -m bench.worker bare|case")
+    asyncio.run(serve(Settings(), sys.argv[1]))

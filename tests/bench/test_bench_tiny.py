@@ -1,0 +1,43 @@
+"""The benchmark's tiny size, so the committed command cannot rot. Asserts that it measured
+honestly and reported every row; never how fast anything was (the goals are not tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.report import BEGIN, END
+from bench.run import SIZES, run
+
+ROWS = [
+    "case throughput ÷ bare",
+    "history events, happy path",
+    "one merchant at a time, p50",
+    "one merchant at a time, p99",
+    "concurrent merchants, p50",
+    "concurrent merchants, p99",
+    "worker RSS with",
+    "drain rate",
+    "lateness p95",
+]
+
+
+@pytest.mark.timeout(600)
+async def test_tiny_benchmark_is_honest_and_reports_every_row(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    output.write_text("# Benchmarks\n\nHand-written text stays.\n")
+
+    report = await run(SIZES["tiny"], output)
+
+    assert report.honest, report.honesty
+    written = output.read_text()
+    assert written.startswith("# Benchmarks\n\nHand-written text stays.\n")
+    assert written.count(BEGIN) == 1 and written.count(END) == 1
+    for row in ROWS:
+        [found] = [r for r in report.rows if row in r.measure]
+        assert len(found.case) == len(found.bare) or row.startswith("history"), row
+        assert found.case and found.bare and found.ratio, row
+        assert row in written
+    for name in ("cores", "CPU", "Python", "temporal CLI / dev server"):
+        assert f"- {name}: " in written
