@@ -19,6 +19,7 @@ from storage.db import MigrationError
 from storage.embedded import DevToolsMissing
 from workers.commands import (
     archive,
+    bench,
     cases,
     cases_actions,
     cases_show,
@@ -47,6 +48,7 @@ COMMANDS: list[click.Command] = [
     temporal.temporal,
     archive.archive,
     replay.replay,
+    bench.bench,
     db.db,
     *processes.COMMANDS,
 ]
