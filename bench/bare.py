@@ -9,8 +9,10 @@ outbox. Its own module, free of side effects: the workflow sandbox re-imports it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
@@ -67,7 +69,7 @@ class BareActivities:
         await self._send(bare_message(key, "reminder-1", BARE_MERCHANT_ADDRESS))
         return key
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [self.lookup, self.request, self.notify, self.remind]
 
 

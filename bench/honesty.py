@@ -94,28 +94,28 @@ def history_problems(events: Sequence[HistoryEvent], activities: Sequence[str]) 
             if attrs.attempt != 1:
                 problems.append(f"{scheduled.get(attrs.scheduled_event_id)} ran {attrs.attempt}x")
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            name = scheduled.get(event.activity_task_completed_event_attributes.scheduled_event_id)
-            completed_at[name or "?"] = index
+            done = event.activity_task_completed_event_attributes.scheduled_event_id
+            completed_at[scheduled.get(done, "?")] = index
     if order != list(activities):
         problems.append(f"activities {order}, expected {list(activities)}")
         return problems
     lookup, request, notify = activities
     timer = _first(events, EventType.EVENT_TYPE_TIMER_STARTED)
     update = _first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
-    done = _first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
-    if timer is None or update is None or done is None:
+    closed = _first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+    if timer is None or update is None or closed is None:
         problems.append(
-            f"missing timer ({timer}), accepted Update ({update}) or completion ({done})"
+            f"missing timer ({timer}), accepted Update ({update}) or completion ({closed})"
         )
         return problems
     request_done = completed_at.get(request)
     notify_done = completed_at.get(notify)
     if request_done is None or notify_done is None:
         problems.append("an email activity did not complete")
-    elif not request_done < timer < update < notify_done < done:
+    elif not request_done < timer < update < notify_done < closed:
         problems.append(
             f"order: request email {request_done}, timer {timer}, Update {update}, "
-            f"customer email {notify_done}, completed {done}"
+            f"customer email {notify_done}, completed {closed}"
         )
     return problems
 

