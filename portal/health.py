@@ -11,10 +11,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +22,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -88,25 +89,46 @@ def install_ops_routes(app: FastAPI, client: Client, pool: asyncpg.Pool) -> Requ
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Any) -> Response:
-        if request.url.path in OPS_PATHS:
-            response: Response = await call_next(request)
-            return response
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            metrics.requests.labels(template, request.method, str(status)).inc()
-            metrics.duration.labels(template, request.method).observe(time.perf_counter() - started)
-
+    app.add_middleware(_CountRequests, metrics=metrics, routes=app.router.routes)
     _instrument_tracing(app)
     return metrics
+
+
+class _CountRequests:
+    """Counts each request under the template of the route it matches (matched again here:
+    the router does not leave the route in the scope for an outer middleware)."""
+
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    def template(self, scope: Scope) -> str:
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return str(getattr(route, "path", "unmatched"))
+        return "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPS_PATHS:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            template, method = self.template(scope), scope["method"]
+            self.metrics.requests.labels(template, method, str(status)).inc()
+            self.metrics.duration.labels(template, method).observe(time.perf_counter() - started)
 
 
 def _instrument_tracing(app: FastAPI) -> None:

@@ -73,7 +73,11 @@ def build_app(codec: PayloadCodec, allowed_origins: Sequence[str], auth_token: s
         }
         return Response(status_code=204, headers=headers)
 
+    # Liveness and readiness are the same here: it needs neither Temporal nor PostgreSQL, and
+    # its keys were parsed before it started listening.
     @app.get("/health")
+    @app.get("/healthz")
+    @app.get("/readyz")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -39,13 +39,14 @@ def database_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def database_pool(
-    url: str, *, schema: Literal["migrate", "check"] = "migrate"
+    url: str, *, schema: Literal["migrate", "check", "caller-checks"] = "migrate"
 ) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a current schema; closed on exit.
 
     schema="migrate" brings it up to date (idempotent; `cancelflow dev`, tools, tests).
     schema="check" only checks, so a production process needs no DDL rights: it raises
     SchemaNotCurrent naming `cancelflow db migrate` when the schema is behind.
+    schema="caller-checks": neither (the worker checks it with its other startup checks).
     """
     try:
         pool = await create_pool(url)
@@ -54,7 +55,7 @@ async def database_pool(
     try:
         if schema == "check":
             await check_schema(pool)
-        else:
+        elif schema == "migrate":
             applied = await migrate(pool)
             if applied:
                 log.info("database.migrated", versions=applied)

@@ -78,3 +78,41 @@ async def gateway_pool(url: str) -> asyncpg.Pool:
     if pool is None:
         raise RuntimeError("asyncpg.create_pool returned no pool")
     return pool
+
+
+@asynccontextmanager
+async def running_gateway_ops(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> AsyncIterator[str]:
+    """/healthz, /readyz (PostgreSQL, Temporal) and /metrics of the mail gateway, on
+    CANCELFLOW_OPS__MAIL_GATEWAY_PORT."""
+    from prometheus_client import CollectorRegistry, Gauge
+
+    from workers.observability.checks import postgres_check, temporal_check
+    from workers.observability.ops_server import ops_routes, running_ops_server
+
+    registry = CollectorRegistry()
+    replies = Gauge(
+        "cancelflow_inbound_mail",
+        "Merchant replies taken in, by whether their case was told (pending, delivered, ...)",
+        ["signal_status"],
+        registry=registry,
+    )
+
+    async def refresh() -> None:
+        rows = await pool.fetch(
+            "SELECT signal_status, count(*) AS n FROM inbound_mail GROUP BY signal_status"
+        )
+        counts = {row["signal_status"]: row["n"] for row in rows}
+        for status in ("pending", "delivered", "case_closed"):
+            replies.labels(signal_status=status).set(counts.get(status, 0))
+
+    ops = settings.ops
+    routes = ops_routes(
+        {"postgres": postgres_check(pool), "temporal": temporal_check(client)},
+        registry,
+        timeout=ops.check_timeout_seconds,
+        refresh=[refresh],
+    )
+    async with running_ops_server(ops.host, ops.mail_gateway_port, routes) as url:
+        yield url

@@ -61,6 +61,8 @@ def build_worker(
         graceful_shutdown_timeout=graceful_shutdown,
         workflow_runner=workflow_runner(),
         deployment_config=deployment_config(settings.temporal),
+        max_cached_workflows=settings.temporal.max_cached_workflows,
+        max_concurrent_activities=settings.temporal.max_concurrent_activities,
     )
 
 
@@ -111,7 +113,7 @@ async def serve(settings: Settings) -> None:
     task_queue = settings.temporal.task_queue
     try:
         with stop_on_signals(stop):
-            async with database_pool(url, schema="check") as pool:
+            async with database_pool(url, schema="caller-checks") as pool:
                 await check_before_start(client, pool)
                 worker = build_worker(
                     client,

@@ -12,14 +12,14 @@ import asyncio
 import click
 
 from portal.service import running_portal
-from storage.db import migrate
 from workers import dev as dev_stack
 from workers import worker as worker_process
 from workers.codec import CodecKeyError, EncryptionCodec, format_keys, new_key, parse_keys
 from workers.codec_server import running_codec_server, ui_origins
 from workers.commands.common import fail, load_settings, run, temporal_client
-from workers.database import database_pool, database_url
-from workers.mail_gateway_service import gateway_pool, running_mail_gateway
+from workers.database import check_schema, database_pool, database_url
+from workers.mail_gateway_service import gateway_pool, running_gateway_ops, running_mail_gateway
+from workers.observability.tracing import configure_tracing
 from workers.process import prepare_process, stop_on_signals
 from workers.settings import Settings
 from workers.wiring import merchant_settings_config
@@ -60,11 +60,12 @@ def portal() -> None:
 
 
 async def _serve_portal(settings: Settings) -> None:
+    configure_tracing("portal")
     client = await temporal_client(settings)
     stop = asyncio.Event()
     with stop_on_signals(stop):
         async with (
-            database_pool(database_url(settings)) as pool,
+            database_pool(database_url(settings), schema="check") as pool,
             running_portal(
                 settings.portal,
                 client,
@@ -93,11 +94,14 @@ def mail_gateway() -> None:
 async def _serve_mail_gateway(settings: Settings) -> None:
     pool = await gateway_pool(database_url(settings))
     try:
-        await migrate(pool)
+        await check_schema(pool)
         client = await temporal_client(settings)
         stop = asyncio.Event()
         with stop_on_signals(stop):
-            async with running_mail_gateway(settings, pool, client) as gateway:
+            async with (
+                running_mail_gateway(settings, pool, client) as gateway,
+                running_gateway_ops(settings, pool, client),
+            ):
                 click.echo(
                     f"mail gateway on {gateway.host}:{gateway.port} for "
                     f"reply+...@{settings.email.reply_domain}; Ctrl-C stops it"
