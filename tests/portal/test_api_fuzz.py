@@ -14,6 +14,7 @@ import httpx
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from domain.case import CaseStatus
 from tests.portal.conftest import PortalStack, request_body
 
 FIVE = [
@@ -29,6 +30,8 @@ DATE_FIELD = {
     "binding_contract": "contract_ends_on",
 }
 ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Control characters (C0 but tab/LF/CR, DEL, C1) and unpaired surrogates.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 FUZZ = settings(
     max_examples=40,
     deadline=None,
@@ -108,6 +111,12 @@ def is_valid_answer(body: Any, on: date) -> bool:
         message = body.get("message")
         if not isinstance(message, str) or not 1 <= len(message.strip()) <= 2000:
             return False
+        if CONTROL.search(message.strip(" \t\n\r")):
+            return False
+    if by is not None and re.search(r"[\t\n\r]", by.strip(" \t\n\r")):
+        return False
+    if by is not None and CONTROL.search(by.strip(" \t\n\r")):
+        return False
     return True
 
 
@@ -122,6 +131,25 @@ async def test_answer_endpoint_accepts_exactly_the_valid_answers(stack: PortalSt
     @given(body=answer_bodies)
     @example(body={"outcome": "no_subscription_found", "responded_by": " Kim "})
     @example(body={"outcome": "was_already_cancelled", "cancelled_on": "2026-02-29"})
+    # The rules' boundaries, always tried: a limit of 2,005 characters or a future
+    # cancelled_on accepted would fail here whatever the generated examples are.
+    @example(body={"outcome": "other_reason", "message": "m" * 2000})
+    @example(body={"outcome": "other_reason", "message": "m" * 2001})
+    @example(body={"outcome": "other_reason", "message": " " + "m" * 2005})
+    @example(body={"outcome": "was_already_cancelled", "cancelled_on": today().isoformat()})
+    @example(
+        body={
+            "outcome": "was_already_cancelled",
+            "cancelled_on": (today() + timedelta(days=1)).isoformat(),
+        }
+    )
+    @example(
+        body={
+            "outcome": "binding_contract",
+            "contract_ends_on": (today() - timedelta(days=1)).isoformat(),
+        }
+    )
+    @example(body={"outcome": "other_reason", "message": "a\x00b"})
     def check(body: Any) -> None:
         with httpx.Client(timeout=20) as http:
             response = http.post(url, json=body, headers=key)
@@ -283,3 +311,77 @@ async def test_reply_form_records_exactly_the_valid_submissions(stack: PortalSta
     recorded = [s.answer for s in [await stack.state(c) for c in cases] if s.answer]
     assert all(a.channel.value == "portal" for a in recorded)
     assert len(recorded) <= seen.get(303, 0)
+
+
+# The rules of withdrawals and corrections, written independently of the domain code.
+action_texts = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["", "  ", "ok\x00", "a\nb", "\tpadded\r\n", "x\x1b[2J", "é\x85"]),
+    st.integers(min_value=1995, max_value=2005).map(lambda n: "r" * n),
+    st.integers(),
+    st.none(),
+)
+
+
+def valid_text(value: Any, limit: int, multiline: bool) -> bool:
+    if not isinstance(value, str):
+        return False
+    inner = value.strip(" \t\n\r")
+    if CONTROL.search(inner) or (not multiline and re.search(r"[\t\n\r]", inner)):
+        return False
+    return 1 <= len(value.strip()) <= limit
+
+
+async def test_withdrawal_and_corrections_refuse_exactly_the_invalid_bodies(
+    stack: PortalStack,
+) -> None:
+    merchant = await stack.add_merchant()
+    # Awaiting: a valid withdrawal would close the case, so the valid ones go to an unknown
+    # case (404 after validation) and invalid ones must be refused before that.
+    case_id = await stack.start(merchant)
+    base_customer = request_body(case_id, merchant.merchant_id)["customer"]
+
+    @FUZZ
+    @given(reason=action_texts, by=action_texts)
+    @example(reason="r" * 2000, by="customer")
+    @example(reason="r" * 2001, by="customer")
+    @example(reason="fine", by="b" * 201)
+    @example(reason="line\nbreak", by="one\nline")
+    def withdrawal(reason: Any, by: Any) -> None:
+        body = {"reason": reason, "requested_by": by}
+        with httpx.Client(timeout=20) as http:
+            response = http.post(
+                f"{stack.base_url}/api/v1/cases/c-fuzz-none-{uuid.uuid4().hex[:8]}/withdrawal",
+                json=body,
+                headers=stack.internal_headers,
+            )
+        assert response.status_code < 500, (body, response.text)
+        reason_ok = reason is None or valid_text(reason, 2000, multiline=True)
+        if reason_ok and valid_text(by, 200, multiline=False):
+            assert response.status_code == 404, (body, response.text)
+        else:
+            assert response.status_code == 422, (body, response.text)
+
+    @FUZZ
+    @given(first_name=action_texts, number=action_texts)
+    @example(first_name="f" * 200, number="CN-1")
+    @example(first_name="f" * 201, number="CN-1")
+    @example(first_name="Astrid", number="CN\x001")
+    def correction(first_name: Any, number: Any) -> None:
+        customer = {**base_customer, "first_name": first_name, "extra": {"customer_number": number}}
+        with httpx.Client(timeout=20) as http:
+            response = http.post(
+                f"{stack.base_url}/api/v1/cases/{case_id}/corrections",
+                json={"customer": customer},
+                headers=stack.internal_headers,
+            )
+        assert response.status_code < 500, (customer, response.text)
+        valid = valid_text(first_name, 200, multiline=False) and valid_text(number, 200, False)
+        if first_name is None and valid_text(number, 200, False):
+            valid = True
+        # A valid correction is refused by the case (409: no 'no subscription found' answer).
+        assert response.status_code == (409 if valid else 422), (customer, response.text)
+
+    await asyncio.to_thread(withdrawal)
+    await asyncio.to_thread(correction)
+    assert (await stack.state(case_id)).status is CaseStatus.AWAITING
