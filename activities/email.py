@@ -149,7 +149,8 @@ class EmailActivities:
                     message_id=composed.message_id, sent_at=claim.sent_at, already_sent=True
                 )
             try:
-                await self._sender.send(self._message(composed))
+                # 'sent' is committed the moment the relay accepts, before QUIT (see outbox).
+                await self._sender.send(self._message(composed), on_accepted=claim.mark_sent)
             except ApplicationError as err:
                 log.warning("email.rejected", error_type=err.type, error=err.message)
                 raise
@@ -157,7 +158,8 @@ class EmailActivities:
                 # Retried by Temporal; the type is enough to diagnose, the text may hold addresses.
                 log.warning("email.send_failed", error_type=type(err).__name__)
                 raise
-            sent_at = await claim.mark_sent()
+            sent_at = claim.sent_at
+            assert sent_at is not None, "the sender returned without the relay's acceptance"
         log.info("email.sent")
         return contracts.EmailSent(message_id=composed.message_id, sent_at=sent_at)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -23,21 +24,30 @@ class SmtpSender:
             raise ValueError("smtp.host: required to send email (cancelflow dev sets it)")
         self._settings = settings
 
-    async def send(self, message: EmailMessage) -> None:
-        """Deliver or raise: ADDRESS_REJECTED (non-retryable) when every recipient got a 5xx."""
+    async def send(
+        self, message: EmailMessage, on_accepted: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        """Deliver or raise: ADDRESS_REJECTED (non-retryable) when every recipient got a 5xx.
+
+        on_accepted runs as soon as the relay's reply to DATA says it took the message, before
+        QUIT: what the caller records there survives a connection that fails afterwards.
+        """
         settings = self._settings
+        smtp = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.username,
+            password=settings.password.get_secret_value() if settings.password else None,
+            use_tls=settings.use_tls,
+            start_tls=settings.starttls,
+            cert_bundle=settings.ca_file,
+            timeout=settings.timeout_seconds,
+        )
+        await smtp.connect()
         try:
-            refused, _ = await aiosmtplib.send(
-                message,
-                hostname=settings.host,
-                port=settings.port,
-                username=settings.username,
-                password=settings.password.get_secret_value() if settings.password else None,
-                use_tls=settings.use_tls,
-                start_tls=settings.starttls,
-                cert_bundle=settings.ca_file,
-                timeout=settings.timeout_seconds,
-            )
+            refused, _ = await smtp.send_message(message)
+            if on_accepted is not None:
+                await on_accepted()
         except aiosmtplib.SMTPRecipientsRefused as err:
             # Codes only, and no exception chain: the server's text usually quotes the address,
             # and Temporal records the message and its causes in history and worker logs.
@@ -53,6 +63,8 @@ class SmtpSender:
                 f"the mail server refused the recipients for now (SMTP {listed})",
                 type=RECIPIENTS_DEFERRED,
             ) from None
+        finally:
+            await _quit(smtp)
         if refused:
             # Delivered to the others; whoever is left out is in the outbox row's recipient list.
             log.warning(
@@ -60,3 +72,13 @@ class SmtpSender:
                 refused_count=len(refused),
                 codes=sorted({response.code for response in refused.values()}),
             )
+
+
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    """Say goodbye if the connection still allows it: the message's fate is already known."""
+    if not smtp.is_connected:
+        return
+    try:
+        await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        smtp.close()

@@ -1,11 +1,15 @@
 """The email outbox: at most one successful send per (case, round, kind).
 
-An email is claimed (row 'sending', committed) before the SMTP transaction and marked
-'sent' after it. While sending, the row stays locked (SELECT ... FOR UPDATE), so a second
-attempt running at the same time (a timed-out attempt that is still alive) waits and then
-sees 'sent'. A row left in 'sending' means an attempt died mid-send: the next attempt sends
-again with the same Message-ID, because losing the email is worse than a duplicate that
-mail clients can recognise.
+An email is claimed (row 'sending', committed) before the SMTP transaction. While sending,
+the row stays locked (SELECT ... FOR UPDATE), so a second attempt running at the same time (a
+timed-out attempt that is still alive) waits and then sees 'sent'. 'sent' is written and
+committed in the step that learns the relay accepted the message (right after its reply to
+DATA, before QUIT or anything else), which releases the lock.
+
+What is guaranteed: nothing is lost (a row left in 'sending' is sent again by the next
+attempt); a duplicate happens only if the process dies, or the database refuses the write,
+between the relay's acceptance and that commit, and it has the same Message-ID, so mail
+clients can recognise it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
+from asyncpg.transaction import Transaction
 
 
 @dataclass(frozen=True)
@@ -44,16 +49,26 @@ class OutboxRecord:
 class OutboxClaim:
     """The locked outbox row of one email, for the duration of a send."""
 
-    def __init__(self, conn: asyncpg.Connection, entry: OutboxEntry, sent_at: datetime | None):
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        transaction: Transaction,
+        entry: OutboxEntry,
+        sent_at: datetime | None,
+    ):
         self._conn = conn
+        self._transaction = transaction
         self._entry = entry
         self.sent_at = sent_at
+        self.committed = False
 
     @property
     def already_sent(self) -> bool:
         return self.sent_at is not None
 
     async def mark_sent(self) -> datetime:
+        """Write 'sent' and commit it now (ending the claim's lock): call it first thing after
+        the relay accepted the message."""
         sent_at: datetime = await self._conn.fetchval(
             """
             UPDATE email_outbox SET status = 'sent', sent_at = now()
@@ -64,6 +79,8 @@ class OutboxClaim:
             self._entry.round,
             self._entry.kind,
         )
+        await self._transaction.commit()
+        self.committed = True
         self.sent_at = sent_at
         return sent_at
 
@@ -93,25 +110,40 @@ class Outbox:
             entry.recipient,
             entry.subject,
         )
-        async with self._pool.acquire() as conn, conn.transaction():
-            # Waiting for a hung sender must end in a retryable error, not a stuck worker slot.
-            await conn.execute(f"SET LOCAL lock_timeout = {self._lock_timeout_ms}")
-            row = await conn.fetchrow(
-                """
-                SELECT message_id, status, sent_at FROM email_outbox
-                 WHERE case_id = $1 AND round = $2 AND kind = $3
-                   FOR UPDATE
-                """,
-                entry.case_id,
-                entry.round,
-                entry.kind,
+        async with self._pool.acquire() as conn:
+            # Started and ended by hand: mark_sent() commits mid-block, the moment it is known.
+            transaction = conn.transaction()
+            await transaction.start()
+            claim: OutboxClaim | None = None
+            try:
+                claim = await self._locked(conn, transaction, entry)
+                yield claim
+            finally:
+                if claim is None or not claim.committed:
+                    await transaction.rollback()
+
+    async def _locked(
+        self, conn: asyncpg.Connection, transaction: Transaction, entry: OutboxEntry
+    ) -> OutboxClaim:
+        # Waiting for a hung sender must end in a retryable error, not a stuck worker slot.
+        await conn.execute(f"SET LOCAL lock_timeout = {self._lock_timeout_ms}")
+        row = await conn.fetchrow(
+            """
+            SELECT message_id, status, sent_at FROM email_outbox
+             WHERE case_id = $1 AND round = $2 AND kind = $3
+               FOR UPDATE
+            """,
+            entry.case_id,
+            entry.round,
+            entry.kind,
+        )
+        if row is None or row["message_id"] != entry.message_id:
+            raise OutboxConflict(
+                f"outbox key ({entry.case_id}, {entry.round}, {entry.kind}) does not hold "
+                f"message {entry.message_id}"
             )
-            if row is None or row["message_id"] != entry.message_id:
-                raise OutboxConflict(
-                    f"outbox key ({entry.case_id}, {entry.round}, {entry.kind}) does not hold "
-                    f"message {entry.message_id}"
-                )
-            yield OutboxClaim(conn, entry, row["sent_at"] if row["status"] == "sent" else None)
+        sent_at = row["sent_at"] if row["status"] == "sent" else None
+        return OutboxClaim(conn, transaction, entry, sent_at)
 
     async def get(self, case_id: str, round: int, kind: str) -> OutboxRecord | None:
         row = await self._pool.fetchrow(
