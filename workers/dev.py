@@ -50,6 +50,7 @@ from workers.demo_data import (
 )
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
+from workers.mail_viewer import serve_mail_page
 from workers.process import stop_on_signals
 from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
 from workers.settings import Settings
@@ -261,6 +262,9 @@ class DevStack:
                 )
                 self.addresses.smtp = f"{DEV_HOST}:{settings.smtp.port} (mail sink)"
                 self.addresses.mail_dir = settings.mail_dir.resolve()
+                self.addresses.extra["Mail in the browser"] = await serve_mail_page(
+                    self._stack, settings.mail_dir, DEV_HOST, settings.dev_mail_port
+                )
             else:
                 self.addresses.smtp = f"{settings.smtp.host}:{settings.smtp.port} (relay)"
 

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; unset means embedded PostgreSQL under var_dir",
     )
     log_level: str = "INFO"
+    # `cancelflow dev` only: the page listing what its mail sink received.
+    dev_mail_port: int = Field(default=8025, ge=0, le=65535)
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)

@@ -93,6 +93,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "CANCELFLOW_PORTAL__PORT": str(free_port()),
             "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
             "CANCELFLOW_CODEC__PORT": str(free_port()),
+            "CANCELFLOW_DEV_MAIL_PORT": str(free_port()),
             "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
         }
 
@@ -103,6 +104,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         assert f"127.0.0.1:{env['CANCELFLOW_SMTP__PORT']}" in block
         assert "postgresql://" in block
         assert str(mail_dir.resolve()) in block
+        assert f"http://127.0.0.1:{env['CANCELFLOW_DEV_MAIL_PORT']}" in block  # the mail page
 
         # The printed example works as printed.
         request_file = var_dir / "demo-request.json"
