@@ -95,6 +95,10 @@ class CustomerNotificationInput(BaseModel):
     merchant_display_name: str
     subscription_name: str
     outcome: CustomerOutcome | None = None
+    new_request_on: date | None = None
+    """Binding contract: the day the new cancellation request goes out (merchant's calendar)."""
+    corrections_until: date | None = None
+    """No subscription found: the last day corrected details are taken."""
 
 
 class OpsNotificationKind(StrEnum):

@@ -180,6 +180,8 @@ class MessageComposer:
             first_name=input.customer_first_name,
             merchant_name=input.merchant_display_name,
             subscription_name=input.subscription_name,
+            new_request_on=input.new_request_on,
+            corrections_until=input.corrections_until,
         )
         subject = _CUSTOMER_SUBJECTS[input.locale][input.kind].format(
             subscription=input.subscription_name, merchant=input.merchant_display_name

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.webhooks import EventType
     from workflows import search_attributes as sa
     from workflows import webhooks
+    from workflows.case_emails import CORRECTION_WINDOW, contract_follow_up_day
     from workflows.case_steps import CaseFailed, CaseSteps
     from workflows.inputs import (
         NOT_YOUR_CASE,
@@ -52,7 +53,6 @@ __all__ = [
 
 # Replies from a sender that is none of the merchant's contacts no longer pause the chase.
 UNVERIFIED_REPLIES_PATCH = "unverified-email-replies-v1"
-CORRECTION_WINDOW = timedelta(days=14)
 # A case chased for a year continues as new after this many reminders/escalations: a run
 # holds about 55 events, and the tests assert that none passes 100.
 MAX_CHASE_STEPS_PER_RUN = 4
@@ -188,7 +188,7 @@ class CancellationWorkflow(CaseSteps):
         self, merchant: Merchant, answer: BindingContract
     ) -> CaseState:
         """Binding contract: ask again when the notice period allows it, unless withdrawn."""
-        follow_up_day = answer.contract_ends_on - timedelta(days=merchant.notice_period_days)
+        follow_up_day = contract_follow_up_day(answer, merchant)
         follow_up_at = local_morning(follow_up_day, merchant.timezone)
         self._state.follow_up_at = follow_up_at
         self._set_status(CaseStatus.FOLLOW_UP)

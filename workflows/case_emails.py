@@ -6,16 +6,27 @@ so the workflow decides whether a non-retryable cause fails the case.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from activities import contracts as act
+from domain.answers import BindingContract, Outcome
 from domain.case import CaseState
 from domain.customer_outcome import CustomerOutcome
 from domain.merchant import Merchant
 from domain.request import CancellationRequest, merchant_view
+
+# No subscription found: how long the customer has to send corrected details.
+CORRECTION_WINDOW = timedelta(days=14)
+
+
+def contract_follow_up_day(answer: BindingContract, merchant: Merchant) -> date:
+    """The day a binding contract's notice period allows the new request (merchant calendar)."""
+    return answer.contract_ends_on - timedelta(days=merchant.notice_period_days)
+
 
 # Reading the directory is quick; a database outage should be waited out, not fail the case.
 DIRECTORY_RETRY = RetryPolicy(
@@ -110,7 +121,18 @@ def customer_notification(
     kind: act.CustomerNotificationKind,
     outcome: CustomerOutcome | None,
 ) -> act.CustomerNotificationInput:
+    answer = state.answer if kind is act.CustomerNotificationKind.OUTCOME else None
+    corrections_until = None
+    if answer is not None and answer.outcome is Outcome.NO_SUBSCRIPTION_FOUND:
+        last = (state.answered_at or answer.answered_at) + CORRECTION_WINDOW
+        corrections_until = last.astimezone(ZoneInfo(merchant.timezone)).date()
     return act.CustomerNotificationInput(
+        new_request_on=(
+            contract_follow_up_day(answer, merchant)
+            if isinstance(answer, BindingContract)
+            else None
+        ),
+        corrections_until=corrections_until,
         case_id=state.case_id,
         round=state.round,
         kind=kind,

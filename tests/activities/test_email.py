@@ -388,13 +388,13 @@ async def test_customer_is_told_the_outcome_in_their_language(
             contracts.CustomerNotificationKind.UNRESOLVED,
             "en",
             "Update on your cancellation of Streamio Premium with Streamio AB",
-            "We have not been able to get an answer from Streamio AB",
+            "no corrected details reached us in time",
         ),
         (
             contracts.CustomerNotificationKind.UNRESOLVED,
             "sv",
             "Uppdatering om din uppsägning av Streamio Premium hos Streamio AB",
-            "Vi har inte fått något svar från Streamio AB",
+            "vi fick inga rättade uppgifter i tid",
         ),
     ],
 )
