@@ -37,7 +37,7 @@ def test_any_bytes_parse_to_storable_fields_or_a_reason(raw: bytes) -> None:
 
 
 header_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80
 ) | st.sampled_from(["a\x00b", "\x1b]8;;http://evil/\x07x", "x\r\n\tfolded", "\u202etxt"])
 
 
