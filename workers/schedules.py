@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -80,9 +81,14 @@ def _digest_differs(current: Schedule, task_queue: str, settings: DigestSettings
     if spec.time_zone_name != settings.time_zone or len(spec.calendars) != 1:
         return True
     calendar = spec.calendars[0]
-    return calendar.hour != [ScheduleRange(settings.hour)] or calendar.minute != [
-        ScheduleRange(settings.minute)
+    return _values(calendar.hour) != [settings.hour] or _values(calendar.minute) != [
+        settings.minute
     ]
+
+
+def _values(ranges: Sequence[ScheduleRange]) -> list[int]:
+    """The server fills in end and step: compare what the ranges cover."""
+    return [v for r in ranges for v in range(r.start, max(r.end, r.start) + 1, r.step or 1)]
 
 
 async def ensure_digest_schedule(
