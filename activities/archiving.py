@@ -6,17 +6,18 @@ archiving workflow's own history, which only sees identifiers and counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import archiving_contracts as contracts
-from storage.archive import ArchiveSettings, ArchiveStore, retention_of
-from storage.archive_source import ClosedRun, TemporalArchiveSource, unarchived_runs
+from domain.archive import ClosedRun, RunHistory
+from storage.archive import ArchivedRun, ArchiveSettings, ArchiveStore, retention_of
+from storage.archive_source import unarchived_runs
 
 log = structlog.get_logger()
 
@@ -38,9 +39,19 @@ def _closed_run(ref: contracts.RunRef) -> ClosedRun:
     return ClosedRun(**ref.model_dump())
 
 
+class ArchiveSource(Protocol):
+    """Temporal's side (workflows.client.TemporalArchiveSource, handed in by the wiring)."""
+
+    def closed_runs(
+        self, since: datetime | None, before: datetime | None = None
+    ) -> AsyncIterator[ClosedRun]: ...
+
+    async def history_of(self, run: ClosedRun) -> RunHistory: ...
+
+
 class ArchivingActivities:
     def __init__(
-        self, source: TemporalArchiveSource, store: ArchiveStore, settings: ArchiveSettings
+        self, source: ArchiveSource, store: ArchiveStore, settings: ArchiveSettings
     ) -> None:
         self._source = source
         self._store = store
@@ -76,7 +87,8 @@ class ArchivingActivities:
         gone: list[str] = []
         for number, ref in enumerate(input.runs):
             try:
-                run = await self._source.history_of(_closed_run(ref))
+                closed = _closed_run(ref)
+                run = ArchivedRun.of(closed, await self._source.history_of(closed))
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
 
+from domain.archive import ClosedRun, RunHistory
+
 CHECKPOINT = "cases"
 
 
@@ -42,6 +44,22 @@ class ArchivedRun:
     close_time: datetime
     history: bytes
     event_count: int
+
+    @classmethod
+    def of(cls, run: ClosedRun, history: RunHistory) -> ArchivedRun:
+        return cls(
+            workflow_id=run.workflow_id,
+            run_id=run.run_id,
+            case_id=run.case_id,
+            merchant_id=run.merchant_id,
+            round=run.round,
+            final_status=run.final_status,
+            workflow_status=run.workflow_status,
+            start_time=run.start_time,
+            close_time=run.close_time,
+            history=history.history,
+            event_count=history.event_count,
+        )
 
     def workflow_history(self) -> WorkflowHistory:
         return WorkflowHistory(self.workflow_id, list(History.FromString(self.history).events))
@@ -111,6 +129,16 @@ class ArchiveStore:
     async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
         """(run id, history) of every archived run of the case, oldest first."""
         return [(r.run_id, r.workflow_history()) for r in await self.runs_of_case(case_id)]
+
+    async def merchant_of_case(self, case_id: str) -> str | None:
+        """The merchant of an archived case, or None: one indexed lookup whether or not the
+        case is archived, so the portal's ownership check costs the same for both."""
+        merchant_id: str | None = await self._pool.fetchval(
+            "SELECT merchant_id FROM case_archive WHERE case_id = $1 "
+            "ORDER BY close_time DESC LIMIT 1",
+            case_id,
+        )
+        return merchant_id
 
     async def runs_closed_since(self, since: datetime) -> list[ArchivedRun]:
         rows = await self._pool.fetch(

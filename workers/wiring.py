@@ -24,7 +24,7 @@ from domain.reply_token import ReplyTokenSigner
 from integrations.webhooks import WebhookSender
 from portal.merchant_settings.deps import MerchantSettingsConfig
 from storage.archive import ArchiveStore
-from storage.archive_source import TemporalArchiveSource, archive_lag
+from storage.archive_source import archive_lag
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
@@ -33,7 +33,7 @@ from workers.settings import Settings
 from workers.sign_in_mail import SmtpSignInMailer
 from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import open_cases
+from workflows.client import TemporalArchiveSource, open_cases
 from workflows.ops_digest import OpsDigestWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 

@@ -32,6 +32,12 @@ from domain.digest import OpenCase
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
+
+# Re-exported: callers read histories (live or archived) through this one door too.
+from workflows.history_source import ArchivedHistories as ArchivedHistories
+from workflows.history_source import CaseHistoryNotFound as CaseHistoryNotFound
+from workflows.history_source import HistorySource as HistorySource
+from workflows.history_source import TemporalArchiveSource as TemporalArchiveSource
 from workflows.inputs import (
     NOT_YOUR_CASE,
     WORKFLOW_ID_PREFIX,

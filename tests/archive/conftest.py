@@ -21,13 +21,13 @@ from temporalio.worker import Worker
 
 from activities.archiving import ArchivingActivities
 from storage.archive import ArchiveSettings, ArchiveStore
-from storage.archive_source import TemporalArchiveSource
 from storage.db import migrate
 from tests.eventually import eventually
 from tests.operator_env import set_operator_env
 from workers.cli import cli
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workflows.archiving import ArchivingInput, ArchivingResult, ArchivingWorkflow
+from workflows.client import TemporalArchiveSource
 from workflows.sandbox import workflow_runner
 
 T = TypeVar("T")

@@ -18,12 +18,13 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.converter import PayloadCodec
 
 from storage.archive import ArchivedRun, ArchiveStore
-from storage.archive_source import TemporalArchiveSource, archive_lag
+from storage.archive_source import archive_lag
 from workers.commands.common import echo_json, fail, load_settings, run, temporal_client
 from workers.database import database_pool, database_url
 from workers.settings import Settings
 from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput, ArchivingResult
 from workflows.archiving import ArchivingWorkflow as _Archiving
+from workflows.client import TemporalArchiveSource
 
 MANUAL_RUN_ID = f"{ARCHIVE_SCHEDULE_ID}-manual"
 
@@ -211,3 +212,7 @@ class ArchiveOnDemand:
     async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
         async with database_pool(database_url(self._settings)) as pool:
             return await ArchiveStore(pool).histories_of_case(case_id)
+
+    async def merchant_of_case(self, case_id: str) -> str | None:
+        async with database_pool(database_url(self._settings)) as pool:
+            return await ArchiveStore(pool).merchant_of_case(case_id)

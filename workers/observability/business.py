@@ -20,8 +20,8 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 
 from activities import contracts
 from storage.archive import ArchiveStore
-from storage.archive_source import TemporalArchiveSource, archive_lag
-from workflows.client import case_state
+from storage.archive_source import archive_lag
+from workflows.client import TemporalArchiveSource, case_state
 
 log = structlog.get_logger("cancelflow.metrics")
 
