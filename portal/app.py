@@ -43,7 +43,9 @@ from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContex
 from portal.outages import DATABASE_OUTAGES
 from portal.pages import language_link_path
 from storage.api_keys import ApiKeyStore
+from storage.archive import ArchiveStore
 from storage.merchants import MerchantDirectory
+from workflows.client import HistorySource
 
 log = structlog.get_logger()
 
@@ -82,6 +84,7 @@ def create_app(
         ),
         csrf=CsrfProtector(settings.secret_key.get_secret_value()),
         support_address=support_address,
+        history=HistorySource(client, ArchiveStore(pool)),
     )
     app.include_router(pages.router)
     app.include_router(intake.router)

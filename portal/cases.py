@@ -1,4 +1,7 @@
-"""A case as one merchant may see it: its state, the request, and only its identifiers."""
+"""A case as one merchant may see it: its state, the request, and only its identifiers.
+
+A case whose history Temporal's retention deleted is read from the archive and shows the same.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ class MerchantCase:
     request: CancellationRequest
     merchant: Merchant
     identifiers: list[IdentifierLine]
+    archived: bool = False
+    """Read from the archive: Temporal no longer holds the case, so it takes no answer."""
 
     @property
     def requested_on(self) -> date:
@@ -51,6 +56,23 @@ class MerchantCase:
         return case_reference(self.state.case_id)
 
 
+async def _owned(context: PortalContext, case_id: str, merchant_id: str) -> str | None:
+    """'live' or 'archived' when the case is merchant_id's, else None.
+
+    The merchant's own live case costs one describe and nothing more (the answer path's
+    reads). Any other id (unknown, deleted by retention, or another merchant's) also asks
+    the archive once, one indexed lookup, so none of the three answers faster than another
+    and timing cannot tell which it is (issue 9 #3).
+    """
+    live = await case_merchant(context.client, case_id)
+    if live == merchant_id:
+        return "live"
+    archived = await context.history.archived_merchant(case_id)
+    if live is None and archived == merchant_id:
+        return "archived"
+    return None
+
+
 async def load_merchant_case(
     context: PortalContext, case_id: str, merchant_id: str
 ) -> MerchantCase | None:
@@ -60,12 +82,16 @@ async def load_merchant_case(
     state of another merchant's case (a worker round trip, a replay when it is closed)
     would take measurably longer than finding nothing.
     """
-    if await case_merchant(context.client, case_id) != merchant_id:
+    owned = await _owned(context, case_id, merchant_id)
+    if owned is None:
         return None
+    if owned == "archived":
+        return await _archived_case(context, case_id, merchant_id)
     try:
         state = await case_state(context.client, case_id)
     except CaseNotFound:
-        return None
+        # Deleted from Temporal between the describe and the query.
+        return await _archived_case(context, case_id, merchant_id)
     if state.merchant_id != merchant_id:
         return None
     # Independent reads: side by side, not one after the other.
@@ -83,8 +109,33 @@ async def load_merchant_case(
     )
 
 
+async def _archived_case(
+    context: PortalContext, case_id: str, merchant_id: str
+) -> MerchantCase | None:
+    archived, merchant = await asyncio.gather(
+        context.history.archived_case(case_id), context.merchants.get(merchant_id)
+    )
+    if archived is None or merchant is None or archived.state.merchant_id != merchant_id:
+        return None
+    return MerchantCase(
+        state=archived.state,
+        request=archived.request,
+        merchant=merchant,
+        identifiers=merchant_view(archived.request, merchant),
+        archived=True,
+    )
+
+
 async def refresh(context: PortalContext, case: MerchantCase) -> MerchantCase:
-    state = await case_state(context.client, case.state.case_id)
+    if case.archived:
+        return case  # a case only the archive holds no longer changes
+    try:
+        state = await case_state(context.client, case.state.case_id)
+    except CaseNotFound:
+        archived = await context.history.archived_case(case.state.case_id)
+        if archived is None:
+            raise
+        state = archived.state
     return MerchantCase(
         state=state, request=case.request, merchant=case.merchant, identifiers=case.identifiers
     )

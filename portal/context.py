@@ -1,4 +1,5 @@
-"""What the portal's routes share: the Temporal client, the directory, keys, settings."""
+"""What the portal's routes share: the Temporal client, the case archive, the directory, keys,
+settings."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from domain.reply_token import ReplyTokenSigner
 from portal.config import PortalSettings
 from portal.csrf import CsrfProtector
 from storage.api_keys import ApiKeyStore
+from workflows.client import HistorySource
 
 
 class MerchantLookup(Protocol):
@@ -29,6 +31,9 @@ class PortalContext:
     signer: ReplyTokenSigner
     csrf: CsrfProtector
     support_address: str
+    history: HistorySource
+    """Reads a case Temporal's retention deleted from the archive (its final state, request
+    and merchant), so the reads answer the same for it as for a live case."""
 
     def reply_url(self, token: str) -> str:
         return f"{self.settings.base_url}/r/{token}"

@@ -245,6 +245,9 @@ async def reply_submit(token: str, request: Request, ctx: Ctx) -> Response:
     try:
         await submit_answer(ctx.client, case.state.case_id, verdict.answer)
     except CaseNotFound:
+        if case.archived:
+            # Temporal no longer holds it: it takes no answer; show how it ended instead.
+            return await _refused(request, ctx, t, token, case, form, "")
         return _link_error(request, ctx, t)
     except AnswerRejected as rejection:
         return await _refused(request, ctx, t, token, case, form, str(rejection))

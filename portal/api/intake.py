@@ -116,7 +116,11 @@ async def read_case(case_id: str, ctx: Ctx) -> CaseOut:
     try:
         state = await case_state(ctx.client, case_id)
     except CaseNotFound:
-        raise _not_found(case_id) from None
+        # Past Temporal's retention the archive still knows how the case ended.
+        archived = await ctx.history.archived_case(case_id)
+        if archived is None:
+            raise _not_found(case_id) from None
+        state = archived.state
     return _out(state)
 
 
