@@ -30,7 +30,9 @@ def build_runtime(log_level: str, sdk_metrics_address: str | None) -> Runtime:
     level = core_log_level(log_level)
     logging_config = LoggingConfig(
         filter=TelemetryFilter(core_level=level, other_level="ERROR"),
-        forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER)),
+        forwarding=LogForwardingConfig(
+            logger=logging.getLogger(CORE_LOGGER), append_target_to_name=False
+        ),
     )
     metrics = (
         PrometheusConfig(bind_address=sdk_metrics_address, durations_as_seconds=True)
