@@ -6,6 +6,7 @@ import os
 import platform
 import statistics
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -54,6 +55,14 @@ class Report:
     honesty: list[str] = field(default_factory=list)
     seconds: float = 0.0
     honest: bool = False
+    phases: dict[str, float] = field(default_factory=dict)
+    _last: float = field(default_factory=time.monotonic)
+
+    def mark(self, phase: str) -> None:
+        """Record how long the phase that just ended took."""
+        now = time.monotonic()
+        self.phases[phase] = now - self._last
+        self._last = now
 
     def table(self) -> str:
         lines = [
@@ -67,10 +76,11 @@ class Report:
     def markdown(self) -> str:
         machine = "\n".join(f"- {name}: {value}" for name, value in self.machine.items())
         honesty = "\n".join(f"- {line}" for line in self.honesty)
+        phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.phases.items())
         return (
             f"{BEGIN}\n### Results: {self.size}\n\n{self.table()}\n\n"
             f"Honesty checks:\n\n{honesty}\n\nMachine:\n\n{machine}\n"
-            f"- run took: {self.seconds:.0f} s\n{END}\n"
+            f"- run took: {self.seconds:.0f} s ({phases})\n{END}\n"
         )
 
     def text(self) -> str:

@@ -36,7 +36,7 @@ class Size:
 
 
 SIZES = {
-    "tiny": Size("tiny", 3, 4, 3, 5, 5, 5, 0.3, 2),
+    "tiny": Size("tiny", 3, 3, 3, 5, 3, 3, 0.1, 1),
     "full": Size("full", 3, 200, 30, 50, 1000, 500, 1.0, 20),
 }
 RSS_SETTLE_SECONDS = 3.0
@@ -104,7 +104,9 @@ async def run(size: Size, output: Path | None, folder: Path | None = None) -> Re
                     )
             finally:
                 await pool.close()
+            report.mark("worker RSS")
             await _reminder_measures(stack, size, report)
+        report.mark("reminders")
         report.machine = machine(binary("temporal"), load_before)
         report.seconds = time.monotonic() - started
     finally:
@@ -147,6 +149,7 @@ async def _dev_server_measures(
     try:
         for side in (case, bare):  # warm-up: imports, sandbox, server caches
             await throughput(bench, side, merchant_id, size.warmup)
+        report.mark("start and warm-up")
         rate = await _pairs(
             size, case, bare, lambda s: throughput(bench, s, merchant_id, size.throughput_cases)
         )
@@ -170,6 +173,7 @@ async def _dev_server_measures(
             via = portal if side is case else None
             return _ms(await latency(bench, side, ids, via, concurrent))
 
+        report.mark("throughput")
         for concurrent, label in (
             (False, "one merchant at a time"),
             (True, f"{size.concurrent_merchants} concurrent merchants"),
@@ -204,6 +208,7 @@ async def _dev_server_measures(
     finally:
         for w in workers:
             w.stop()
+    report.mark("answer latency")
     honesty = await check(stack.client, stack.sink, bench.answered)
     events = honesty.events
     report.rows.insert(
@@ -228,6 +233,7 @@ async def _dev_server_measures(
     report.honesty += honesty.problems
     report.honest = honesty.ok
 
+    report.mark("honesty checks")
     rss: dict[str, list[float]] = {"case": [], "bare": []}
     for rep in range(size.repetitions):
         for rss_side in _alternating(rep, case, bare):
