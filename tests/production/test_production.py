@@ -164,6 +164,7 @@ async def _case_moves_the_metrics(stack: Stack, sink: MailSink) -> None:
     # The worker's log is JSON lines only: the SDK core's lines included, no ANSI text.
     records = json_lines(stack.processes["worker"].lines())
     assert any(r.get("event") == "worker.started" for r in records)
+    assert any(r.get("logger") == "temporalio.core" for r in records), "no SDK core line"
 
 
 async def _get_status(url: str) -> int | None:
