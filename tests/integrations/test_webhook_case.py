@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from standardwebhooks.webhooks import Webhook
 from temporalio.api.enums.v1 import EventType as HistoryEventType
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -39,7 +40,7 @@ from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_state, start_case, submit_answer, withdraw_case
 from workflows.sandbox import workflow_runner
-from workflows.webhooks import WebhookDeliveryWorkflow, delivery_workflow_id
+from workflows.webhooks import PATCH_ID, WebhookDeliveryWorkflow, delivery_workflow_id
 
 
 def hooked_request(case_id: str) -> CancellationRequest:
@@ -87,6 +88,16 @@ async def task_queue(
         workflow_runner=workflow_runner(),
     ):
         yield queue
+
+
+def patches_in(history: WorkflowHistory) -> set[str]:
+    """The patch ids recorded by workflow.patched (marker details hold them as JSON)."""
+    found = set()
+    for event in history.events:
+        for details in event.marker_recorded_event_attributes.details.values():
+            for payload in details.payloads:
+                found |= {p for p in (PATCH_ID, "cheaper-case-v1") if p.encode() in payload.data}
+    return found
 
 
 async def delivered(
@@ -183,6 +194,7 @@ async def test_email_at_once_webhook_signed_retried_and_delivered_once_per_event
         delivery_workflow_id(requested_id),
         delivery_workflow_id(f"evt_{case_id}_answer_recorded_1_1"),
     ]
+    assert PATCH_ID in patches_in(history)
     # The history with the patch marker and the child starts replays on the current code.
     await Replayer(
         workflows=[CancellationWorkflow, WebhookDeliveryWorkflow],
@@ -232,3 +244,32 @@ async def test_a_webhook_only_merchant_is_requested_reminded_and_told_of_withdra
     # No email to the merchant at all; the customer still hears of the withdrawal.
     assert [e.kind for e in state.emails] == ["customer-withdrawn"]
     assert [str(m["To"]) for m in mail_sink.messages] == ["vera.holm@example.org"]
+
+
+async def test_an_email_only_case_records_nothing_new(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    pool: asyncpg.Pool,
+    mail_sink: MailSink,
+    receiver: HttpsReceiver,
+    endpoints: WebhookEndpoints,
+) -> None:
+    """Email-only merchants (every case before webhooks) get no patch marker and no child,
+    so running cases replay unchanged; an endpoint alone does not switch webhooks on."""
+    client = time_skipping_env.client
+    await MerchantDirectory(pool).upsert(webhook_merchant("email"))
+    await endpoints.add("hooked", receiver.url, list(ALL_EVENT_TYPES), "t")
+    case_id = f"eo-{uuid.uuid4().hex[:8]}"
+    started = await start_case(client, hooked_request(case_id), task_queue)
+
+    async def awaiting() -> bool:
+        return (await case_state(client, case_id)).status is CaseStatus.AWAITING
+
+    await eventually(awaiting)
+    history = await started.handle.fetch_history()
+    assert not any(
+        e.event_type == HistoryEventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+        for e in history.events
+    )
+    assert PATCH_ID not in patches_in(history)
+    assert len(mail_sink.messages) == 1 and receiver.received == []
