@@ -16,6 +16,8 @@ from storage.merchants import MerchantDirectory
 from storage.webhooks import SecretBox, WebhookEndpoints
 
 SESSION_COOKIE = "cf_merchant_session"
+# What the settings forms' CSRF tokens are bound to, with the session token as the nonce.
+CSRF_PURPOSE = "merchant-settings"
 
 
 class SignInMailer(Protocol):

@@ -26,7 +26,7 @@ from domain.webhooks import (
 )
 from integrations.webhooks import post_test_event
 from portal.context import Ctx, PortalContext
-from portal.merchant_settings.deps import SCtx, SettingsContext
+from portal.merchant_settings.deps import CSRF_PURPOSE, SCtx, SettingsContext
 from portal.merchant_settings.forms import changed_fields, extras_of, read_profile
 from portal.merchant_settings.i18n import SettingsTranslator
 from portal.merchant_settings.rendering import render, signed_in, translator
@@ -37,7 +37,6 @@ log = structlog.get_logger("cancelflow.portal.merchant")
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
-CSRF_PURPOSE = "merchant-settings"
 MAX_OPEN_LISTED = 100
 
 

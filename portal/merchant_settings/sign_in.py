@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.context import Ctx
-from portal.merchant_settings.deps import SESSION_COOKIE, SCtx
+from portal.merchant_settings.deps import CSRF_PURPOSE, SESSION_COOKIE, SCtx
 from portal.merchant_settings.rendering import render, signed_in, translator
 from storage.merchant_sessions import LinkProblem, SignInRefused
 
@@ -103,8 +103,13 @@ async def redeem(request: Request, ctx: Ctx, sctx: SCtx, token: str) -> Response
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, sctx: SCtx) -> Response:
+async def sign_out(
+    request: Request, ctx: Ctx, sctx: SCtx, csrf_token: str = Form("", max_length=200)
+) -> Response:
     current = await signed_in(request, sctx)
+    # Another site must not sign the merchant out either: the form's token is required.
+    if current is not None and not ctx.csrf.is_valid(current[0], CSRF_PURPOSE, csrf_token):
+        return RedirectResponse("/merchant/settings", status_code=303)
     if current is not None:
         await sctx.sessions.end(current[0])
     response = RedirectResponse("/merchant/sign-in", status_code=303)

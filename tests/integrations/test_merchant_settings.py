@@ -151,6 +151,12 @@ async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
     assert snapshot.required_identifiers == ["email", "last_name"]
     assert "CN-55501" in new_email
     assert all("CN-55501" not in t for t in stack.mail_to(address) if t != new_email)
+    # Signing out needs the page's token too; then the session is gone.
+    assert (await http.post("/merchant/sign-out")).status_code == 303
+    page = await http.get("/merchant/settings")
+    assert page.status_code == 200
+    await http.post("/merchant/sign-out", data={"csrf_token": csrf_of(page.text)})
+    assert (await http.get("/merchant/settings")).status_code == 303
     await http.aclose()
 
 
