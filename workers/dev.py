@@ -21,8 +21,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,6 +47,7 @@ from workers.demo_data import (
     seed_demo_merchant,
     write_demo_request,
 )
+from workers.dev_banner import DEV_NAMESPACE, StackAddresses, describe
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.mail_viewer import serve_mail_page
@@ -63,7 +63,6 @@ from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 log = structlog.get_logger("cancelflow.dev")
 
 DEV_HOST = "127.0.0.1"
-DEV_NAMESPACE = "default"
 TEMPORAL_START_TIMEOUT = timedelta(seconds=60)
 # Short: a dev worker being stopped should not keep a person waiting.
 DEV_WORKER_SHUTDOWN = timedelta(seconds=5)
@@ -71,16 +70,6 @@ DEV_WORKER_SHUTDOWN = timedelta(seconds=5)
 
 class DevStackError(RuntimeError):
     """The stack cannot start; the message says what to change."""
-
-
-@dataclass
-class StackAddresses:
-    temporal_address: str = ""
-    temporal_ui: str = ""
-    database: str = ""
-    smtp: str = ""
-    mail_dir: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def redact_url(url: str) -> str:
@@ -293,7 +282,7 @@ class DevStack:
             await asyncio.sleep(0)
 
             request_file, case_id = write_demo_request(settings.var_dir)
-            print(self.describe(request_file, case_id), flush=True)
+            print(describe(self.addresses, self.settings, request_file, case_id), flush=True)
             if ready is not None:
                 ready.set()
             await worker_task
@@ -328,68 +317,6 @@ class DevStack:
         )
         self.addresses.extra["Codec server"] = f"{url} (key {codec.encrypting_key_id})"
         return url
-
-    def describe(self, request_file: Path, case_id: str) -> str:
-        a = self.addresses
-        s = self.settings
-        rows = [
-            ("Temporal UI", a.temporal_ui),
-            (
-                "Temporal",
-                f"{a.temporal_address} (namespace {DEV_NAMESPACE}, "
-                f"task queue {s.temporal.task_queue})",
-            ),
-            ("PostgreSQL", a.database),
-            ("SMTP", a.smtp),
-        ]
-        if a.mail_dir is not None:
-            rows.append(("Mail folder", str(a.mail_dir)))
-        rows += list(a.extra.items())
-        rows.append(("Server log", str((s.var_dir / "temporal.log").resolve())))
-        width = max(len(label) for label, _ in rows)
-        lines = ["", "cancelflow dev is running. Ctrl-C stops everything.", ""]
-        lines += [f"  {label:<{width}}  {value}" for label, value in rows]
-        env = _non_default_env(s)
-        lines += ["", "Try it in another shell:"]
-        setup = _shell_setup(s)
-        if setup:
-            lines.append("  " + " && ".join(setup))
-        if env:
-            lines.append("  export " + " ".join(env))
-        access_until = date.today() + timedelta(days=30)
-        lines += [
-            f"  cancelflow cases start {request_file}",
-            f"  cancelflow cases status {case_id}",
-            f"  cancelflow cases respond {case_id} --outcome has_now_been_cancelled "
-            f"--access-until {access_until.isoformat()}",
-            "",
-        ]
-        return "\n".join(lines)
-
-
-def _shell_setup(settings: Settings) -> list[str]:
-    """What another shell needs first: this folder (relative var_dir) and this venv on PATH."""
-    steps: list[str] = []
-    if not settings.var_dir.is_absolute():
-        steps.append(f"cd {Path.cwd()}")
-    bin_dir = Path(sys.executable).parent
-    on_path = os.environ.get("PATH", "").split(os.pathsep)
-    if str(bin_dir) not in on_path and (bin_dir / "activate").exists():
-        steps.append(f"source {bin_dir / 'activate'}")
-    return steps
-
-
-def _non_default_env(settings: Settings) -> list[str]:
-    """The CANCELFLOW_* settings another shell needs to reach this stack."""
-    defaults = Settings.model_construct()
-    env: list[str] = []
-    if settings.var_dir != defaults.var_dir:
-        env.append(f"CANCELFLOW_VAR_DIR={settings.var_dir}")
-    if settings.temporal.dev_port != 7233:
-        env.append(f"CANCELFLOW_TEMPORAL__DEV_PORT={settings.temporal.dev_port}")
-    if settings.temporal.task_queue != "cancelflow":
-        env.append(f"CANCELFLOW_TEMPORAL__TASK_QUEUE={settings.temporal.task_queue}")
-    return env
 
 
 async def serve(settings: Settings) -> None:
