@@ -27,8 +27,10 @@ class Bench:
     answered: list[Answered]
 
     async def until_emailed(self, side: Side, key: str) -> None:
-        """The merchant email arrived, then a merchant's moment to read it."""
+        """The merchant email arrived and the workflow waits (its timer started), then a
+        merchant's moment to read it. Both sides are watched the same way."""
         await self.sink.wait_for(key, "request")
+        await until_timer_started(self.client, [side.workflow_id(key)])
         await asyncio.sleep(self.think_seconds)
 
     async def answer(self, side: Side, key: str, how: Callable[[], Awaitable[None]]) -> float:
@@ -136,9 +138,12 @@ async def until_timer_started(client: Client, workflow_ids: Sequence[str]) -> No
     """Every workflow has started its timer (read from the histories)."""
 
     async def one(workflow_id: str) -> None:
+        # Polled: the time-skipping server holds a waiting history read until its timeout.
         handle = client.get_workflow_handle(workflow_id)
-        async for event in handle.fetch_history_events(wait_new_event=True):
-            if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
-                return
+        while True:
+            async for event in handle.fetch_history_events():
+                if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+                    return
+            await asyncio.sleep(0.05)
 
     await gather_bounded(list(workflow_ids), 50, one)
