@@ -24,6 +24,7 @@ EXIT_NONDETERMINISM = 4
 _SINCE = re.compile(r"^(?P<n>[0-9]{1,5})(?P<unit>[dh])$")
 _EVENT_ID = re.compile(r"[Ee]vent(?:[ _]?[Ii][Dd])?[ :=]+(?P<id>[0-9]+)")
 _SCHEDULED = re.compile(r"scheduled event '(?P<name>[^']+)'")
+_PATCH = re.compile(r"patch marker encountered for change (?P<patch>[A-Za-z0-9_.-]+)")
 _MESSAGE = re.compile(r'message: "(?P<text>[^"]*)"')
 
 
@@ -131,4 +132,13 @@ def _event_named(archived: ArchivedRun, error: str) -> str:
                 attrs.activity_type.name == name
             ):
                 return f"event {event.event_id} (ActivityTaskScheduled {name})"
+    patch = _PATCH.search(error)
+    if patch:
+        wanted = patch.group("patch").encode()
+        for event in archived.workflow_history().events:
+            if not event.HasField("marker_recorded_event_attributes"):
+                continue
+            details = event.marker_recorded_event_attributes.details
+            if any(wanted in p.data for d in details.values() for p in d.payloads):
+                return f"event {event.event_id} (MarkerRecorded patch {patch.group('patch')})"
     return "an event the error does not name"
