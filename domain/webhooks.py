@@ -6,6 +6,7 @@ document), the deterministic event ids merchants deduplicate on, and the endpoin
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
@@ -122,7 +123,23 @@ def validate_endpoint_url(url: str, allow_insecure_localhost: bool = False) -> s
                 "url: must use https:// (plain http is only allowed to 127.0.0.1/localhost "
                 "when CANCELFLOW_WEBHOOKS__ALLOW_INSECURE_LOCALHOST is set)"
             )
+    if not allow_insecure_localhost and (
+        parts.hostname in _LOCAL_HOSTS or not is_public_address(parts.hostname)
+    ):
+        raise InvalidEndpointUrl(
+            "url: must name a public host, not this machine or a private network address"
+        )
     return url
+
+
+def is_public_address(host: str) -> bool:
+    """False for an IP literal in a loopback, private, link-local or reserved range; host
+    names are checked again when they are resolved, just before each POST."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return address.is_global and not address.is_multicast
 
 
 def parse_event_types(names: list[str] | None) -> list[str]:

@@ -6,15 +6,17 @@ identifiers) nor the secret.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
-from domain.webhooks import TestEvent
+from domain.webhooks import TestEvent, is_public_address
 from integrations.config import WebhookSettings
 from integrations.signing import signature_headers
 
@@ -35,6 +37,8 @@ class WebhookSender:
         if settings.ca_file:
             verify = ssl.create_default_context(cafile=settings.ca_file)
         self._verify = verify
+        # Endpoints are merchant input: never let them point the worker at our own network.
+        self._allow_local = settings.allow_insecure_localhost
 
     async def post(self, url: str, secret: str, message_id: str, body: bytes) -> PostResult:
         headers = {
@@ -42,6 +46,8 @@ class WebhookSender:
             "user-agent": USER_AGENT,
             **signature_headers(secret, message_id, int(time.time()), body),
         }
+        if not self._allow_local and not await _resolves_to_public(url):
+            return PostResult(None, "the endpoint's host resolves to a non-public address")
         try:
             # follow_redirects stays off: a redirect could carry the signed body elsewhere.
             async with httpx.AsyncClient(timeout=self._timeout, verify=self._verify) as client:
@@ -51,6 +57,15 @@ class WebhookSender:
         if 200 <= response.status_code < 300:
             return PostResult(response.status_code, None)
         return PostResult(response.status_code, f"endpoint answered HTTP {response.status_code}")
+
+
+async def _resolves_to_public(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return True  # let the POST fail with the resolver's own error
+    return all(is_public_address(str(info[4][0])) for info in infos)
 
 
 async def post_test_event(settings: WebhookSettings, url: str, secret: str) -> PostResult:

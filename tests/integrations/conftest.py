@@ -56,7 +56,12 @@ def receiver(tmp_path: Path) -> Iterator[HttpsReceiver]:
 
 @pytest.fixture
 def webhook_settings(receiver: HttpsReceiver) -> WebhookSettings:
-    return WebhookSettings(secrets_key=SecretStr(SECRETS_KEY), ca_file=str(receiver.ca_file))
+    return WebhookSettings(
+        secrets_key=SecretStr(SECRETS_KEY),
+        ca_file=str(receiver.ca_file),
+        # The receiver is on this machine.
+        allow_insecure_localhost=True,
+    )
 
 
 @pytest.fixture

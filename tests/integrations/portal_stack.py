@@ -115,7 +115,11 @@ async def settings_stack(
                 port=port,
                 secret_key=SecretStr("settings-tests-secret-key-0123456789abcdef"),
             ),
-            webhooks={"secrets_key": SECRETS_KEY, "ca_file": str(receiver.ca_file)},
+            webhooks={
+                "secrets_key": SECRETS_KEY,
+                "ca_file": str(receiver.ca_file),
+                "allow_insecure_localhost": True,
+            },
         )
         pool = await create_pool(database_url)
         await migrate(pool)

@@ -20,6 +20,7 @@ async def cancelflow(database_url: str, receiver: HttpsReceiver, *args: str) -> 
     env = {
         "DATABASE_URL": database_url,
         "CANCELFLOW_WEBHOOKS__CA_FILE": str(receiver.ca_file),
+        "CANCELFLOW_WEBHOOKS__ALLOW_INSECURE_LOCALHOST": "true",
         **OPERATOR_ENV,
     }
     # The command runs its own event loop; give it a thread of its own.

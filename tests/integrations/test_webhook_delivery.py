@@ -24,7 +24,9 @@ from domain.webhooks import (
     validate_endpoint_url,
 )
 from integrations import signing
-from storage.webhooks import WebhookEndpoints
+from integrations.config import WebhookSettings
+from integrations.webhooks import WebhookSender
+from storage.webhooks import WebhookEndpoints, new_secret
 from tests.integrations.receiver import HttpsReceiver
 
 REQUESTED_AT = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
@@ -76,6 +78,21 @@ def test_endpoint_urls_must_be_https_except_localhost_when_allowed() -> None:
         validate_endpoint_url("https://hooks.example/\x1b[31m")
     with pytest.raises(InvalidEndpointUrl, match="not an absolute https"):
         validate_endpoint_url("ftp://hooks.example/x")
+    for private in ("https://10.1.2.3/x", "https://169.254.169.254/", "https://[::1]:8/x"):
+        with pytest.raises(InvalidEndpointUrl, match="must name a public host"):
+            validate_endpoint_url(private)
+    with pytest.raises(InvalidEndpointUrl, match="must name a public host"):
+        validate_endpoint_url("https://localhost:7233/x")
+
+
+async def test_a_host_that_resolves_to_this_machine_is_not_posted_to(
+    receiver: HttpsReceiver,
+) -> None:
+    settings = WebhookSettings(ca_file=str(receiver.ca_file))
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    refused = await WebhookSender(settings).post(url, new_secret(), "evt_x", b"{}")
+    assert refused.error == "the endpoint's host resolves to a non-public address"
+    assert receiver.received == []
 
 
 async def test_an_event_is_signed_retried_after_failures_and_delivered_once(
