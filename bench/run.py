@@ -33,13 +33,15 @@ class Size:
     reminders: int
     think_seconds: float
     warmup: int
+    rss_settle_seconds: float
 
 
 SIZES = {
-    "tiny": Size("tiny", 3, 3, 3, 5, 3, 3, 0.1, 1),
-    "full": Size("full", 3, 200, 30, 50, 1000, 500, 1.0, 20),
+    "tiny": Size("tiny", 3, 3, 3, 5, 3, 3, 0.1, 1, 0.5),
+    # Sized to finish in about ten minutes on a shared 2-core machine; --open-cases 10000
+    # gives the memory row (about 15 more minutes per repetition and side).
+    "full": Size("full", 3, 150, 30, 50, 1000, 300, 0.5, 20, 3.0),
 }
-RSS_SETTLE_SECONDS = 3.0
 
 
 def _ms(values: list[float]) -> list[float]:
@@ -241,7 +243,7 @@ async def _dev_server_measures(
             stack.sink.workers = [worker]
             try:
                 await open_cases(bench, rss_side, merchant_id, size.open_cases)
-                await asyncio.sleep(RSS_SETTLE_SECONDS)
+                await asyncio.sleep(size.rss_settle_seconds)
                 worker.check_alive()
                 rss[rss_side.name].append(worker.rss_mb())
             finally:
