@@ -54,6 +54,8 @@ class StartedCase:
     created: bool
     request: CancellationRequest | None
     """The request the existing case was started with (None when unreadable)."""
+    archived_state: CaseState | None = None
+    """How the case ended, when Temporal no longer holds it and the archive does."""
 
 
 class AnswerRejected(Exception):
@@ -64,9 +66,28 @@ class CaseNotFound(Exception):
     pass
 
 
-async def start_case(client: Client, request: CancellationRequest, task_queue: str) -> StartedCase:
-    """Start the case for request.case_id, or return the existing one (open or closed)."""
+async def start_case(
+    client: Client,
+    request: CancellationRequest,
+    task_queue: str,
+    history: HistorySource | None = None,
+) -> StartedCase:
+    """Start the case for request.case_id, or return the existing one (open or closed).
+
+    With history, a case that Temporal deleted after its retention is found in the archive,
+    so the same request long after still gives one case, not a second one.
+    """
     workflow_id = workflow_id_for(request.case_id)
+    if history is not None and await history.archived_merchant(request.case_id) is not None:
+        archived = await history.archived_case(request.case_id)
+        # A case in a later round is still running in Temporal with its first run archived.
+        if archived is not None and await case_merchant(client, request.case_id) is None:
+            return StartedCase(
+                handle=client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id),
+                created=False,
+                request=archived.request,
+                archived_state=archived.state,
+            )
     try:
         handle = await client.start_workflow(
             CancellationWorkflow.run,

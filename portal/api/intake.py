@@ -92,7 +92,7 @@ async def create_case(
             ]
         )
 
-    started = await start_case(ctx.client, request, ctx.task_queue)
+    started = await start_case(ctx.client, request, ctx.task_queue, history=ctx.history)
     if not started.created:
         if started.request is None or started.request.model_dump(mode="json") != request.model_dump(
             mode="json"
@@ -106,7 +106,7 @@ async def create_case(
         response.status_code = 200
     else:
         log.info("intake.case_created", case_id=request.case_id, merchant_id=merchant.merchant_id)
-    return _out(await _current_state(ctx, request))
+    return _out(started.archived_state or await _current_state(ctx, request))
 
 
 @router.get("/{case_id}", response_model=CaseOut, summary="Read a case's status")

@@ -21,6 +21,7 @@ from storage.archive import ArchiveStore
 from storage.merchants import MerchantDirectory
 from tests.workflows.harness import RecordingActivities, make_merchant, running_worker
 from workflows.cancellation import workflow_id_for
+from workflows.client import case_merchant
 
 from .conftest import Archiver, delete_from_temporal, wait_until_deleted
 from .test_fallback import SCENARIOS, Before, _run_case
@@ -123,6 +124,17 @@ async def test_apis_and_reply_page_answer_the_same_after_temporal_deleted_the_ca
     for case in cases:
         after = await _reads(portal, case)
         assert after == before[case.case_id], case.status
+
+    # The same request again, long after: the archived case answers, no second case starts.
+    repeated = cases[0]
+    archived = await portal.context.history.archived_case(repeated.case_id)
+    assert archived is not None
+    again = await portal.http.post(
+        "/api/v1/cases", json=archived.request.model_dump(mode="json"), headers=INTERNAL
+    )
+    assert again.status_code == 200, again.text
+    assert f'"status":"{repeated.status.value}"' in again.text
+    assert await case_merchant(client, repeated.case_id) is None
 
     answered = next(c for c in cases if c.state.answer is not None)
     page = before[answered.case_id].page[1]

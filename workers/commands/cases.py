@@ -21,6 +21,7 @@ from domain.case import CaseState
 from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
 from ops.terminal import visible
 from storage.merchants import MerchantDirectory
+from workers.commands.archive import ArchiveOnDemand
 from workers.commands.common import (
     case_not_found,
     database,
@@ -34,7 +35,13 @@ from workers.commands.common import (
 )
 from workers.settings import Settings
 from workflows.cancellation import workflow_id_for
-from workflows.client import CaseNotFound, StartedCase, settled_state, start_case
+from workflows.client import (
+    CaseNotFound,
+    HistorySource,
+    StartedCase,
+    settled_state,
+    start_case,
+)
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 # A worker polls continuously (each long poll lasts up to a minute): one not seen for longer
@@ -105,7 +112,8 @@ async def _start(settings: Settings, request: CancellationRequest) -> StartedCas
     except MissingIdentifiersError as err:
         fail(str(err))
     client = await temporal_client(settings)
-    return await start_case(client, request, settings.temporal.task_queue)
+    history = HistorySource(client, ArchiveOnDemand(settings))
+    return await start_case(client, request, settings.temporal.task_queue, history=history)
 
 
 # --- cases status ----------------------------------------------------------------------------
