@@ -18,6 +18,7 @@ from domain.case import CaseState
 from domain.customer_outcome import CustomerOutcome
 from domain.merchant import Merchant
 from domain.request import CancellationRequest, merchant_view
+from workflows.details import escape_markdown
 
 # No subscription found: how long the customer has to send corrected details.
 CORRECTION_WINDOW = timedelta(days=14)
@@ -103,13 +104,14 @@ def merchant_email(
 async def send_merchant_email(email: act.MerchantEmailInput) -> act.EmailSent:
     name, summary = _MERCHANT_EMAILS[email.kind]
     summary = summary.format(number=email.reminder_number)
+    merchant = escape_markdown(email.merchant.display_name)
     result: act.EmailSent = await workflow.execute_activity(
         name,
         email,
         result_type=act.EmailSent,
         start_to_close_timeout=EMAIL_TIMEOUT,
         retry_policy=EMAIL_RETRY,
-        summary=f"{summary} to {email.merchant.display_name} (round {email.round})",
+        summary=f"{summary} to {merchant} (round {email.round})",
     )
     return result
 

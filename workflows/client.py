@@ -32,6 +32,7 @@ from domain.digest import OpenCase
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
+from workflows.details import escape_markdown
 
 # Re-exported: callers read histories (live or archived) through this one door too.
 from workflows.history_source import ArchivedHistories as ArchivedHistories
@@ -97,7 +98,10 @@ async def start_case(
             # One case per case_id, ever: a repeated start finds the existing case.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"Cancel {request.subscription.name} at {request.merchant_id}",
+            # The UI renders the summary as markdown: the subscription name is outside text.
+            static_summary=(
+                f"Cancel {escape_markdown(request.subscription.name)} at {request.merchant_id}"
+            ),
             search_attributes=starting_search_attributes(request),
         )
     except WorkflowAlreadyStartedError:

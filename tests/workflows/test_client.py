@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from markdown_it import MarkdownIt
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actions import EmailReplyNotice, WithdrawalRequest
@@ -85,3 +86,21 @@ async def test_cases_are_listed_by_merchant_and_status_and_closed_ones_settle(
     assert await _listed(dev_server_env, merchant_id=f"{merchant_id}' OR MerchantId != '") == []
     with pytest.raises(CaseNotFound):
         await settled_state(client, f"c-{uuid.uuid4().hex[:8]}")
+
+
+async def test_the_case_summary_in_the_ui_shows_a_hostile_subscription_name_as_text(
+    dev_server_env: WorkflowEnvironment,
+) -> None:
+    from domain.request import Subscription
+
+    client = dev_server_env.client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    name = "[Claim refund](https://evil.example/x) <img src=x>"
+    request = make_request(subscription=Subscription(name=name))
+    async with running_worker(client, acts) as task_queue:
+        started = await start_case(client, request, task_queue)
+        summary = await (await started.handle.describe()).static_summary()
+    assert summary is not None
+    html = MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(summary)
+    assert "<a" not in html and "<img" not in html
+    assert summary.startswith("Cancel \\[Claim refund\\]\\(")
