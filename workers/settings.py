@@ -250,16 +250,22 @@ def ensure_dev_secrets(var_dir: Path) -> None:
     partial.replace(path)
 
 
+def configured_key_text(settings: Settings) -> bool:
+    """Whether a payload-encryption key is set, or the dev stack's key file exists."""
+    keys = settings.codec.keys
+    return (
+        bool(keys is not None and keys.get_secret_value().strip())
+        or (settings.var_dir / DEV_KEY_FILE).exists()
+    )
+
+
 def _unsafe(settings: Settings) -> Iterator[str]:
     for variable in insecure_defaults(settings):
         yield (
             f"{variable}: still the development value; set it (or {variable}_FILE) to a new "
             f"secret, for example the output of: {MAKE_SECRET}"
         )
-    has_keys = settings.codec.keys is not None and settings.codec.keys.get_secret_value().strip()
-    if not (
-        has_keys or (settings.var_dir / DEV_KEY_FILE).exists() or settings.codec.allow_plaintext
-    ):
+    if not (configured_key_text(settings) or settings.codec.allow_plaintext):
         yield (
             "CANCELFLOW_CODEC__KEYS: no payload-encryption key is set; make one with "
             "`cancelflow codec new-key KEY_ID` (or, to store customer data in Temporal in plain "
@@ -288,6 +294,15 @@ def settings_for_process(
     problems = list(_unsafe(settings))
     if problems:
         raise SettingsRefused(problems)
+    if settings.codec.allow_plaintext and not configured_key_text(settings):
+        import structlog
+
+        # An explicit opt-out, said out loud at every start so it is never silent.
+        structlog.get_logger("cancelflow.settings").warning(
+            "settings.plaintext_payloads",
+            variable="CANCELFLOW_CODEC__ALLOW_PLAINTEXT",
+            detail="payloads, customer identifiers included, go to Temporal unencrypted",
+        )
     return settings
 
 

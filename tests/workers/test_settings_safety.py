@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from workers.settings import (
     DEV_SECRETS_FILE,
@@ -75,7 +76,11 @@ def test_plain_payloads_only_by_the_explicit_opt_out(monkeypatch: pytest.MonkeyP
 
     assert [line.split(":")[0] for line in _refusal()] == ["CANCELFLOW_CODEC__KEYS"]
     monkeypatch.setenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT", "true")
-    assert settings_for_process().codec.allow_plaintext is True
+    with structlog.testing.capture_logs() as logs:
+        assert settings_for_process().codec.allow_plaintext is True
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "settings.plaintext_payloads"
+    ]
 
 
 @pytest.mark.parametrize(
