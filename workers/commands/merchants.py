@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
+from typing import Any
+
 import click
 from pydantic import TypeAdapter, ValidationError
 
 from domain.common import describe_validation_error
 from domain.merchant import Merchant
+from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
 from workers.commands.common import CliError, database, echo_json, load_settings, read_json, run
 from workers.settings import Settings
@@ -20,11 +24,21 @@ def merchants() -> None:
 _MERCHANTS = TypeAdapter(list[Merchant])
 
 
+def ops_actor(by: str | None = None) -> str:
+    """Who made an ops change, as the merchant's change log shows it (`ops:<name>`)."""
+    name = (by or "").strip() or getpass.getuser()
+    if len(name) > 64 or any(not (c.isalnum() or c in "._@-") for c in name):
+        raise CliError(f"--by: '{name[:64]}' must be 1-64 letters, digits, '.', '_', '@' or '-'")
+    return f"ops:{name}"
+
+
 @merchants.command("add")
 @click.argument("file", metavar="FILE")
-def add(file: str) -> None:
+@click.option("--by", help="Who makes the change, for the change log (default: the OS user).")
+def add(file: str, by: str | None) -> None:
     """Add or update the merchant(s) in FILE (one Merchant object or a list; '-' for stdin)."""
     settings = load_settings()
+    actor = ops_actor(by)
     document = read_json(file)
     try:
         items = _MERCHANTS.validate_python(document if isinstance(document, list) else [document])
@@ -42,7 +56,7 @@ def add(file: str) -> None:
                 field = "(merchant)"
             lines.append(f"  {field}: {p['message']}")
         raise CliError(*lines) from err
-    for merchant, created in run(_upsert(settings, items)):
+    for merchant, created in run(_upsert(settings, items, actor)):
         receives = ", ".join(merchant.required_identifiers)
         click.echo(
             f"merchant {merchant.merchant_id}: {'added' if created else 'updated'} "
@@ -50,14 +64,33 @@ def add(file: str) -> None:
         )
 
 
-async def _upsert(settings: Settings, items: list[Merchant]) -> list[tuple[Merchant, bool]]:
+def changed_settings(before: Merchant | None, after: Merchant) -> dict[str, dict[str, Any]]:
+    """{field: {"from": old, "to": new}}, as the portal records its changes."""
+    old = before.model_dump(mode="json") if before is not None else {}
+    new = after.model_dump(mode="json")
+    return {
+        name: {"from": old.get(name), "to": value}
+        for name, value in new.items()
+        if old.get(name) != value and name != "merchant_id"
+    }
+
+
+async def _upsert(
+    settings: Settings, items: list[Merchant], actor: str
+) -> list[tuple[Merchant, bool]]:
     done: list[tuple[Merchant, bool]] = []
     async with database(settings) as pool:
         directory = MerchantDirectory(pool)
+        changes = MerchantChanges(pool)
         for merchant in items:
-            created = await directory.get(merchant.merchant_id) is None
+            before = await directory.get(merchant.merchant_id)
             await directory.upsert(merchant)
-            done.append((merchant, created))
+            diff = changed_settings(before, merchant)
+            # An unchanged file adds nothing to the log; a new merchant records all it set.
+            if before is None or diff:
+                what = "merchant.added" if before is None else "settings.changed"
+                await changes.record(merchant.merchant_id, actor, what, diff)
+            done.append((merchant, before is None))
     return done
 
 
