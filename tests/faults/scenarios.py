@@ -1,0 +1,377 @@
+"""The faults, one function each: a load, a fault in the middle of it, and the count of what
+was lost, duplicated or answered 5xx. Every wait is bounded: what has not arrived by the
+deadline is counted lost, and the run goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from temporalio.client import WorkflowExecutionStatus
+
+from domain.answers import HasNowBeenCancelled
+from domain.common import Channel
+from tests.faults.stack import Stack
+from tests.workflows.harness import make_request
+from workflows.client import case_handle, start_case, submit_answer
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    cases: int
+    """Cases per kill/outage test."""
+    outage_s: float
+    intakes: int
+    intake_copies: int
+    """Each case id is sent this many times at once."""
+    answers: int
+    wait_s: float
+    """How long a test waits for its load to finish after the fault."""
+    skip: tuple[str, ...] = ()
+    """Tests left out of this size (those that wait out a 60 s activity timeout)."""
+
+
+SIZES = {
+    # A killed worker's or server's in-flight email is retried only when its 60 s
+    # start-to-close timeout ends, so the kill tests that always hit one are full-size only.
+    "small": Size(
+        "small",
+        cases=4,
+        outage_s=3,
+        intakes=12,
+        intake_copies=3,
+        answers=10,
+        wait_s=90,
+        skip=("kill_worker_in_every_stage", "temporal_killed", "three_workers_one_killed"),
+    ),
+    "full": Size(
+        "full", cases=100, outage_s=60, intakes=1000, intake_copies=4, answers=50, wait_s=600
+    ),
+}
+
+
+@dataclass
+class Row:
+    test: str
+    load: str
+    fault: str
+    lost: int
+    duplicated: int
+    http_5xx: int | None
+    duration_s: float
+    note: str = ""
+
+
+def new_ids(count: int, tag: str) -> list[str]:
+    run = uuid.uuid4().hex[:6]
+    return [f"f{tag}-{run}-{i:04d}" for i in range(count)]
+
+
+async def start_cases(stack: Stack, ids: list[str]) -> None:
+    client = await stack.client()
+    await asyncio.gather(*(start_case(client, make_request(i), "faults") for i in ids))
+
+
+async def until(
+    condition: Callable[[], Awaitable[bool] | bool], within: float, step: float = 0.2
+) -> bool:
+    deadline = time.monotonic() + within
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+
+
+def arrived(stack: Stack, ids: list[str], kind: str) -> int:
+    return sum(1 for i in ids if stack.relay.count(stack.message_id(i, kind)) > 0)
+
+
+def duplicates(stack: Stack, ids: list[str], kinds: tuple[str, ...]) -> int:
+    return sum(
+        max(0, stack.relay.count(stack.message_id(i, kind)) - 1) for i in ids for kind in kinds
+    )
+
+
+async def all_arrive(stack: Stack, ids: list[str], kind: str, within: float) -> int:
+    """How many never arrived (lost) by the deadline."""
+    await until(lambda: arrived(stack, ids, kind) == len(ids), within)
+    return len(ids) - arrived(stack, ids, kind)
+
+
+async def answer_all(stack: Stack, ids: list[str]) -> None:
+    client = await stack.client()
+
+    async def answer(case_id: str) -> None:
+        await submit_answer(
+            client,
+            case_id,
+            HasNowBeenCancelled(
+                access_until=date.today() + timedelta(days=30),
+                answered_at=datetime.now(UTC),
+                channel=Channel.PORTAL,
+                responded_by="fault suite",
+            ),
+        )
+
+    await asyncio.gather(*(answer(i) for i in ids))
+
+
+async def closed(stack: Stack, ids: list[str]) -> int:
+    client = await stack.client()
+    done = 0
+    for case_id in ids:
+        description = await case_handle(client, case_id).describe()
+        done += description.status == WorkflowExecutionStatus.COMPLETED
+    return done
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+async def kill_worker_in_every_stage(stack: Stack, size: Size) -> Row:
+    began = time.monotonic()
+    ids = new_ids(size.cases, "k")
+    worker = await stack.worker("worker-k1")
+    await start_cases(stack, ids)
+    # Stage 1: merchant request emails going out.
+    await until(lambda: arrived(stack, ids, "request") >= len(ids) // 2, size.wait_s, 0.02)
+    worker.kill9()
+    worker = await stack.worker("worker-k2")
+    lost = await all_arrive(stack, ids, "request", size.wait_s)
+    # Stage 2: every case waiting for its merchant; the worker dies idle.
+    worker.kill9()
+    worker = await stack.worker("worker-k3")
+    # Stage 3: answers recorded, customer emails going out.
+    answering = asyncio.create_task(answer_all(stack, ids))
+    await until(lambda: arrived(stack, ids, "customer-outcome") >= len(ids) // 2, size.wait_s, 0.02)
+    worker.kill9()
+    worker = await stack.worker("worker-k4")
+    await asyncio.wait_for(answering, size.wait_s)
+    lost += await all_arrive(stack, ids, "customer-outcome", size.wait_s)
+    await until(lambda: _all_closed(stack, ids), size.wait_s)
+    not_closed = len(ids) - await closed(stack, ids)
+    worker.stop()
+    return Row(
+        "kill -9 worker in every stage",
+        f"{len(ids)} cases",
+        "worker killed while requests sent, while idle, while customer emails sent",
+        lost + not_closed,
+        duplicates(stack, ids, ("request", "customer-outcome")),
+        None,
+        time.monotonic() - began,
+    )
+
+
+async def _all_closed(stack: Stack, ids: list[str]) -> bool:
+    return await closed(stack, ids) == len(ids)
+
+
+async def smtp_relay_down(stack: Stack, size: Size) -> Row:
+    began = time.monotonic()
+    ids = new_ids(size.cases, "s")
+    worker = await stack.worker("worker-s")
+    await stack.relay.stop()
+    await start_cases(stack, ids)
+    await asyncio.sleep(size.outage_s)
+    await stack.relay.start()
+    lost = await all_arrive(stack, ids, "request", size.wait_s)
+    worker.stop()
+    return Row(
+        "SMTP relay down",
+        f"{len(ids)} cases",
+        f"relay down {size.outage_s:g} s",
+        lost,
+        duplicates(stack, ids, ("request",)),
+        None,
+        time.monotonic() - began,
+    )
+
+
+async def postgres_down(stack: Stack, size: Size) -> Row:
+    began = time.monotonic()
+    ids = new_ids(size.cases, "p")
+    worker = await stack.worker("worker-p")
+    await asyncio.to_thread(stack.postgres.stop)
+    try:
+        await start_cases(stack, ids)
+        await asyncio.sleep(size.outage_s)
+    finally:
+        await asyncio.to_thread(stack.postgres.start)
+    lost = await all_arrive(stack, ids, "request", size.wait_s)
+    note = "" if worker.alive() else "the worker exited during the outage"
+    worker.stop()
+    return Row(
+        "PostgreSQL stopped",
+        f"{len(ids)} cases",
+        f"PostgreSQL stopped {size.outage_s:g} s",
+        lost,
+        duplicates(stack, ids, ("request",)),
+        None,
+        time.monotonic() - began,
+        note,
+    )
+
+
+async def temporal_killed(stack: Stack, size: Size) -> Row:
+    began = time.monotonic()
+    ids = new_ids(size.cases, "t")
+    worker = await stack.worker("worker-t")
+    await start_cases(stack, ids)
+    await until(lambda: arrived(stack, ids, "request") >= len(ids) // 2, size.wait_s, 0.02)
+    stack.temporal.kill9()
+    await asyncio.sleep(min(size.outage_s, 5))
+    await stack.temporal.start()
+    lost = await all_arrive(stack, ids, "request", size.wait_s)
+    note = "" if worker.alive() else "the worker exited while Temporal was down"
+    worker.stop()
+    return Row(
+        "Temporal server killed and restarted",
+        f"{len(ids)} cases",
+        "kill -9 of the dev server (SQLite), restarted on the same port",
+        lost,
+        duplicates(stack, ids, ("request",)),
+        None,
+        time.monotonic() - began,
+        note,
+    )
+
+
+def _headers(stack: Stack) -> dict[str, str]:
+    import os
+
+    return {"Authorization": f"Bearer {os.environ['CANCELFLOW_PORTAL__INTERNAL_API_KEY']}"}
+
+
+async def concurrent_intakes(stack: Stack, size: Size) -> Row:
+    began = time.monotonic()
+    ids = new_ids(size.intakes // size.intake_copies, "i")
+    worker = await stack.worker("worker-i")
+    statuses: dict[str, list[int]] = {i: [] for i in ids}
+    bodies = {i: make_request(i).model_dump(mode="json") for i in ids}
+    limits = httpx.Limits(max_connections=100)
+    async with httpx.AsyncClient(
+        base_url=stack.portal_url, headers=_headers(stack), timeout=120, limits=limits
+    ) as http:
+
+        async def intake(case_id: str) -> None:
+            try:
+                response = await http.post("/api/v1/cases", json=bodies[case_id])
+                statuses[case_id].append(response.status_code)
+            except httpx.HTTPError:
+                statuses[case_id].append(599)
+
+        await asyncio.gather(*(intake(i) for i in ids for _ in range(size.intake_copies)))
+    created = {i: codes.count(201) for i, codes in statuses.items()}
+    errors = sum(1 for codes in statuses.values() for c in codes if c >= 500)
+    lost = await all_arrive(stack, ids, "request", size.wait_s)
+    twice = sum(max(0, n - 1) for n in created.values())
+    worker.stop()
+    return Row(
+        "concurrent intakes, duplicated ids",
+        f"{size.intakes} intakes, {len(ids)} ids x {size.intake_copies}",
+        "the same case_id sent concurrently",
+        lost,
+        twice + duplicates(stack, ids, ("request",)),
+        errors,
+        time.monotonic() - began,
+        f"201 per id: {sorted(set(created.values()))}",
+    )
+
+
+async def concurrent_answers(stack: Stack, size: Size) -> Row:
+    import asyncpg
+
+    from storage.api_keys import ApiKeyStore
+
+    began = time.monotonic()
+    [case_id] = new_ids(1, "a")
+    worker = await stack.worker("worker-a")
+    await start_cases(stack, [case_id])
+    await all_arrive(stack, [case_id], "request", size.wait_s)
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    assert pool is not None
+    try:
+        key = await ApiKeyStore(pool).create("acme")
+    finally:
+        await pool.close()
+    codes: list[int] = []
+    recorded: list[Any] = []
+    async with httpx.AsyncClient(
+        base_url=stack.portal_url,
+        headers={"Authorization": f"Bearer {key.key}"},
+        timeout=120,
+    ) as http:
+
+        async def answer(n: int) -> None:
+            body = {
+                "outcome": "has_now_been_cancelled",
+                "access_until": (date.today() + timedelta(days=10 + n)).isoformat(),
+            }
+            try:
+                response = await http.post(f"/api/v1/merchant/cases/{case_id}/answer", json=body)
+            except httpx.HTTPError:
+                codes.append(599)
+                return
+            codes.append(response.status_code)
+            if response.status_code == 200 and response.json().get("recorded"):
+                recorded.append(body["access_until"])
+
+        await asyncio.gather(*(answer(n) for n in range(size.answers)))
+    lost = await all_arrive(stack, [case_id], "customer-outcome", size.wait_s)
+    worker.stop()
+    wrong = int(len(recorded) != 1) + int(codes.count(409) != size.answers - 1)
+    return Row(
+        "concurrent different answers on one case",
+        f"{size.answers} answers",
+        "all at once, each a different access_until",
+        lost + (1 if not recorded else 0),
+        max(0, len(recorded) - 1) + duplicates(stack, [case_id], ("customer-outcome",)),
+        sum(1 for c in codes if c >= 500),
+        time.monotonic() - began,
+        f"recorded {len(recorded)}, refused 409 x{codes.count(409)}"
+        + (" (UNEXPECTED)" if wrong else ""),
+    )
+
+
+async def three_workers_one_killed(stack: Stack, size: Size) -> Row:
+    began = time.monotonic()
+    ids = new_ids(size.cases, "w")
+    workers = [await stack.worker(f"worker-w{n}") for n in range(3)]
+    await start_cases(stack, ids)
+    await until(lambda: arrived(stack, ids, "request") >= len(ids) // 3, size.wait_s, 0.02)
+    workers[0].kill9()
+    lost = await all_arrive(stack, ids, "request", size.wait_s)
+    for worker in workers[1:]:
+        worker.stop()
+    return Row(
+        "three workers, one killed",
+        f"{len(ids)} cases",
+        "kill -9 of one of three workers on one task queue",
+        lost,
+        duplicates(stack, ids, ("request",)),
+        None,
+        time.monotonic() - began,
+    )
+
+
+TESTS = [
+    kill_worker_in_every_stage,
+    smtp_relay_down,
+    postgres_down,
+    temporal_killed,
+    concurrent_intakes,
+    concurrent_answers,
+    three_workers_one_killed,
+]

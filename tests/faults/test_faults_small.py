@@ -1,0 +1,14 @@
+"""CI's fault suite: the small size on real processes (python -m tests.faults --small)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.faults.run import SIZES, ok, run, table
+
+
+async def test_nothing_is_lost_under_the_small_faults(tmp_path: Path) -> None:
+    size = SIZES["small"]
+    rows = await run(size, tmp_path / "faults", keep=True)
+    assert rows, "no test ran"
+    assert ok(rows), table(rows, size) + f"\n(logs in {tmp_path / 'faults'})"
