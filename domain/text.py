@@ -11,6 +11,9 @@ tabs and line breaks around the text are let through to be trimmed.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated
 
 from pydantic import BeforeValidator, StringConstraints
@@ -28,8 +31,22 @@ def _first_forbidden(value: str, allowed: frozenset[str]) -> str | None:
     return None
 
 
+# Reading what a case already recorded (the audit of older histories) must show it as it was,
+# escaped by the reader, not refuse it: the rule guards new input only.
+_READING_RECORDED = ContextVar("reading_recorded_text", default=False)
+
+
+@contextmanager
+def reading_recorded_text() -> Iterator[None]:
+    token = _READING_RECORDED.set(True)
+    try:
+        yield
+    finally:
+        _READING_RECORDED.reset(token)
+
+
 def _refuse(value: object, allowed: frozenset[str]) -> object:
-    if isinstance(value, str):
+    if isinstance(value, str) and not _READING_RECORDED.get():
         # Surrounding spaces, tabs and line breaks are trimmed by the field anyway.
         found = _first_forbidden(value.strip(_TRIMMED), allowed)
         if found is not None:

@@ -12,7 +12,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from activities import contracts as act
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from ops.audit.run import SYSTEM, RunReading
-from workflows.cancellation import SubmitAnswer
+from workflows.inputs import SubmitAnswer
 
 M = TypeVar("M")
 

@@ -10,6 +10,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter
 
+from domain.text import reading_recorded_text
+
 T = TypeVar("T")
 
 UNREADABLE = "(encrypted: this process does not have the key; set CANCELFLOW_CODEC__KEYS)"
@@ -53,7 +55,8 @@ class PayloadDecoder:
                 return Unreadable()
         converter = self._converter.payload_converter
         try:
-            return cast(T, converter.from_payloads(clear, [model])[0])
+            with reading_recorded_text():
+                return cast(T, converter.from_payloads(clear, [model])[0])
         except Exception as err:  # noqa: BLE001 - an old shape must not hide the timeline
             try:
                 raw = converter.from_payloads(clear)[0]

@@ -20,7 +20,7 @@ from ops.audit.calls import ACTIVITY_READERS, CALL_READERS, RECEIPT_UPDATES, Cal
 from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised
 from ops.audit.entry import TimelineEntry
 from ops.audit.run import SYSTEM, CaseReading, OpenUpdate, RunReading, ScheduledActivity
-from workflows.cancellation import CaseInput
+from workflows.inputs import CaseInput
 from workflows.search_attributes import CASE_STATUS
 
 Handler = Callable[[RunReading, HistoryEvent], Awaitable[None]]

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from ops.audit.entry import Timeline
 from ops.audit.events import read_case
 from ops.terminal import visible
-from workflows.cancellation import workflow_id_for
+from workflows.inputs import workflow_id_for
 
 
 class CaseHistoryNotFound(LookupError):

@@ -268,3 +268,17 @@ def test_ordinary_text_from_every_script_passes() -> None:
         ).responded_by
         == "Ингрид"
     )
+
+
+def test_recorded_text_reads_as_it_was_while_new_input_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from domain.request import Subscription
+    from domain.text import reading_recorded_text
+
+    with pytest.raises(ValidationError, match="must not contain control characters"):
+        Subscription(name="Acme\r\nPremium")
+    with reading_recorded_text():
+        assert Subscription(name="Acme\r\nPremium").name == "Acme\r\nPremium"
+    with pytest.raises(ValidationError):
+        Subscription(name="Acme\x00")
