@@ -27,6 +27,7 @@ NOTIFY_OPS = "notify_ops"
 COLLECT_OPEN_CASES = "collect_open_cases"
 SEND_OPS_DIGEST = "send_ops_digest"
 DELIVER_WEBHOOK = "deliver_webhook"
+REPORT_WEBHOOK_FAILURE = "report_webhook_failure"
 
 # ApplicationError types that retrying cannot fix; the workflow turns them into a failed case.
 UNKNOWN_MERCHANT = "UnknownMerchant"
@@ -147,3 +148,17 @@ class WebhookDelivered(BaseModel):
     event_id: str
     delivered_to: list[str] = Field(description="Endpoint ids that took the event (2xx)")
     already_delivered: list[str] = Field(default_factory=list)
+
+
+class WebhookFailureInput(BaseModel):
+    """A delivery that gave up, for ops: ids, times and our error text, not the event's data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    merchant_id: str
+    case_id: str
+    started_at: datetime
+    gave_up_at: datetime
+    last_error: str = Field(max_length=2000)

@@ -7,7 +7,7 @@ worker's wiring (workflows.client.open_cases, bound to its client).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -20,11 +20,17 @@ from activities.smtp import SmtpSender
 from domain.digest import DigestReport, OpenCase, archive_lag_line
 from storage.archive_source import ArchiveLag
 from storage.outbox import Outbox, OutboxEntry
+from storage.webhooks import FailedDelivery
 
 log = structlog.get_logger()
 
 OpenCaseSource = Callable[[str], AsyncIterator[OpenCase]]
 """Running cases in an open status, of the given workflow type, from Temporal visibility."""
+
+FailedWebhookSource = Callable[[datetime, datetime], Awaitable[list[FailedDelivery]]]
+"""Webhook deliveries that gave up in [since, until)."""
+
+FAILED_WEBHOOKS_WINDOW = timedelta(days=1)
 
 
 class DigestActivities:
@@ -35,7 +41,9 @@ class DigestActivities:
         email: EmailSettings,
         outbox: Outbox,
         archive_lag: Callable[[], Awaitable[ArchiveLag]] | None = None,
+        failed_webhooks: FailedWebhookSource | None = None,
     ) -> None:
+        self._failed_webhooks = failed_webhooks
         self._archive_lag = archive_lag
         self._open_cases = open_cases
         self._sender = sender
@@ -76,11 +84,22 @@ class DigestActivities:
             message["Message-ID"] = message_id
             message["Date"] = format_datetime(datetime.now(UTC))
             message["Auto-Submitted"] = "auto-generated"
-            message.set_content(render_digest(input.report, await self._archive_line()))
+            message.set_content(
+                render_digest(
+                    input.report, await self._archive_line(), await self._failed(input.report)
+                )
+            )
             await self._sender.send(message)
             sent_at = await claim.mark_sent()
         log.info("ops_digest.sent", digest_date=day, open_total=input.report.open_total)
         return contracts.EmailSent(message_id=message_id, sent_at=sent_at)
+
+    async def _failed(self, report: DigestReport) -> list[FailedDelivery] | None:
+        """The day's given-up webhook deliveries, up to the report's time."""
+        if self._failed_webhooks is None:
+            return None
+        until = report.generated_at
+        return await self._failed_webhooks(until - FAILED_WEBHOOKS_WINDOW, until)
 
     async def _archive_line(self) -> str | None:
         """The archive lag at sending time; a failure to measure it is said, not fatal."""
@@ -93,7 +112,11 @@ class DigestActivities:
         return archive_lag_line(lag.lag.total_seconds(), lag.unarchived_runs)
 
 
-def render_digest(report: DigestReport, archive_line: str | None = None) -> str:
+def render_digest(
+    report: DigestReport,
+    archive_line: str | None = None,
+    failed_webhooks: list[FailedDelivery] | None = None,
+) -> str:
     lines = [
         f"Open cases: {report.open_total} (at {report.generated_at.isoformat(timespec='minutes')})",
         "",
@@ -113,6 +136,13 @@ def render_digest(report: DigestReport, archive_line: str | None = None) -> str:
             f"  {c.case_id}  {c.merchant_id}  {c.status.value}  since "
             f"{c.requested_at.date().isoformat()}  round {c.round}"
             for c in cases
+        ]
+    if failed_webhooks is not None:
+        lines += ["", f"Webhook deliveries given up in the last 24 h: {len(failed_webhooks)}"]
+        lines += [
+            f"  {f.event_id}  {f.merchant_id}  {f.event_type}  case {f.case_id}  gave up "
+            f"{f.gave_up_at.isoformat(timespec='minutes')}"
+            for f in failed_webhooks
         ]
     if archive_line:
         lines += ["", archive_line]

@@ -234,3 +234,54 @@ class WebhookDeliveries:
             "SELECT * FROM webhook_deliveries WHERE event_id = $1 ORDER BY endpoint_id", event_id
         )
         return rows
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """An event whose delivery gave up: what ops are told (no customer identifiers)."""
+
+    event_id: str
+    merchant_id: str
+    event_type: str
+    case_id: str
+    started_at: datetime
+    gave_up_at: datetime
+    last_error: str
+
+
+class WebhookFailures:
+    """Events whose delivery gave up, for the ops email and the daily digest."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def record(self, failure: FailedDelivery) -> None:
+        """Idempotent: a retried report keeps the first record."""
+        await self._pool.execute(
+            """
+            INSERT INTO webhook_failures (event_id, merchant_id, event_type, case_id,
+                started_at, gave_up_at, last_error)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (event_id) DO NOTHING
+            """,
+            failure.event_id,
+            failure.merchant_id,
+            failure.event_type,
+            failure.case_id,
+            failure.started_at,
+            failure.gave_up_at,
+            failure.last_error[:500],
+        )
+
+    async def between(self, since: datetime, until: datetime) -> builtins.list[FailedDelivery]:
+        """Deliveries that gave up in [since, until), oldest first."""
+        rows = await self._pool.fetch(
+            """
+            SELECT event_id, merchant_id, event_type, case_id, started_at, gave_up_at, last_error
+            FROM webhook_failures WHERE gave_up_at >= $1 AND gave_up_at < $2
+            ORDER BY gave_up_at, event_id
+            """,
+            since,
+            until,
+        )
+        return [FailedDelivery(**dict(row)) for row in rows]

@@ -19,6 +19,7 @@ from activities.digest import DigestActivities
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
 from activities.smtp import SmtpSender
+from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WebhookActivities
 from domain.reply_token import ReplyTokenSigner
 from integrations.webhooks import WebhookSender
@@ -27,7 +28,7 @@ from storage.archive import ArchiveStore
 from storage.archive_source import archive_lag
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
-from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
+from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints, WebhookFailures
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workers.sign_in_mail import SmtpSignInMailer
@@ -73,6 +74,9 @@ def build_activities(
         merchants.load_merchant,
         *email.activities(),
         webhook_activities(settings, pool).deliver_webhook,
+        WebhookFailureActivities(
+            WebhookFailures(pool), SmtpSender(settings.smtp), settings.email, Outbox(pool)
+        ).report_webhook_failure,
     ]
     if client is not None:
         archive, source = ArchiveStore(pool), TemporalArchiveSource(client)
@@ -82,6 +86,7 @@ def build_activities(
             settings.email,
             Outbox(pool),
             archive_lag=lambda: archive_lag(source, archive),
+            failed_webhooks=WebhookFailures(pool).between,
         )
         activities += [digest.collect_open_cases, digest.send_ops_digest]
         archiving = ArchivingActivities(source, archive, settings.archive)

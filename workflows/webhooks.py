@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts as act
@@ -30,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 PATCH_ID = "webhooks-v1"
+# Deliveries that give up report to ops first; deliveries that gave up before it did not.
+GIVE_UP_PATCH_ID = "webhook-give-up-report-v1"
 WORKFLOW_ID_PREFIX = "webhook-"
 # Endpoints go down for a weekend; back off to one try per 10 minutes and keep at it for days.
 WEBHOOK_RETRY = RetryPolicy(
@@ -41,6 +43,12 @@ WEBHOOK_RETRY = RetryPolicy(
 WEBHOOK_DELIVERY_WINDOW = timedelta(days=5)
 # Several endpoints, each with a 10 s HTTP timeout.
 WEBHOOK_ATTEMPT_TIMEOUT = timedelta(seconds=60)
+# Telling ops must not give up where the delivery did: the mail relay may be down too.
+REPORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=act.NON_RETRYABLE_ERROR_TYPES,
+)
 
 
 def delivery_workflow_id(event_id: str) -> str:
@@ -51,16 +59,48 @@ def delivery_workflow_id(event_id: str) -> str:
 class WebhookDeliveryWorkflow:
     @workflow.run
     async def run(self, input: act.WebhookDeliveryInput) -> act.WebhookDelivered:
-        result: act.WebhookDelivered = await workflow.execute_activity(
-            act.DELIVER_WEBHOOK,
-            input,
-            result_type=act.WebhookDelivered,
-            start_to_close_timeout=WEBHOOK_ATTEMPT_TIMEOUT,
-            schedule_to_close_timeout=WEBHOOK_DELIVERY_WINDOW,
-            retry_policy=WEBHOOK_RETRY,
-            summary=f"POST {input.event.type.value} to {input.merchant_id}'s endpoints",
-        )
+        try:
+            result: act.WebhookDelivered = await workflow.execute_activity(
+                act.DELIVER_WEBHOOK,
+                input,
+                result_type=act.WebhookDelivered,
+                start_to_close_timeout=WEBHOOK_ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=WEBHOOK_DELIVERY_WINDOW,
+                retry_policy=WEBHOOK_RETRY,
+                summary=f"POST {input.event.type.value} to {input.merchant_id}'s endpoints",
+            )
+        except ActivityError as err:
+            # The case never waits for this workflow, so nobody would notice it failing.
+            if workflow.patched(GIVE_UP_PATCH_ID):
+                await workflow.execute_activity(
+                    act.REPORT_WEBHOOK_FAILURE,
+                    act.WebhookFailureInput(
+                        event_id=input.event.id,
+                        event_type=input.event.type.value,
+                        merchant_id=input.merchant_id,
+                        case_id=input.event.data.case_id,
+                        started_at=workflow.info().workflow_start_time,
+                        gave_up_at=workflow.now(),
+                        last_error=last_error(err)[:2000],
+                    ),
+                    result_type=act.EmailSent,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=REPORT_RETRY,
+                    summary=f"Tell ops: {input.event.type.value} not delivered",
+                )
+            raise
         return result
+
+
+def last_error(err: BaseException) -> str:
+    """The innermost cause's message: the endpoint errors, not 'activity task failed'."""
+    messages = []
+    current: BaseException | None = err
+    while current is not None:
+        messages.append(str(current))
+        current = current.__cause__
+    meaningful = [m for m in messages if m]
+    return meaningful[-1] if meaningful else type(err).__name__
 
 
 def case_event(

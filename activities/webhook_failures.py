@@ -1,0 +1,109 @@
+"""report_webhook_failure: a webhook delivery gave up after its retry window; tell ops.
+
+The failure is recorded (the daily digest lists it) and ops get an email at once, sent
+through the outbox like every other email, so a retried report sends it once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import structlog
+from temporalio import activity
+
+from activities import contracts
+from activities.config import EmailSettings
+from activities.smtp import SmtpSender
+from storage.outbox import Outbox, OutboxEntry
+from storage.webhooks import FailedDelivery, WebhookFailures
+
+log = structlog.get_logger("cancelflow.webhooks")
+
+OUTBOX_KIND = "ops-webhook-failed"
+
+
+class WebhookFailureActivities:
+    def __init__(
+        self,
+        failures: WebhookFailures,
+        sender: SmtpSender,
+        email: EmailSettings,
+        outbox: Outbox,
+    ) -> None:
+        self._failures = failures
+        self._sender = sender
+        self._email = email
+        self._outbox = outbox
+
+    @activity.defn(name=contracts.REPORT_WEBHOOK_FAILURE)
+    async def report_webhook_failure(
+        self, input: contracts.WebhookFailureInput
+    ) -> contracts.EmailSent:
+        failure = FailedDelivery(
+            event_id=input.event_id,
+            merchant_id=input.merchant_id,
+            event_type=input.event_type,
+            case_id=input.case_id,
+            started_at=input.started_at,
+            gave_up_at=input.gave_up_at,
+            last_error=input.last_error,
+        )
+        await self._failures.record(failure)
+        message_id = f"<webhook-failed.{input.event_id}@{self._email.message_id_domain}>"
+        subject = (
+            f"Webhook not delivered: {input.event_type} for merchant {input.merchant_id} "
+            f"(case {input.case_id})"
+        )
+        entry = OutboxEntry(
+            case_id=input.case_id,
+            round=1,
+            kind=f"{OUTBOX_KIND}:{input.event_id}",
+            message_id=message_id,
+            recipient=self._email.ops_address,
+            subject=subject,
+        )
+        async with self._outbox.claim(entry) as claim:
+            if claim.sent_at is None:
+                message = EmailMessage()
+                message["From"] = self._email.from_address
+                message["To"] = self._email.ops_address
+                message["Subject"] = subject
+                message["Message-ID"] = message_id
+                message["Date"] = format_datetime(datetime.now(UTC))
+                message["Auto-Submitted"] = "auto-generated"
+                message.set_content(render_failure(failure))
+                await self._sender.send(message, on_accepted=claim.mark_sent)
+            sent_at = claim.sent_at
+        assert sent_at is not None, "the sender returned without the relay's acceptance"
+        log.warning(
+            "webhook.gave_up",
+            event_id=input.event_id,
+            merchant_id=input.merchant_id,
+            event_type=input.event_type,
+        )
+        return contracts.EmailSent(message_id=message_id, sent_at=sent_at)
+
+
+def render_failure(failure: FailedDelivery) -> str:
+    # The error text is ours (status codes, endpoint ids); the ids are checked identifiers.
+    return (
+        "\n".join(
+            [
+                f"The webhook event {failure.event_id} ({failure.event_type}) could not be delivered",
+                f"to merchant {failure.merchant_id}'s endpoints and is no longer retried.",
+                "",
+                f"Case:        {failure.case_id}",
+                f"First tried: {failure.started_at.isoformat(timespec='seconds')}",
+                f"Gave up:     {failure.gave_up_at.isoformat(timespec='seconds')}",
+                f"Last error:  {failure.last_error}",
+                "",
+                "The merchant still has the case's email (if it takes email) and its reply link.",
+                "Check the endpoint with `cancelflow merchants webhook list "
+                f"{failure.merchant_id}` and `... webhook test ENDPOINT_ID`;",
+                f"the delivery's history is workflow webhook-{failure.event_id} in the Temporal UI.",
+            ]
+        )
+        + "\n"
+    )
