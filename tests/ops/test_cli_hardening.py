@@ -13,25 +13,37 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from click.testing import CliRunner, Result
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.actions import EmailReplyNotice
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
+from inbound.store import InboundMailStore
 from tests.eventually import eventually
 from tests.operator_env import OPERATOR_ENV
+from tests.ops.test_cli import cli_env  # noqa: F401 - the fixture
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli
-from workflows.client import case_state, start_case, submit_answer
+from workers.codec import format_keys, new_key
+from workflows.client import case_handle, case_state, start_case, submit_answer
 
 CANCELFLOW = str(Path(sys.executable).parent / "cancelflow")
+# A codec key rather than the plain-payload opt-out, whose start-up warning is no part of
+# what these tests read.
+CLI_ENV = {
+    **{k: v for k, v in OPERATOR_ENV.items() if k != "CANCELFLOW_CODEC__ALLOW_PLAINTEXT"},
+    "CANCELFLOW_CODEC__KEYS": format_keys([new_key("cli-hardening")]),
+}
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(
-        cli, list(args), env={**OPERATOR_ENV, **(env or {})}, catch_exceptions=False
+        cli, list(args), env={**CLI_ENV, **(env or {})}, catch_exceptions=False
     )
 
 
@@ -114,8 +126,8 @@ def _cli_process_env(
     dev_server_env: WorkflowEnvironment, tmp_path: Path, queue: str
 ) -> dict[str, str]:
     return {
-        **os.environ,
-        **OPERATOR_ENV,
+        **{k: v for k, v in os.environ.items() if k != "CANCELFLOW_CODEC__ALLOW_PLAINTEXT"},
+        **CLI_ENV,
         "TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
         "TEMPORAL_NAMESPACE": "default",
         "CANCELFLOW_VAR_DIR": str(tmp_path),
@@ -197,3 +209,51 @@ async def test_status_without_a_worker_fails_fast_and_a_closed_reader_is_no_trac
     piped = await asyncio.to_thread(into_closed_pipe)
     assert b"BrokenPipe" not in piped.stderr and b"Traceback" not in piped.stderr, piped.stderr
     assert piped.returncode == 1
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_show_marks_an_unverified_reply_and_escapes_outside_text(
+    encrypted_client: Client, pool: asyncpg.Pool
+) -> None:
+    client = encrypted_client
+    acts = RecordingActivities(merchants={"acme": make_merchant()})
+    request = make_request()
+    async with running_worker(client, acts) as task_queue:
+        await start_case(client, request, task_queue)
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
+        )
+        stored = await InboundMailStore(pool).store(
+            request.case_id,
+            "spoof@attacker.example",
+            "ops@attacker.example",
+            "Re: cancel\x1b[2J",
+            b"From: ops@attacker.example\r\nSubject: x\r\n\r\nDone.\x1b]0;pwned\x07\r\n",
+            datetime.now(UTC),
+            sender_verified=False,
+        )
+        await case_handle(client, request.case_id).signal(
+            "email_reply_received",
+            EmailReplyNotice(
+                message_id="spoof@attacker.example",
+                sender="ops@attacker.example",
+                subject="Re: cancel\x1b[2J",
+                received_at=stored.reply.received_at,
+                sender_verified=False,
+            ),
+        )
+        await eventually(
+            lambda: case_state(client, request.case_id), lambda s: bool(s.email_replies)
+        )
+        shown = await cancelflow_in_thread("cases", "show", request.case_id)
+        as_json = await cancelflow_in_thread("cases", "show", request.case_id, "--json")
+    assert shown.exit_code == 0, shown.output
+    assert "From:     ops@attacker.example  (UNVERIFIED" in shown.output
+    assert "Re: cancel\\x1b[2J" in shown.output and "\x1b" not in shown.output
+    assert "status     awaiting" in shown.output
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["email_replies"][0]["sender_verified"] is False
+
+
+async def cancelflow_in_thread(*args: str) -> Result:
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
