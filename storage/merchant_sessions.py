@@ -46,6 +46,16 @@ def _refuse_unusable(row: asyncpg.Record | None) -> None:
         raise SignInRefused(LinkProblem.EXPIRED)
 
 
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many sign-in links may be emailed in a window: per contact address, and per
+    merchant across all its addresses (so its inboxes cannot be flooded by strangers)."""
+
+    per_address: int = 5
+    per_merchant: int = 10
+    window: timedelta = timedelta(hours=1)
+
+
 class MerchantSessions:
     def __init__(
         self,
@@ -70,6 +80,47 @@ class MerchantSessions:
             email,
             self._link_valid_for,
         )
+        return token
+
+    async def issue_link_within(
+        self, limits: SignInLimits, merchant_id: str, email: str
+    ) -> str | None:
+        """A new sign-in token, or None when the address or the merchant had its share of
+        links in the window. Counted in PostgreSQL under a per-merchant lock, so several
+        portal processes together issue no more than the limits allow."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                f"merchant-sign-in:{merchant_id}",
+            )
+            row = await conn.fetchrow(
+                """
+                SELECT count(*) AS for_merchant, count(*) FILTER (WHERE email = $2) AS for_address
+                FROM merchant_sign_in_links
+                WHERE merchant_id = $1 AND created_at > clock_timestamp() - $3::interval
+                """,
+                merchant_id,
+                email,
+                limits.window,
+            )
+            assert row is not None
+            if (
+                row["for_address"] >= limits.per_address
+                or row["for_merchant"] >= limits.per_merchant
+            ):
+                return None
+            token = secrets.token_urlsafe(32)
+            await conn.execute(
+                """
+                INSERT INTO merchant_sign_in_links
+                    (token_hash, merchant_id, email, created_at, expires_at)
+                VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp() + $4::interval)
+                """,
+                _hash(token),
+                merchant_id,
+                email,
+                self._link_valid_for,
+            )
         return token
 
     async def check_link(self, token: str) -> SignedIn:

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from integrations.config import WebhookSettings
 from storage.merchant_changes import MerchantChanges
-from storage.merchant_sessions import MerchantSessions
+from storage.merchant_sessions import MerchantSessions, SignInLimits
 from storage.merchants import MerchantDirectory
 from storage.webhooks import SecretBox, WebhookEndpoints
 
@@ -34,6 +34,7 @@ class MerchantSettingsConfig:
     mailer: SignInMailer
     link_valid_for: timedelta = timedelta(minutes=15)
     session_valid_for: timedelta = timedelta(hours=8)
+    sign_in_limits: SignInLimits = SignInLimits()
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,19 @@ async def send_link(
         str(a).lower() == address for a in merchant.cancellation_emails
     )
     if merchant is not None and registered:
-        token = await sctx.sessions.issue_link(merchant.merchant_id, address)
-        link = f"{ctx.settings.base_url}/merchant/sign-in/{token}"
-        await sctx.config.mailer.send_sign_in_link(
-            address, merchant.display_name, link, merchant.locale, sctx.link_minutes
+        token = await sctx.sessions.issue_link_within(
+            sctx.config.sign_in_limits, merchant.merchant_id, address
         )
-        log.info("merchant.sign_in_link_sent", merchant_id=merchant.merchant_id)
-    # The same answer either way: the page does not tell who is registered.
+        if token is None:
+            log.warning("merchant.sign_in_rate_limited", merchant_id=merchant.merchant_id)
+        else:
+            link = f"{ctx.settings.base_url}/merchant/sign-in/{token}"
+            await sctx.config.mailer.send_sign_in_link(
+                address, merchant.display_name, link, merchant.locale, sctx.link_minutes
+            )
+            log.info("merchant.sign_in_link_sent", merchant_id=merchant.merchant_id)
+    # The same answer either way (sent, not registered, or over the limit): the page does not
+    # tell who is registered.
     return render(
         request, "link_sent.html", t, email=email.strip()[:320], minutes=sctx.link_minutes
     )
