@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from temporalio import activity
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities import contracts as act
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import (
     BindingContract,
@@ -38,6 +40,7 @@ from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
 from tests.workflows.harness import (
     RecordingActivities,
+    Sent,
     advance_to,
     make_merchant,
     make_request,
@@ -54,6 +57,7 @@ from workflows.client import (
     submit_answer,
     withdraw_case,
 )
+from workflows.webhooks import WebhookDeliveryWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 START = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # Monday 09:00 in Stockholm
@@ -236,6 +240,39 @@ async def snooze_then_answer(env: WorkflowEnvironment, client: Client, case_id: 
     )
 
 
+async def webhook_merchant(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    """A merchant told by email and webhook (patch 'webhooks-v1'): the request, a reminder and
+    the recorded answer each start a delivery child; the case never waits for one."""
+    await advance_to(env, START + timedelta(days=3))
+
+    async def reminded() -> bool:
+        return (await case_state(client, case_id)).reminders_sent >= 1
+
+    await eventually(reminded)
+    await _answer_and_finish(
+        env,
+        client,
+        case_id,
+        HasNowBeenCancelled(
+            access_until=date(2027, 3, 31),
+            answered_at=await _now(env),
+            **_by(Channel.API, "api"),
+        ),
+    )
+
+
+class RecordingWithWebhooks(RecordingActivities):
+    """Also takes the delivery children's POSTs (recorded, never sent anywhere)."""
+
+    def functions(self) -> list[object]:
+        @activity.defn(name=act.DELIVER_WEBHOOK)
+        async def deliver_webhook(data: act.WebhookDeliveryInput) -> act.WebhookDelivered:
+            self.sent.append(Sent(act.DELIVER_WEBHOOK, data, activity.info().scheduled_time))
+            return act.WebhookDelivered(event_id=data.event.id, delivered_to=["we_replay"])
+
+        return [*super().functions(), deliver_webhook]
+
+
 async def withdrawal(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
     await withdraw_case(client, case_id, WithdrawalRequest(reason="changed my mind"))
     await case_handle(client, case_id).result()
@@ -276,7 +313,11 @@ SCENARIOS: dict[str, Scenario] = {
     "email-reply-triage": email_reply_triage,
     "snooze-then-answer": snooze_then_answer,
     "withdrawal": withdrawal,
+    "webhook-merchant": webhook_merchant,
 }
+
+# Scenarios whose merchant is told by webhook as well as by email.
+WEBHOOK_MERCHANTS = {"webhook-merchant"}
 
 
 async def capture(name: str, scenario: Scenario) -> list[Path]:
@@ -294,7 +335,11 @@ async def capture(name: str, scenario: Scenario) -> list[Path]:
             escalate_after=6,
             repeat_reminder_every=3,
         )
-        acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=policy)})
+        webhooks = name in WEBHOOK_MERCHANTS
+        merchant = make_merchant(
+            response_policy=policy, **({"notify_by": "email_and_webhook"} if webhooks else {})
+        )
+        acts = RecordingWithWebhooks(merchants={"acme": merchant})
         await advance_to(env, START)
         request = make_request(case_id=f"replay-{name}")
         if name in BEFORE_FIRST_STEP:
@@ -305,7 +350,8 @@ async def capture(name: str, scenario: Scenario) -> list[Path]:
             async with running_worker(client, acts, task_queue=tq, sticky=False):
                 await started.handle.result()
                 return await _save_runs(client, request.case_id, name)
-        async with running_worker(client, acts) as tq:
+        workflows = [CancellationWorkflow, WebhookDeliveryWorkflow]
+        async with running_worker(client, acts, workflows=workflows) as tq:
             await start_case(client, request, tq)
             await _until(client, request.case_id, CaseStatus.AWAITING)
             await scenario(env, client, request.case_id)

@@ -103,6 +103,15 @@ EXPECTED: dict[str, list[str]] = {
         "customer_notified",
         "case_closed",
     ],
+    # Told by email and webhook (patch 'webhooks-v1'); the delivery children are not entries.
+    "webhook-merchant": [
+        "request_received",
+        "merchant_email_sent",
+        "reminder_sent",
+        "answer_received",
+        "customer_notified",
+        "case_closed",
+    ],
     # Told the outcome, then 14 days later that the case closed unresolved.
     "no-subscription-unresolved": [
         "request_received",

@@ -6,6 +6,7 @@ an unguarded new step) fails here. See README, "Changing workflow code safely".
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ PATHS_COVERED = {
     "email-reply-triage",
     "snooze-then-answer",
     "withdrawal",
+    "webhook-merchant",
 }
 
 
@@ -64,3 +66,18 @@ async def test_an_incompatible_change_fails_replay() -> None:
     )
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(WorkflowHistory.from_json("case-replay", path.read_text()))
+
+
+def test_the_webhook_merchant_history_covers_the_delivery_children() -> None:
+    """Replay of this history checks the webhooks-v1 path: the case starts one delivery
+    child per event and goes on without waiting for any of them."""
+    events = json.loads((HISTORIES[0].parent / "webhook-merchant.run1.json").read_text())["events"]
+    started = [
+        e["startChildWorkflowExecutionInitiatedEventAttributes"]["workflowId"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
+    ]
+    assert started == [
+        f"webhook-evt_replay-webhook-merchant_{kind}_1_1"
+        for kind in ("requested", "reminder", "answer_recorded")
+    ]
