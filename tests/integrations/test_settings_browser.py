@@ -3,6 +3,7 @@ emailed link, change an identifier, add a webhook and test it, in Swedish."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,9 +11,13 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
+from domain.case import CaseStatus
+from domain.wording import format_date
 from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
+from tests.eventually import eventually
 from tests.integrations.portal_stack import SettingsStack, settings_stack
+from workflows.client import case_state
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 
@@ -74,3 +79,36 @@ async def test_sign_in_and_change_settings_in_the_browser(
 
     whats = [c.what for c in await MerchantChanges(stack.pool).list(merchant.merchant_id)]
     assert whats == ["webhook.added", "settings.changed"]
+
+
+async def test_the_open_requests_show_age_next_step_and_a_working_reply_link(
+    stack: SettingsStack, page: Page
+) -> None:
+    merchant = await stack.add_merchant(locale="sv")
+    address = str(merchant.cancellation_emails[0])
+    case_id = f"open-{uuid.uuid4().hex[:8]}"
+    await stack.start(merchant, case_id)
+
+    async def awaiting() -> bool:
+        return (await case_state(stack.client, case_id)).status is CaseStatus.AWAITING
+
+    await eventually(awaiting, what="the case to await the merchant's answer")
+    state = await case_state(stack.client, case_id)
+    assert state.next_action_at is not None
+
+    await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
+    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
+    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
+    await page.goto(await stack.sign_in_link(address))
+    await page.get_by_role("button", name="Logga in").click()
+
+    row = page.locator(f'tr[data-case="{case_id}"]')
+    cells = row.locator("td")
+    await expect(cells.nth(1)).to_have_text(
+        f"{format_date(state.requested_at.date(), 'sv')} (0 dagar)"
+    )
+    await expect(cells.nth(2)).to_have_text(format_date(state.next_action_at.date(), "sv"))
+    await row.get_by_role("link", name="Svara").click()
+    await expect(page.get_by_test_id("reply-form")).to_be_visible()
+    assert "/r/" in page.url
