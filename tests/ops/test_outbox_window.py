@@ -17,7 +17,8 @@ from activities.config import EmailSettings, SmtpSettings
 from activities.email import EmailActivities
 from domain.reply_token import ReplyTokenSigner
 from storage.outbox import Outbox
-from tests.activities.test_email import CASE_ID, PORTAL_BASE_URL, merchant_input
+from tests.activities.conftest import PORTAL_BASE_URL
+from tests.activities.test_email import CASE_ID, merchant_input
 from tests.conftest import free_port
 
 
@@ -45,7 +46,7 @@ class DroppingSMTP(SMTP):
             "SELECT status FROM email_outbox WHERE case_id = $1", CASE_ID
         )
         relay.status_at_quit.append(status)
-        assert self.transport is not None
+        assert isinstance(self.transport, asyncio.Transport)
         self.transport.abort()  # no 221: as if the connection broke after DATA
 
 
