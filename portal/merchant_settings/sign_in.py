@@ -6,11 +6,11 @@ The link's GET only shows a button: mail scanners that open links must not use i
 from __future__ import annotations
 
 import structlog
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.context import Ctx
-from portal.merchant_settings.deps import CSRF_PURPOSE, SESSION_COOKIE, SCtx
+from portal.merchant_settings.deps import CSRF_PURPOSE, SESSION_COOKIE, SCtx, SettingsContext
 from portal.merchant_settings.rendering import render, signed_in, translator
 from storage.merchant_sessions import LinkProblem, SignInRefused
 
@@ -31,32 +31,46 @@ async def send_link(
     request: Request,
     ctx: Ctx,
     sctx: SCtx,
+    background: BackgroundTasks,
     merchant_id: str = Form("", max_length=64),
     email: str = Form("", max_length=320),
 ) -> Response:
     t = translator(request)
-    merchant = await sctx.directory.get(merchant_id.strip()) if merchant_id.strip() else None
-    address = email.strip().lower()
-    registered = merchant is not None and any(
-        str(a).lower() == address for a in merchant.cancellation_emails
+    # Everything that depends on whether the address is registered (the lookup, the rate
+    # limit, the email) happens after the answer is sent: neither the page nor its timing
+    # tells who is registered.
+    background.add_task(
+        _send_link_if_registered, sctx, ctx.settings.base_url, merchant_id.strip(), email
     )
-    if merchant is not None and registered:
+    return render(
+        request, "link_sent.html", t, email=email.strip()[:320], minutes=sctx.link_minutes
+    )
+
+
+async def _send_link_if_registered(
+    sctx: SettingsContext, base_url: str, merchant_id: str, email: str
+) -> None:
+    try:
+        merchant = await sctx.directory.get(merchant_id) if merchant_id else None
+        address = email.strip().lower()
+        registered = merchant is not None and any(
+            str(a).lower() == address for a in merchant.cancellation_emails
+        )
+        if merchant is None or not registered:
+            return
         token = await sctx.sessions.issue_link_within(
             sctx.config.sign_in_limits, merchant.merchant_id, address
         )
         if token is None:
             log.warning("merchant.sign_in_rate_limited", merchant_id=merchant.merchant_id)
-        else:
-            link = f"{ctx.settings.base_url}/merchant/sign-in/{token}"
-            await sctx.config.mailer.send_sign_in_link(
-                address, merchant.display_name, link, merchant.locale, sctx.link_minutes
-            )
-            log.info("merchant.sign_in_link_sent", merchant_id=merchant.merchant_id)
-    # The same answer either way (sent, not registered, or over the limit): the page does not
-    # tell who is registered.
-    return render(
-        request, "link_sent.html", t, email=email.strip()[:320], minutes=sctx.link_minutes
-    )
+            return
+        link = f"{base_url}/merchant/sign-in/{token}"
+        await sctx.config.mailer.send_sign_in_link(
+            address, merchant.display_name, link, merchant.locale, sctx.link_minutes
+        )
+        log.info("merchant.sign_in_link_sent", merchant_id=merchant.merchant_id)
+    except Exception as err:  # noqa: BLE001 - the visitor has their page; ops get the log line
+        log.error("merchant.sign_in_link_failed", merchant_id=merchant_id, error=repr(err))
 
 
 def _refused(request: Request, sctx: SCtx, problem: LinkProblem) -> Response:
