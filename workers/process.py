@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from workers.logging import configure_logging
-from workers.settings import Settings
+from workers.settings import Settings, warn_if_plaintext
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -25,6 +25,7 @@ def prepare_process(settings: Settings) -> Settings:
     workers.settings.settings_for_process, which exempts `cancelflow dev` only).
     """
     configure_logging(settings.log_level)
+    warn_if_plaintext(settings)
     return settings
 
 

@@ -250,6 +250,18 @@ def ensure_dev_secrets(var_dir: Path) -> None:
     partial.replace(path)
 
 
+def warn_if_plaintext(settings: Settings) -> None:
+    """The explicit opt-out, said out loud at every start of a process so it is never silent."""
+    if settings.codec.allow_plaintext and not configured_key_text(settings):
+        import structlog
+
+        structlog.get_logger("cancelflow.settings").warning(
+            "settings.plaintext_payloads",
+            variable="CANCELFLOW_CODEC__ALLOW_PLAINTEXT",
+            detail="payloads, customer identifiers included, go to Temporal unencrypted",
+        )
+
+
 def configured_key_text(settings: Settings) -> bool:
     """Whether a payload-encryption key is set, or the dev stack's key file exists."""
     keys = settings.codec.keys
@@ -294,15 +306,6 @@ def settings_for_process(
     problems = list(_unsafe(settings))
     if problems:
         raise SettingsRefused(problems)
-    if settings.codec.allow_plaintext and not configured_key_text(settings):
-        import structlog
-
-        # An explicit opt-out, said out loud at every start so it is never silent.
-        structlog.get_logger("cancelflow.settings").warning(
-            "settings.plaintext_payloads",
-            variable="CANCELFLOW_CODEC__ALLOW_PLAINTEXT",
-            detail="payloads, customer identifiers included, go to Temporal unencrypted",
-        )
     return settings
 
 

@@ -16,6 +16,7 @@ from workers.settings import (
     SettingsRefused,
     insecure_defaults,
     settings_for_process,
+    warn_if_plaintext,
 )
 
 CODEC_KEYS = "k1:" + "A" * 43 + "="
@@ -76,8 +77,10 @@ def test_plain_payloads_only_by_the_explicit_opt_out(monkeypatch: pytest.MonkeyP
 
     assert [line.split(":")[0] for line in _refusal()] == ["CANCELFLOW_CODEC__KEYS"]
     monkeypatch.setenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT", "true")
+    settings = settings_for_process()
+    assert settings.codec.allow_plaintext is True
     with structlog.testing.capture_logs() as logs:
-        assert settings_for_process().codec.allow_plaintext is True
+        warn_if_plaintext(settings)
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
         "settings.plaintext_payloads"
     ]
