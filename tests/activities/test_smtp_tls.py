@@ -20,7 +20,7 @@ from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind
 from domain.reply_token import ReplyTokenSigner
 from storage.outbox import Outbox
 from tests.tls import self_signed_certificate
-from workers.mail_sink import MailFolderHandler
+from workers.mail_sink import MailFolderHandler, read_message
 
 from ..conftest import free_port
 from .conftest import PORTAL_BASE_URL
@@ -98,8 +98,8 @@ async def test_sends_over_starttls_with_the_configured_login(relay: Relay, outbo
         _activities(relay, outbox, PASSWORD).notify_customer, email
     )
     assert relay.logins == [USER]
-    [message] = relay.handler.messages
-    assert message["Message-ID"] == sent.message_id
+    [received] = relay.handler.received
+    assert read_message(received.path)["Message-ID"] == sent.message_id
 
 
 async def test_a_wrong_password_is_retried_not_sent(relay: Relay, outbox: Outbox) -> None:
@@ -108,6 +108,6 @@ async def test_a_wrong_password_is_retried_not_sent(relay: Relay, outbox: Outbox
         await ActivityEnvironment().run(
             _activities(relay, outbox, "wrong-password").notify_customer, email
         )
-    assert relay.handler.messages == []
+    assert relay.handler.received == []
     record = await outbox.get(email.case_id, 1, "customer-outcome")
     assert record is not None and record.status == "sending"
