@@ -5,7 +5,9 @@ Used by the CLI, the portal and the APIs; runs outside workflows (it is client c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,11 +29,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from domain import refusals
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer
-from domain.case import OPEN_STATUSES, AnswerReceipt, CaseState, CaseStatus
-from domain.digest import OpenCase
+from domain.case import AnswerReceipt, CaseState, CaseStatus
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
+from workflows.case_listing import CaseListing as CaseListing
+from workflows.case_listing import list_cases as list_cases
+from workflows.case_listing import open_cases as open_cases
 from workflows.details import escape_markdown
 
 # Re-exported: callers read histories (live or archived) through this one door too.
@@ -41,12 +45,10 @@ from workflows.history_source import HistorySource as HistorySource
 from workflows.history_source import TemporalArchiveSource as TemporalArchiveSource
 from workflows.inputs import (
     NOT_YOUR_CASE,
-    WORKFLOW_ID_PREFIX,
     CaseInput,
     SubmitAnswer,
     workflow_id_for,
 )
-from workflows.queries import CASE_WORKFLOW_TYPE, case_query
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,12 @@ async def submit_answer(
 
     handle = case_handle(client, case_id)
     try:
-        return await handle.execute_update(
+        receipt: AnswerReceipt = await _update_within_limits(
+            handle,
             CancellationWorkflow.submit_answer,
             SubmitAnswer(answer=answer, merchant_id=merchant_id),
         )
+        return receipt
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == NOT_YOUR_CASE:
@@ -259,6 +263,30 @@ async def _describe_or_none(
         return None
 
 
+# Temporal admits a few in-flight Updates per workflow and refuses the rest with
+# RESOURCE_EXHAUSTED; many merchants' clicks on one case wait their turn instead of failing.
+UPDATE_BUSY_ATTEMPTS = 8
+UPDATE_BUSY_FIRST_DELAY = timedelta(milliseconds=50)
+UPDATE_BUSY_MAX_DELAY = timedelta(seconds=1)
+
+
+async def _update_within_limits(
+    handle: WorkflowHandle[Any, Any], update: Any, argument: Any
+) -> Any:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    delay = UPDATE_BUSY_FIRST_DELAY.total_seconds()
+    for attempt in range(1, UPDATE_BUSY_ATTEMPTS + 1):
+        try:
+            return await handle.execute_update(update, argument)
+        except RPCError as err:
+            if err.status != RPCStatusCode.RESOURCE_EXHAUSTED or attempt == UPDATE_BUSY_ATTEMPTS:
+                raise
+        await asyncio.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, UPDATE_BUSY_MAX_DELAY.total_seconds())
+    raise AssertionError("unreachable")
+
+
 class CaseActionRejected(AnswerRejected):
     """The case refused a withdrawal, correction or snooze; str() is the reason."""
 
@@ -278,7 +306,7 @@ async def _case_update(
 
     handle = case_handle(client, case_id)
     try:
-        result: CaseState = await handle.execute_update(update, argument)
+        result: CaseState = await _update_within_limits(handle, update, argument)
         return result
     except WorkflowUpdateFailedError as err:
         cause = err.cause
@@ -337,72 +365,3 @@ async def signal_email_reply(
     await case_handle(client, case_id).signal(
         CancellationWorkflow.email_reply_received, notice, rpc_timeout=rpc_timeout
     )
-
-
-@dataclass(frozen=True)
-class CaseListing:
-    """One case as Temporal visibility shows it: search attributes only, no customer data."""
-
-    case_id: str
-    workflow_id: str
-    status: str | None
-    merchant_id: str | None
-    round: int | None
-    escalated: bool
-    outcome: str | None
-    requested_at: datetime | None
-    started_at: datetime
-    workflow_status: str | None
-
-
-async def list_cases(
-    client: Client,
-    *,
-    statuses: tuple[str, ...] = (),
-    merchant_id: str | None = None,
-    escalated: bool | None = None,
-    running_only: bool = False,
-    workflow_type: str = CASE_WORKFLOW_TYPE,
-    extra: str | None = None,
-    limit: int | None = None,
-) -> AsyncIterator[CaseListing]:
-    """Cases matching the filters (see workflows.queries.case_query), newest first."""
-    query = case_query(
-        statuses=statuses,
-        merchant_id=merchant_id,
-        escalated=escalated,
-        running_only=running_only,
-        workflow_type=workflow_type,
-        extra=extra,
-    )
-    async for execution in client.list_workflows(query, limit=limit):
-        attrs = execution.typed_search_attributes
-        yield CaseListing(
-            case_id=execution.id.removeprefix(WORKFLOW_ID_PREFIX),
-            workflow_id=execution.id,
-            status=attrs.get(sa.CASE_STATUS),
-            merchant_id=attrs.get(sa.MERCHANT_ID),
-            round=attrs.get(sa.CASE_ROUND),
-            escalated=bool(attrs.get(sa.ESCALATED)),
-            outcome=attrs.get(sa.OUTCOME),
-            requested_at=attrs.get(sa.REQUESTED_AT),
-            started_at=execution.start_time,
-            workflow_status=execution.status.name if execution.status else None,
-        )
-
-
-async def open_cases(
-    client: Client, workflow_type: str = CASE_WORKFLOW_TYPE
-) -> AsyncIterator[OpenCase]:
-    """Running cases in an open status, as the ops digest counts them."""
-    async for case in list_cases(client, running_only=True, workflow_type=workflow_type):
-        if case.status is None or case.merchant_id is None or case.status not in OPEN_STATUSES:
-            continue
-        yield OpenCase(
-            case_id=case.case_id,
-            merchant_id=case.merchant_id,
-            status=CaseStatus(case.status),
-            escalated=case.escalated,
-            requested_at=case.requested_at or case.started_at,
-            round=case.round or 1,
-        )

@@ -302,3 +302,24 @@ async def test_an_answer_after_the_case_closed_is_refused(stack: PortalStack) ->
     assert "withdrawn" in response.json()["detail"]
     read = await stack.http.get(f"/api/v1/merchant/cases/{case_id}", headers=key)
     assert read.json()["status"] == "withdrawn" and read.json()["reply_url"] is None
+
+
+async def test_fifty_different_answers_at_once_record_one_and_refuse_the_rest(
+    stack: PortalStack,
+) -> None:
+    # Temporal admits only a few in-flight Updates per workflow; the rest must wait their
+    # turn, not come back as 503s.
+    import asyncio
+
+    merchant = await stack.add_merchant()
+    key = await stack.api_key(merchant.merchant_id)
+    case_id = await stack.start(merchant)
+    bodies = [{"outcome": "has_now_been_cancelled", "access_until": _in(10 + n)} for n in range(50)]
+    responses = await asyncio.gather(
+        *(stack.http.post(answer_url(case_id), json=body, headers=key) for body in bodies)
+    )
+    codes = sorted(r.status_code for r in responses)
+    recorded = [r for r in responses if r.status_code == 200 and r.json()["recorded"]]
+    assert len(recorded) == 1, codes
+    assert set(codes) <= {200, 409}, codes
+    assert codes.count(409) == 49, codes
