@@ -29,63 +29,24 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+import asyncpg
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from domain.reply_address import InvalidReplyAddress, ReplyAddressSigner, token_of
+from inbound.store import InboundMailStore, ReplyAddresses
 
 log = structlog.get_logger("mail_gateway")
 
 # What a PostgreSQL outage looks like from asyncpg: connection errors and server-side errors.
-try:
-    import asyncpg
-
-    STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-        OSError,
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        asyncio.TimeoutError,
-    )
-except ImportError:  # pragma: no cover - asyncpg is a dependency
-    STORE_UNAVAILABLE = (OSError, asyncio.TimeoutError)
-
-
-class ReplyTargetLike(Protocol):
-    @property
-    def case_id(self) -> str: ...
-    @property
-    def known_contacts(self) -> tuple[str, ...]: ...
-
-
-class AddressBook(Protocol):
-    async def target_for(self, case_key: str) -> ReplyTargetLike | None: ...
-
-
-class StoredLike(Protocol):
-    @property
-    def id(self) -> int: ...
-
-
-class StoreResultLike(Protocol):
-    @property
-    def reply(self) -> StoredLike: ...
-    @property
-    def created(self) -> bool: ...
-
-
-class MailStore(Protocol):
-    async def store(
-        self,
-        case_id: str,
-        message_id: str,
-        sender: str,
-        subject: str,
-        raw: bytes,
-        received_at: datetime,
-        sender_verified: bool,
-    ) -> StoreResultLike: ...
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncio.TimeoutError,
+)
 
 
 REFUSE_UNKNOWN = "550 5.1.1 No such reply address"
@@ -107,8 +68,8 @@ class ReplyHandler:
         self,
         signer: ReplyAddressSigner,
         reply_domain: str,
-        addresses: AddressBook,
-        store: MailStore,
+        addresses: ReplyAddresses,
+        store: InboundMailStore,
         on_stored: Callable[[], None] = lambda: None,
         store_timeout: float = 10.0,
     ) -> None:

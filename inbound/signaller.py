@@ -11,23 +11,16 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Protocol
 
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actions import EmailReplyNotice
-from inbound.store import StoredReply
+from inbound.store import InboundMailStore, StoredReply
 from workflows.client import signal_email_reply
 
 log = structlog.get_logger("mail_gateway")
-
-
-class PendingReplies(Protocol):
-    async def due_for_signal(self, limit: int = 50) -> list[StoredReply]: ...
-    async def mark_signalled(self, reply_id: int, status: str = "delivered") -> None: ...
-    async def mark_signal_failed(self, reply_id: int, error: str, retry_in: timedelta) -> None: ...
 
 
 def notice_for(reply: StoredReply) -> EmailReplyNotice:
@@ -48,7 +41,7 @@ def retry_delay(attempts: int) -> timedelta:
 class ReplySignaller:
     def __init__(
         self,
-        store: PendingReplies,
+        store: InboundMailStore,
         client: Client,
         poll_interval: float = 5.0,
         rpc_timeout: timedelta = timedelta(seconds=10),
