@@ -3,10 +3,11 @@
 With CANCELFLOW_TEMPORAL__BUILD_ID set, the worker polls as version
 <deployment_name>.<build_id>; the server routes tasks only to the deployment's current (or
 ramping) version, so a release is rolled out by starting its workers, then making their version
-current with `temporal worker deployment set-current-version`. Running cases move to the new
-version on their next task (auto-upgrade): long-lived cases cannot wait for old workers, which
-is why workflow changes stay replay-safe behind `workflow.patched` (README, "Changing workflow
-code safely").
+current with `temporal worker deployment set-current-version ... --yes`. Running cases move to
+the new version on their next task (auto-upgrade; a task in the moment before the switch
+reaches the old workers' caches may still run old code): long-lived cases cannot wait for old
+workers, which is why workflow changes stay replay-safe behind `workflow.patched` (README,
+"Changing workflow code safely"; tests/workers/test_versioning.py runs the rollout).
 """
 
 from __future__ import annotations
