@@ -11,4 +11,5 @@ async def test_nothing_is_lost_under_the_small_faults(tmp_path: Path) -> None:
     size = SIZES["small"]
     rows = await run(size, tmp_path / "faults", keep=True)
     assert rows, "no test ran"
+    assert any(row.test.startswith("kill -9 worker") for row in rows), "CI must kill a worker"
     assert ok(rows), table(rows, size) + f"\n(logs in {tmp_path / 'faults'})"
