@@ -59,9 +59,10 @@ class TemporalSettings(BaseModel):
     # worker polls as version <deployment_name>.<build_id>; unset, it polls unversioned.
     deployment_name: str = "cancelflow"
     build_id: str | None = None
-    # Chosen from `cancelflow bench` (docs/BENCHMARKS.md): each cached case holds about a
-    # third of a MB; a case that is not cached replays its short history on its next task.
-    max_cached_workflows: int = Field(default=1000, ge=0)
+    # Measured (docs/BENCHMARKS.md, "Cache size"): a cached case holds about 0.18 MB; 500
+    # keeps a worker near 250 MB however many cases wait. An evicted case replays its short
+    # history at its next task.
+    max_cached_workflows: int = Field(default=500, ge=0)
     # Concurrent activity tasks (mostly SMTP sends): a batch of reminders falling due together
     # must not hold up the timers and workflow tasks behind it.
     max_concurrent_activities: int = Field(default=100, ge=1)
