@@ -91,7 +91,8 @@ def render_failure(failure: FailedDelivery) -> str:
     return (
         "\n".join(
             [
-                f"The webhook event {failure.event_id} ({failure.event_type}) could not be delivered",
+                f"The webhook event {failure.event_id} ({failure.event_type}) could not be "
+                "delivered",
                 f"to merchant {failure.merchant_id}'s endpoints and is no longer retried.",
                 "",
                 f"Case:        {failure.case_id}",
@@ -102,7 +103,8 @@ def render_failure(failure: FailedDelivery) -> str:
                 "The merchant still has the case's email (if it takes email) and its reply link.",
                 "Check the endpoint with `cancelflow merchants webhook list "
                 f"{failure.merchant_id}` and `... webhook test ENDPOINT_ID`;",
-                f"the delivery's history is workflow webhook-{failure.event_id} in the Temporal UI.",
+                f"the delivery's history is workflow webhook-{failure.event_id} in the "
+                "Temporal UI.",
             ]
         )
         + "\n"

@@ -62,15 +62,19 @@ def stack(
         temporal={"task_queue": task_queue},
         log_level="INFO",
     )
-    env = clean_environ() | OPERATOR_ENV | {
-        "TEMPORAL_ADDRESS": temporal_address(dev_server_env),
-        "TEMPORAL_NAMESPACE": dev_server_env.client.namespace,
-        "DATABASE_URL": database_url,
-        "CANCELFLOW_VAR_DIR": str(tmp_path / "var"),
-        "CANCELFLOW_SMTP__HOST": mail_sink.host,
-        "CANCELFLOW_SMTP__PORT": str(mail_sink.port),
-        "CANCELFLOW_TEMPORAL__TASK_QUEUE": task_queue,
-    }
+    env = (
+        clean_environ()
+        | OPERATOR_ENV
+        | {
+            "TEMPORAL_ADDRESS": temporal_address(dev_server_env),
+            "TEMPORAL_NAMESPACE": dev_server_env.client.namespace,
+            "DATABASE_URL": database_url,
+            "CANCELFLOW_VAR_DIR": str(tmp_path / "var"),
+            "CANCELFLOW_SMTP__HOST": mail_sink.host,
+            "CANCELFLOW_SMTP__PORT": str(mail_sink.port),
+            "CANCELFLOW_TEMPORAL__TASK_QUEUE": task_queue,
+        }
+    )
     return Stack(settings=settings, env=env)
 
 

@@ -115,11 +115,15 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("CANCELFLOW_", "TEMPORAL_")) and k != "DATABASE_URL"
     }
-    return env | OPERATOR_ENV | {
-        "CANCELFLOW_VAR_DIR": str(tmp_path / "var"),
-        "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
-        "TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml"),
-    }
+    return (
+        env
+        | OPERATOR_ENV
+        | {
+            "CANCELFLOW_VAR_DIR": str(tmp_path / "var"),
+            "CANCELFLOW_TEMPORAL__DEV_PORT": str(free_port()),
+            "TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml"),
+        }
+    )
 
 
 async def test_unreachable_temporal_is_one_line_and_a_clean_exit(tmp_path: Path) -> None:
