@@ -5,13 +5,14 @@ Logs carry case, round, kind and Message-ID only: never recipients or customer d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+import asyncpg
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -142,7 +143,7 @@ class EmailActivities:
             recipient=", ".join(composed.to),
             subject=composed.subject,
         )
-        async with self._outbox.claim(entry) as claim:
+        async with _refused_values_are_final(), self._outbox.claim(entry) as claim:
             if claim.sent_at is not None:
                 log.info("email.already_sent", sent_at=claim.sent_at.isoformat())
                 return contracts.EmailSent(
@@ -177,6 +178,21 @@ class EmailActivities:
         message.set_content(composed.text)
         message.add_alternative(composed.html, subtype="html")
         return message
+
+
+@asynccontextmanager
+async def _refused_values_are_final() -> AsyncIterator[None]:
+    """A value PostgreSQL refuses (a NUL, an invalid byte sequence, an over-long string)
+    fails the same way on every retry: fail the case visibly instead of retrying forever."""
+    try:
+        yield
+    except asyncpg.DataError as err:
+        raise ApplicationError(
+            f"the email could not be recorded in the outbox: {type(err).__name__} "
+            f"(SQLSTATE {err.sqlstate})",
+            type=INVALID_EMAIL_INPUT,
+            non_retryable=True,
+        ) from err
 
 
 @contextmanager

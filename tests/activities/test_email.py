@@ -682,3 +682,20 @@ async def test_names_cannot_inject_markup_into_the_html(
     # A newline in a name cannot start a new header.
     assert message["Bcc"] is None
     assert "\n" not in message["Subject"]
+
+
+async def test_a_value_postgresql_refuses_fails_at_once_instead_of_retrying_forever(
+    email_activities: EmailActivities, mail_sink: MailSink
+) -> None:
+    # A NUL that reached an activity from a case recorded before the edges refused it:
+    # PostgreSQL refuses it in the outbox on every attempt, so retrying cannot help.
+    outcome = CustomerOutcome(kind=CustomerOutcomeKind.NOT_FOUND)
+    poisoned = customer_input(outcome=outcome).model_copy(
+        update={"subscription_name": "Streamio\x00Premium"}
+    )
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(email_activities.notify_customer, poisoned)
+    assert refused.value.non_retryable
+    assert refused.value.type == contracts.INVALID_EMAIL_INPUT
+    assert "outbox" in refused.value.message
+    assert mail_sink.handler.received == []
