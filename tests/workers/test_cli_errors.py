@@ -97,6 +97,19 @@ def test_start_lists_every_invalid_field(tmp_path: Path) -> None:
     assert "locale:" in stderr
 
 
+def test_start_refuses_a_control_character_naming_the_field(tmp_path: Path) -> None:
+    request = tmp_path / "r.json"
+    request.write_text(json.dumps({
+        "case_id": "ok-case-2", "merchant_id": "demo",
+        "subscription": {"name": "Gold\u0000\r\nPlan"},
+        "customer": {"email": "a@example.com"}, "locale": "en",
+    }))  # fmt: skip
+    code, stderr = invoke("cases", "start", str(request))
+    assert code == 1
+    assert "subscription.name: must not contain control characters" in stderr
+    assert "U+0000" in stderr
+
+
 async def run(*args: str, env: dict[str, str]) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         CANCELFLOW, *args, env=env, stdout=asyncio.subprocess.PIPE,
