@@ -7,15 +7,14 @@ worker's wiring (workflows.client.open_cases, bound to its client).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from datetime import datetime, timedelta
 
 import structlog
 from temporalio import activity
 
 from activities import contracts
 from activities.config import EmailSettings
+from activities.ops_mail import send_to_ops_once
 from activities.smtp import SmtpSender
 from domain.digest import DigestReport, OpenCase, archive_lag_line
 from storage.archive_source import ArchiveLag
@@ -72,27 +71,15 @@ class DigestActivities:
             recipient=self._email.ops_address,
             subject=subject,
         )
-        async with self._outbox.claim(entry) as claim:
-            if claim.sent_at is not None:
-                return contracts.EmailSent(
-                    message_id=message_id, sent_at=claim.sent_at, already_sent=True
-                )
-            message = EmailMessage()
-            message["From"] = self._email.from_address
-            message["To"] = self._email.ops_address
-            message["Subject"] = subject
-            message["Message-ID"] = message_id
-            message["Date"] = format_datetime(datetime.now(UTC))
-            message["Auto-Submitted"] = "auto-generated"
-            message.set_content(
-                render_digest(
-                    input.report, await self._archive_line(), await self._failed(input.report)
-                )
+
+        async def text() -> str:
+            return render_digest(
+                input.report, await self._archive_line(), await self._failed(input.report)
             )
-            await self._sender.send(message)
-            sent_at = await claim.mark_sent()
+
+        sent = await send_to_ops_once(self._outbox, self._sender, self._email, entry, text)
         log.info("ops_digest.sent", digest_date=day, open_total=input.report.open_total)
-        return contracts.EmailSent(message_id=message_id, sent_at=sent_at)
+        return sent
 
     async def _failed(self, report: DigestReport) -> list[FailedDelivery] | None:
         """The day's given-up webhook deliveries, up to the report's time."""

@@ -6,15 +6,12 @@ through the outbox like every other email, so a retried report sends it once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
-
 import structlog
 from temporalio import activity
 
 from activities import contracts
 from activities.config import EmailSettings
+from activities.ops_mail import send_to_ops_once
 from activities.smtp import SmtpSender
 from storage.outbox import Outbox, OutboxEntry
 from storage.webhooks import FailedDelivery, WebhookFailures
@@ -64,26 +61,18 @@ class WebhookFailureActivities:
             recipient=self._email.ops_address,
             subject=subject,
         )
-        async with self._outbox.claim(entry) as claim:
-            if claim.sent_at is None:
-                message = EmailMessage()
-                message["From"] = self._email.from_address
-                message["To"] = self._email.ops_address
-                message["Subject"] = subject
-                message["Message-ID"] = message_id
-                message["Date"] = format_datetime(datetime.now(UTC))
-                message["Auto-Submitted"] = "auto-generated"
-                message.set_content(render_failure(failure))
-                await self._sender.send(message, on_accepted=claim.mark_sent)
-            sent_at = claim.sent_at
-        assert sent_at is not None, "the sender returned without the relay's acceptance"
+
+        async def text() -> str:
+            return render_failure(failure)
+
+        sent = await send_to_ops_once(self._outbox, self._sender, self._email, entry, text)
         log.warning(
             "webhook.gave_up",
             event_id=input.event_id,
             merchant_id=input.merchant_id,
             event_type=input.event_type,
         )
-        return contracts.EmailSent(message_id=message_id, sent_at=sent_at)
+        return sent
 
 
 def render_failure(failure: FailedDelivery) -> str:
