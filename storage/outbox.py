@@ -97,20 +97,23 @@ class Outbox:
     @asynccontextmanager
     async def claim(self, entry: OutboxEntry) -> AsyncIterator[OutboxClaim]:
         """Yield the claim of this email; commits 'sent' only if the block calls mark_sent()."""
-        await self._pool.execute(
-            """
-            INSERT INTO email_outbox (case_id, round, kind, message_id, recipient, subject)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT DO NOTHING
-            """,
-            entry.case_id,
-            entry.round,
-            entry.kind,
-            entry.message_id,
-            entry.recipient,
-            entry.subject,
-        )
+        # One connection for the whole claim: every pool checkout costs a reset round trip.
         async with self._pool.acquire() as conn:
+            # Committed on its own (autocommit) before the lock is taken: a row in 'sending'
+            # stays visible while the send fails, for the retries and for ops.
+            await conn.execute(
+                """
+                INSERT INTO email_outbox (case_id, round, kind, message_id, recipient, subject)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT DO NOTHING
+                """,
+                entry.case_id,
+                entry.round,
+                entry.kind,
+                entry.message_id,
+                entry.recipient,
+                entry.subject,
+            )
             # Started and ended by hand: mark_sent() commits mid-block, the moment it is known.
             transaction = conn.transaction()
             await transaction.start()
@@ -126,16 +129,20 @@ class Outbox:
         self, conn: asyncpg.Connection, transaction: Transaction, entry: OutboxEntry
     ) -> OutboxClaim:
         # Waiting for a hung sender must end in a retryable error, not a stuck worker slot.
-        await conn.execute(f"SET LOCAL lock_timeout = {self._lock_timeout_ms}")
+        # The CTE sets it for this transaction before the row lock is asked for (a CTE that
+        # is referenced runs first), in the same round trip as the lock.
         row = await conn.fetchrow(
             """
+            WITH timeout AS (SELECT set_config('lock_timeout', $4, true) AS value)
             SELECT message_id, status, sent_at FROM email_outbox
              WHERE case_id = $1 AND round = $2 AND kind = $3
+               AND (SELECT value FROM timeout) IS NOT NULL
                FOR UPDATE
             """,
             entry.case_id,
             entry.round,
             entry.kind,
+            f"{self._lock_timeout_ms}ms",
         )
         if row is None or row["message_id"] != entry.message_id:
             raise OutboxConflict(

@@ -1,5 +1,6 @@
 """Issue 9 #10: the outbox row is 'sent' (committed) the moment the relay accepts the message,
-before QUIT; a connection lost after that sends nothing twice."""
+before the next command on that connection (QUIT, or the next email's MAIL now that
+connections are reused); a connection lost after that sends nothing twice."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiosmtplib
 import asyncpg
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -23,12 +25,13 @@ from tests.conftest import free_port
 
 
 class Relay:
-    """Accepts every message; at QUIT it reads the outbox row, then drops the connection."""
+    """Accepts every message; at the command after it (QUIT or the next MAIL) it reads the
+    outbox row, then drops the connection."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.accepted: list[bytes] = []
-        self.status_at_quit: list[str | None] = []
+        self.status_after_data: list[str | None] = []
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
         self, server: SMTP, session: Session, envelope: Envelope
@@ -38,16 +41,35 @@ class Relay:
 
 
 class DroppingSMTP(SMTP):
-    async def smtp_QUIT(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
+    """Drops a connection at its first command after an accepted message."""
+
+    delivered = False
+
+    async def _drop_if_delivered(self) -> bool:
+        if not self.delivered:
+            return False
         relay = self.event_handler
         assert isinstance(relay, Relay)
         # Another connection reads what a crash right now would leave behind.
         status = await relay.pool.fetchval(
-            "SELECT status FROM email_outbox WHERE case_id = $1", CASE_ID
+            "SELECT status FROM email_outbox WHERE case_id = $1 AND kind = 'request'", CASE_ID
         )
-        relay.status_at_quit.append(status)
+        relay.status_after_data.append(status)
         assert isinstance(self.transport, asyncio.Transport)
-        self.transport.abort()  # no 221: as if the connection broke after DATA
+        self.transport.abort()  # no reply: as if the connection broke after DATA
+        return True
+
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
+        await super().smtp_DATA(arg)
+        self.delivered = True
+
+    async def smtp_QUIT(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
+        if not await self._drop_if_delivered():
+            await super().smtp_QUIT(arg)
+
+    async def smtp_MAIL(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
+        if not await self._drop_if_delivered():
+            await super().smtp_MAIL(arg)
 
 
 @pytest.fixture
@@ -85,8 +107,15 @@ async def test_sent_is_committed_before_quit_and_a_broken_quit_sends_nothing_twi
     env = ActivityEnvironment()
     first: Any = await env.run(activities.send_merchant_request, merchant_input())
     assert isinstance(first, contracts.EmailSent) and not first.already_sent
-    assert handler.status_at_quit == ["sent"]
-    # A retry (as after a crash at QUIT) finds it sent and sends nothing.
+    # The next command on that connection (the next email's, or QUIT) finds 'sent' committed.
+    reminder = merchant_input(contracts.MerchantEmailKind.REMINDER, reminder_number=1)
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected):
+        await env.run(activities.send_merchant_reminder, reminder)
+    assert handler.status_after_data == ["sent"]
+    # A retry (as after a crash right after DATA) finds it sent and sends nothing.
     again: Any = await env.run(activities.send_merchant_request, merchant_input())
     assert again.already_sent and again.message_id == first.message_id
-    assert len(handler.accepted) == 1
+    # The reminder, refused with the connection, goes out once on a new one.
+    sent: Any = await env.run(activities.send_merchant_reminder, reminder)
+    assert not sent.already_sent
+    assert len(handler.accepted) == 2
