@@ -1,22 +1,27 @@
 """Many reminders falling due together, on the time-skipping server.
 
-Each repetition has its own server, so earlier batches' later reminders never fall due
-inside a later measurement. The clock jumps past the due instant once; every timer fires
-at that jump, and the drain is timed until the last reminder email reaches the sink.
+One server and one worker per side for the whole phase: both workers poll it, and the sides
+take turns. The clock jumps past the due instant once per batch; every timer fires at that
+jump, and the drain is timed until the last reminder email reaches the sink. A case batch is
+terminated after its drain, so its later reminders never fall due inside a later measurement
+(a bare reminder workflow ends with its email).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from bench import bare
 from bench.scenarios import Bench, gather_bounded, open_cases, until_timer_started
 from bench.sides import BareSide, CaseSide, bench_merchant, new_key
-from bench.stack import Stack, binary, free_port
+from bench.stack import Stack, WorkerProcess, binary, free_port
 from domain.merchant import ResponsePolicy
 from storage.merchants import MerchantDirectory
 from workers.temporal_namespace import register_search_attributes
@@ -36,9 +41,20 @@ class Drain:
     lateness: list[float]
 
 
-async def reminder_drain(stack: Stack, side_name: str, count: int) -> Drain:
-    from temporalio.client import Client
+@dataclass
+class ReminderServer:
+    """The time-skipping server of the reminder phase, with a worker for each side."""
 
+    env: WorkflowEnvironment
+    workers: dict[str, WorkerProcess]
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+
+@asynccontextmanager
+async def reminder_server(stack: Stack) -> AsyncIterator[ReminderServer]:
     from workers.temporal_client import data_converter
 
     port = free_port()
@@ -48,46 +64,62 @@ async def reminder_drain(stack: Stack, side_name: str, count: int) -> Drain:
         port=port,
     )
     address = f"127.0.0.1:{port}"
-    worker = (stack.case_worker if side_name == "case" else stack.bare_worker)(address)
-    stack.sink.workers = [worker]
+    workers: dict[str, WorkerProcess] = {}
     try:
         await register_search_attributes(env.client)
-        client: Client = env.client
-        bench = Bench(client, stack.sink, 0.0, [])
-        if side_name == "case":
-            side = CaseSide(client)
-            keys = await open_cases(bench, side, REMINDER_MERCHANT.merchant_id, count)
-            await until_timer_started(client, [side.workflow_id(k) for k in keys])
-            state = await case_state(client, keys[0])
-            assert state.next_action_at is not None
-            jump = state.next_action_at - await env.get_current_time() + PAST_DUE
-        else:
-            bare_side = BareSide(client)
-            keys = [new_key("rb") for _ in range(count)]
-            due = await env.get_current_time() + timedelta(days=1)
-
-            async def start(key: str) -> None:
-                await client.start_workflow(
-                    bare.BareReminderWorkflow.run,
-                    args=[key, due],
-                    id=bare_side.workflow_id(key),
-                    task_queue=bare_side.task_queue,
-                )
-
-            await gather_bounded(keys, 200, start)
-            await until_timer_started(client, [bare_side.workflow_id(k) for k in keys])
-            jump = due - await env.get_current_time() + PAST_DUE
-        worker.check_alive()
-        jumped_at = time.monotonic()
-        await env.sleep(jump)
-        arrivals = []
-        for key in keys:
-            mail = await stack.sink.wait_for(key, "reminder-1", within=1800)
-            arrivals.append(mail.at - jumped_at)
-        return Drain(per_second=count / max(arrivals), lateness=arrivals)
+        workers = {"case": stack.case_worker(address), "bare": stack.bare_worker(address)}
+        yield ReminderServer(env, workers)
     finally:
-        worker.stop()
+        for worker in workers.values():
+            worker.signal_stop()
+        for worker in workers.values():
+            worker.stop()
         await env.shutdown()
+
+
+async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, count: int) -> Drain:
+    env, client = server.env, server.client
+    stack.sink.workers = list(server.workers.values())
+    bench = Bench(client, stack.sink, 0.0, [])
+    if side_name == "case":
+        side = CaseSide(client)
+        keys = await open_cases(bench, side, REMINDER_MERCHANT.merchant_id, count)
+        workflow_ids = [side.workflow_id(k) for k in keys]
+        await until_timer_started(client, workflow_ids)
+        state = await case_state(client, keys[0])
+        assert state.next_action_at is not None
+        jump = state.next_action_at - await env.get_current_time() + PAST_DUE
+    else:
+        bare_side = BareSide(client)
+        keys = [new_key("rb") for _ in range(count)]
+        workflow_ids = [bare_side.workflow_id(k) for k in keys]
+        due = await env.get_current_time() + timedelta(days=1)
+
+        async def start(key: str) -> None:
+            await client.start_workflow(
+                bare.BareReminderWorkflow.run,
+                args=[key, due],
+                id=bare_side.workflow_id(key),
+                task_queue=bare_side.task_queue,
+            )
+
+        await gather_bounded(keys, 200, start)
+        await until_timer_started(client, workflow_ids)
+        jump = due - await env.get_current_time() + PAST_DUE
+    server.workers[side_name].check_alive()
+    jumped_at = time.monotonic()
+    await env.sleep(jump)
+    arrivals = []
+    for key in keys:
+        mail = await stack.sink.wait_for(key, "reminder-1", within=1800)
+        arrivals.append(mail.at - jumped_at)
+    if side_name == "case":
+
+        async def end(workflow_id: str) -> None:
+            await client.get_workflow_handle(workflow_id).terminate("reminder batch measured")
+
+        await gather_bounded(workflow_ids, 50, end)
+    return Drain(per_second=count / max(arrivals), lateness=arrivals)
 
 
 async def seed_reminder_merchant(directory: MerchantDirectory) -> None:

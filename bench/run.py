@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import statistics
@@ -14,12 +13,12 @@ from pathlib import Path
 
 import httpx
 
-from bench import reminders
+from bench import memory, reminders
 from bench.honesty import check
 from bench.report import Report, Row, machine, percentile
-from bench.scenarios import Bench, PortalAnswers, latency, open_cases, throughput
+from bench.scenarios import Bench, PortalAnswers, latency, throughput
 from bench.sides import BareSide, CaseSide, Side, bench_merchant
-from bench.stack import CASE_QUEUE, REPO_ROOT, Stack, WorkerProcess, binary, dev_stack
+from bench.stack import CASE_QUEUE, REPO_ROOT, Stack, binary, dev_stack
 
 
 @dataclass(frozen=True)
@@ -106,8 +105,32 @@ async def run(size: Size, output: Path | None, folder: Path | None = None) -> Re
                     )
             finally:
                 await pool.close()
-            report.mark("worker RSS")
-            await _reminder_measures(stack, size, report)
+            # Memory is not timed: the reminder phase's server and workers start meanwhile.
+            fresh = memory.FreshWorkers(stack, size.repetitions)
+            try:
+                async with reminders.reminder_server(stack) as server:
+                    rss = await memory.worker_rss(
+                        stack,
+                        fresh,
+                        merchants[0].merchant_id,
+                        size.open_cases,
+                        size.rss_settle_seconds,
+                    )
+                    report.rows.append(
+                        Row(
+                            f"worker RSS with {size.open_cases} open waiting cases (fresh worker)",
+                            "≤ 300 MB at 10,000",
+                            rss["case"],
+                            rss["bare"],
+                            _ratios(rss["case"], rss["bare"]),
+                            "MB",
+                            0,
+                        )
+                    )
+                    report.mark("worker RSS")
+                    await _reminder_measures(stack, server, size, report)
+            finally:
+                fresh.stop()
         report.mark("reminders")
         report.machine = machine(binary("temporal"), load_before)
         report.seconds = time.monotonic() - started
@@ -209,6 +232,8 @@ async def _dev_server_measures(
             w.check_alive()
     finally:
         for w in workers:
+            w.signal_stop()
+        for w in workers:
             w.stop()
     report.mark("answer latency")
     honesty = await check(stack.client, stack.sink, bench.answered)
@@ -236,36 +261,15 @@ async def _dev_server_measures(
     report.honest = honesty.ok
 
     report.mark("honesty checks")
-    rss: dict[str, list[float]] = {"case": [], "bare": []}
-    for rep in range(size.repetitions):
-        for rss_side in _alternating(rep, case, bare):
-            worker: WorkerProcess = (stack.case_worker if rss_side is case else stack.bare_worker)()
-            stack.sink.workers = [worker]
-            try:
-                await open_cases(bench, rss_side, merchant_id, size.open_cases)
-                await asyncio.sleep(size.rss_settle_seconds)
-                worker.check_alive()
-                rss[rss_side.name].append(worker.rss_mb())
-            finally:
-                worker.stop()
-    report.rows.append(
-        Row(
-            f"worker RSS with {size.open_cases} open waiting cases (fresh worker)",
-            "≤ 300 MB at 10,000",
-            rss["case"],
-            rss["bare"],
-            _ratios(rss["case"], rss["bare"]),
-            "MB",
-            0,
-        )
-    )
 
 
-async def _reminder_measures(stack: Stack, size: Size, report: Report) -> None:
+async def _reminder_measures(
+    stack: Stack, server: reminders.ReminderServer, size: Size, report: Report
+) -> None:
     drains: dict[str, list[reminders.Drain]] = {"case": [], "bare": []}
     for rep in range(size.repetitions):
         for name in ("case", "bare") if rep % 2 == 0 else ("bare", "case"):
-            drains[name].append(await reminders.reminder_drain(stack, name, size.reminders))
+            drains[name].append(await reminders.reminder_drain(stack, server, name, size.reminders))
     c = [d.per_second for d in drains["case"]]
     b = [d.per_second for d in drains["bare"]]
     report.rows.append(

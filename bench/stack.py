@@ -122,6 +122,7 @@ class WorkerProcess:
     """A worker in its own process, so its memory and CPU are its own."""
 
     def __init__(self, command: list[str], env: dict[str, str], log_file: Path) -> None:
+        self.ops_port = int(env["CANCELFLOW_OPS__WORKER_PORT"])
         self._log = log_file.open("ab")
         self.process = subprocess.Popen(
             command, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -138,15 +139,33 @@ class WorkerProcess:
         ticks = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / ticks
 
+    async def until_serving(self) -> None:
+        """`cancelflow worker` opens its ops port once its schedules are in place."""
+        while True:
+            self.check_alive()
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.ops_port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+
     def check_alive(self) -> None:
         if self.process.poll() is not None:
             raise RuntimeError(
                 f"worker exited with code {self.process.returncode}; see {self._log.name}"
             )
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask it to shut down gracefully, without waiting (several may stop together)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.signal_stop()
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
@@ -184,20 +203,24 @@ class Stack:
         )
         return env
 
-    def case_worker(self, address: str | None = None) -> WorkerProcess:
+    def case_worker(
+        self, address: str | None = None, task_queue: str = CASE_QUEUE
+    ) -> WorkerProcess:
         """The real `cancelflow worker`; on the time-skipping server (no schedules), the same
         worker without the digest schedule."""
         if address is None:
             command = [sys.executable, "-c", "from workers.cli import main; main()", "worker"]
         else:
             command = [sys.executable, "-m", "bench.worker", "case"]
-        env = self.worker_env(CASE_QUEUE, address)
-        return WorkerProcess(command, env, self.folder / "case-worker.log")
+        env = self.worker_env(task_queue, address)
+        return WorkerProcess(command, env, self.folder / f"{task_queue}-worker.log")
 
-    def bare_worker(self, address: str | None = None) -> WorkerProcess:
+    def bare_worker(
+        self, address: str | None = None, task_queue: str = BARE_QUEUE
+    ) -> WorkerProcess:
         command = [sys.executable, "-m", "bench.worker", "bare"]
-        env = self.worker_env(BARE_QUEUE, address)
-        return WorkerProcess(command, env, self.folder / "bare-worker.log")
+        env = self.worker_env(task_queue, address)
+        return WorkerProcess(command, env, self.folder / f"{task_queue}-worker.log")
 
 
 @asynccontextmanager
