@@ -38,10 +38,12 @@ class EmailActivities:
         portal_base_url: str,
         outbox: Outbox,
         reply_addresses: ReplyAddresses | None = None,
+        sender: SmtpSender | None = None,
     ) -> None:
         # Registers each case's reply+<token> address for the mail gateway (Reply-To).
         self._reply_addresses = reply_addresses
-        self._sender = SmtpSender(smtp)
+        # A worker shares one sender, so its connection limit holds for the whole process.
+        self._sender = sender or SmtpSender(smtp)
         self._from_address = email.from_address
         self._outbox = outbox
         self._composer = MessageComposer(

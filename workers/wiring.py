@@ -62,6 +62,8 @@ def build_activities(
     one (some tests) they are left out.
     """
     merchants = MerchantActivities(MerchantDirectory(pool))
+    # One connection pool for every email the worker sends: its limit is per sender.
+    sender = SmtpSender(settings.smtp)
     email = EmailActivities(
         smtp=settings.smtp,
         email=settings.email,
@@ -69,20 +71,21 @@ def build_activities(
         portal_base_url=settings.portal.base_url,
         outbox=Outbox(pool),
         reply_addresses=reply_addresses(settings, pool),
+        sender=sender,
     )
     activities: list[Callable[..., Any]] = [
         merchants.load_merchant,
         *email.activities(),
         webhook_activities(settings, pool).deliver_webhook,
         WebhookFailureActivities(
-            WebhookFailures(pool), SmtpSender(settings.smtp), settings.email, Outbox(pool)
+            WebhookFailures(pool), sender, settings.email, Outbox(pool)
         ).report_webhook_failure,
     ]
     if client is not None:
         archive, source = ArchiveStore(pool), TemporalArchiveSource(client)
         digest = DigestActivities(
             partial(open_cases, client),
-            SmtpSender(settings.smtp),
+            sender,
             settings.email,
             Outbox(pool),
             archive_lag=lambda: archive_lag(source, archive),
