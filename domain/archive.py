@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# The case workflow's id is this prefix and the case id (workflows/inputs.py, which the
-# domain cannot import).
+# The case workflow's id is this prefix and the case id; workflows/inputs.py takes it from
+# here, as the domain cannot import workflows.
 CASE_WORKFLOW_ID_PREFIX = "case-"
 
 

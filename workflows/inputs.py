@@ -12,12 +12,13 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from domain.answers import MerchantAnswer, parse_answer
+from domain.archive import CASE_WORKFLOW_ID_PREFIX
 from domain.case import CaseState, RoundSummary
 from domain.common import format_validation_error
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
 
-WORKFLOW_ID_PREFIX = "case-"
+WORKFLOW_ID_PREFIX = CASE_WORKFLOW_ID_PREFIX
 # The validator's refusal type for an answer to another merchant's case, which the client
 # reports exactly like a case that does not exist.
 NOT_YOUR_CASE = "NotYourCase"
