@@ -6,6 +6,7 @@ person's `cancelflow dev` and beside another test run.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -17,10 +18,15 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from click.testing import Result
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from storage.db import create_pool, migrate
 from tests.eventually import eventually as eventually  # the suite's one polling helper
+from tests.operator_env import set_operator_env
+from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +131,66 @@ async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
     """A fresh, empty database per test on the shared server."""
     async with fresh_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh database with every migration applied."""
+    created = await create_pool(database_url)
+    try:
+        await migrate(created)
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture(scope="session")
+def codec_keys() -> list[EncryptionKey]:
+    """One key for the session: session fixtures built on it (the encrypting client) are shared
+    by every package, so a package's own key would meet payloads sealed with another's."""
+    return [new_key("test-1")]
+
+
+@pytest.fixture(scope="session")
+async def encrypted_client(
+    dev_server_env: WorkflowEnvironment, codec_keys: list[EncryptionKey]
+) -> Client:
+    """A client of the same dev server that encrypts payloads, as a deployment with keys does."""
+    plain = dev_server_env.client
+    return await Client.connect(
+        plain.service_client.config.target_host,
+        namespace=plain.namespace,
+        data_converter=encrypting_converter(codec_keys),
+    )
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch,
+    dev_server_env: WorkflowEnvironment,
+    codec_keys: list[EncryptionKey],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The environment of an operator running `cancelflow` against the shared dev server with
+    the package's codec keys (so without the plaintext opt-out)."""
+    monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
+    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
+    set_operator_env(monkeypatch)
+    monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
+
+
+async def cancelflow(*args: str) -> Result:
+    """Run the `cancelflow` CLI in-process."""
+    from click.testing import CliRunner
+
+    from workers.cli import cli
+
+    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
 
 
 def _with_database(url: str, name: str) -> str:

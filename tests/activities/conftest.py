@@ -3,7 +3,6 @@ wired to the real mail sink."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -14,7 +13,6 @@ from activities.email import EmailActivities
 from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
 from domain.request import CancellationRequest
-from storage.db import create_pool, migrate
 from storage.outbox import Outbox
 from workers.mail_sink import MailSink
 
@@ -78,16 +76,6 @@ def merchant(
             "timezone": "Europe/Stockholm",
         }
     )
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    try:
-        await migrate(pool)
-        yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture

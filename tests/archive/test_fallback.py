@@ -19,6 +19,7 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from ops.audit import case_timeline, timeline_of_runs
 from storage.archive import ArchiveStore
+from tests.conftest import cancelflow
 from tests.eventually import eventually
 from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
@@ -34,7 +35,7 @@ from workflows.client import (
 )
 from workflows.history_source import CaseHistoryNotFound, HistorySource
 
-from .conftest import Archiver, cancelflow, delete_from_temporal, wait_until_deleted
+from .conftest import Archiver, delete_from_temporal, wait_until_deleted
 
 SECRETS = ("anna.svensson@example.com", "Svensson", "Storgatan", "C-778899", "fraud")
 

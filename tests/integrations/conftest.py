@@ -3,7 +3,7 @@ receiver trusted through a CA file, and the webhook stores and activity built fr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -15,7 +15,6 @@ from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
-from storage.db import create_pool, migrate
 from storage.merchants import MerchantDirectory
 from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
 from tests.integrations.receiver import HttpsReceiver
@@ -36,16 +35,6 @@ def webhook_merchant(notify_by: str = "email_and_webhook", **extra: object) -> M
             **extra,
         }
     )
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    try:
-        await migrate(pool)
-        yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,6 @@ from functools import partial
 
 import asyncpg
 import pytest
-from click.testing import CliRunner, Result
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
@@ -23,35 +21,11 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
+from tests.conftest import cancelflow
 from tests.eventually import eventually
-from tests.operator_env import set_operator_env
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
-from workers.cli import cli
-from workers.codec import EncryptionKey, format_keys
 from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
-
-
-@pytest.fixture
-def cli_env(
-    monkeypatch: pytest.MonkeyPatch,
-    dev_server_env: WorkflowEnvironment,
-    codec_keys: list[EncryptionKey],
-    database_url: str,
-    tmp_path: object,
-) -> None:
-    monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
-    monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
-    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
-    set_operator_env(monkeypatch)
-    monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
-
-
-async def cancelflow(*args: str) -> Result:
-    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
 
 
 async def test_list_show_audit_and_withdraw(
