@@ -24,9 +24,9 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
+from tests.conftest import cancelflow
 from tests.eventually import eventually
 from tests.operator_env import OPERATOR_ENV
-from tests.ops.test_cli import cli_env  # noqa: F401 - the fixture
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli
 from workers.codec import format_keys, new_key
@@ -245,15 +245,11 @@ async def test_show_marks_an_unverified_reply_and_escapes_outside_text(
         await eventually(
             lambda: case_state(client, request.case_id), lambda s: bool(s.email_replies)
         )
-        shown = await cancelflow_in_thread("cases", "show", request.case_id)
-        as_json = await cancelflow_in_thread("cases", "show", request.case_id, "--json")
+        shown = await cancelflow("cases", "show", request.case_id)
+        as_json = await cancelflow("cases", "show", request.case_id, "--json")
     assert shown.exit_code == 0, shown.output
     assert "From:     ops@attacker.example  (UNVERIFIED" in shown.output
     assert "Re: cancel\\x1b[2J" in shown.output and "\x1b" not in shown.output
     assert "status     awaiting" in shown.output
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.output)["email_replies"][0]["sender_verified"] is False
-
-
-async def cancelflow_in_thread(*args: str) -> Result:
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
