@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from temporalio.testing import WorkflowEnvironment
@@ -13,20 +12,16 @@ from domain.case import CaseStatus
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
 from tests.workflows.harness import (
+    MINUTE,
     RecordingActivities,
     advance_to,
     make_merchant,
     make_request,
     running_worker,
+    utc,
 )
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_handle, case_state, start_case
-
-MINUTE = timedelta(minutes=1)
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 async def test_an_unverified_reply_is_kept_and_reminders_and_escalation_go_on(

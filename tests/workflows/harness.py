@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -145,6 +145,14 @@ async def running_worker(
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+MINUTE = timedelta(minutes=1)
+"""How far either side of a deadline the timer tests move the clock."""
 
 
 _ = workflow  # keep the import for type checkers of workflow helpers

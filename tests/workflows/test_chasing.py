@@ -7,7 +7,7 @@ after it has.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from temporalio.client import Client
@@ -22,11 +22,13 @@ from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
 from tests.workflows.harness import (
+    MINUTE,
     RecordingActivities,
     advance_to,
     make_merchant,
     make_request,
     running_worker,
+    utc,
 )
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
@@ -40,12 +42,6 @@ from workflows.client import (
     submit_answer,
     withdraw_case,
 )
-
-MINUTE = timedelta(minutes=1)
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 async def _start_at(
