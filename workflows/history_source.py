@@ -117,15 +117,17 @@ class HistorySource:
             return {}
         return dict(await self._archive.histories_of_case(case_id))
 
-    async def archived_state(self, case_id: str) -> CaseState | None:
-        """A closed case's final state from the archive (its result), when Temporal lost it."""
+    async def _last_archived_run(self, case_id: str) -> list[HistoryEvent] | None:
+        """The events of the case's newest archived run (None when the archive lacks it)."""
         if self._archive is None:
             return None
         runs = await self._archive.histories_of_case(case_id)
-        if not runs:
-            return None
-        _, last = runs[-1]
-        return await final_state(self._client, list(last.events))
+        return list(runs[-1][1].events) if runs else None
+
+    async def archived_state(self, case_id: str) -> CaseState | None:
+        """A closed case's final state from the archive (its result), when Temporal lost it."""
+        events = await self._last_archived_run(case_id)
+        return None if events is None else await final_state(self._client, events)
 
     async def archived_merchant(self, case_id: str) -> str | None:
         """The archived case's merchant: one indexed lookup, found or not."""
@@ -137,12 +139,9 @@ class HistorySource:
         """The final state and the request of a case Temporal no longer holds (None when the
         archive lacks it too). The request is the last run's input, as
         workflows.client.original_request reads it from a live case."""
-        if self._archive is None:
+        events = await self._last_archived_run(case_id)
+        if events is None:
             return None
-        runs = await self._archive.histories_of_case(case_id)
-        if not runs:
-            return None
-        events = list(runs[-1][1].events)
         state = await final_state(self._client, events)
         request = await _request_of(self._client, events)
         if state is None or request is None:
