@@ -81,10 +81,15 @@ async def start_case(
     so the same request long after still gives one case, not a second one.
     """
     workflow_id = workflow_id_for(request.case_id)
-    if history is not None and await history.archived_merchant(request.case_id) is not None:
+    # A case in a later round is still running in Temporal with its first run archived: one
+    # describe rules that out before the archived run is decoded and replayed.
+    if (
+        history is not None
+        and await history.archived_merchant(request.case_id) is not None
+        and await case_merchant(client, request.case_id) is None
+    ):
         archived = await history.archived_case(request.case_id)
-        # A case in a later round is still running in Temporal with its first run archived.
-        if archived is not None and await case_merchant(client, request.case_id) is None:
+        if archived is not None:
             return StartedCase(
                 handle=client.get_workflow_handle_for(CancellationWorkflow.run, workflow_id),
                 created=False,
