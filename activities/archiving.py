@@ -6,7 +6,7 @@ archiving workflow's own history, which only sees identifiers and counts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import archiving_contracts as contracts
 from domain.archive import ClosedRun, RunHistory
 from storage.archive import ArchivedRun, ArchiveSettings, ArchiveStore, retention_of
-from storage.archive_source import unarchived_runs
+from storage.archive_source import ClosedRunSource, unarchived_runs
 
 log = structlog.get_logger()
 
@@ -39,12 +39,8 @@ def _closed_run(ref: contracts.RunRef) -> ClosedRun:
     return ClosedRun(**ref.model_dump())
 
 
-class ArchiveSource(Protocol):
+class ArchiveSource(ClosedRunSource, Protocol):
     """Temporal's side (workflows.client.TemporalArchiveSource, handed in by the wiring)."""
-
-    def closed_runs(
-        self, since: datetime | None, before: datetime | None = None
-    ) -> AsyncIterator[ClosedRun]: ...
 
     async def history_of(self, run: ClosedRun) -> RunHistory: ...
 
