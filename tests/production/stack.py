@@ -172,7 +172,20 @@ class StallableRelay:
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        async def from_client() -> None:
+            # A connection opened before the stall (the worker keeps SMTP connections for
+            # reuse) hangs too: its next command is never passed on, nor answered.
+            with contextlib.suppress(OSError):
+                while data := await reader.read(65536):
+                    if self.stalling:
+                        self.stalled_connections += 1
+                        self._held.append(writer)
+                        await asyncio.Event().wait()
+                    up_writer.write(data)
+                    await up_writer.drain()
+            up_writer.close()
+
+        await asyncio.gather(from_client(), pipe(up_reader, writer))
 
 
 @dataclass
