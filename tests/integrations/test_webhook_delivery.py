@@ -23,7 +23,7 @@ from domain.webhooks import (
     event_id_for,
     validate_endpoint_url,
 )
-from integrations import signing
+from integrations import signing, webhooks
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.webhooks import WebhookEndpoints, new_secret
@@ -92,6 +92,23 @@ async def test_a_host_that_resolves_to_this_machine_is_not_posted_to(
     url = receiver.url.replace("127.0.0.1", "localhost")
     refused = await WebhookSender(settings).post(url, new_secret(), "evt_x", b"{}")
     assert refused.error == "the endpoint's host resolves to a non-public address"
+    assert receiver.received == []
+
+
+async def test_a_host_that_rebinds_to_this_machine_after_the_check_is_not_posted_to(
+    receiver: HttpsReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the first answer is public, the one at connection time is ours. The
+    # connection itself checks the address it connects to, so the early check is not enough
+    # to fool it.
+    async def public_at_first(url: str) -> bool:
+        return True
+
+    monkeypatch.setattr(webhooks, "_resolves_to_public", public_at_first)
+    settings = WebhookSettings(ca_file=str(receiver.ca_file))
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    refused = await WebhookSender(settings).post(url, new_secret(), "evt_x", b"{}")
+    assert refused.error is not None and "non-public address" in refused.error
     assert receiver.received == []
 
 
