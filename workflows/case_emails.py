@@ -56,22 +56,11 @@ _MERCHANT_EMAILS = {
 }
 
 
-async def load_merchant(merchant_id: str) -> Merchant:
-    result: Merchant = await workflow.execute_activity(
-        act.LOAD_MERCHANT,
-        act.LoadMerchantInput(merchant_id=merchant_id),
-        result_type=Merchant,
-        start_to_close_timeout=DIRECTORY_TIMEOUT,
-        retry_policy=DIRECTORY_RETRY,
-        summary="Load merchant and its response policy",
-    )
-    return result
-
-
-async def load_merchant_locally(merchant_id: str) -> Merchant:
-    """The directory read as a local activity: a marker instead of three events and a
-    workflow task of its own (issue 12). Retries past a minute back off on a timer."""
-    result: Merchant = await workflow.execute_local_activity(
+async def load_merchant(merchant_id: str, *, local: bool) -> Merchant:
+    """The directory read. As a local activity (issue 12) it is a marker instead of three
+    events and a workflow task of its own; retries past a minute back off on a timer."""
+    execute = workflow.execute_local_activity if local else workflow.execute_activity
+    result: Merchant = await execute(
         act.LOAD_MERCHANT,
         act.LoadMerchantInput(merchant_id=merchant_id),
         result_type=Merchant,

@@ -123,10 +123,10 @@ class CaseSteps:
 
     async def _load_merchant(self) -> Merchant:
         if self._merchant is None:
-            load = emails.load_merchant
-            if workflow.patched(CHEAPER_CASE_PATCH):
-                load = emails.load_merchant_locally
-            self._merchant = await self._unless_failed(load(self._request.merchant_id))
+            local = workflow.patched(CHEAPER_CASE_PATCH)
+            self._merchant = await self._unless_failed(
+                emails.load_merchant(self._request.merchant_id, local=local)
+            )
         return self._merchant
 
     async def _send_merchant_email(
