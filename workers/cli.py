@@ -8,6 +8,8 @@ Errors print as `error: ...` lines and a non-zero exit code, never a traceback
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -110,7 +112,24 @@ for _command in COMMANDS:
 
 
 def main() -> None:
-    sys.exit(run_cli(sys.argv[1:]))
+    exit_without_finalizing(run_cli(sys.argv[1:]))
+
+
+def exit_without_finalizing(code: int) -> None:
+    """End the process once everything Python owes the outside world is written.
+
+    The Temporal client's native (Tokio) threads can call into Python while the interpreter
+    finalizes, which aborts the process with SIGABRT ("PyGILState_Release: thread state must
+    be current", temporalio/sdk-python#300): a command that succeeded would then exit -6. So
+    the exit handlers (log and trace exporters) run and the standard streams are flushed
+    here, while the interpreter is whole, and the process ends without finalizing.
+    """
+    atexit._run_exitfuncs()  # noqa: SLF001 - the handlers that finalization would have run
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away has already been answered with exit code 1.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def run_cli(args: list[str]) -> int:
@@ -121,6 +140,10 @@ def run_cli(args: list[str]) -> int:
         code = 0
     except click.exceptions.Exit as stop:
         code = stop.exit_code
+    except SystemExit as stop:
+        # click ends a command whose reader went away (EPIPE) with sys.exit(1), even when
+        # not standalone; the exit itself is ours to make.
+        code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
     except click.ClickException as err:
         err.show()
         code = err.exit_code
