@@ -65,7 +65,9 @@ async def withdrawn(client: Client, case_id: str) -> None:
 
 
 async def binding_contract_round_two(client: Client, case_id: str) -> None:
-    # The notice date is already past, so round 2 (continue-as-new) starts at once.
+    # With the merchant's one-day notice period, the follow-up is 09:00 (merchant time) the
+    # day before the contract ends: already past, whatever the time of day the test runs,
+    # so round 2 (continue-as-new) starts at once.
     ends = datetime.now(UTC).date()
     await submit_answer(client, case_id, BindingContract(contract_ends_on=ends, **_by()))
     await eventually(
@@ -159,7 +161,7 @@ async def test_deleted_cases_read_the_same_from_the_archive(
     cli_env: None, encrypted_client: Client, store: ArchiveStore, archiver: Archiver
 ) -> None:
     client = encrypted_client
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=0)})
+    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=1)})
     async with running_worker(client, acts) as task_queue:
         cases = [await _run_case(client, task_queue, name) for name in [*SCENARIOS, "failed"]]
         # The failed case's state is its query's answer, which needs this worker.

@@ -40,7 +40,7 @@ class Portal:
 @pytest.fixture
 async def portal(encrypted_client: Client, pool: asyncpg.Pool) -> AsyncIterator[Portal]:
     directory = MerchantDirectory(pool)
-    await directory.upsert(make_merchant(notice_period_days=0))
+    await directory.upsert(make_merchant(notice_period_days=1))
     await directory.upsert(make_merchant(merchant_id="snooper", display_name="Snooper"))
     keys = ApiKeyStore(pool)
     acme = (await keys.create("acme", "archive tests")).key
@@ -92,7 +92,7 @@ async def test_apis_and_reply_page_answer_the_same_after_temporal_deleted_the_ca
     encrypted_client: Client, store: ArchiveStore, archiver: Archiver, portal: Portal
 ) -> None:
     client = encrypted_client
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=0)})
+    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=1)})
     unknown = f"case-{uuid.uuid4().hex[:10]}"
     async with running_worker(client, acts) as task_queue:
         cases = [await _run_case(client, task_queue, name) for name in [*SCENARIOS, "failed"]]
