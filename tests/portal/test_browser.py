@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
@@ -348,11 +349,15 @@ async def test_a_different_answer_from_a_stale_page_is_refused_with_the_first(
         await expect(second.get_by_test_id("recorded")).to_contain_text(
             "Your answer was not recorded"
         )
-        today = datetime.now(UTC).astimezone().date()
         await expect(second.get_by_test_id("refusal")).to_contain_text(
             "through the cancellation portal"
         )
-        await expect(second.get_by_test_id("refusal")).to_contain_text(str(today.year))
+        # The refusal dates the first answer in the merchant's time zone: its year, not this
+        # machine's, which differs from 23:00 UTC on 31 December.
+        first_answer = (await stack.state(case_id)).answer
+        assert first_answer is not None
+        answered_on = first_answer.answered_at.astimezone(ZoneInfo(merchant.timezone)).date()
+        await expect(second.get_by_test_id("refusal")).to_contain_text(str(answered_on.year))
         await expect(second.get_by_test_id("recorded-outcome")).to_contain_text(
             "no subscription found"
         )
