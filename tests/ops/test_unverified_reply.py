@@ -15,10 +15,10 @@ from tests.workflows.harness import (
     MINUTE,
     RecordingActivities,
     advance_to,
+    at,
     make_merchant,
     make_request,
     running_worker,
-    utc,
 )
 from workflows.cancellation import CancellationWorkflow
 from workflows.client import case_handle, case_state, start_case
@@ -36,7 +36,7 @@ async def test_an_unverified_reply_is_kept_and_reminders_and_escalation_go_on(
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
-        await advance_to(time_skipping_env, utc("2027-03-01T08:00:00"))
+        await advance_to(time_skipping_env, at("2027-03-01T08:00:00"))
         request = make_request()
         await start_case(client, request, tq)
         await eventually(
@@ -48,7 +48,7 @@ async def test_an_unverified_reply_is_kept_and_reminders_and_escalation_go_on(
                 message_id="spoof-1@attacker.example",
                 sender="someone@attacker.example",
                 subject="Re: cancellation",
-                received_at=utc("2027-03-01T10:00:00"),
+                received_at=at("2027-03-01T10:00:00"),
                 sender_verified=False,
             ),
         )
@@ -57,11 +57,11 @@ async def test_an_unverified_reply_is_kept_and_reminders_and_escalation_go_on(
         )
         assert state.status is CaseStatus.AWAITING
         assert state.email_replies[0].sender_verified is False
-        assert state.next_action_at == utc("2027-03-03T08:00:00")
+        assert state.next_action_at == at("2027-03-03T08:00:00")
 
         for name, due in (
-            (act.SEND_MERCHANT_REMINDER, utc("2027-03-03T08:00:00")),
-            (act.NOTIFY_OPS, utc("2027-03-09T08:00:00")),
+            (act.SEND_MERCHANT_REMINDER, at("2027-03-03T08:00:00")),
+            (act.NOTIFY_OPS, at("2027-03-09T08:00:00")),
         ):
             await advance_to(time_skipping_env, due - MINUTE)
             waiting = await case_state(client, request.case_id)

@@ -151,6 +151,35 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def _years_ahead(scenario_year: int = 2027) -> int:
+    """Whole 28-year cycles that put the scenario year at least a month ahead of today.
+
+    The time-skipping server starts at the real time and only moves forward, so a scenario
+    written for 2027 cannot start there once 2027 has come. 28 years later every date falls
+    on the same weekday (until 2100), with the same daylight-saving days and the same
+    weekend-observed holidays; Easter moves, so a scenario must keep clear of it.
+    """
+    years = 0
+    while date(scenario_year + years, 1, 1) <= datetime.now(UTC).date() + timedelta(days=31):
+        years += 28
+    return years
+
+
+YEARS_AHEAD = _years_ahead()
+
+
+def at(text: str) -> datetime:
+    """A scenario instant (UTC, written for 2027-2028), moved YEARS_AHEAD into the future."""
+    instant = utc(text)
+    return instant.replace(year=instant.year + YEARS_AHEAD)
+
+
+def on(text: str) -> date:
+    """A scenario date (written for 2027-2028), moved YEARS_AHEAD into the future."""
+    day = d(text)
+    return day.replace(year=day.year + YEARS_AHEAD)
+
+
 MINUTE = timedelta(minutes=1)
 """How far either side of a deadline the timer tests move the clock."""
 

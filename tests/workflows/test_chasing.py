@@ -25,10 +25,11 @@ from tests.workflows.harness import (
     MINUTE,
     RecordingActivities,
     advance_to,
+    at,
     make_merchant,
     make_request,
+    on,
     running_worker,
-    utc,
 )
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
@@ -93,23 +94,23 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         # Thursday 23 December 2027, 10:00 in Auckland.
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-12-22T21:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-12-22T21:00:00"))
         state = await case_state(client, case_id)
-        assert state.round_started_at == utc("2027-12-22T21:00:00")
-        assert state.next_action_at == utc("2027-12-23T21:00:00")
+        assert state.round_started_at == at("2027-12-22T21:00:00")
+        assert state.next_action_at == at("2027-12-23T21:00:00")
 
         # Reminder 1: Friday 24 Dec, 10:00 local.
         await _step_over(
-            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-23T21:00:00"), 1
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-12-23T21:00:00"), 1
         )
         assert (await case_state(client, case_id)).status is CaseStatus.REMINDED
         # Reminder 2: one business day later is Wednesday 29 Dec (weekend, then the
         # observed Christmas and Boxing Day holidays on Monday 27 and Tuesday 28).
         await _step_over(
-            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-12-28T21:00:00"), 2
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-12-28T21:00:00"), 2
         )
         # Escalation: two business days later, Friday 31 Dec.
-        await _step_over(time_skipping_env, acts, act.NOTIFY_OPS, utc("2027-12-30T21:00:00"), 1)
+        await _step_over(time_skipping_env, acts, act.NOTIFY_OPS, at("2027-12-30T21:00:00"), 1)
         escalated = await case_state(client, case_id)
         assert escalated.status is CaseStatus.ESCALATED and escalated.escalated
         ops = acts.of(act.NOTIFY_OPS)[0].input
@@ -121,7 +122,7 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "escalated"
         # Reminder 3 two business days on: 1-4 January are weekend and holidays: Thursday 6th.
         await _step_over(
-            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2028-01-05T21:00:00"), 3
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2028-01-05T21:00:00"), 3
         )
         reminders = [s.input for s in acts.of(act.SEND_MERCHANT_REMINDER)]
         assert [r.reminder_number for r in reminders] == [1, 2, 3]  # type: ignore[attr-defined]
@@ -133,7 +134,7 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
             client,
             case_id,
             HasNowBeenCancelled(
-                access_until=date(2028, 2, 1),
+                access_until=on("2028-02-01"),
                 answered_at=now,
                 channel=Channel.PORTAL,
                 responded_by="Acme",
@@ -141,7 +142,7 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         )
         await case_handle(client, case_id).result()
         # Closed: the workflow has ended, so no later timer of it can fire.
-        await advance_to(time_skipping_env, utc("2028-03-01T00:00:00"))
+        await advance_to(time_skipping_env, at("2028-03-01T00:00:00"))
         assert len(acts.of(act.SEND_MERCHANT_REMINDER)) == 3
         assert len(acts.of(act.NOTIFY_OPS)) == 1
 
@@ -156,24 +157,24 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
         # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
-        assert (await case_state(client, case_id)).next_action_at == utc("2027-03-03T08:00:00")
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        assert (await case_state(client, case_id)).next_action_at == at("2027-03-03T08:00:00")
         handle = case_handle(client, case_id)
         state = await handle.execute_update(
             CancellationWorkflow.snooze,
             SnoozeRequest(
-                until=date(2027, 3, 10), reason="merchant on holiday", requested_by="ops Eva"
+                until=on("2027-03-10"), reason="merchant on holiday", requested_by="ops Eva"
             ),
         )
-        assert state.snoozed_until == utc("2027-03-10T08:00:00")
-        await eventually(lambda: _next_at(client, case_id, utc("2027-03-10T08:00:00")))
+        assert state.snoozed_until == at("2027-03-10T08:00:00")
+        await eventually(lambda: _next_at(client, case_id, at("2027-03-10T08:00:00")))
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
         await _step_over(
-            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-10T08:00:00"), 1
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-10T08:00:00"), 1
         )
         # Reminder 2 keeps its spacing of two business days from there.
         await _step_over(
-            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, utc("2027-03-12T08:00:00"), 2
+            time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-12T08:00:00"), 2
         )
 
 
@@ -187,7 +188,7 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
         handle = case_handle(client, case_id)
         await handle.signal(
             CancellationWorkflow.email_reply_received,
@@ -195,11 +196,11 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
                 message_id="<reply-1@acme.example>",
                 sender="support@acme.example",
                 subject="Re: cancellation",
-                received_at=utc("2027-03-01T10:00:00"),
+                received_at=at("2027-03-01T10:00:00"),
             ),
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))
-        await advance_to(time_skipping_env, utc("2027-03-20T00:00:00"))
+        await advance_to(time_skipping_env, at("2027-03-20T00:00:00"))
         # The query sees every event until now: the case still waits for triage, no timer set.
         triage = await case_state(client, case_id)
         assert (triage.status, triage.next_action_at) == (CaseStatus.NEEDS_TRIAGE, None)
@@ -212,7 +213,7 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
             client,
             case_id,
             HasNowBeenCancelled(
-                access_until=date(2027, 4, 1),
+                access_until=on("2027-04-01"),
                 answered_at=now,
                 channel=Channel.EMAIL,
                 responded_by="ops Eva",
@@ -235,7 +236,7 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts, sticky=False) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
     # With no worker running both arrive before the workflow sees either.
     handle = case_handle(client, case_id)
     now = await time_skipping_env.get_current_time()
@@ -246,7 +247,7 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
         CancellationWorkflow.merchant_response,
         SubmitAnswer(
             answer=HasNowBeenCancelled(
-                access_until=date(2027, 4, 1),
+                access_until=on("2027-04-01"),
                 answered_at=now,
                 channel=Channel.PORTAL,
                 responded_by="Acme",
@@ -285,10 +286,10 @@ async def test_binding_contract_starts_round_two_at_the_notice_date(
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
-        await _answer_binding_contract(time_skipping_env, case_id, date(2027, 9, 30))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
         # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
-        follow_up = utc("2027-08-31T07:00:00")
+        follow_up = at("2027-08-31T07:00:00")
         assert (await case_state(client, case_id)).follow_up_at == follow_up
         await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REQUEST, follow_up, 2)
         round_two = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
@@ -306,15 +307,15 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
-        await _answer_binding_contract(time_skipping_env, case_id, date(2027, 9, 30))
-        await advance_to(time_skipping_env, utc("2027-06-01T00:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
+        await advance_to(time_skipping_env, at("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
         await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
         final = await handle.result()
         assert final.status is CaseStatus.WITHDRAWN
         # Withdrawn: the workflow has ended, so its round-two timer can never fire.
-        await advance_to(time_skipping_env, utc("2027-10-01T00:00:00"))
+        await advance_to(time_skipping_env, at("2027-10-01T00:00:00"))
         assert len(acts.of(act.SEND_MERCHANT_REQUEST)) == 1
 
 
@@ -324,7 +325,7 @@ async def test_corrected_details_within_14_days_start_round_two(
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
         await submit_answer(
             client,
             case_id,
@@ -335,7 +336,7 @@ async def test_corrected_details_within_14_days_start_round_two(
             ),
         )
         await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
-        await advance_to(time_skipping_env, utc("2027-03-10T12:00:00"))
+        await advance_to(time_skipping_env, at("2027-03-10T12:00:00"))
         corrected = CustomerIdentifiers(
             email="anna.s@example.org",
             first_name="Anna",
@@ -363,7 +364,7 @@ async def test_no_correction_in_14_days_closes_the_case_unresolved(
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
         await submit_answer(
             client,
             case_id,
@@ -402,8 +403,8 @@ async def test_a_year_of_reminders_keeps_every_history_small(
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-01-04T08:00:00"))
-        await advance_to(time_skipping_env, utc("2028-01-04T09:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-01-04T08:00:00"))
+        await advance_to(time_skipping_env, at("2028-01-04T09:00:00"))
         # The last reminder may still be on its way: wait until the case has counted it.
         state = await eventually(
             lambda: case_state(client, case_id),
@@ -441,18 +442,18 @@ async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
         with pytest.raises(CaseActionRejected, match="not in the future"):
             await snooze_case(
                 client,
                 case_id,
-                SnoozeRequest(until=date(2027, 2, 1), reason="typo", requested_by="ops"),
+                SnoozeRequest(until=on("2027-02-01"), reason="typo", requested_by="ops"),
             )
         await submit_answer(
             client,
             case_id,
             HasNowBeenCancelled(
-                access_until=date(2027, 4, 1),
+                access_until=on("2027-04-01"),
                 answered_at=await time_skipping_env.get_current_time(),
                 channel=Channel.PORTAL,
                 responded_by="Acme",
@@ -472,14 +473,14 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
     acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=slow)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        old_case = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T08:00:00"))
+        old_case = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
         # Ops tighten the merchant's policy: only cases started from now on use it.
         acts.merchants["acme"] = make_merchant(response_policy=fast)
-        new_case = await _start_at(time_skipping_env, acts, tq, utc("2027-03-01T09:00:00"))
+        new_case = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T09:00:00"))
         old_state = await case_state(client, old_case)
         new_state = await case_state(client, new_case)
-        assert old_state.next_action_at == utc("2027-03-08T08:00:00")  # 5 business days
-        assert new_state.next_action_at == utc("2027-03-02T09:00:00")  # 1 business day
+        assert old_state.next_action_at == at("2027-03-08T08:00:00")  # 5 business days
+        assert new_state.next_action_at == at("2027-03-02T09:00:00")  # 1 business day
 
 
 async def test_a_withdrawal_before_the_request_went_out_sends_the_merchant_nothing(
