@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from storage.db import create_pool, migrate
 from tests.operator_env import OPERATOR_ENV
 from workers.mail_sink import MailSink
 from workers.settings import Settings
@@ -48,12 +49,20 @@ class Stack:
 
 
 @pytest.fixture
-def stack(
+async def stack(
     dev_server_env: WorkflowEnvironment,
     database_url: str,
     mail_sink: MailSink,
     tmp_path: Path,
 ) -> Stack:
+    # As a deployment does (its migration job), before any process or CLI command uses it:
+    # outside the development stack they check the schema and leave changing it to
+    # `cancelflow db migrate`.
+    pool = await create_pool(database_url)
+    try:
+        await migrate(pool)
+    finally:
+        await pool.close()
     task_queue = f"it-{uuid.uuid4().hex[:10]}"
     settings = Settings(
         var_dir=tmp_path / "var",

@@ -6,8 +6,10 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
+from tests.conftest import fresh_database
 from tests.eventually import eventually
 from workers.mail_sink import MailSink
 
@@ -37,6 +39,33 @@ async def test_merchants_add_and_list(stack: Stack, tmp_path: Path) -> None:
     assert bad.code == 1
     assert "cancellation_emails.0:" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+async def test_an_operators_cli_leaves_the_schema_to_db_migrate(
+    stack: Stack, postgres_server_url: str, tmp_path: Path
+) -> None:
+    async with fresh_database(postgres_server_url, prefix="nomigrate") as empty_url:
+        env = stack.env | {"DATABASE_URL": empty_url}
+        file = write(tmp_path / "m.json", MERCHANT.model_dump(mode="json"))
+
+        refused = await run_cli("merchants", "add", file, env=env)
+        assert refused.code == 1
+        assert "run `cancelflow db migrate`" in refused.stderr
+        # Checked, not changed: an operator's login needs no DDL rights.
+        connection = await asyncpg.connect(empty_url)
+        try:
+            tables = await connection.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        finally:
+            await connection.close()
+        assert tables == []
+
+        migrated = await run_cli("db", "migrate", env=env)
+        assert migrated.code == 0, migrated.stderr
+        added = await run_cli("merchants", "add", file, env=env)
+        assert added.code == 0, added.stderr
+        assert "merchant nordic-gym: added" in added.stdout
 
 
 async def test_start_status_respond_through_the_cli(

@@ -19,8 +19,14 @@ from temporalio.converter import PayloadCodec
 
 from storage.archive import ArchivedRun, ArchiveStore
 from storage.archive_source import archive_lag
-from workers.commands.common import echo_json, fail, load_settings, run, temporal_client
-from workers.database import database_pool, database_url
+from workers.commands.common import (
+    database,
+    echo_json,
+    fail,
+    load_settings,
+    run,
+    temporal_client,
+)
 from workers.settings import Settings
 from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput, ArchivingResult
 from workflows.archiving import ArchivingWorkflow as _Archiving
@@ -84,7 +90,7 @@ def status(as_json: bool) -> None:
 
 async def _status(settings: Settings) -> dict[str, Any]:
     client = await temporal_client(settings)
-    async with database_pool(database_url(settings)) as pool:
+    async with database(settings) as pool:
         store = ArchiveStore(pool)
         counts = await store.counts()
         lag = await archive_lag(TemporalArchiveSource(client), store)
@@ -130,7 +136,7 @@ def export(case_id: str, output: str | None) -> None:
 
 
 async def _export(settings: Settings, case_id: str, codec: PayloadCodec | None) -> dict[str, Any]:
-    async with database_pool(database_url(settings)) as pool:
+    async with database(settings) as pool:
         runs = await ArchiveStore(pool).runs_of_case(case_id)
     if not runs:
         fail(f"case '{case_id}' is not in the archive (see `cancelflow archive status`)")
@@ -210,9 +216,9 @@ class ArchiveOnDemand:
         self._settings = settings
 
     async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
-        async with database_pool(database_url(self._settings)) as pool:
+        async with database(self._settings) as pool:
             return await ArchiveStore(pool).histories_of_case(case_id)
 
     async def merchant_of_case(self, case_id: str) -> str | None:
-        async with database_pool(database_url(self._settings)) as pool:
+        async with database(self._settings) as pool:
             return await ArchiveStore(pool).merchant_of_case(case_id)

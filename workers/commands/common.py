@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import asyncpg
 import click
@@ -83,8 +83,14 @@ def load_settings(ctx: click.Context | None = None) -> Settings:
 
 
 def database(settings: Settings) -> AbstractAsyncContextManager[asyncpg.Pool]:
-    """A pool on the configured (or running embedded) database, migrated; closed on exit."""
-    return database_pool(database_url(settings))
+    """A pool on the configured (or running embedded) database; closed on exit.
+
+    A configured database (DATABASE_URL) is only checked: its schema changes through
+    `cancelflow db migrate` alone, so an operator's CLI needs no DDL rights. The development
+    stack's embedded database is brought up to date here, as `cancelflow dev` does.
+    """
+    schema: Literal["migrate", "check"] = "check" if settings.database_url else "migrate"
+    return database_pool(database_url(settings), schema=schema)
 
 
 async def temporal_client(settings: Settings) -> Client:
