@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Form, Request
@@ -78,6 +79,10 @@ async def _open_requests(ctx: PortalContext, merchant: Merchant) -> list[OpenReq
         if c.status in {s.value for s in OPEN_STATUSES} and c.status != CaseStatus.STARTING
     ]
 
+    # Dates as the merchant's own calendar has them: a request made at 00:30 in Stockholm
+    # belongs to that day, not to the UTC day before.
+    zone = ZoneInfo(merchant.timezone)
+
     async def one(case_id: str) -> OpenRequest | None:
         try:
             state = await case_state(ctx.client, case_id)
@@ -88,10 +93,10 @@ async def _open_requests(ctx: PortalContext, merchant: Merchant) -> list[OpenReq
         )
         return OpenRequest(
             case_id=case_id,
-            requested_at=state.requested_at,
+            requested_at=state.requested_at.astimezone(zone),
             age_days=(datetime.now(UTC) - state.requested_at).days,
             next_step=state.next_action,
-            next_at=state.next_action_at,
+            next_at=state.next_action_at and state.next_action_at.astimezone(zone),
             reply_url=ctx.reply_url(token),
         )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Page, async_playwright, expect
@@ -84,7 +86,10 @@ async def test_sign_in_and_change_settings_in_the_browser(
 async def test_the_open_requests_show_age_next_step_and_a_working_reply_link(
     stack: SettingsStack, page: Page
 ) -> None:
-    merchant = await stack.add_merchant(locale="sv")
+    # A zone whose calendar day differs from UTC's at the hour the test runs, so a date
+    # shown in UTC would be seen.
+    far = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+    merchant = await stack.add_merchant(locale="sv", timezone=far)
     address = str(merchant.cancellation_emails[0])
     case_id = f"open-{uuid.uuid4().hex[:8]}"
     await stack.start(merchant, case_id)
@@ -105,10 +110,12 @@ async def test_the_open_requests_show_age_next_step_and_a_working_reply_link(
 
     row = page.locator(f'tr[data-case="{case_id}"]')
     cells = row.locator("td")
-    await expect(cells.nth(1)).to_have_text(
-        f"{format_date(state.requested_at.date(), 'sv')} (0 dagar)"
-    )
-    await expect(cells.nth(2)).to_have_text(format_date(state.next_action_at.date(), "sv"))
+    # The merchant's calendar and clock, not UTC's.
+    zone = ZoneInfo(merchant.timezone)
+    requested = state.requested_at.astimezone(zone)
+    await expect(cells.nth(1)).to_have_text(f"{format_date(requested.date(), 'sv')} (0 dagar)")
+    next_at = state.next_action_at.astimezone(zone)
+    await expect(cells.nth(2)).to_have_text(f"{format_date(next_at.date(), 'sv')} {next_at:%H:%M}")
     await row.get_by_role("link", name="Svara").click()
     await expect(page.get_by_test_id("reply-form")).to_be_visible()
     assert "/r/" in page.url
