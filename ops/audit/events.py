@@ -20,6 +20,7 @@ from ops.audit.calls import ACTIVITY_READERS, CALL_READERS, RECEIPT_UPDATES, Cal
 from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised
 from ops.audit.entry import TimelineEntry
 from ops.audit.run import SYSTEM, CaseReading, OpenUpdate, RunReading, ScheduledActivity
+from ops.audit.webhooks import WEBHOOK_HANDLERS, deliveries_left_running
 from workflows.inputs import CaseInput
 from workflows.search_attributes import CASE_STATUS
 
@@ -191,6 +192,12 @@ def _status(
 async def _continued_as_new(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_continued_as_new_event_attributes
     next_input = await run.decoder.first(attrs.input.payloads, CaseInput)
+    new_round = isinstance(next_input, CaseInput) and next_input.round != run.round
+    deliveries_left_running(
+        run,
+        event,
+        f"round {run.round} ended" if new_round else "the case continued in a fresh history",
+    )
     if isinstance(next_input, Unreadable | Unrecognised):
         run.add_unrecognised(event, "the case continues in a new run", next_input)
     elif next_input.round != run.round:
@@ -206,6 +213,7 @@ async def _continued_as_new(run: RunReading, event: HistoryEvent) -> None:
 async def _completed(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_completed_event_attributes
     state = await run.decoder.first(attrs.result.payloads, CaseState)
+    deliveries_left_running(run, event, "the case closed")
     if isinstance(state, Unreadable | Unrecognised):
         run.add_unrecognised(event, "case closed", state)
         return
@@ -226,11 +234,13 @@ async def _completed(run: RunReading, event: HistoryEvent) -> None:
 async def _failed(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_failed_event_attributes
     message = await run.decoder.failure_message(attrs.failure)
+    deliveries_left_running(run, event, "the case failed")
     run.add(event, "case_failed", SYSTEM, f"case failed: {message}")
 
 
 async def _terminated(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_terminated_event_attributes
+    deliveries_left_running(run, event, "the case was terminated")
     run.add(
         event,
         "case_terminated",
@@ -240,10 +250,12 @@ async def _terminated(run: RunReading, event: HistoryEvent) -> None:
 
 
 async def _cancelled(run: RunReading, event: HistoryEvent) -> None:
+    deliveries_left_running(run, event, "the case was cancelled")
     run.add(event, "case_cancelled", "unknown", "workflow cancelled")
 
 
 async def _timed_out(run: RunReading, event: HistoryEvent) -> None:
+    deliveries_left_running(run, event, "the case timed out")
     run.add(event, "case_timed_out", SYSTEM, "workflow timed out")
 
 
@@ -263,4 +275,5 @@ HANDLERS: dict[EventType.ValueType, Handler] = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: _terminated,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: _cancelled,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: _timed_out,
+    **WEBHOOK_HANDLERS,
 }

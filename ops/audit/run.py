@@ -28,6 +28,16 @@ class OpenUpdate:
 
 
 @dataclass
+class Delivery:
+    """A webhook delivery the case started, until its history says how it ended."""
+
+    event_type: str
+    event_id: str
+    workflow_id: str
+    sent: TimelineEntry
+
+
+@dataclass
 class CaseReading:
     """Carried across the case's runs."""
 
@@ -45,6 +55,8 @@ class RunReading:
     round: int = 1
     scheduled: dict[int, ScheduledActivity] = field(default_factory=dict)
     updates: dict[str, OpenUpdate] = field(default_factory=dict)
+    # By the event id of their START_CHILD_WORKFLOW_EXECUTION_INITIATED.
+    deliveries: dict[int, Delivery] = field(default_factory=dict)
 
     @property
     def decoder(self) -> PayloadDecoder:

@@ -103,13 +103,21 @@ EXPECTED: dict[str, list[str]] = {
         "customer_notified",
         "case_closed",
     ],
-    # Told by email and webhook (patch 'webhooks-v1'); the delivery children are not entries.
+    # Told by email and webhook (patch 'webhooks-v1'): each event's delivery child shows where
+    # the case started it and, while the case was open, where it ended; the answer's delivery
+    # was still running when the case closed.
     "webhook-merchant": [
         "request_received",
+        "webhook_sent",
         "merchant_email_sent",
+        "webhook_delivered",
+        "webhook_sent",
         "reminder_sent",
+        "webhook_delivered",
         "answer_received",
+        "webhook_sent",
         "customer_notified",
+        "webhook_in_flight",
         "case_closed",
     ],
     # Told the outcome, then 14 days later that the case closed unresolved.
