@@ -32,6 +32,7 @@ def _ref(run: ClosedRun) -> contracts.RunRef:
         merchant_id=run.merchant_id,
         round=run.round,
         final_status=run.final_status,
+        requested_at=run.requested_at,
     )
 
 

@@ -23,6 +23,7 @@ class RunRef(BaseModel):
     merchant_id: str | None = None
     round: int | None = None
     final_status: str | None = None
+    requested_at: datetime | None = None
 
 
 class FindUnarchivedInput(BaseModel):

@@ -27,6 +27,7 @@ class ClosedRun:
     merchant_id: str | None
     round: int | None
     final_status: str | None
+    requested_at: datetime | None = None
 
     @property
     def case_id(self) -> str:

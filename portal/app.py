@@ -85,6 +85,7 @@ def create_app(
         csrf=CsrfProtector(settings.secret_key.get_secret_value()),
         support_address=support_address,
         history=HistorySource(client, ArchiveStore(pool)),
+        archive=ArchiveStore(pool),
     )
     app.include_router(pages.router)
     app.include_router(intake.router)

@@ -14,6 +14,7 @@ from domain.reply_token import ReplyTokenSigner
 from portal.config import PortalSettings
 from portal.csrf import CsrfProtector
 from storage.api_keys import ApiKeyStore
+from storage.archive import ArchiveStore
 from workflows.client import HistorySource
 
 
@@ -34,6 +35,8 @@ class PortalContext:
     history: HistorySource
     """Reads a case Temporal's retention deleted from the archive (its final state, request
     and merchant), so the reads answer the same for it as for a live case."""
+    archive: ArchiveStore | None = None
+    """Lists the closed cases Temporal's retention deleted, beside those it still holds."""
 
     def reply_url(self, token: str) -> str:
         return f"{self.settings.base_url}/r/{token}"

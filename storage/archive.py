@@ -44,6 +44,7 @@ class ArchivedRun:
     close_time: datetime
     history: bytes
     event_count: int
+    requested_at: datetime | None = None
 
     @classmethod
     def of(cls, run: ClosedRun, history: RunHistory) -> ArchivedRun:
@@ -59,6 +60,7 @@ class ArchivedRun:
             close_time=run.close_time,
             history=history.history,
             event_count=history.event_count,
+            requested_at=run.requested_at,
         )
 
     def workflow_history(self) -> WorkflowHistory:
@@ -76,8 +78,17 @@ class ArchiveCounts:
 
 _COLUMNS = (
     "workflow_id, run_id, case_id, merchant_id, round, final_status, workflow_status, "
-    "start_time, close_time, history, event_count"
+    "start_time, close_time, history, event_count, requested_at"
 )
+
+
+@dataclass(frozen=True)
+class ArchivedCaseSummary:
+    """A closed case in a merchant's list: its last run's identifiers, no history."""
+
+    case_id: str
+    final_status: str
+    requested_at: datetime
 
 
 class ArchiveStore:
@@ -88,7 +99,7 @@ class ArchiveStore:
         """Archive one run; False when it was archived already (the first copy stays)."""
         status = await self._pool.execute(
             f"INSERT INTO case_archive ({_COLUMNS}) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
             "ON CONFLICT (workflow_id, run_id) DO NOTHING",
             run.workflow_id,
             run.run_id,
@@ -101,6 +112,7 @@ class ArchiveStore:
             run.close_time,
             run.history,
             run.event_count,
+            run.requested_at,
         )
         return bool(status.endswith(" 1"))
 
@@ -139,6 +151,27 @@ class ArchiveStore:
             case_id,
         )
         return merchant_id
+
+    async def closed_cases_of_merchant(
+        self, merchant_id: str, final_statuses: Iterable[str], limit: int
+    ) -> list[ArchivedCaseSummary]:
+        """The merchant's archived cases whose last run ended in one of final_statuses,
+        newest request first. A run archived before RequestedAt was kept falls back to its
+        case's first start."""
+        rows = await self._pool.fetch(
+            "SELECT case_id, final_status, requested_at FROM ("
+            "  SELECT DISTINCT ON (case_id) case_id, final_status, COALESCE(requested_at,"
+            "    min(start_time) OVER (PARTITION BY case_id)) AS requested_at"
+            "  FROM case_archive WHERE merchant_id = $1"
+            "  ORDER BY case_id, close_time DESC"
+            ") last_runs "
+            "WHERE final_status = ANY($2::text[]) AND requested_at IS NOT NULL "
+            "ORDER BY requested_at DESC LIMIT $3",
+            merchant_id,
+            [str(s) for s in final_statuses],
+            limit,
+        )
+        return [ArchivedCaseSummary(**dict(r)) for r in rows]
 
     async def runs_closed_since(self, since: datetime) -> list[ArchivedRun]:
         rows = await self._pool.fetch(

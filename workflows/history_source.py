@@ -200,6 +200,7 @@ def _closed_run(execution: WorkflowExecution) -> ClosedRun | None:
         merchant_id=attrs.get(sa.MERCHANT_ID),
         round=attrs.get(sa.CASE_ROUND),
         final_status=attrs.get(sa.CASE_STATUS),
+        requested_at=attrs.get(sa.REQUESTED_AT),
     )
 
 

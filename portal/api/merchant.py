@@ -68,23 +68,32 @@ async def list_cases(
     ] = "awaiting",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MerchantCaseList:
-    cases: list[MerchantCaseSummary] = []
+    statuses = _STATUS_GROUPS[status]
+    cases: dict[str, MerchantCaseSummary] = {}
     async for case in case_client.list_cases(
-        ctx.client,
-        statuses=_STATUS_GROUPS[status],
-        merchant_id=merchant_id,
-        limit=limit,
+        ctx.client, statuses=statuses, merchant_id=merchant_id, limit=limit
     ):
-        cases.append(
-            MerchantCaseSummary(
-                case_id=case.case_id,
-                reference=case_reference(case.case_id),
-                status=CaseStatus(case.status or CaseStatus.STARTING),
-                requested_at=case.requested_at or case.started_at,
-            )
+        cases[case.case_id] = _summary(
+            case.case_id, case.status or CaseStatus.STARTING, case.requested_at or case.started_at
         )
-    cases.sort(key=lambda c: c.requested_at)
-    return MerchantCaseList(cases=cases)
+    if status == "closed" and ctx.archive is not None:
+        # Temporal's retention deletes closed cases; the archive still lists them.
+        for archived in await ctx.archive.closed_cases_of_merchant(merchant_id, statuses, limit):
+            cases.setdefault(
+                archived.case_id,
+                _summary(archived.case_id, archived.final_status, archived.requested_at),
+            )
+    newest = sorted(cases.values(), key=lambda c: c.requested_at, reverse=True)[:limit]
+    return MerchantCaseList(cases=sorted(newest, key=lambda c: c.requested_at))
+
+
+def _summary(case_id: str, status: str, requested_at: datetime) -> MerchantCaseSummary:
+    return MerchantCaseSummary(
+        case_id=case_id,
+        reference=case_reference(case_id),
+        status=CaseStatus(status),
+        requested_at=requested_at,
+    )
 
 
 @router.get("/cases/{case_id}", response_model=MerchantCaseOut, summary="Read one of my cases")

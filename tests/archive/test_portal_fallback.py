@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import httpx
@@ -19,6 +20,7 @@ from portal.context import PortalContext
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
 from storage.merchants import MerchantDirectory
+from tests.eventually import eventually
 from tests.workflows.harness import RecordingActivities, make_merchant, running_worker
 from workflows.cancellation import workflow_id_for
 from workflows.client import case_merchant
@@ -88,6 +90,15 @@ async def _reads(portal: Portal, case: Before) -> Reads:
     )
 
 
+async def _closed_list(portal: Portal, case_ids: set[str]) -> list[dict[str, Any]]:
+    """The merchant's closed list (GET /api/v1/merchant/cases) as JSON, only these cases."""
+    response = await portal.http.get(
+        "/api/v1/merchant/cases", params={"status": "closed", "limit": 500}, headers=portal.acme
+    )
+    assert response.status_code == 200, response.text
+    return [c for c in response.json()["cases"] if c["case_id"] in case_ids]
+
+
 async def test_apis_and_reply_page_answer_the_same_after_temporal_deleted_the_case(
     encrypted_client: Client, store: ArchiveStore, archiver: Archiver, portal: Portal
 ) -> None:
@@ -98,6 +109,12 @@ async def test_apis_and_reply_page_answer_the_same_after_temporal_deleted_the_ca
         cases = [await _run_case(client, task_queue, name) for name in [*SCENARIOS, "failed"]]
         # Closed cases answer their state query on a worker: read them while one runs.
         before = {case.case_id: await _reads(portal, case) for case in cases}
+        ours = {c.case_id for c in cases if c.state.merchant_id == "acme"}
+        listed_before = await eventually(
+            lambda: _closed_list(portal, ours),
+            lambda listed: {c["case_id"] for c in listed} == ours,
+            what="every case in the merchant's closed list",
+        )
         unknown_before = await portal.http.get(
             f"/api/v1/merchant/cases/{unknown}", headers=portal.acme
         )
@@ -124,6 +141,15 @@ async def test_apis_and_reply_page_answer_the_same_after_temporal_deleted_the_ca
     for case in cases:
         after = await _reads(portal, case)
         assert after == before[case.case_id], case.status
+    # The merchant's list of closed cases still has them, with the same status and times.
+    assert await _closed_list(portal, ours) == listed_before
+    assert {CaseStatus(c["status"]) for c in listed_before} == {
+        c.status for c in cases if c.case_id in ours
+    }
+    snooped_list = await portal.http.get(
+        "/api/v1/merchant/cases", params={"status": "closed"}, headers=portal.snooper
+    )
+    assert not ours & {c["case_id"] for c in snooped_list.json()["cases"]}
 
     # The same request again, long after: the archived case answers, no second case starts.
     repeated = cases[0]
