@@ -6,8 +6,11 @@ Merchant emails carry `Reply-To: reply+<token>@<reply domain>`. The gateway
 - answers 451 (try again later) when PostgreSQL is unavailable, so the sender retries;
 - says 250 only after the raw message is stored (once per case and Message-ID),
   then wakes the signaller, which tells the case's workflow (and retries until it can).
-A reply whose From is none of the merchant's known contacts (an address among its cancellation
-emails, or that address's domain) is stored as unverified: ops see it, the chase goes on.
+A reply is verified when its From is one of the merchant's known contacts (an address among its
+cancellation emails, or that address's domain) and, with sender authentication "dkim", it carries
+a valid DKIM signature of that address's domain (inbound/dkim_check.py). Any other reply is
+stored as unverified, with the reason: ops see it, the chase goes on. A failed DKIM check (DNS
+down, too slow) means unverified, never a refusal.
 Control characters never reach storage: a sender carrying one is refused (554), a subject has
 them replaced, and a Message-ID carrying one is replaced by the content's digest.
 Every refusal is logged with its reason and the peer, never with customer data.
@@ -29,14 +32,15 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from domain.reply_address import InvalidReplyAddress, ReplyAddressSigner, token_of
-from inbound.store import InboundMailStore, ReplyAddresses
+from inbound.dkim_check import DnsLookup, dkim_verdict, domain_of
+from inbound.store import UNKNOWN_SENDER, InboundMailStore, ReplyAddresses
 
 log = structlog.get_logger("mail_gateway")
 
@@ -52,6 +56,10 @@ STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 REFUSE_UNKNOWN = "550 5.1.1 No such reply address"
 REFUSE_BUSY = "451 4.3.0 Temporary failure, please try again later"
 REFUSE_TOO_MANY = "452 4.5.3 One reply address per message, please"
+
+# "dkim": a known contact's From must be backed by an aligned DKIM signature; "from_header":
+# the From header alone (anyone who knows the merchant's domain can forge it).
+SenderAuthentication = Literal["dkim", "from_header"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,9 @@ class ReplyHandler:
         store: InboundMailStore,
         on_stored: Callable[[], None] = lambda: None,
         store_timeout: float = 10.0,
+        sender_authentication: SenderAuthentication = "from_header",
+        dnsfunc: DnsLookup | None = None,
+        dkim_time_limit: float = 10.0,
     ) -> None:
         self._signer = signer
         self._domain = reply_domain.lower()
@@ -79,6 +90,9 @@ class ReplyHandler:
         self._store = store
         self._on_stored = on_stored
         self._timeout = store_timeout
+        self.sender_authentication: SenderAuthentication = sender_authentication
+        self._dnsfunc = dnsfunc
+        self._dkim_time_limit = dkim_time_limit
         self._targets: weakref.WeakKeyDictionary[Envelope, _Target] = weakref.WeakKeyDictionary()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
@@ -122,7 +136,8 @@ class ReplyHandler:
             status = f"554 5.6.0 Malformed message: {parsed}"
             _refused(session, "data", parsed, status, case_id=target.case_id)
             return status
-        verified = is_known_contact(parsed.sender, target.known_contacts)
+        unverified_reason = await self._unverified_reason(parsed, raw, target.known_contacts)
+        verified = unverified_reason is None
         try:
             result = await asyncio.wait_for(
                 self._store.store(
@@ -133,6 +148,7 @@ class ReplyHandler:
                     raw=raw,
                     received_at=datetime.now(UTC),
                     sender_verified=verified,
+                    unverified_reason=unverified_reason,
                 ),
                 self._timeout,
             )
@@ -151,10 +167,30 @@ class ReplyHandler:
             reply_id=result.reply.id,
             duplicate=not result.created,
             sender_verified=verified,
+            unverified_reason=unverified_reason,
             size=len(raw),
         )
         self._on_stored()
         return "250 2.0.0 Reply received"
+
+    async def _unverified_reason(
+        self, parsed: ParsedReply, raw: bytes, known_contacts: tuple[str, ...]
+    ) -> str | None:
+        """None when the sender is verified, else why not (fixed words, for ops)."""
+        if not is_known_contact(parsed.sender, known_contacts):
+            return UNKNOWN_SENDER
+        if self.sender_authentication == "from_header":
+            return None
+        if parsed.from_headers != 1:
+            # A signature covers one From; a second one could be the one we read.
+            return "more than one From header"
+        verdict = await dkim_verdict(
+            raw,
+            domain_of(parsed.sender),
+            dnsfunc=self._dnsfunc,
+            time_limit=self._dkim_time_limit,
+        )
+        return None if verdict.verified else verdict.reason
 
 
 @dataclass(frozen=True)
@@ -162,6 +198,7 @@ class ParsedReply:
     message_id: str
     sender: str
     subject: str
+    from_headers: int = 1
 
 
 def parse_reply(raw: bytes, reply_domain: str) -> ParsedReply | str:
@@ -190,7 +227,8 @@ def parse_reply(raw: bytes, reply_domain: str) -> ParsedReply | str:
     ):
         # No usable Message-ID: the content's digest, so a resend of the same bytes dedups.
         message_id = f"sha256-{hashlib.sha256(raw).hexdigest()[:40]}@{reply_domain}"
-    return ParsedReply(message_id=message_id, sender=sender, subject=subject)
+    from_headers = len(message.get_all("From") or ())
+    return ParsedReply(message_id, sender, subject, from_headers)
 
 
 # Cc: NUL, ESC and the other C0/C1 controls (PostgreSQL refuses NUL in text; terminals obey
@@ -235,7 +273,7 @@ def is_known_contact(sender: str, known_contacts: tuple[str, ...]) -> bool:
     """Is `sender` one of the merchant's contacts, or at a contact's own (not shared) domain?
 
     The From header is the sender's claim; this keeps a stranger who saw a reply address from
-    pausing the chase, not a forger who knows the merchant's domain (SPF/DKIM are the relay's).
+    pausing the chase, not a forger who knows the merchant's domain: that takes DKIM too.
     """
     address = sender.strip().lower()
     domain = address.rpartition("@")[2]
@@ -337,7 +375,11 @@ class MailGateway:
             port=self.port,
         )
         log.info(
-            "mail_gateway.listening", host=self.host, port=self.port, starttls=self._tls is not None
+            "mail_gateway.listening",
+            host=self.host,
+            port=self.port,
+            starttls=self._tls is not None,
+            sender_authentication=self._handler.sender_authentication,
         )
 
     async def stop(self) -> None:

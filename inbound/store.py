@@ -38,6 +38,8 @@ class StoredReply:
     signal_attempts: int = 0
     last_signal_error: str | None = None
     sender_verified: bool = True
+    unverified_reason: str | None = None
+    """Why the reply is unverified (None when verified), in words for ops."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,11 @@ class ReplyAddresses:
         return ReplyTarget(row["case_id"], row["merchant_id"], tuple(row["contacts"] or ()))
 
 
+UNKNOWN_SENDER = "not from one of the merchant's contacts"
+
 _COLUMNS = (
     "id, case_id, message_id, sender, subject, received_at, signal_status, signal_attempts, "
-    "last_signal_error, sender_verified"
+    "last_signal_error, sender_verified, unverified_reason"
 )
 
 
@@ -110,13 +114,14 @@ class InboundMailStore:
         raw: bytes,
         received_at: datetime,
         sender_verified: bool = True,
+        unverified_reason: str | None = None,
     ) -> StoreResult:
         """Store a reply once per (case, Message-ID); committed when this returns."""
         row = await self._pool.fetchrow(
             f"""
-            INSERT INTO inbound_mail
-                (case_id, message_id, sender, subject, raw, received_at, sender_verified)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            INSERT INTO inbound_mail (case_id, message_id, sender, subject, raw, received_at,
+                                      sender_verified, unverified_reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (case_id, message_id) DO NOTHING
             RETURNING {_COLUMNS}
             """,
@@ -127,6 +132,7 @@ class InboundMailStore:
             raw,
             received_at,
             sender_verified,
+            None if sender_verified else (unverified_reason or UNKNOWN_SENDER)[:300],
         )
         if row is not None:
             return StoreResult(_reply(row), created=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 
 class PortalSettings(BaseModel):
@@ -31,3 +32,11 @@ class MailGatewaySettings(BaseModel):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     hostname: str = "cancelflow-mail-gateway"
+    # What makes a reply from a merchant's contact verified (so it pauses the chase): "dkim",
+    # its From header and a valid DKIM signature of the From address's domain (or a parent);
+    # "from_header", the From header alone, which anyone can forge. Unset: "dkim" in every
+    # process but `cancelflow dev`, where it is "from_header" so replies typed into the local
+    # stack count (workers.settings.settings_for_process decides).
+    sender_authentication: Literal["dkim", "from_header"] | None = None
+    # The DKIM check's bound (DNS key lookups); past it the reply is stored unverified.
+    dkim_timeout_seconds: float = Field(default=10.0, gt=0, le=60)

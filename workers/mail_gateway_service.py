@@ -37,14 +37,18 @@ async def running_mail_gateway(
     """The gateway listening on settings.mail_gateway.host:port until the context exits."""
     store = InboundMailStore(pool)
     signaller = ReplySignaller(store, client)
+    config = settings.mail_gateway
     handler = ReplyHandler(
         reply_address_signer(settings),
         settings.email.reply_domain,
         reply_addresses(settings, pool),
         store,
         on_stored=signaller.wake,
+        # Processes get it set by settings_for_process; only Settings built in code (tests)
+        # arrive here without one.
+        sender_authentication=config.sender_authentication or "from_header",
+        dkim_time_limit=config.dkim_timeout_seconds,
     )
-    config = settings.mail_gateway
     tls = None
     if config.tls_cert_file is not None or config.tls_key_file is not None:
         if config.tls_cert_file is None or config.tls_key_file is None:

@@ -17,7 +17,7 @@ import os
 import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -294,7 +294,8 @@ def settings_for_process(
     Refuses (SettingsRefused) misspelled CANCELFLOW_* variables, and outside `cancelflow dev`
     (development=True, which makes its own secrets under var_dir) secrets left at their
     development values and a missing payload-encryption key. Raises ValidationError for
-    values that break a setting's rule.
+    values that break a setting's rule. Sets the mail gateway's sender authentication when
+    unset: "dkim", or "from_header" for the local stack.
     """
     environ = os.environ if environ is None else environ
     problems = unknown_variables(environ)
@@ -303,11 +304,20 @@ def settings_for_process(
     settings = Settings()
     if development:
         ensure_dev_secrets(settings.var_dir)
-        return Settings()
+        return _sender_authentication(Settings(), "from_header")
     problems = list(_unsafe(settings))
     if problems:
         raise SettingsRefused(problems)
-    return settings
+    return _sender_authentication(settings, "dkim")
+
+
+def _sender_authentication(settings: Settings, default: Literal["dkim", "from_header"]) -> Settings:
+    """The mail gateway's sender authentication, `default` unless set explicitly."""
+    gateway = settings.mail_gateway
+    if gateway.sender_authentication is not None:
+        return settings
+    update = {"sender_authentication": default}
+    return settings.model_copy(update={"mail_gateway": gateway.model_copy(update=update)})
 
 
 def insecure_defaults(settings: Settings) -> list[str]:

@@ -145,13 +145,15 @@ def show(case_id: str, as_json: bool) -> None:
         for notice in state.email_replies:
             click.echo(
                 f"reply      {notice.received_at.isoformat()} from {visible(notice.sender)}"
-                f"{'' if notice.sender_verified else ' (' + UNVERIFIED + ')'}: "
+                f"{'' if notice.sender_verified else ' (' + unverified() + ')'}: "
                 f"{visible(notice.subject)} (Message-ID {visible(notice.message_id)})"
             )
     for reply in replies:
         click.echo("")
         click.echo(f"--- email reply, Message-ID {visible(reply['message_id'])}")
-        verified = "" if reply["sender_verified"] else f"  ({UNVERIFIED})"
+        verified = (
+            "" if reply["sender_verified"] else f"  ({unverified(reply['unverified_reason'])})"
+        )
         click.echo(f"From:     {visible(reply['sender'])}{verified}")
         click.echo(f"Subject:  {visible(reply['subject'])}")
         told = _SIGNAL_STATUS.get(reply["signal_status"], reply["signal_status"])
@@ -168,7 +170,11 @@ def show(case_id: str, as_json: bool) -> None:
         )
 
 
-UNVERIFIED = "UNVERIFIED: not from one of the merchant's contacts; the case did not pause for it"
+def unverified(why: str | None = None) -> str:
+    reason = visible(why) if why else "the sender could not be verified"
+    return f"UNVERIFIED: {reason}; the case did not pause for it"
+
+
 _SIGNAL_STATUS = {
     "delivered": "the case was told",
     "pending": "the case is not told yet; the gateway keeps trying",
@@ -210,6 +216,7 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
                     "received_at": reply.received_at.isoformat(),
                     "signal_status": reply.signal_status,
                     "sender_verified": reply.sender_verified,
+                    "unverified_reason": reply.unverified_reason,
                     "text": text_of(message),
                 }
             )
