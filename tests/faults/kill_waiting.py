@@ -48,7 +48,7 @@ async def kill_worker_waiting_for_answers(stack: Stack, size: Size) -> Row:
     worker = await stack.worker("worker-q1")
     await start_cases(stack, ids)
     lost = await all_arrive(stack, ids, "request", size.wait_s)
-    idle = await until(lambda: _waiting_idle(stack, ids), size.wait_s)
+    idle = await until(lambda: _waiting_idle(stack, ids), size.wait_s, "every case idle")
     worker.kill9()
     killed = time.monotonic()
     # The answers go out while no worker runs; the replacement starts beside them.
@@ -57,7 +57,7 @@ async def kill_worker_waiting_for_answers(stack: Stack, size: Size) -> Row:
     await asyncio.wait_for(answering, size.wait_s)
     lost += await all_arrive(stack, ids, "customer-outcome", size.wait_s)
     recovered = time.monotonic() - killed
-    await until(lambda: _all_closed(stack, ids), size.wait_s)
+    await until(lambda: _all_closed(stack, ids), size.wait_s, "every case to close")
     not_closed = len(ids) - await closed(stack, ids)
     worker.stop()
     note = f"every outcome email {recovered:.0f} s after the kill"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
+from tests.eventually import eventually
 from tests.faults.intake import intake_until_accepted, internal_headers
 from tests.faults.stack import Stack
 from tests.workflows.harness import make_request
@@ -83,19 +84,14 @@ async def start_cases(stack: Stack, ids: list[str]) -> None:
     await asyncio.gather(*(start_case(client, make_request(i), "faults") for i in ids))
 
 
-async def until(
-    condition: Callable[[], Awaitable[bool] | bool], within: float, step: float = 0.2
-) -> bool:
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(step)
+async def until(condition: Callable[[], object], within: float, what: str) -> bool:
+    """Whether condition came to hold within `within` seconds. A fault test counts what did not
+    (lost, not closed) and goes on, where `eventually` alone would stop the whole run."""
+    try:
+        await eventually(condition, what=what, within=within)
+    except AssertionError:
+        return False
+    return True
 
 
 def arrived(stack: Stack, ids: list[str], kind: str) -> int:
@@ -110,7 +106,7 @@ def duplicates(stack: Stack, ids: list[str], kinds: tuple[str, ...]) -> int:
 
 async def all_arrive(stack: Stack, ids: list[str], kind: str, within: float) -> int:
     """How many never arrived (lost) by the deadline."""
-    await until(lambda: arrived(stack, ids, kind) == len(ids), within)
+    await until(lambda: arrived(stack, ids, kind) == len(ids), within, f"every {kind} email")
     return len(ids) - arrived(stack, ids, kind)
 
 
@@ -150,7 +146,9 @@ async def kill_worker_in_every_stage(stack: Stack, size: Size) -> Row:
     worker = await stack.worker("worker-k1")
     await start_cases(stack, ids)
     # Stage 1: merchant request emails going out.
-    await until(lambda: arrived(stack, ids, "request") >= len(ids) // 2, size.wait_s, 0.02)
+    await until(
+        lambda: arrived(stack, ids, "request") >= len(ids) // 2, size.wait_s, "half the requests"
+    )
     worker.kill9()
     worker = await stack.worker("worker-k2")
     lost = await all_arrive(stack, ids, "request", size.wait_s)
@@ -159,12 +157,16 @@ async def kill_worker_in_every_stage(stack: Stack, size: Size) -> Row:
     worker = await stack.worker("worker-k3")
     # Stage 3: answers recorded, customer emails going out.
     answering = asyncio.create_task(answer_all(stack, ids))
-    await until(lambda: arrived(stack, ids, "customer-outcome") >= len(ids) // 2, size.wait_s, 0.02)
+    await until(
+        lambda: arrived(stack, ids, "customer-outcome") >= len(ids) // 2,
+        size.wait_s,
+        "half the customer emails",
+    )
     worker.kill9()
     worker = await stack.worker("worker-k4")
     await asyncio.wait_for(answering, size.wait_s)
     lost += await all_arrive(stack, ids, "customer-outcome", size.wait_s)
-    await until(lambda: _all_closed(stack, ids), size.wait_s)
+    await until(lambda: _all_closed(stack, ids), size.wait_s, "every case to close")
     not_closed = len(ids) - await closed(stack, ids)
     worker.stop()
     return Row(
@@ -238,7 +240,9 @@ async def temporal_killed(stack: Stack, size: Size) -> Row:
     late = new_ids(max(1, size.cases // 4), "u")
     worker = await stack.worker("worker-t")
     await start_cases(stack, ids)
-    await until(lambda: arrived(stack, ids, "request") >= len(ids) // 2, size.wait_s, 0.02)
+    await until(
+        lambda: arrived(stack, ids, "request") >= len(ids) // 2, size.wait_s, "half the requests"
+    )
     stack.temporal.kill9()
     # More cases arrive through the portal while the server is down.
     intakes = asyncio.create_task(intake_until_accepted(stack, late, size.wait_s))
@@ -358,7 +362,11 @@ async def three_workers_one_killed(stack: Stack, size: Size) -> Row:
     ids = new_ids(size.cases, "w")
     workers = [await stack.worker(f"worker-w{n}") for n in range(3)]
     await start_cases(stack, ids)
-    await until(lambda: arrived(stack, ids, "request") >= len(ids) // 3, size.wait_s, 0.02)
+    await until(
+        lambda: arrived(stack, ids, "request") >= len(ids) // 3,
+        size.wait_s,
+        "a third of the requests",
+    )
     workers[0].kill9()
     lost = await all_arrive(stack, ids, "request", size.wait_s)
     for worker in workers[1:]:

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -24,6 +23,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 
 from bench.stack import binary, free_port, run_secrets
+from tests.eventually import eventually
 from workers.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +38,9 @@ def _port_open(port: int) -> bool:
 
 
 async def wait_for_port(port: int, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not _port_open(port):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not listen on port {port} within {within} s")
-        await asyncio.sleep(0.1)
+    await eventually(
+        lambda: _port_open(port), what=f"{what} to listen on port {port}", within=within
+    )
 
 
 class Relay:
@@ -247,13 +245,13 @@ class Stack:
         would test its start, not its work)."""
         process = Process(name, ["worker"], self.env(), self.folder)
         self.processes.append(process)
-        deadline = time.monotonic() + within
-        while not await self._polling(process.process.pid):
+
+        async def polling() -> bool:
             if not process.alive():
                 raise RuntimeError(f"{name} exited at start; see {process.log}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not poll within {within} s; see {process.log}")
-            await asyncio.sleep(0.2)
+            return await self._polling(process.process.pid)
+
+        await eventually(polling, what=f"{name} to poll (see {process.log})", within=within)
         return process
 
     async def _polling(self, pid: int) -> bool:
