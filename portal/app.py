@@ -180,14 +180,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_temporal_unavailable(request: Request, exc: RPCError) -> Response:
         log.error("portal.temporal_error", path=_safe_path(request), status=str(exc.status))
         if _is_api(request):
-            return problem_response(
-                Problem(
-                    title="Service unavailable",
-                    status=503,
-                    detail="the case engine is not reachable; try again shortly",
-                ),
-                headers={"Retry-After": "5"},
-            )
+            return _unavailable_problem("the case engine")
         return _error_page(request, 503, "unavailable_heading", "unavailable_text")
 
     async def on_database_unavailable(request: Request, exc: Exception) -> Response:
@@ -195,14 +188,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         # after answering): the kept-alive connection stays usable for the next request.
         log.error("portal.database_unavailable", path=_safe_path(request), error=type(exc).__name__)
         if _is_api(request):
-            return problem_response(
-                Problem(
-                    title="Service unavailable",
-                    status=503,
-                    detail="the case database is not reachable; try again shortly",
-                ),
-                headers={"Retry-After": "5"},
-            )
+            return _unavailable_problem("the case database")
         response = _error_page(request, 503, "unavailable_heading", "unavailable_text")
         response.headers["Retry-After"] = "5"
         return response
@@ -222,6 +208,18 @@ def _install_error_handlers(app: FastAPI) -> None:
                 )
             )
         return _error_page(request, 500, "unavailable_heading", "unavailable_text")
+
+
+def _unavailable_problem(what: str) -> Response:
+    """An API caller's 503 while `what` is down: the request was fine, send it again later."""
+    return problem_response(
+        Problem(
+            title="Service unavailable",
+            status=503,
+            detail=f"{what} is not reachable; try again shortly",
+        ),
+        headers={"Retry-After": "5"},
+    )
 
 
 def _safe_path(request: Request) -> str:

@@ -30,7 +30,6 @@ import structlog
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from portal.service import running_portal
 from storage.embedded import (
     DEV_EXTRA_HINT,
     DevToolsMissing,
@@ -56,7 +55,7 @@ from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
 from workers.settings import Settings
 from workers.temporal_client import data_converter
 from workers.watchdog import Watchdog
-from workers.wiring import build_activities, merchant_settings_config
+from workers.wiring import build_activities, portal_from_settings
 from workers.worker import build_worker, run_until_stopped
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -290,16 +289,7 @@ class DevStack:
         log.info("dev.stopped")
 
     async def _start_portal(self, settings: Settings, client: Client, pool: asyncpg.Pool) -> None:
-        url = await self._stack.enter_async_context(
-            running_portal(
-                settings.portal,
-                client,
-                pool,
-                settings.temporal.task_queue,
-                support_address=settings.email.support_address,
-                merchant_settings=merchant_settings_config(settings),
-            )
-        )
+        url = await self._stack.enter_async_context(portal_from_settings(settings, client, pool))
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
         self.addresses.extra["Demo API key"] = await demo_api_key_line(pool)
 

@@ -91,6 +91,19 @@ def _values(ranges: Sequence[ScheduleRange]) -> list[int]:
     return [v for r in ranges for v in range(r.start, max(r.end, r.start) + 1, r.step or 1)]
 
 
+def _log_digest_schedule(
+    event: str, schedule_id: str, task_queue: str, settings: DigestSettings
+) -> None:
+    log.info(
+        event,
+        schedule_id=schedule_id,
+        task_queue=task_queue,
+        hour=settings.hour,
+        minute=settings.minute,
+        time_zone=settings.time_zone,
+    )
+
+
 async def ensure_digest_schedule(
     client: Client,
     task_queue: str,
@@ -113,23 +126,9 @@ async def ensure_digest_schedule(
             return ScheduleUpdate(schedule=wanted)
 
         await handle.update(replace)
-        log.info(
-            "schedule.updated",
-            schedule_id=schedule_id,
-            task_queue=task_queue,
-            hour=settings.hour,
-            minute=settings.minute,
-            time_zone=settings.time_zone,
-        )
+        _log_digest_schedule("schedule.updated", schedule_id, task_queue, settings)
         return False
-    log.info(
-        "schedule.created",
-        schedule_id=schedule_id,
-        task_queue=task_queue,
-        hour=settings.hour,
-        minute=settings.minute,
-        time_zone=settings.time_zone,
-    )
+    _log_digest_schedule("schedule.created", schedule_id, task_queue, settings)
     return True
 
 

@@ -7,6 +7,7 @@ build_activities. The worker, `cancelflow dev` and the integration tests all use
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -119,4 +120,23 @@ def merchant_settings_config(settings: Settings) -> MerchantSettingsConfig | Non
     return MerchantSettingsConfig(
         webhooks=settings.webhooks,
         mailer=SmtpSignInMailer(SmtpSender(settings.smtp), settings.email),
+    )
+
+
+def portal_from_settings(
+    settings: Settings, client: Client, pool: asyncpg.Pool
+) -> AbstractAsyncContextManager[str]:
+    """The portal as `cancelflow portal` and `cancelflow dev` serve it, until the block ends;
+    yields its base URL."""
+    # Imported here: the worker and the benchmark's workers import this module, and the portal
+    # app (FastAPI, templates) has no place in their memory.
+    from portal.service import running_portal
+
+    return running_portal(
+        settings.portal,
+        client,
+        pool,
+        settings.temporal.task_queue,
+        support_address=settings.email.support_address,
+        merchant_settings=merchant_settings_config(settings),
     )

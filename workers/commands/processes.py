@@ -11,7 +11,6 @@ import asyncio
 
 import click
 
-from portal.service import running_portal
 from workers import dev as dev_stack
 from workers import worker as worker_process
 from workers.codec import CodecKeyError, EncryptionCodec, format_keys, new_key, parse_keys
@@ -22,7 +21,7 @@ from workers.mail_gateway_service import gateway_pool, running_gateway_ops, runn
 from workers.observability.tracing import configure_tracing
 from workers.process import prepare_process, stop_on_signals
 from workers.settings import Settings
-from workers.wiring import merchant_settings_config
+from workers.wiring import portal_from_settings
 
 
 @click.command("worker")
@@ -66,14 +65,7 @@ async def _serve_portal(settings: Settings) -> None:
     with stop_on_signals(stop):
         async with (
             database_pool(database_url(settings), schema="check") as pool,
-            running_portal(
-                settings.portal,
-                client,
-                pool,
-                settings.temporal.task_queue,
-                support_address=settings.email.support_address,
-                merchant_settings=merchant_settings_config(settings),
-            ) as url,
+            portal_from_settings(settings, client, pool) as url,
         ):
             click.echo(f"portal on {url} (OpenAPI {url}/api/v1/openapi.json); Ctrl-C stops it")
             await stop.wait()
