@@ -18,6 +18,10 @@ from domain.answers import Outcome
 from domain.common import Channel
 from domain.request import IdentifierLine, Subscription
 
+# A delivery's workflow id is this prefix and the event id: the case workflow starts it, the
+# audit recognises it in the case's history, and neither imports the other.
+DELIVERY_WORKFLOW_ID_PREFIX = "webhook-"
+
 
 class EventType(StrEnum):
     REQUESTED = "cancellation.requested"

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reply_token import case_reference
     from domain.request import CancellationRequest, merchant_view
     from domain.webhooks import (
+        DELIVERY_WORKFLOW_ID_PREFIX,
         AnswerSummary,
         CaseEventData,
         EventType,
@@ -32,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
 PATCH_ID = "webhooks-v1"
 # Deliveries that give up report to ops first; deliveries that gave up before it did not.
 GIVE_UP_PATCH_ID = "webhook-give-up-report-v1"
-WORKFLOW_ID_PREFIX = "webhook-"
+WORKFLOW_ID_PREFIX = DELIVERY_WORKFLOW_ID_PREFIX
 # Endpoints go down for a weekend; back off to one try per 10 minutes and keep at it for days.
 WEBHOOK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),

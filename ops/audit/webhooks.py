@@ -17,10 +17,9 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 
 from activities import contracts as act
-from domain.webhooks import ALL_EVENT_TYPES
+from domain.webhooks import ALL_EVENT_TYPES, DELIVERY_WORKFLOW_ID_PREFIX
 from ops.audit.decoding import Unreadable, Unrecognised
 from ops.audit.run import SYSTEM, Delivery, RunReading
-from workflows.webhooks import WORKFLOW_ID_PREFIX
 
 Handler = Callable[[RunReading, HistoryEvent], Awaitable[None]]
 _Cause = StartChildWorkflowExecutionFailedCause
@@ -51,9 +50,9 @@ def _facts(delivery: Delivery) -> dict[str, str]:
 
 async def _initiated(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.start_child_workflow_execution_initiated_event_attributes
-    if not attrs.workflow_id.startswith(WORKFLOW_ID_PREFIX):
+    if not attrs.workflow_id.startswith(DELIVERY_WORKFLOW_ID_PREFIX):
         return
-    event_id = attrs.workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+    event_id = attrs.workflow_id.removeprefix(DELIVERY_WORKFLOW_ID_PREFIX)
     delivery_input = await run.decoder.first(attrs.input.payloads, act.WebhookDeliveryInput)
     extra: dict[str, object] = {}
     if isinstance(delivery_input, Unreadable | Unrecognised):
