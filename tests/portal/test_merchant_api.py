@@ -315,8 +315,13 @@ async def test_fifty_different_answers_at_once_record_one_and_refuse_the_rest(
     key = await stack.api_key(merchant.merchant_id)
     case_id = await stack.start(merchant)
     bodies = [{"outcome": "has_now_been_cancelled", "access_until": _in(10 + n)} for n in range(50)]
+    # What is asserted is the outcome, not the speed: on a loaded machine the Updates the
+    # server aborted when the case closed are retried with backoff, past httpx's 5 s default.
     responses = await asyncio.gather(
-        *(stack.http.post(answer_url(case_id), json=body, headers=key) for body in bodies)
+        *(
+            stack.http.post(answer_url(case_id), json=body, headers=key, timeout=60)
+            for body in bodies
+        )
     )
     codes = sorted(r.status_code for r in responses)
     recorded = [r for r in responses if r.status_code == 200 and r.json()["recorded"]]
