@@ -15,6 +15,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # `import a.b as c`, not `from a import b`: the sandbox reloads the workflow module's own
+    # package, and `from workflows import x` would then load x afresh for every new case.
+    import workflows.search_attributes as sa
+    import workflows.webhooks as webhooks
     from activities import contracts as act
     from domain import refusals
     from domain.actions import (
@@ -30,8 +34,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.merchant import Merchant
     from domain.request import missing_identifiers
     from domain.webhooks import EventType
-    from workflows import search_attributes as sa
-    from workflows import webhooks
     from workflows.case_emails import CORRECTION_WINDOW, contract_follow_up_day
     from workflows.case_steps import CaseFailed, CaseSteps
     from workflows.inputs import (
