@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime
 from typing import Any
 
@@ -27,6 +29,26 @@ from inbound.store import ReplyAddresses
 from storage.outbox import Outbox, OutboxEntry
 
 INVALID_EMAIL_INPUT = contracts.INVALID_EMAIL_INPUT
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry, creating each header's class once per process: the standard one
+    creates a new class for every header set or counted, a fifth of building a message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
+# email's default policy (what EmailMessage() uses), with the cached header classes.
+_POLICY = default_policy.clone(header_factory=_HeaderClasses())
 
 
 class EmailActivities:
@@ -167,7 +189,7 @@ class EmailActivities:
         return contracts.EmailSent(message_id=composed.message_id, sent_at=sent_at)
 
     def _message(self, composed: ComposedEmail) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self._from_address
         message["To"] = ", ".join(composed.to)
         message["Subject"] = composed.subject
