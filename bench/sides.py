@@ -21,8 +21,8 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import Merchant, ResponsePolicy
 from domain.request import CancellationRequest, Subscription
-from workflows.cancellation import workflow_id_for
 from workflows.client import case_handle, start_case, submit_answer
+from workflows.inputs import workflow_id_for
 
 CUSTOMER_EMAIL = "customer@bench.example"
 
