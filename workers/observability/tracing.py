@@ -84,15 +84,6 @@ def temporal_interceptors() -> list[ClientInterceptor]:
     return [TracingInterceptor()]
 
 
-def instrument_fastapi(app: Any) -> None:
-    if not _configured:
-        return
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-    # Probes and scrapes every few seconds would drown the traces worth reading.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
-
-
 def add_trace_context(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
     """trace_id and span_id of the current span on every log line written inside one."""
     if not _configured:
