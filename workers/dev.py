@@ -50,6 +50,7 @@ from workers.dev_banner import DEV_NAMESPACE, StackAddresses, describe
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.mail_viewer import serve_mail_page
+from workers.observability.tracing import configure_tracing, temporal_interceptors
 from workers.process import stop_on_signals
 from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
 from workers.settings import Settings
@@ -133,14 +134,26 @@ def _output_to(log_file: Path) -> Iterator[None]:
             os.close(original)
 
 
+@contextmanager
+def _without_otel_variables() -> Iterator[None]:
+    """OTEL_* are for our processes' traces: the dev server the SDK starts would inherit them,
+    and it refuses to start on values it does not support (OTEL_TRACES_EXPORTER=console)."""
+    removed = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith("OTEL_")]}
+    try:
+        yield
+    finally:
+        os.environ.update(removed)
+
+
 async def start_temporal(settings: Settings, ui_codec_endpoint: str) -> WorkflowEnvironment:
     """The dev server with its UI, SQLite under var_dir, and the case search attributes."""
     log_file = (settings.var_dir / "temporal.log").resolve()
     try:
-        with _output_to(log_file):
+        with _output_to(log_file), _without_otel_variables():
             return await WorkflowEnvironment.start_local(
                 namespace=DEV_NAMESPACE,
                 data_converter=data_converter(settings),
+                interceptors=temporal_interceptors(),
                 ip=DEV_HOST,
                 port=settings.temporal.dev_port,
                 ui=True,
@@ -310,6 +323,9 @@ class DevStack:
 
 
 async def serve(settings: Settings) -> None:
+    # With OTEL_* set, one answer can be followed from the portal's HTTP span to the workflow
+    # and its activities here too, as in the production processes.
+    configure_tracing("dev")
     stop = asyncio.Event()
 
     def still_stopping() -> None:
