@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from workers.observability.tracing import tracing_enabled
 
 SCRIPT = """
@@ -51,3 +53,27 @@ def test_log_lines_inside_a_span_carry_its_trace_id() -> None:
     records = {r["event"]: r for r in map(json.loads, output[1:])}
     assert records["inside"]["trace_id"] == expected
     assert "trace_id" not in records["outside"]
+
+
+def test_the_dev_server_is_started_without_otel_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The Temporal dev server refuses OTEL_TRACES_EXPORTER=console; ours must keep it.
+    from workers.dev import _without_otel_variables
+
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "mine")
+    with _without_otel_variables():
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import os; print(sorted(k for k in os.environ if 'OTEL' in k))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    assert child.stdout.strip() == "[]"
+    assert os.environ["OTEL_TRACES_EXPORTER"] == "console"
+    assert os.environ["OTEL_SERVICE_NAME"] == "mine"
