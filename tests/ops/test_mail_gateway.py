@@ -82,10 +82,12 @@ def reply(
     return message
 
 
-async def send(port: int, message: EmailMessage | bytes, to: str) -> None:
+async def send(port: int, message: EmailMessage | bytes, to: str) -> str:
+    """Send as a merchant's mail server would; returns the gateway's answer to DATA."""
     raw = message if isinstance(message, bytes) else message.as_bytes()
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as smtp:
-        await smtp.sendmail("support@acme.example", [to], raw)
+        _, response = await smtp.sendmail("support@acme.example", [to], raw)
+    return response
 
 
 async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-import aiosmtplib
 import asyncpg
 import dkim  # type: ignore[import-untyped]
 import pytest
@@ -30,6 +29,8 @@ from inbound.store import InboundMailStore, ReplyAddresses, StoredReply
 from storage.merchants import MerchantDirectory
 from tests.conftest import free_port
 from tests.eventually import eventually
+from tests.ops.test_mail_gateway import reply as gateway_reply
+from tests.ops.test_mail_gateway import send
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows.client import case_state, start_case
 
@@ -78,13 +79,9 @@ def signed(message: EmailMessage, keys: Keys, domain: str = "acme.example") -> b
 
 
 def reply(to: str, message_id: str, sender: str = "support@acme.example") -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = f"Acme Support <{sender}>"
-    message["To"] = to
-    message["Subject"] = "Re: Cancellation request CF-TEST"
-    message["Message-ID"] = f"<{message_id}>"
-    message.set_content("Done, the subscription ends on 31 March.")
-    return message
+    # A body with a date to alter after signing.
+    body = "Done, the subscription ends on 31 March."
+    return gateway_reply(to, f"<{message_id}>", body=body, sender=sender)
 
 
 Lookup = Callable[..., bytes | None]
@@ -135,12 +132,6 @@ async def gateway(
     finally:
         loop.cancel()
         await smtp.stop()
-
-
-async def send(port: int, raw: bytes, to: str) -> str:
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as smtp:
-        _, response = await smtp.sendmail("support@acme.example", [to], raw)
-    return response
 
 
 async def delivered(gateway: Gateway, case_id: str, count: int) -> list[StoredReply]:
