@@ -72,6 +72,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+    archive = ArchiveStore(pool)
     app.state.portal = PortalContext(
         client=client,
         merchants=merchants or MerchantDirectory(pool),
@@ -84,8 +85,8 @@ def create_app(
         ),
         csrf=CsrfProtector(settings.secret_key.get_secret_value()),
         support_address=support_address,
-        history=HistorySource(client, ArchiveStore(pool)),
-        archive=ArchiveStore(pool),
+        history=HistorySource(client, archive),
+        archive=archive,
     )
     app.include_router(pages.router)
     app.include_router(intake.router)

@@ -35,7 +35,7 @@ class PortalContext:
     history: HistorySource
     """Reads a case Temporal's retention deleted from the archive (its final state, request
     and merchant), so the reads answer the same for it as for a live case."""
-    archive: ArchiveStore | None = None
+    archive: ArchiveStore
     """Lists the closed cases Temporal's retention deleted, beside those it still holds."""
 
     def reply_url(self, token: str) -> str:

@@ -76,7 +76,7 @@ async def list_cases(
         cases[case.case_id] = _summary(
             case.case_id, case.status or CaseStatus.STARTING, case.requested_at or case.started_at
         )
-    if status == "closed" and ctx.archive is not None:
+    if status == "closed":
         # Temporal's retention deletes closed cases; the archive still lists them.
         for archived in await ctx.archive.closed_cases_of_merchant(merchant_id, statuses, limit):
             cases.setdefault(
