@@ -37,6 +37,17 @@ def _printed(timeline: Timeline) -> tuple[str, str]:
     return render_text(timeline), json.dumps(timeline.to_json(), ensure_ascii=False, default=str)
 
 
+# The saved history's deliveries: two delivered, the answer's still in flight at the close.
+SAVED_DELIVERIES = [
+    ("webhook_sent", "cancellation.requested", REQUESTED),
+    ("webhook_delivered", "cancellation.requested", REQUESTED),
+    ("webhook_sent", "cancellation.reminder", REMINDER),
+    ("webhook_delivered", "cancellation.reminder", REMINDER),
+    ("webhook_sent", "cancellation.answer_recorded", ANSWER),
+    ("webhook_in_flight", "cancellation.answer_recorded", ANSWER),
+]
+
+
 def _by_id(events: list[Event], event_id: int) -> Event:
     return next(e for e in events if int(e["eventId"]) == event_id)
 
@@ -44,14 +55,7 @@ def _by_id(events: list[Event], event_id: int) -> Event:
 async def test_each_event_sent_and_how_its_delivery_ended_without_the_identifiers() -> None:
     timeline = await _timeline(_events_of(NAME, lambda events: None))
 
-    assert _webhooks(timeline) == [
-        ("webhook_sent", "cancellation.requested", REQUESTED),
-        ("webhook_delivered", "cancellation.requested", REQUESTED),
-        ("webhook_sent", "cancellation.reminder", REMINDER),
-        ("webhook_delivered", "cancellation.reminder", REMINDER),
-        ("webhook_sent", "cancellation.answer_recorded", ANSWER),
-        ("webhook_in_flight", "cancellation.answer_recorded", ANSWER),
-    ]
+    assert _webhooks(timeline) == SAVED_DELIVERIES
     delivered = [e for e in timeline.entries if e.kind == "webhook_delivered"]
     assert [e.details["endpoints"] for e in delivered] == [1, 1]
     assert delivered[0].summary.endswith("delivered to 1 endpoint")
@@ -139,14 +143,7 @@ async def test_deliveries_read_without_the_key_still_show_kind_and_event_id() ->
     timeline = await _timeline(_events_of(NAME, lambda events: None), converter)
 
     # The kind comes from the event id in the delivery's workflow id, which is never encrypted.
-    assert _webhooks(timeline) == [
-        ("webhook_sent", "cancellation.requested", REQUESTED),
-        ("webhook_delivered", "cancellation.requested", REQUESTED),
-        ("webhook_sent", "cancellation.reminder", REMINDER),
-        ("webhook_delivered", "cancellation.reminder", REMINDER),
-        ("webhook_sent", "cancellation.answer_recorded", ANSWER),
-        ("webhook_in_flight", "cancellation.answer_recorded", ANSWER),
-    ]
+    assert _webhooks(timeline) == SAVED_DELIVERIES
     sent = [e for e in timeline.entries if e.kind == "webhook_sent"]
     assert all(e.details["unreadable"] == UNREADABLE for e in sent)
     assert all(e.summary.endswith(f"(event: {UNREADABLE})") for e in sent)
