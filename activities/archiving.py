@@ -41,7 +41,7 @@ def _closed_run(ref: contracts.RunRef) -> ClosedRun:
 
 
 class ArchiveSource(ClosedRunSource, Protocol):
-    """Temporal's side (workflows.client.TemporalArchiveSource, handed in by the wiring)."""
+    """Temporal's side (cases.client.TemporalArchiveSource, handed in by the wiring)."""
 
     async def history_of(self, run: ClosedRun) -> RunHistory: ...
 

@@ -1,7 +1,7 @@
 """The daily ops digest: read open cases from Temporal visibility, email the summary to ops.
 
 Activities do not import the workflows: the listing of open cases is handed in by the
-worker's wiring (workflows.client.open_cases, bound to its client).
+worker's wiring (cases.client.open_cases, bound to its client).
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ from temporalio.client import Client, WorkflowHandle
 from activities import contracts as act
 from bench import bare
 from bench.stack import BARE_QUEUE, CASE_QUEUE
+from cases.client import case_handle, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import Merchant, ResponsePolicy
 from domain.request import CancellationRequest, Subscription
-from workflows.client import case_handle, start_case, submit_answer
 from workflows.inputs import workflow_id_for
 
 CUSTOMER_EMAIL = "customer@bench.example"

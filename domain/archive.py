@@ -1,6 +1,6 @@
 """The case archive's words: a closed run as visibility lists it, and how far the archive lags.
 
-Plain data shared by the Temporal side (workflows/history_source.py lists the runs), the
+Plain data shared by the Temporal side (cases/history_source.py lists the runs), the
 PostgreSQL side (storage/archive*.py) and the archiving activities, none of which may import
 the others.
 """

@@ -16,9 +16,9 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from cases.client import signal_email_reply
 from domain.actions import EmailReplyNotice
 from inbound.store import InboundMailStore, StoredReply
-from workflows.client import signal_email_reply
 
 log = structlog.get_logger("mail_gateway")
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from cases.client import HistorySource
 from domain.reply_token import ReplyTokenSigner
 from portal import pages
 from portal.api import intake, merchant
@@ -45,7 +46,6 @@ from portal.pages import language_link_path
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
 from storage.merchants import MerchantDirectory
-from workflows.client import HistorySource
 
 log = structlog.get_logger()
 

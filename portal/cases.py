@@ -12,18 +12,18 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
-from domain.case import CaseState
-from domain.merchant import Merchant
-from domain.reply_token import case_reference
-from domain.request import CancellationRequest, CaseId, IdentifierLine, merchant_view
-from portal.context import PortalContext
-from workflows.client import (
+from cases.client import (
     CaseNotFound,
     case_handle,
     case_merchant,
     case_state,
     original_request,
 )
+from domain.case import CaseState
+from domain.merchant import Merchant
+from domain.reply_token import case_reference
+from domain.request import CancellationRequest, CaseId, IdentifierLine, merchant_view
+from portal.context import PortalContext
 
 _CASE_ID: TypeAdapter[str] = TypeAdapter(CaseId)
 

@@ -9,13 +9,13 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from cases.client import HistorySource
 from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
 from portal.config import PortalSettings
 from portal.csrf import CsrfProtector
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
-from workflows.client import HistorySource
 
 
 class MerchantLookup(Protocol):

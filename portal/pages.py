@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.routing import NoMatchFound
 
+from cases.client import AnswerRejected, CaseNotFound, submit_answer
 from domain.answers import MerchantAnswer
 from domain.reply_token import ExpiredReplyToken, InvalidReplyToken, ReplyGrant
 from portal import csrf
@@ -25,7 +26,6 @@ from portal.reply_form import (
     form_from_answer,
     read_answer,
 )
-from workflows.client import AnswerRejected, CaseNotFound, submit_answer
 
 log = structlog.get_logger()
 

@@ -2,7 +2,7 @@
 
 Kept apart from the activities so that `archive status`, the digest and metrics compute the
 lag the same way the archiving job finds its work. The listing itself is Temporal I/O and
-lives with the client (workflows/history_source.py, TemporalArchiveSource); it is handed in.
+lives with the client (cases/history_source.py, TemporalArchiveSource); it is handed in.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from activities.merchants import MerchantActivities
 from activities.smtp import SmtpSender
 from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WebhookActivities
+from cases.client import TemporalArchiveSource, open_cases
 from domain.reply_token import ReplyTokenSigner
 from integrations.webhooks import WebhookSender
 from portal.merchant_settings.deps import MerchantSettingsConfig
@@ -35,7 +36,6 @@ from workers.settings import Settings
 from workers.sign_in_mail import SmtpSignInMailer
 from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import TemporalArchiveSource, open_cases
 from workflows.ops_digest import OpsDigestWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 

@@ -10,6 +10,14 @@ import structlog
 from fastapi import APIRouter, Depends, Response
 from temporalio.service import RPCError
 
+from cases.client import (
+    CaseActionRejected,
+    CaseNotFound,
+    case_state,
+    correct_customer_details,
+    start_case,
+    withdraw_case,
+)
 from domain.actions import DetailsCorrection, WithdrawalRequest
 from domain.case import CaseState
 from domain.reply_token import case_reference
@@ -19,14 +27,6 @@ from portal.api.problems import PROBLEM_RESPONSES, ProblemError, validation_prob
 from portal.api.schemas import CaseOut
 from portal.cases import is_case_id
 from portal.context import Ctx, PortalContext
-from workflows.client import (
-    CaseActionRejected,
-    CaseNotFound,
-    case_state,
-    correct_customer_details,
-    start_case,
-    withdraw_case,
-)
 
 log = structlog.get_logger()
 

@@ -13,6 +13,8 @@ import structlog
 from fastapi import APIRouter, Query
 from pydantic import ValidationError
 
+from cases import client as case_client
+from cases.client import AnswerRejected, CaseNotFound, submit_answer
 from domain.answers import parse_answer
 from domain.case import FINAL_STATUSES, OPEN_STATUSES, CaseStatus
 from domain.common import Channel, describe_validation_error
@@ -29,8 +31,6 @@ from portal.api.schemas import (
 )
 from portal.cases import MerchantCase, is_case_id, load_merchant_case
 from portal.context import Ctx, PortalContext
-from workflows import client as case_client
-from workflows.client import AnswerRejected, CaseNotFound, submit_answer
 
 log = structlog.get_logger()
 

@@ -16,6 +16,7 @@ import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cases.client import CaseNotFound, case_state, list_cases
 from domain.case import OPEN_STATUSES, CaseStatus
 from domain.customer import StandardIdentifier
 from domain.merchant import Merchant, NotifyBy
@@ -32,7 +33,6 @@ from portal.merchant_settings.forms import changed_fields, extras_of, read_profi
 from portal.merchant_settings.i18n import SettingsTranslator
 from portal.merchant_settings.rendering import render, signed_in, translator
 from storage.merchant_sessions import SignedIn
-from workflows.client import CaseNotFound, case_state, list_cases
 
 log = structlog.get_logger("cancelflow.portal.merchant")
 

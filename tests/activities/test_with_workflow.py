@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
+from cases.client import case_state, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
@@ -21,7 +22,6 @@ from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_state, start_case, submit_answer
 from workflows.sandbox import workflow_runner
 
 from .conftest import ALL_IDENTIFIER_VALUES, full_request, merchant

@@ -18,10 +18,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.archiving import ArchivingActivities
+from cases.client import TemporalArchiveSource
 from storage.archive import ArchiveSettings, ArchiveStore
 from tests.eventually import eventually
 from workflows.archiving import ArchivingInput, ArchivingResult, ArchivingWorkflow
-from workflows.client import TemporalArchiveSource
 from workflows.sandbox import workflow_runner
 
 T = TypeVar("T")

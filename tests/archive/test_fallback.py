@@ -12,6 +12,15 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from cases.client import (
+    case_handle,
+    case_state,
+    correct_customer_details,
+    start_case,
+    submit_answer,
+    withdraw_case,
+)
+from cases.history_source import CaseHistoryNotFound, HistorySource
 from domain.actions import DetailsCorrection, WithdrawalRequest
 from domain.answers import BindingContract, HasNowBeenCancelled, NoSubscriptionFound, OtherReason
 from domain.case import CaseState, CaseStatus
@@ -25,15 +34,6 @@ from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.commands.replay import replay_runs
 from workflows.cancellation import CancellationWorkflow, workflow_id_for
-from workflows.client import (
-    case_handle,
-    case_state,
-    correct_customer_details,
-    start_case,
-    submit_answer,
-    withdraw_case,
-)
-from workflows.history_source import CaseHistoryNotFound, HistorySource
 
 from .conftest import Archiver, delete_from_temporal, wait_until_deleted
 

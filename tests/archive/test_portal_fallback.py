@@ -13,6 +13,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from cases.client import case_merchant
 from domain.case import CaseStatus
 from portal.app import create_app
 from portal.config import PortalSettings
@@ -23,7 +24,6 @@ from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from tests.workflows.harness import RecordingActivities, make_merchant, running_worker
 from workflows.cancellation import workflow_id_for
-from workflows.client import case_merchant
 
 from .conftest import Archiver, delete_from_temporal, wait_until_deleted
 from .test_fallback import SCENARIOS, Before, _run_case

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from cases.client import case_handle, case_state
 from domain.case import CaseStatus
 from tests.faults.scenarios import (
     Row,
@@ -27,7 +28,6 @@ from tests.faults.scenarios import (
     until,
 )
 from tests.faults.stack import Stack
-from workflows.client import case_handle, case_state
 
 
 async def _waiting_idle(stack: Stack, ids: list[str]) -> bool:

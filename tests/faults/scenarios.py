@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 from temporalio.client import WorkflowExecutionStatus
 
+from cases.client import case_handle, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
 from tests.eventually import eventually
 from tests.faults.intake import intake_until_accepted, internal_headers
 from tests.faults.stack import Stack
 from tests.workflows.harness import make_request
-from workflows.client import case_handle, start_case, submit_answer
 
 
 @dataclass(frozen=True)

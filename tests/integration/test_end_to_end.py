@@ -21,6 +21,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_state, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
 from domain.common import Channel
@@ -34,7 +35,6 @@ from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities
 from workers.worker import build_worker
-from workflows.client import case_state, start_case, submit_answer
 
 from .conftest import CANCELFLOW, Stack
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from temporalio.client import Client, WorkflowExecution
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_handle, case_state, start_case, submit_answer
 from domain.actions import EmailReplyNotice
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
@@ -22,7 +23,6 @@ from workers.schedules import DigestSettings, ensure_digest_schedule
 from workers.wiring import build_activities
 from workers.worker import build_worker
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.ops_digest import DIGEST_SCHEDULE_ID
 
 from .conftest import Stack

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import start_case
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from portal.app import create_app, serve_portal
@@ -32,7 +33,6 @@ from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities, merchant_settings_config, webhook_endpoints
 from workers.worker import build_worker
-from workflows.client import start_case
 
 SECRETS_KEY = "portal-integrations-webhook-key"
 

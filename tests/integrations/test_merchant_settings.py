@@ -12,13 +12,13 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_state
 from domain.case import CaseStatus
 from domain.merchant import Merchant
 from storage.merchant_changes import MerchantChanges
 from storage.merchant_sessions import MerchantSessions
 from tests.eventually import eventually
 from tests.integrations.portal_stack import SettingsStack, settings_stack
-from workflows.client import case_state
 
 
 @pytest.fixture

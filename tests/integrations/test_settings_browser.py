@@ -13,13 +13,13 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_state
 from domain.case import CaseStatus
 from domain.wording import format_date
 from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from tests.integrations.portal_stack import SettingsStack, settings_stack
-from workflows.client import case_state
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 

@@ -21,6 +21,7 @@ from activities.merchants import MerchantActivities
 from activities.smtp import SmtpSender
 from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WEBHOOK_NOT_DELIVERED, WebhookActivities
+from cases.client import case_handle, start_case
 from domain.reply_token import ReplyTokenSigner
 from ops.audit import Timeline, case_timeline, render_text
 from storage.merchants import MerchantDirectory
@@ -33,7 +34,6 @@ from tests.integrations.test_webhook_case import hooked_request
 from tests.integrations.test_webhook_give_up import DOWN_ENDPOINT
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_handle, start_case
 from workflows.sandbox import workflow_runner
 from workflows.webhooks import WebhookDeliveryWorkflow, delivery_workflow_id
 

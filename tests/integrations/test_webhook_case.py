@@ -23,6 +23,7 @@ from activities.config import EmailSettings, SmtpSettings
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
 from activities.webhooks import WebhookActivities
+from cases.client import case_state, start_case, submit_answer, withdraw_case
 from domain.actions import WithdrawalRequest
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
@@ -38,7 +39,6 @@ from tests.integrations.conftest import PORTAL_BASE_URL, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_state, start_case, submit_answer, withdraw_case
 from workflows.sandbox import workflow_runner
 from workflows.webhooks import PATCH_ID, WebhookDeliveryWorkflow, delivery_workflow_id
 

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities import contracts as act
+from cases.client import case_handle, case_state, start_case, submit_answer
 from domain.actions import EmailReplyNotice
 from domain.answers import BindingContract, HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
@@ -19,7 +20,6 @@ from domain.common import Channel
 from ops.audit import case_timeline, render_text
 from tests.eventually import eventually
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
-from workflows.client import case_handle, case_state, start_case, submit_answer
 
 
 @dataclass

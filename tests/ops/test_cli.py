@@ -16,6 +16,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_handle, case_state, start_case, submit_answer
 from domain.actions import EmailReplyNotice
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
@@ -24,7 +25,6 @@ from inbound.store import InboundMailStore
 from tests.conftest import cancelflow
 from tests.eventually import eventually
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
-from workflows.client import case_handle, case_state, start_case, submit_answer
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_handle, case_state, start_case, submit_answer
 from domain.actions import EmailReplyNotice
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
@@ -30,7 +31,6 @@ from tests.operator_env import OPERATOR_ENV
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli
 from workers.codec import format_keys, new_key
-from workflows.client import case_handle, case_state, start_case, submit_answer
 
 CANCELFLOW = str(Path(sys.executable).parent / "cancelflow")
 # A codec key rather than the plain-payload opt-out, whose start-up warning is no part of

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_state, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
 from tests.eventually import eventually
@@ -32,7 +33,6 @@ from workers.codec import (
 )
 from workers.settings import Settings
 from workflows.cancellation import CaseInput
-from workflows.client import case_state, start_case, submit_answer
 
 CUSTOMER_SECRETS = [b"anna.svensson@example.com", b"Svensson", b"Storgatan", b"C-778899"]
 

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_state, start_case
 from domain.case import CaseStatus
 from domain.reply_address import ReplyAddressSigner
 from inbound.gateway import MailGateway, ReplyHandler, is_known_contact
@@ -30,7 +31,6 @@ from tests.tls import self_signed_certificate
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.mail_gateway_service import reply_addresses, running_mail_gateway
 from workers.settings import Settings
-from workflows.client import case_state, start_case
 
 REPLY_DOMAIN = "reply.cancelflow.test"
 MAX_BYTES = 20_000

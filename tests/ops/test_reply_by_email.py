@@ -13,6 +13,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from cases.client import case_state, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
@@ -25,7 +26,6 @@ from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_state, start_case, submit_answer
 from workflows.sandbox import workflow_runner
 
 

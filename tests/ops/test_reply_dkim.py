@@ -20,6 +20,7 @@ from structlog.testing import capture_logs
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import case_state, start_case
 from domain.case import CaseStatus
 from domain.reply_address import ReplyAddressSigner
 from inbound.dkim_check import DNS_FAILED, INVALID, NO_SIGNATURE, TIMED_OUT, aligned, check_dkim
@@ -32,7 +33,6 @@ from tests.eventually import eventually
 from tests.ops.test_mail_gateway import reply as gateway_reply
 from tests.ops.test_mail_gateway import send
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
-from workflows.client import case_state, start_case
 
 REPLY_DOMAIN = "reply.cancelflow.test"
 SELECTOR = b"s2027"

@@ -7,6 +7,7 @@ from functools import partial
 from temporalio.testing import WorkflowEnvironment
 
 from activities import contracts as act
+from cases.client import case_handle, case_state, start_case
 from domain.actions import EmailReplyNotice
 from domain.case import CaseStatus
 from domain.merchant import ResponsePolicy
@@ -21,7 +22,6 @@ from tests.workflows.harness import (
     running_worker,
 )
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import case_handle, case_state, start_case
 
 
 async def test_an_unverified_reply_is_kept_and_reminders_and_escalation_go_on(

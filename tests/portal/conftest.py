@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import CaseNotFound, case_state
 from domain.case import CaseState, CaseStatus
 from domain.merchant import Merchant
 from domain.reply_token import ReplyTokenSigner
@@ -39,7 +40,6 @@ from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities, reply_token_signer
 from workers.worker import build_worker
-from workflows.client import CaseNotFound, case_state
 
 INTERNAL_KEY = "test-internal-key-0123456789"
 

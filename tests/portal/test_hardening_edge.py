@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from cases.client import signal_email_reply
 from domain.actions import EmailReplyNotice
 from domain.case import CaseStatus
 from tests.portal.conftest import PortalStack, request_body
-from workflows.client import signal_email_reply
 
 PROBLEM = "application/problem+json"
 CONTROL_RULE = "must not contain control characters"

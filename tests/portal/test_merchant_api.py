@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cases.client import case_handle
 from domain.actions import WithdrawalRequest
 from domain.case import CaseStatus
 from storage.api_keys import ApiKeyStore
 from tests.eventually import eventually
 from tests.portal.conftest import PortalStack
-from workflows.client import case_handle
 
 PROBLEM = "application/problem+json"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from cases.client import case_handle
 from domain.actions import DetailsCorrection
 from domain.case import CaseStatus
 from domain.customer import CustomerIdentifiers
 from tests.eventually import eventually
 from tests.portal.conftest import PortalStack
-from workflows.client import case_handle
 
 
 def _form_token(html: str) -> str:

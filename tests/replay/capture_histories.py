@@ -25,6 +25,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities import contracts as act
+from cases.client import (
+    case_handle,
+    case_state,
+    correct_customer_details,
+    snooze_case,
+    start_case,
+    submit_answer,
+    withdraw_case,
+)
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import (
     BindingContract,
@@ -48,15 +57,6 @@ from tests.workflows.harness import (
 )
 from workers.temporal_namespace import register_search_attributes
 from workflows.cancellation import CancellationWorkflow, SubmitAnswer, workflow_id_for
-from workflows.client import (
-    case_handle,
-    case_state,
-    correct_customer_details,
-    snooze_case,
-    start_case,
-    submit_answer,
-    withdraw_case,
-)
 from workflows.webhooks import WebhookDeliveryWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"

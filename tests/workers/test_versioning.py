@@ -20,6 +20,7 @@ from temporalio.api.enums.v1 import EventType, VersioningBehavior
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from cases.client import start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
@@ -34,7 +35,6 @@ from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import WORKFLOWS, build_activities
 from workers.worker import build_worker
-from workflows.client import start_case, submit_answer
 
 MERCHANT = Merchant(
     merchant_id="versioned-gym",

@@ -10,6 +10,13 @@ from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import contracts as act
+from cases.client import (
+    AnswerRejected,
+    case_handle,
+    case_state,
+    start_case,
+    submit_answer,
+)
 from domain.answers import (
     BindingContract,
     HasNowBeenCancelled,
@@ -28,13 +35,6 @@ from tests.workflows.harness import (
     running_worker,
 )
 from workflows.cancellation import CancellationWorkflow, SubmitAnswer
-from workflows.client import (
-    AnswerRejected,
-    case_handle,
-    case_state,
-    start_case,
-    submit_answer,
-)
 
 
 def _now() -> datetime:

@@ -14,6 +14,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities import contracts as act
+from cases.client import (
+    CaseActionRejected,
+    case_handle,
+    case_state,
+    correct_customer_details,
+    snooze_case,
+    start_case,
+    submit_answer,
+    withdraw_case,
+)
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import BindingContract, HasNowBeenCancelled, NoSubscriptionFound
 from domain.case import CaseStatus
@@ -33,16 +43,6 @@ from tests.workflows.harness import (
 )
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
-from workflows.client import (
-    CaseActionRejected,
-    case_handle,
-    case_state,
-    correct_customer_details,
-    snooze_case,
-    start_case,
-    submit_answer,
-    withdraw_case,
-)
 
 
 async def _start_at(

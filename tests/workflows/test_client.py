@@ -9,11 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 from temporalio.testing import WorkflowEnvironment
 
-from domain.actions import EmailReplyNotice, WithdrawalRequest
-from domain.case import CaseStatus
-from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
-from workflows.client import (
+from cases.client import (
     CaseActionRejected,
     CaseListing,
     CaseNotFound,
@@ -25,6 +21,10 @@ from workflows.client import (
     start_case,
     withdraw_case,
 )
+from domain.actions import EmailReplyNotice, WithdrawalRequest
+from domain.case import CaseStatus
+from tests.eventually import eventually
+from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 
 
 async def _listed(env: WorkflowEnvironment, **filters: object) -> list[CaseListing]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cases.queries import case_query, quoted
 from domain.case import CaseStatus
-from workflows.queries import case_query, quoted
 
 
 def test_all_filters_are_anded_in_order() -> None:

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.converter import PayloadCodec
 
+from cases.client import TemporalArchiveSource
 from storage.archive import ArchivedRun, ArchiveStore
 from storage.archive_source import archive_lag
 from workers.commands.common import (
@@ -30,7 +31,6 @@ from workers.commands.common import (
 from workers.settings import Settings
 from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput, ArchivingResult
 from workflows.archiving import ArchivingWorkflow as _Archiving
-from workflows.client import TemporalArchiveSource
 
 MANUAL_RUN_ID = f"{ARCHIVE_SCHEDULE_ID}-manual"
 

@@ -16,6 +16,13 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from cases.client import (
+    CaseNotFound,
+    HistorySource,
+    StartedCase,
+    settled_state,
+    start_case,
+)
 from domain.answers import MerchantAnswer
 from domain.case import CaseState
 from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
@@ -35,13 +42,6 @@ from workers.commands.common import (
 )
 from workers.settings import Settings
 from workflows.cancellation import workflow_id_for
-from workflows.client import (
-    CaseNotFound,
-    HistorySource,
-    StartedCase,
-    settled_state,
-    start_case,
-)
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 # A worker polls continuously (each long poll lasts up to a minute): one not seen for longer

@@ -12,6 +12,14 @@ import click
 from pydantic import ValidationError
 from temporalio.client import Client
 
+from cases.client import (
+    AnswerRejected,
+    CaseActionRejected,
+    CaseNotFound,
+    snooze_case,
+    submit_answer,
+    withdraw_case,
+)
 from domain.actions import SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer, Outcome, parse_answer
 from domain.case import AnswerReceipt, CaseState
@@ -28,14 +36,6 @@ from workers.commands.common import (
     temporal_client,
 )
 from workers.settings import Settings
-from workflows.client import (
-    AnswerRejected,
-    CaseActionRejected,
-    CaseNotFound,
-    snooze_case,
-    submit_answer,
-    withdraw_case,
-)
 
 # --- cases respond ---------------------------------------------------------------------------
 

@@ -9,6 +9,9 @@ from typing import Any
 import click
 from temporalio.service import RPCError, RPCStatusCode
 
+from cases.client import CaseListing, list_cases
+from cases.history_source import CaseHistoryNotFound, HistorySource
+from cases.queries import case_query
 from domain.case import CaseState, CaseStatus
 from inbound.store import InboundMailStore, text_of
 from ops.audit import Timeline, render_text, timeline_of_runs
@@ -27,9 +30,6 @@ from workers.commands.common import (
 from workers.database import database_url
 from workers.mail_gateway_service import gateway_pool
 from workers.settings import Settings
-from workflows.client import CaseListing, list_cases
-from workflows.history_source import CaseHistoryNotFound, HistorySource
-from workflows.queries import case_query
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

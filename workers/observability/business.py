@@ -19,9 +19,9 @@ from temporalio.client import Client
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities import contracts
+from cases.client import TemporalArchiveSource, case_state
 from storage.archive import ArchiveStore
 from storage.archive_source import archive_lag
-from workflows.client import TemporalArchiveSource, case_state
 
 log = structlog.get_logger("cancelflow.metrics")
 

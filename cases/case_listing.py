@@ -1,6 +1,6 @@
 """Listing cases through Temporal visibility (search attributes only, no customer data).
 
-Callers import these from workflows.client, the one door to the case workflow.
+Callers import these from cases.client, the one door to the case workflow.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from datetime import datetime
 
 from temporalio.client import Client
 
+from cases.queries import CASE_WORKFLOW_TYPE, case_query
 from domain.case import OPEN_STATUSES, CaseStatus
 from domain.digest import OpenCase
 from workflows import search_attributes as sa
 from workflows.inputs import WORKFLOW_ID_PREFIX
-from workflows.queries import CASE_WORKFLOW_TYPE, case_query
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ async def list_cases(
     extra: str | None = None,
     limit: int | None = None,
 ) -> AsyncIterator[CaseListing]:
-    """Cases matching the filters (see workflows.queries.case_query), newest first."""
+    """Cases matching the filters (see cases.queries.case_query), newest first."""
     query = case_query(
         statuses=statuses,
         merchant_id=merchant_id,

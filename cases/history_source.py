@@ -1,6 +1,6 @@
 """A case's history wherever it still is: Temporal while it holds it, else the case archive.
 
-Client code (like workflows/client.py): the audit timeline, `cases show` and the APIs read a
+Client code (like cases/client.py): the audit timeline, `cases show` and the APIs read a
 case through this, so a case whose history Temporal's retention deleted reads the same from
 the archive. The archive is injected (storage.archive.ArchiveStore fits ArchivedHistories),
 keeping workflows free of storage imports. The archiving job's own Temporal reads (closed runs
@@ -19,13 +19,13 @@ from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.client import Client, WorkflowExecution, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from cases.queries import CASE_WORKFLOW_TYPE
 from domain.archive import ClosedRun, RunHistory
 from domain.case import CaseState
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import workflow_id_for
 from workflows.inputs import CaseInput
-from workflows.queries import CASE_WORKFLOW_TYPE
 
 
 class ArchivedHistories(Protocol):
@@ -138,7 +138,7 @@ class HistorySource:
     async def archived_case(self, case_id: str) -> ArchivedCase | None:
         """The final state and the request of a case Temporal no longer holds (None when the
         archive lacks it too). The request is the last run's input, as
-        workflows.client.original_request reads it from a live case."""
+        cases.client.original_request reads it from a live case."""
         events = await self._last_archived_run(case_id)
         if events is None:
             return None
@@ -169,7 +169,7 @@ async def final_state(client: Client, events: list[HistoryEvent]) -> CaseState |
         payloads = closing.workflow_execution_completed_event_attributes.result.payloads
         [state] = await client.data_converter.decode(payloads, [CaseState])
         return state if isinstance(state, CaseState) else None
-    from workflows.replayed_state import state_after_replay
+    from cases.replayed_state import state_after_replay
 
     return await state_after_replay(client.data_converter, events)
 

@@ -26,6 +26,15 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from cases.case_listing import CaseListing as CaseListing
+from cases.case_listing import list_cases as list_cases
+from cases.case_listing import open_cases as open_cases
+
+# Re-exported: callers read histories (live or archived) through this one door too.
+from cases.history_source import ArchivedHistories as ArchivedHistories
+from cases.history_source import CaseHistoryNotFound as CaseHistoryNotFound
+from cases.history_source import HistorySource as HistorySource
+from cases.history_source import TemporalArchiveSource as TemporalArchiveSource
 from domain import refusals
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer
@@ -33,16 +42,7 @@ from domain.case import AnswerReceipt, CaseState, CaseStatus
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
-from workflows.case_listing import CaseListing as CaseListing
-from workflows.case_listing import list_cases as list_cases
-from workflows.case_listing import open_cases as open_cases
 from workflows.details import escape_markdown
-
-# Re-exported: callers read histories (live or archived) through this one door too.
-from workflows.history_source import ArchivedHistories as ArchivedHistories
-from workflows.history_source import CaseHistoryNotFound as CaseHistoryNotFound
-from workflows.history_source import HistorySource as HistorySource
-from workflows.history_source import TemporalArchiveSource as TemporalArchiveSource
 from workflows.inputs import (
     NOT_YOUR_CASE,
     CaseInput,
