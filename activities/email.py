@@ -5,7 +5,7 @@ Logs carry case, round, kind and Message-ID only: never recipients or customer d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
@@ -25,8 +25,8 @@ from activities.messages import ComposedEmail, InvalidEmailInput, MessageCompose
 from activities.rendering import Templates
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
-from inbound.store import ReplyAddresses
 from storage.outbox import Outbox, OutboxEntry
+from storage.reply_addresses import ReplyAddresses
 
 INVALID_EMAIL_INPUT = contracts.INVALID_EMAIL_INPUT
 
@@ -49,6 +49,21 @@ class _HeaderClasses(HeaderRegistry):
 
 # email's default policy (what EmailMessage() uses), with the cached header classes.
 _POLICY = default_policy.clone(header_factory=_HeaderClasses())
+
+
+_MerchantEmailActivity = Callable[
+    ["EmailActivities", contracts.MerchantEmailInput], Awaitable[contracts.EmailSent]
+]
+
+
+def _merchant_email_activity(kind: contracts.MerchantEmailKind) -> _MerchantEmailActivity:
+    async def send(
+        self: EmailActivities, input: contracts.MerchantEmailInput
+    ) -> contracts.EmailSent:
+        return await self._merchant_email(input, kind)
+
+    send.__name__ = send.__qualname__ = kind.activity
+    return activity.defn(name=kind.activity)(send)
 
 
 class EmailActivities:
@@ -88,23 +103,10 @@ class EmailActivities:
             self.notify_ops,
         ]
 
-    @activity.defn(name=contracts.SEND_MERCHANT_REQUEST)
-    async def send_merchant_request(
-        self, input: contracts.MerchantEmailInput
-    ) -> contracts.EmailSent:
-        return await self._merchant_email(input, contracts.MerchantEmailKind.REQUEST)
-
-    @activity.defn(name=contracts.SEND_MERCHANT_REMINDER)
-    async def send_merchant_reminder(
-        self, input: contracts.MerchantEmailInput
-    ) -> contracts.EmailSent:
-        return await self._merchant_email(input, contracts.MerchantEmailKind.REMINDER)
-
-    @activity.defn(name=contracts.SEND_MERCHANT_WITHDRAWAL)
-    async def send_merchant_withdrawal(
-        self, input: contracts.MerchantEmailInput
-    ) -> contracts.EmailSent:
-        return await self._merchant_email(input, contracts.MerchantEmailKind.WITHDRAWAL)
+    # One activity type per kind of merchant email (names kept from the first release), one body.
+    send_merchant_request = _merchant_email_activity(contracts.MerchantEmailKind.REQUEST)
+    send_merchant_reminder = _merchant_email_activity(contracts.MerchantEmailKind.REMINDER)
+    send_merchant_withdrawal = _merchant_email_activity(contracts.MerchantEmailKind.WITHDRAWAL)
 
     @activity.defn(name=contracts.NOTIFY_CUSTOMER)
     async def notify_customer(
