@@ -12,7 +12,7 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -56,13 +56,21 @@ _MerchantEmailActivity = Callable[
 ]
 
 
+class _SendsMerchantEmail(Protocol):
+    async def _merchant_email(
+        self, input: contracts.MerchantEmailInput, expected: contracts.MerchantEmailKind
+    ) -> contracts.EmailSent: ...
+
+
 def _merchant_email_activity(kind: contracts.MerchantEmailKind) -> _MerchantEmailActivity:
     async def send(
-        self: EmailActivities, input: contracts.MerchantEmailInput
+        self: _SendsMerchantEmail, input: contracts.MerchantEmailInput
     ) -> contracts.EmailSent:
         return await self._merchant_email(input, kind)
 
-    send.__name__ = send.__qualname__ = kind.activity
+    send.__name__ = kind.activity
+    # The SDK takes an annotated first parameter for an argument; only a bare self is skipped.
+    del send.__annotations__["self"]
     return activity.defn(name=kind.activity)(send)
 
 
