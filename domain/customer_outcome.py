@@ -20,4 +20,6 @@ class CustomerOutcome(BaseModel):
 
 
 def customer_outcome_for(answer: MerchantAnswer) -> CustomerOutcome:
-    return CustomerOutcome(kind=spec_of(answer).customer_kind, effective_date=effective_date(answer))
+    return CustomerOutcome(
+        kind=spec_of(answer).customer_kind, effective_date=effective_date(answer)
+    )

@@ -35,9 +35,9 @@ from domain.common import SUPPORTED_LOCALES, Locale
 Localized = Mapping[Locale, str]
 
 
+# What the customer is told happened; values are stored in case histories. (A comment, not
+# a docstring: it would become the OpenAPI schema's description.)
 class CustomerOutcomeKind(StrEnum):
-    """What the customer is told happened; values are stored in case histories."""
-
     CANCELLED = "cancelled"
     ALREADY_CANCELLED = "already_cancelled"
     BINDING_CONTRACT = "binding_contract"
@@ -62,7 +62,10 @@ class ChoiceGroup(StrEnum):
 
 
 GROUP_LABELS: Mapping[ChoiceGroup, Localized] = {
-    ChoiceGroup.COULD_NOT_BE_CANCELLED: {"en": "could not be cancelled", "sv": "kunde inte sägas upp"},
+    ChoiceGroup.COULD_NOT_BE_CANCELLED: {
+        "en": "could not be cancelled",
+        "sv": "kunde inte sägas upp",
+    },
 }
 
 
@@ -78,6 +81,8 @@ class FieldText:
 
     label: Localized
     help: str
+    hint: Localized | None = None
+    """Shown under the form's label (both languages)."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +301,11 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                         label={"en": "Message to Minna", "sv": "Meddelande till Minna"},
                         help="Why it could not be cancelled; comes to us and is never shown "
                         "to the customer",
+                        hint={
+                            "en": "All free text comes to Minna and is not shared with the "
+                            "customer.",
+                            "sv": "All fritext går till Minna och delas inte med kunden.",
+                        },
                     )
                 },
                 customer_kind=CustomerOutcomeKind.NOT_CANCELLED,

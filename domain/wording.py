@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from domain.common import Locale
@@ -73,3 +74,18 @@ def identifier_label(name: str, locale: Locale) -> str:
     """A merchant-configured extra identifier without a translation is shown by its name."""
     known = IDENTIFIER_LABELS[locale].get(name)
     return known if known else name.replace("_", " ").capitalize()
+
+
+# The one spelling of a date we read from people and programs: YYYY-MM-DD, ASCII digits only.
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+ISO_DATE_RULE = "must be a date written YYYY-MM-DD, such as '2026-12-31'"
+
+
+def read_iso_date(text: str) -> date | None:
+    """The date written YYYY-MM-DD, or None when it is not one (2026-02-30, 31/12/2026)."""
+    if not ISO_DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
