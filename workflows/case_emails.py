@@ -52,6 +52,7 @@ EMAIL_RETRY = RetryPolicy(
 DIRECTORY_TIMEOUT = timedelta(seconds=15)
 EMAIL_TIMEOUT = timedelta(seconds=60)
 
+
 async def load_merchant(merchant_id: str, *, local: bool) -> Merchant:
     """The directory read. As a local activity (issue 12) it is a marker instead of three
     events and a workflow task of its own; retries past a minute back off on a timer."""

@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from domain.answers import MerchantAnswer, Outcome
-from domain.outcomes import OUTCOMES, FieldKind, OutcomeSpec
 from domain.case import CaseState, CaseStatus, RoundSummary
 from domain.customer_outcome import CustomerOutcome, customer_outcome_for
+from domain.outcomes import OUTCOMES, FieldKind, OutcomeSpec
 from domain.request import IdentifierLine, Subscription
 from domain.text import Line200, MultiLineText
 from domain.wording import ISO_DATE, ISO_DATE_RULE
+
 
 def _iso_date_text(value: object) -> object:
     # JSON has no date type; accept only the unambiguous YYYY-MM-DD spelling of one.
