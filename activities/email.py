@@ -99,6 +99,7 @@ class EmailActivities:
             reply_domain=email.reply_domain,
             support_address=email.support_address,
             ops_address=email.ops_address,
+            corrections_page=email.corrections_page,
         )
 
     def activities(self) -> Sequence[Callable[..., Any]]:

@@ -289,8 +289,8 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                 follow_up=FollowUp.AWAIT_CORRECTED_DETAILS,
             )
         case Outcome.OTHER_REASON:
-            # The case closes with this answer: the email promises no call back, it says
-            # where the customer can ask (issue 18.4).
+            # The case closes with this answer, so the email promises no call back; it says
+            # where the customer can turn instead (issue 18.4).
             return _spec(
                 outcome,
                 OtherReason,
@@ -317,15 +317,13 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                     },
                     body={
                         "en": "{merchant} could not cancel your subscription {subscription} "
-                        "at this time, and your cancellation request is now closed. Our "
-                        "support team has been told the reason {merchant} gave. If you still "
-                        "want to cancel, or have questions, write to {support} and mention "
-                        "the reference {reference}.",
+                        "at this time, and your cancellation request is now closed. We have "
+                        "noted the reason {merchant} gave us. If you still want to cancel, "
+                        "write to {support}.",
                         "sv": "{merchant} kunde inte säga upp ditt abonnemang {subscription} "
-                        "just nu, och din begäran om uppsägning är nu avslutad. Vår support "
-                        "har fått veta vilken orsak {merchant} angav. Om du fortfarande vill "
-                        "säga upp abonnemanget, eller har frågor, skriv till {support} och "
-                        "ange referensen {reference}.",
+                        "just nu, och din begäran om uppsägning är nu avslutad. Vi har noterat "
+                        "orsaken som {merchant} angav. Om du fortfarande vill säga upp "
+                        "abonnemanget, skriv till {support}.",
                     },
                 ),
                 follow_up=FollowUp.CLOSE,

@@ -64,6 +64,23 @@ IDENTIFIER_LABELS: dict[Locale, dict[str, str]] = {
 }
 
 
+# Typographic quotes around a name in HTML text; plain text keeps the straight ".
+QUOTES: dict[Locale, tuple[str, str]] = {"en": ("“", "”"), "sv": ("”", "”")}
+
+# Where a customer sends corrected details ({corrections_channel} in an outcome's wording):
+# the cancellation service's own page when one is configured, else its support address.
+CORRECTIONS_CHANNEL: dict[Locale, dict[str, str]] = {
+    "en": {
+        "page": "enter them at {page}, with the reference {reference}",
+        "support": "write to {support} and mention the reference {reference}",
+    },
+    "sv": {
+        "page": "ange dem på {page}, med referensen {reference}",
+        "support": "skriv till {support} och ange referensen {reference}",
+    },
+}
+
+
 def format_date(value: date | datetime, locale: Locale) -> str:
     """'3 March 2026' / '3 mars 2026': unambiguous to readers of either language."""
     day = value.date() if isinstance(value, datetime) else value

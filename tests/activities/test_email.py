@@ -330,13 +330,39 @@ CUSTOMER_CASES = [
         CustomerOutcomeKind.NOT_CANCELLED,
         None,
         {
-            "en": 'could not cancel your subscription "Streamio Premium" at this time. We are '
-            "looking into it and will get back to you",
-            "sv": 'kunde inte säga upp ditt abonnemang "Streamio Premium" just nu. Vi undersöker '
-            "saken och återkommer till dig",
+            # The case closes: no promise that someone will get back to the customer (#18.4).
+            "en": 'could not cancel your subscription "Streamio Premium" at this time, and your '
+            "cancellation request is now closed",
+            "sv": 'kunde inte säga upp ditt abonnemang "Streamio Premium" just nu, och din begäran '
+            "om uppsägning är nu avslutad",
         },
     ),
 ]
+
+
+SUBJECTS = {
+    CustomerOutcomeKind.CANCELLED: {
+        "en": "Cancelled: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Uppsagt: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.ALREADY_CANCELLED: {
+        "en": "Already cancelled: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Redan uppsagt: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.BINDING_CONTRACT: {
+        "en": "Binding contract until 31 December 2026: Streamio Premium with Streamio AB "
+        "({reference})",
+        "sv": "Bindningstid till 31 december 2026: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.NOT_FOUND: {
+        "en": "Please check your details: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Kontrollera dina uppgifter: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.NOT_CANCELLED: {
+        "en": "Not cancelled: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Inte uppsagt: Streamio Premium hos Streamio AB ({reference})",
+    },
+}
 
 
 @pytest.mark.parametrize("locale", ["en", "sv"])
@@ -355,14 +381,11 @@ async def test_customer_is_told_the_outcome_in_their_language(
     assert sent.message_id == f"<{CASE_ID}.r1.customer-outcome@cancelflow.test>"
     [message] = mail_sink.messages
     assert message["To"] == ALL_IDENTIFIER_VALUES["email"]
-    assert (
-        message["Subject"]
-        == {
-            "en": "Your cancellation of Streamio Premium with Streamio AB",
-            "sv": "Din uppsägning av Streamio Premium hos Streamio AB",
-        }[locale]
-    )
+    # Each outcome its own subject, with the case reference (#18.4); a long one is folded.
+    assert message["Subject"].strip() == SUBJECTS[kind][locale].format(reference=REFERENCE)
     assert phrases[locale] in text_of(message)
+    assert REFERENCE in text_of(message) and REFERENCE in visible_html(message)
+    assert "support@cancelflow.test" in text_of(message)
     # The HTML quotes typographically; the words are the same.
     html_words = re.sub(r"[“”]", "", visible_html(message))
     assert phrases[locale].replace('"', "") in html_words
@@ -409,7 +432,7 @@ async def test_customer_is_told_of_a_withdrawn_or_unresolved_case(
     sent = await run(email_activities.notify_customer, customer_input(locale, kind=kind))
     assert sent.message_id == f"<{CASE_ID}.r1.customer-{kind.value}@cancelflow.test>"
     [message] = mail_sink.messages
-    assert message["Subject"] == subject
+    assert message["Subject"].strip() == f"{subject} ({REFERENCE})"
     assert phrase in text_of(message) and phrase in html_of(message)
 
 
