@@ -84,6 +84,14 @@ class EmailSent(BaseModel):
     )
 
 
+class CustomerNotified(EmailSent):
+    """notify_customer's receipt: the first channel's (email's) fields, so a case decodes it
+    as the EmailSent it always recorded, plus the channel and the other channels' receipts."""
+
+    channel: str = "email"
+    also: list[CustomerNotified] = Field(default_factory=list)
+
+
 class CustomerNotificationKind(StrEnum):
     OUTCOME = "outcome"
     WITHDRAWN = "withdrawn"

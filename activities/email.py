@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from activities import contracts
 from activities.config import EmailSettings, SmtpSettings
 from activities.messages import ComposedEmail, InvalidEmailInput, MessageComposer
+from activities.notifications import CustomerChannel, CustomerNotifications
 from activities.rendering import Templates
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
@@ -102,13 +103,17 @@ class EmailActivities:
             corrections_page=email.corrections_page,
         )
 
-    def activities(self) -> Sequence[Callable[..., Any]]:
-        """Everything to register on a worker."""
+    def activities(
+        self, customer_channels: Sequence[CustomerChannel] | None = None
+    ) -> Sequence[Callable[..., Any]]:
+        """Everything to register on a worker; the customer is told through customer_channels
+        (default: this email alone)."""
+        customers = CustomerNotifications(customer_channels or [self])
         return [
             self.send_merchant_request,
             self.send_merchant_reminder,
             self.send_merchant_withdrawal,
-            self.notify_customer,
+            customers.notify_customer,
             self.notify_ops,
         ]
 
@@ -117,10 +122,14 @@ class EmailActivities:
     send_merchant_reminder = _merchant_email_activity(contracts.MerchantEmailKind.REMINDER)
     send_merchant_withdrawal = _merchant_email_activity(contracts.MerchantEmailKind.WITHDRAWAL)
 
-    @activity.defn(name=contracts.NOTIFY_CUSTOMER)
+    @property
+    def name(self) -> str:
+        return "email"
+
     async def notify_customer(
         self, input: contracts.CustomerNotificationInput
     ) -> contracts.EmailSent:
+        """The email channel of the customer's notification (activities/notifications.py)."""
         with _invalid_input_is_final():
             composed = self._composer.customer(input)
         return await self._deliver(input.case_id, input.round, composed, audience="customer")

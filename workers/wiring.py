@@ -19,6 +19,7 @@ from activities.archiving import ArchivingActivities
 from activities.digest import DigestActivities
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
+from activities.notifications import CustomerChannel
 from activities.smtp import SmtpSender
 from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WebhookActivities
@@ -74,9 +75,12 @@ def build_activities(
         reply_addresses=reply_addresses(settings, pool),
         sender=sender,
     )
+    # How the customer is told, email first (the case keeps its receipt): an SMS or an app
+    # push is one more entry here (activities/notifications.py).
+    customer_channels: list[CustomerChannel] = [email]
     activities: list[Callable[..., Any]] = [
         merchants.load_merchant,
-        *email.activities(),
+        *email.activities(customer_channels),
         webhook_activities(settings, pool).deliver_webhook,
         WebhookFailureActivities(
             WebhookFailures(pool), sender, settings.email, Outbox(pool)
