@@ -40,13 +40,12 @@ from workers.settings import Settings
 
 # --- cases respond ---------------------------------------------------------------------------
 
+
 def _answer_field_options(command: Callable[..., None]) -> Callable[..., None]:
     """One option per answer field of any outcome (--access-until, ..., --message), with the
     outcome it belongs to and its help, from domain/outcomes.py."""
     for answer_field in reversed(answer_fields()):
-        owners = ", ".join(
-            s.outcome.value for s in OUTCOMES.values() if answer_field in s.fields
-        )
+        owners = ", ".join(s.outcome.value for s in OUTCOMES.values() if answer_field in s.fields)
         help_text = answer_field.text.help
         is_date = answer_field.kind is FieldKind.DATE
         command = click.option(
