@@ -393,6 +393,11 @@ def bulk_answer_columns() -> tuple[str, ...]:
     return ("outcome", *(f.name for f in answer_fields()))
 
 
+def date_fields() -> tuple[str, ...]:
+    """Every outcome's date fields (access_until, cancelled_on, contract_ends_on)."""
+    return tuple(f.name for f in answer_fields() if f.kind is FieldKind.DATE)
+
+
 def effective_date(answer: MerchantAnswer) -> date | None:
     """The date the customer is told: access_until, cancelled_on or contract_ends_on."""
     name = spec_of(answer).effective_date

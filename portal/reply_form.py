@@ -21,6 +21,7 @@ from domain.outcomes import (
     ChoiceGroup,
     FieldKind,
     answer_fields,
+    date_fields,
     reasons,
     spec_of,
     top_choices,
@@ -53,7 +54,7 @@ LAYOUT = FormLayout(
     choices=top_choices(),
     reasons={g.value: tuple(o.value for o in reasons(g)) for g in ChoiceGroup},
     fields={o.value: s.fields for o, s in OUTCOMES.items()},
-    date_fields=tuple(f.name for f in answer_fields() if f.kind is FieldKind.DATE),
+    date_fields=date_fields(),
 )
 CHOICES = LAYOUT.choices
 _FIELD_NAMES = tuple(f.name for f in answer_fields())
