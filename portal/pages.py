@@ -1,4 +1,4 @@
-"""The reply link pages: GET shows the request and the five choices, POST records the answer."""
+"""The reply link pages: GET shows the request and the outcome choices, POST records the answer."""
 
 from __future__ import annotations
 
