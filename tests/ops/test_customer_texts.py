@@ -23,7 +23,7 @@ from workflows.case_emails import customer_notification
 Kind = contracts.CustomerNotificationKind
 
 
-def composer() -> MessageComposer:
+def composer(corrections_page: str | None = None) -> MessageComposer:
     return MessageComposer(
         templates=Templates(),
         links=ReplyTokenSigner("a-test-secret-of-enough-length"),
@@ -32,6 +32,7 @@ def composer() -> MessageComposer:
         reply_domain="reply.cancelflow.test",
         support_address="support@cancelflow.test",
         ops_address="ops@cancelflow.test",
+        corrections_page=corrections_page,
     )
 
 
@@ -176,16 +177,7 @@ def email_for(
     locale: str, kind: Kind, outcome: CustomerOutcome | None, page: str | None = None
 ) -> tuple[str, str, str]:
     """(subject, text, visible HTML) of one customer email."""
-    email = MessageComposer(
-        templates=Templates(),
-        links=ReplyTokenSigner("a-test-secret-of-enough-length"),
-        portal_base_url="https://portal.cancelflow.test",
-        message_id_domain="cancelflow.test",
-        reply_domain="reply.cancelflow.test",
-        support_address="support@cancelflow.test",
-        ops_address="ops@cancelflow.test",
-        corrections_page=page,
-    ).customer(
+    email = composer(page).customer(
         contracts.CustomerNotificationInput(
             case_id="case-texts",
             round=1,
