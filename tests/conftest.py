@@ -6,44 +6,24 @@ person's `cancelflow dev` and beside another test run.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
-from click.testing import Result
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from storage.db import create_pool, migrate
-from tests.eventually import eventually as eventually  # the suite's one polling helper
+from tests.helpers.database import fresh_database
+from tests.helpers.servers import TEST_VAR, _binary, free_port
 from tests.operator_env import set_operator_env
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TEST_VAR = REPO_ROOT / "var" / "test"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _binary(name: str) -> str:
-    path = shutil.which(name) or str(Path(os.sys.executable).parent / name)  # type: ignore[attr-defined]
-    if not Path(path).exists():
-        raise RuntimeError(f"{name} not found: install with `./run install` (dev and test extras)")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -107,25 +87,6 @@ def postgres_server_url() -> Iterator[str]:
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
-@asynccontextmanager
-async def fresh_database(server_url: str, prefix: str = "t") -> AsyncIterator[str]:
-    """A new, empty database on the shared server, dropped afterwards; yields its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield _with_database(server_url, name)
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 @pytest.fixture
 async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
     """A fresh, empty database per test on the shared server."""
@@ -181,23 +142,6 @@ def cli_env(
     monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
     set_operator_env(monkeypatch)
     monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
-
-
-async def cancelflow(*args: str) -> Result:
-    """Run the `cancelflow` CLI in-process."""
-    from click.testing import CliRunner
-
-    from workers.cli import cli
-
-    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
-
-
-def _with_database(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 @pytest.fixture
