@@ -10,8 +10,6 @@ import click
 from workers.commands.common import CliError, database, echo_json, load_settings, read_json, run
 
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
-
     from domain.merchant import Merchant
     from workers.settings import Settings
 
@@ -34,9 +32,10 @@ def ops_actor(by: str | None = None) -> str:
 @click.option("--by", help="Who makes the change, for the change log (default: the OS user).")
 def add(file: str, by: str | None) -> None:
     """Add or update the merchant(s) in FILE (one Merchant object or a list; '-' for stdin)."""
-    from pydantic import ValidationError
+    from pydantic import TypeAdapter, ValidationError
 
     from domain.common import describe_validation_error
+    from domain.merchant import Merchant
 
     settings = load_settings()
     actor = ops_actor(by)
