@@ -87,19 +87,40 @@ def postgres_server_url() -> Iterator[str]:
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+async def migrated_template(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database with every migration applied, made once per session and never connected to
+    again: each test's database is a copy of it (its URL)."""
+    async with fresh_database(postgres_server_url, prefix="template") as url:
+        created = await create_pool(url)
+        try:
+            await migrate(created)
+        finally:
+            await created.close()
+        yield url
+
+
 @pytest.fixture
-async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database per test on the shared server."""
+async def empty_database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database with no schema at all, for the tests of the migrations themselves."""
     async with fresh_database(postgres_server_url) as url:
         yield url
 
 
 @pytest.fixture
+async def database_url(postgres_server_url: str, migrated_template: str) -> AsyncIterator[str]:
+    """A fresh database per test on the shared server, with every migration applied."""
+    async with fresh_database(postgres_server_url, template=migrated_template) as url:
+        yield url
+
+
+@pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on a fresh database with every migration applied."""
+    """A pool on the test's fresh database; `migrate` finds nothing to apply, and says so if
+    the template were ever behind the code."""
     created = await create_pool(database_url)
     try:
-        await migrate(created)
+        assert await migrate(created) == []
         yield created
     finally:
         await created.close()
