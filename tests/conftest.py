@@ -20,10 +20,33 @@ from temporalio.testing import WorkflowEnvironment
 
 from storage.db import create_pool, migrate
 from tests.helpers.database import fresh_database
-from tests.helpers.servers import TEST_VAR, _binary, free_port
+from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
 from tests.operator_env import set_operator_env
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
+
+# Tests that start processes, stacks or browsers of their own, or fuzz: `pytest -m "not slow"`
+# leaves them out while editing (README, Tests). Paths from the repository root.
+SLOW = (
+    "tests/integration/",
+    "tests/production/",
+    "tests/faults/",
+    "tests/bench/",
+    "tests/deploy/test_install.py",
+    "tests/workers/test_worker_modules.py",
+    "tests/workers/test_versioning.py",
+    "tests/portal/test_browser.py",
+    "tests/integrations/test_settings_browser.py",
+    "tests/ops/test_ui_codec.py",
+    "tests/ops/test_gateway_fuzz.py",
+    "tests/portal/test_api_fuzz.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(REPO_ROOT).as_posix().startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
