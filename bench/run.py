@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
@@ -18,7 +19,8 @@ from bench.honesty import check
 from bench.report import Report, Row, machine, percentile
 from bench.scenarios import Bench, PortalAnswers, latency, throughput
 from bench.sides import BareSide, CaseSide, Side, bench_merchant
-from bench.stack import CASE_QUEUE, REPO_ROOT, Stack, binary, dev_stack
+from bench.stack import CASE_QUEUE, REPO_ROOT, Stack, dev_stack
+from tests.helpers.servers import binary
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,14 @@ def _ratios(case: list[float], bare: list[float]) -> list[float]:
     return [c / b for c, b in zip(case, bare, strict=True) if b]
 
 
-async def run(size: Size, output: Path | None, folder: Path | None = None) -> Report:
+async def run(
+    size: Size,
+    output: Path | None,
+    folder: Path | None = None,
+    *,
+    bytecode: str = "not checked",
+    progress: TextIO | None = None,
+) -> Report:
     from portal.service import running_portal
     from storage.api_keys import ApiKeyStore
     from storage.db import create_pool
@@ -75,7 +84,7 @@ async def run(size: Size, output: Path | None, folder: Path | None = None) -> Re
 
     load_before = os.getloadavg()
     started = time.monotonic()
-    report = Report(size=_describe(size))
+    report = Report(size=_describe(size), bytecode=bytecode, progress=progress)
     work = folder or Path(tempfile.mkdtemp(prefix="bench-", dir=_var()))
     try:
         async with dev_stack(work) as stack:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from temporalio.client import Client
@@ -26,7 +26,6 @@ from activities.webhooks import WebhookActivities
 from cases.client import TemporalArchiveSource, open_cases
 from domain.reply_token import ReplyTokenSigner
 from integrations.webhooks import WebhookSender
-from portal.merchant_settings.deps import MerchantSettingsConfig
 from storage.archive import ArchiveStore
 from storage.archive_source import archive_lag
 from storage.merchants import MerchantDirectory
@@ -39,6 +38,9 @@ from workflows.archiving import ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
 from workflows.ops_digest import OpsDigestWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
+
+if TYPE_CHECKING:
+    from portal.merchant_settings.deps import MerchantSettingsConfig
 
 WORKFLOWS: list[type] = [
     CancellationWorkflow,
@@ -119,6 +121,8 @@ def webhook_activities(settings: Settings, pool: asyncpg.Pool) -> WebhookActivit
 def merchant_settings_config(settings: Settings) -> MerchantSettingsConfig | None:
     """The portal's self-service settings: webhook secrets key and the sign-in mailer; None
     (no settings pages) without an SMTP relay to send sign-in links through."""
+    from portal.merchant_settings.deps import MerchantSettingsConfig
+
     if not settings.smtp.host:
         return None
     return MerchantSettingsConfig(
@@ -133,7 +137,7 @@ def portal_from_settings(
     """The portal as `cancelflow portal` and `cancelflow dev` serve it, until the block ends;
     yields its base URL."""
     # Imported here: the worker and the benchmark's workers import this module, and the portal
-    # app (FastAPI, templates) has no place in their memory.
+    # app (FastAPI, templates) has no place in their memory (tests/workers/test_worker_modules.py).
     from portal.service import running_portal
 
     return running_portal(
