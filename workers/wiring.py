@@ -16,6 +16,7 @@ import asyncpg
 from temporalio.client import Client
 
 from activities.archiving import ArchivingActivities
+from activities.bulk_answers import BulkAnswerActivities
 from activities.digest import DigestActivities
 from activities.email import EmailActivities
 from activities.merchants import MerchantActivities
@@ -23,11 +24,13 @@ from activities.notifications import CustomerChannel
 from activities.smtp import SmtpSender
 from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WebhookActivities
+from cases.bulk_answers import answer_in_bulk
 from cases.client import TemporalArchiveSource, open_cases
 from domain.reply_token import ReplyTokenSigner
 from integrations.webhooks import WebhookSender
 from storage.archive import ArchiveStore
 from storage.archive_source import archive_lag
+from storage.bulk_answers import BulkAnswerBatches
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints, WebhookFailures
@@ -35,6 +38,7 @@ from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workers.sign_in_mail import SmtpSignInMailer
 from workflows.archiving import ArchivingWorkflow
+from workflows.bulk_answers import BulkAnswersWorkflow
 from workflows.cancellation import CancellationWorkflow
 from workflows.ops_digest import OpsDigestWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
@@ -47,6 +51,7 @@ WORKFLOWS: list[type] = [
     OpsDigestWorkflow,
     ArchivingWorkflow,
     WebhookDeliveryWorkflow,
+    BulkAnswersWorkflow,
 ]
 
 
@@ -101,7 +106,21 @@ def build_activities(
         activities += [digest.collect_open_cases, digest.send_ops_digest]
         archiving = ArchivingActivities(source, archive, settings.archive)
         activities += archiving.activities()
+        activities += bulk_answer_activities(settings, pool, client).activities()
     return activities
+
+
+def bulk_answer_activities(
+    settings: Settings, pool: asyncpg.Pool, client: Client
+) -> BulkAnswerActivities:
+    return BulkAnswerActivities(
+        BulkAnswerBatches(pool),
+        partial(answer_in_bulk, client),
+        MerchantDirectory(pool),
+        webhook_endpoints(settings, pool),
+        WebhookDeliveries(pool),
+        WebhookSender(settings.webhooks),
+    )
 
 
 def webhook_endpoints(settings: Settings, pool: asyncpg.Pool) -> WebhookEndpoints:
