@@ -261,6 +261,21 @@ async def _dev_server_measures(
             0,
         ),
     )
+    actions = honesty.actions
+    report.rows.insert(
+        2,
+        Row(
+            "billable Temporal Cloud actions, happy path (bench/actions.py)",
+            "≤ bare + 2",
+            [float(a) for a in actions["case"]],
+            [float(a) for a in actions["bare"]],
+            [statistics.median(actions["case"]) / statistics.median(actions["bare"])]
+            if actions["case"] and actions["bare"]
+            else [],
+            "actions",
+            0,
+        ),
+    )
     report.honesty.append(
         f"{honesty.checked['case']} case and {honesty.checked['bare']} bare happy paths checked "
         "(merchant email before the answer, timer started before the Update, customer told, "
