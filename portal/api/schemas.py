@@ -49,9 +49,13 @@ def _body_for(spec: OutcomeSpec) -> type[_AnswerBody]:
     )
 
 
+def answer_union(models: tuple[type[BaseModel], ...]) -> Any:
+    """One model per outcome, told apart by `outcome` (OpenAPI: oneOf with a discriminator)."""
+    return Annotated[Union[models], Field(discriminator="outcome")]  # noqa: UP007
+
+
 ANSWER_BODIES: tuple[type[_AnswerBody], ...] = tuple(_body_for(s) for s in OUTCOMES.values())
-# One body per outcome, told apart by `outcome` (OpenAPI: oneOf with a discriminator).
-AnswerBody: Any = Annotated[Union[ANSWER_BODIES], Field(discriminator="outcome")]  # noqa: UP007
+AnswerBody: Any = answer_union(ANSWER_BODIES)
 
 
 class AnswerSummary(BaseModel):

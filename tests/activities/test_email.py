@@ -25,59 +25,25 @@ from domain.answers import OtherReason
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind, customer_outcome_for
 from domain.reply_token import ReplyTokenSigner, case_reference
-from domain.request import IdentifierLine, merchant_view
+from domain.request import IdentifierLine
 from storage.outbox import Outbox
-from workers.mail_sink import MailFolderHandler, MailSink
-
-from ..conftest import free_port
-from .conftest import (
+from tests.helpers.emails import (
     ALL_IDENTIFIER_VALUES,
+    CASE_ID,
     PORTAL_BASE_URL,
     REQUESTED_AT,
+    customer_input,
     full_request,
-    merchant,
+    merchant_input,
 )
+from tests.helpers.servers import free_port
+from workers.mail_sink import MailFolderHandler, MailSink
 
-CASE_ID = "case-0001"
 REFERENCE = case_reference(CASE_ID)
 
 
-def merchant_input(
-    kind: contracts.MerchantEmailKind = contracts.MerchantEmailKind.REQUEST,
-    locale: str = "en",
-    required: list[str] | None = None,
-    reminder_number: int | None = None,
-) -> contracts.MerchantEmailInput:
-    request = full_request(CASE_ID)
-    configured = merchant(locale=locale, required=required)
-    return contracts.MerchantEmailInput(
-        case_id=CASE_ID,
-        round=1,
-        kind=kind,
-        reminder_number=reminder_number,
-        merchant=configured,
-        subscription=request.subscription,
-        identifiers=merchant_view(request, configured),
-        requested_at=REQUESTED_AT,
-    )
 
 
-def customer_input(
-    locale: str = "en",
-    outcome: CustomerOutcome | None = None,
-    kind: contracts.CustomerNotificationKind = contracts.CustomerNotificationKind.OUTCOME,
-) -> contracts.CustomerNotificationInput:
-    return contracts.CustomerNotificationInput(
-        case_id=CASE_ID,
-        round=1,
-        kind=kind,
-        customer_email=ALL_IDENTIFIER_VALUES["email"],
-        customer_first_name=ALL_IDENTIFIER_VALUES["first_name"],
-        locale=locale,
-        merchant_display_name="Streamio AB",
-        subscription_name="Streamio Premium",
-        outcome=outcome,
-    )
 
 
 def text_of(message: EmailMessage) -> str:

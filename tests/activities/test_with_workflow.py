@@ -20,11 +20,10 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.emails import ALL_IDENTIFIER_VALUES, full_request, merchant
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
 from workflows.sandbox import workflow_runner
-
-from .conftest import ALL_IDENTIFIER_VALUES, full_request, merchant
 
 
 @pytest.fixture

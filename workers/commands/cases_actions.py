@@ -299,6 +299,3 @@ def snooze(case_id: str, until: date, reason: str, requested_by: str) -> None:
     )
     resumes = state.snoozed_until.isoformat() if state.snoozed_until else until
     click.echo(f"case {case_id}: snoozed until {resumes}; status {state.status.value}")
-
-
-COMMANDS: list[click.Command] = [respond, withdraw, snooze]
