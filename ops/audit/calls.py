@@ -167,11 +167,7 @@ def _answer(run: RunReading, event: HistoryEvent, call: Call, submission: Submit
         answered_at=answer.get("answered_at"),
         via=call.via,
         # The outcome's own dates; the other-reason message stays out (ops read it in show).
-        **{
-            k: answer[k]
-            for k in date_fields()
-            if k in answer
-        },
+        **{k: answer[k] for k in date_fields() if k in answer},
     )
 
 
