@@ -12,7 +12,7 @@ from temporalio.converter import PayloadCodec
 
 from ops.audit import Timeline, timeline_of_runs
 
-HISTORIES = Path(__file__).resolve().parent / "histories"
+HISTORIES = Path(__file__).resolve().parent.parent / "replay" / "histories"
 
 
 Event = dict[str, Any]
