@@ -8,7 +8,8 @@ workflow's follow-up and the bulk-answer columns are all derived from OUTCOMES.
 
 Adding an outcome: its answer class in answers.py (an Outcome member, the class, the
 MerchantAnswer union), then its CustomerOutcomeKind member and its case in `_define`
-below; mypy (assert_never) refuses the module until the case is there.
+below; mypy (assert_never) refuses the module until the case is there. The pieces a
+definition is made of are in outcomes_parts.py.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ from domain.answers import (
     Outcome,
     WasAlreadyCancelled,
 )
-from domain.common import SUPPORTED_LOCALES, Locale
-
-Localized = Mapping[Locale, str]
+from domain.common import SUPPORTED_LOCALES
+from domain.outcomes_parts import GROUP_LABELS as GROUP_LABELS
+from domain.outcomes_parts import AnswerField as AnswerField
+from domain.outcomes_parts import ChoiceGroup as ChoiceGroup
+from domain.outcomes_parts import CustomerWording as CustomerWording
+from domain.outcomes_parts import FieldKind as FieldKind
+from domain.outcomes_parts import FieldText as FieldText
+from domain.outcomes_parts import FollowUp as FollowUp
+from domain.outcomes_parts import Localized as Localized
 
 
 # What the customer is told happened; values are stored in case histories. (A comment, not
@@ -43,70 +50,6 @@ class CustomerOutcomeKind(StrEnum):
     BINDING_CONTRACT = "binding_contract"
     NOT_FOUND = "not_found"
     NOT_CANCELLED = "not_cancelled"
-
-
-class FollowUp(StrEnum):
-    """What the case does after telling the customer (the workflow handles each)."""
-
-    CLOSE = "close"
-    NEW_ROUND_AFTER_NOTICE = "new_round_after_notice"
-    """Ask the merchant again on the effective date minus the merchant's notice period."""
-    AWAIT_CORRECTED_DETAILS = "await_corrected_details"
-    """The customer may correct their details for a while; a correction starts a new round."""
-
-
-class ChoiceGroup(StrEnum):
-    """A choice of the reply form that opens a list of outcomes (the guide's 'Reason')."""
-
-    COULD_NOT_BE_CANCELLED = "could_not_be_cancelled"
-
-
-GROUP_LABELS: Mapping[ChoiceGroup, Localized] = {
-    ChoiceGroup.COULD_NOT_BE_CANCELLED: {
-        "en": "could not be cancelled",
-        "sv": "kunde inte sägas upp",
-    },
-}
-
-
-class FieldKind(StrEnum):
-    DATE = "date"
-    TEXT = "text"
-
-
-@dataclass(frozen=True)
-class FieldText:
-    """An answer field as people read it: the form's label (both languages) and its help
-    (English, for the API's OpenAPI and the CLI's --help)."""
-
-    label: Localized
-    help: str
-    hint: Localized | None = None
-    """Shown under the form's label (both languages)."""
-
-
-@dataclass(frozen=True)
-class AnswerField:
-    name: str
-    kind: FieldKind
-    text: FieldText
-
-    @property
-    def option(self) -> str:
-        """The CLI option that carries it."""
-        return "--" + self.name.replace("_", "-")
-
-
-@dataclass(frozen=True)
-class CustomerWording:
-    """What the customer reads. Placeholders: {merchant}, {subscription}, {date} (the
-    effective date), {new_request_on}, {corrections_until}, {corrections_channel},
-    {reference}, {support}. `undated` is used when a date the body names is unknown
-    (notifications written before that date was passed)."""
-
-    subject: Localized
-    body: Localized
-    undated: Localized | None = None
 
 
 @dataclass(frozen=True)
