@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
@@ -133,22 +132,17 @@ def case_not_found(case_id: str) -> CliError:
     return CliError(f"no case '{case_id}' (workflow {workflow_id_for(case_id)} not found)")
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     """A click callback: the option's date, or the same refusal the API gives."""
+    # Imported here: `--help` loads no domain module (tests/workers/test_cli_loading.py).
+    from domain.wording import ISO_DATE_RULE, read_iso_date
+
     if value is None:
         return None
     name = f"--{(param.name or '').replace('_', '-')}"
-    parsed: date | None = None
-    if _ISO_DATE.match(value.strip()):
-        try:
-            parsed = date.fromisoformat(value.strip())
-        except ValueError:
-            parsed = None
+    parsed = read_iso_date(value.strip())
     if parsed is None:
-        fail(f"{name}: must be a date written YYYY-MM-DD, such as '2026-12-31' (got {value!r})")
+        fail(f"{name}: {ISO_DATE_RULE} (got {value!r})")
     return parsed
 
 
