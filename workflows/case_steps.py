@@ -21,6 +21,7 @@ from domain.case import CaseState, CaseStatus, EmailRecord, RoundSummary
 from domain.customer_outcome import customer_outcome_for
 from domain.escalation import ChaseStep, StepKind
 from domain.merchant import Merchant
+from domain.reply_token import case_reference
 from domain.request import CancellationRequest
 from workflows import case_emails as emails
 from workflows import search_attributes as sa
@@ -34,6 +35,9 @@ _T = TypeVar("_T")
 # marker and a TemporalChangeVersion upsert), so one id covers the merchant lookup as a local
 # activity and leaving out search-attribute upserts that change nothing.
 CHEAPER_CASE_PATCH = "cheaper-case-v1"
+# Cases started before the CaseReference search attribute existed get it at their next status
+# change. A case started with it (the client sets it) never asks, so it costs no marker.
+CASE_REFERENCE_PATCH = "case-reference-v1"
 
 
 class CaseFailed(ApplicationError):
@@ -197,6 +201,10 @@ class CaseSteps:
             pairs.append(sa.OUTCOME.value_set(self._state.outcome.value))
         if self._state.answered_at is not None:
             pairs.append(sa.ANSWERED_AT.value_set(self._state.answered_at))
+        if workflow.info().typed_search_attributes.get(
+            sa.CASE_REFERENCE
+        ) is None and workflow.patched(CASE_REFERENCE_PATCH):
+            pairs.append(sa.CASE_REFERENCE.value_set(case_reference(self._state.case_id)))
         if workflow.patched(CHEAPER_CASE_PATCH):
             # Each upsert is a history event and server work: send only what changed since
             # the start (given by the client) or the last upsert, and nothing when nothing did.
@@ -210,7 +218,7 @@ class CaseSteps:
         """The case's current details in the Temporal UI: where it stands and what is next."""
         self._state.next_action = waiting_for
         self._state.next_action_at = due
-        workflow.set_current_details(current_details(self._state, waiting_for, due))
+        workflow.set_current_details(current_details(self._state, waiting_for, due, self._merchant))
 
     def _fail(self, reason: str) -> NoReturn:
         self._state.failure = reason

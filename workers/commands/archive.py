@@ -21,6 +21,7 @@ from cases.client import TemporalArchiveSource
 from storage.archive import ArchivedRun, ArchiveStore
 from storage.archive_source import archive_lag
 from workers.commands.common import (
+    case_id_argument,
     database,
     echo_json,
     fail,
@@ -112,7 +113,7 @@ def _when(at: datetime | None) -> str | None:
 
 
 @archive.command("export")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default stdout)."
 )

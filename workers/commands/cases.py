@@ -30,6 +30,7 @@ from ops.terminal import visible
 from storage.merchants import MerchantDirectory
 from workers.commands.archive import ArchiveOnDemand
 from workers.commands.common import (
+    case_id_argument,
     case_not_found,
     database,
     echo_json,
@@ -113,14 +114,20 @@ async def _start(settings: Settings, request: CancellationRequest) -> StartedCas
         fail(str(err))
     client = await temporal_client(settings)
     history = HistorySource(client, ArchiveOnDemand(settings))
-    return await start_case(client, request, settings.temporal.task_queue, history=history)
+    return await start_case(
+        client,
+        request,
+        settings.temporal.task_queue,
+        history=history,
+        merchant_name=merchant.display_name,
+    )
 
 
 # --- cases status ----------------------------------------------------------------------------
 
 
 @cases.command("status")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print the full state as JSON.")
 def status(case_id: str, as_json: bool) -> None:
     """Show where case CASE_ID is (the workflow's `state` query)."""

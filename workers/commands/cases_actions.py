@@ -28,6 +28,7 @@ from workers.commands.cases import describe_answer, read_state
 from workers.commands.common import (
     EXIT_REJECTED,
     CliError,
+    case_id_argument,
     case_not_found,
     date_option,
     fail,
@@ -49,7 +50,7 @@ _ANSWER_OPTIONS = {
 
 
 @click.command("respond")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--outcome",
     required=True,
@@ -247,7 +248,7 @@ def answer_from_email(
 
 
 @click.command("withdraw")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--reason", metavar="TEXT", help="Why the customer withdrew (for ops).")
 @click.option(
     "--by",
@@ -286,7 +287,7 @@ async def _case_action(
 
 
 @click.command("snooze")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--until",
     "until",

@@ -20,6 +20,7 @@ from workers.commands.archive import ArchiveOnDemand
 from workers.commands.cases import describe_state, read_state
 from workers.commands.common import (
     CliError,
+    case_id_argument,
     case_not_found,
     echo_json,
     fail,
@@ -124,7 +125,7 @@ async def _list(settings: Settings, filters: dict[str, Any], limit: int) -> list
 
 
 @click.command("show")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print state and replies as JSON.")
 def show(case_id: str, as_json: bool) -> None:
     """Show case CASE_ID: its state and any email replies the merchant sent."""
@@ -229,7 +230,7 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
 
 
 @click.command("audit")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Export the timeline as JSON.")
 def audit(case_id: str, as_json: bool) -> None:
     """The case's history as a timeline: who did what when (open or closed cases)."""

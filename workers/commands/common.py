@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from datetime import date
 from pathlib import Path
@@ -17,13 +17,16 @@ import click
 from pydantic import ValidationError
 from temporalio.client import Client
 
+from cases.client import resolve_case_id
 from domain.common import describe_validation_error
+from domain.reply_token import CASE_REFERENCE_PATTERN
 from workers.database import database_pool, database_url
 from workers.settings import Settings, SettingsRefused, settings_for_process
 from workers.temporal_client import TemporalUnreachable, connect
 from workflows.cancellation import workflow_id_for
 
 T = TypeVar("T")
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -115,6 +118,22 @@ async def temporal_client(settings: Settings) -> Client:
             "check TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (`temporal config list` shows "
             "the profiles)",
         )
+
+
+def case_id_or_reference(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: the case id, also when the operator typed the CF-… reference."""
+    if not isinstance(value, str) or not CASE_REFERENCE_PATTERN.fullmatch(value.strip().upper()):
+        return value
+
+    async def resolve() -> str:
+        return await resolve_case_id(await temporal_client(load_settings(ctx)), value)
+
+    return run(resolve())
+
+
+def case_id_argument() -> Callable[[FC], FC]:
+    """The CASE_ID argument of every command that reads or changes one case."""
+    return click.argument("case_id", metavar="CASE_ID|CF-REFERENCE", callback=case_id_or_reference)
 
 
 def case_not_found(case_id: str) -> CliError:
