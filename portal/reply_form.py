@@ -46,6 +46,11 @@ DATE_FIELDS: dict[Outcome, str] = {
 # Longer than any valid message, short enough that a pasted novel is not kept in memory twice.
 _MAX_KEPT_CHARS = OTHER_REASON_MAX_CHARS * 4
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# The optional "who answered" fields, kept a little past their limits so the refusal can say so.
+_MAX_AGENT_CHARS = 400
+_MAX_TICKET_CHARS = 1000
+AGENT_NAME_MAX_CHARS = 120
+TICKET_MAX_CHARS = 200
 
 
 @dataclass
@@ -58,6 +63,8 @@ class ReplyForm:
     cancelled_on: str = ""
     contract_ends_on: str = ""
     message: str = ""
+    agent_name: str = ""
+    ticket: str = ""
 
     @classmethod
     def from_submission(cls, data: Mapping[str, object]) -> ReplyForm:
@@ -71,7 +78,10 @@ class ReplyForm:
             access_until=text("access_until"),
             cancelled_on=text("cancelled_on"),
             contract_ends_on=text("contract_ends_on"),
-            message=text("message"),
+            # Browsers send a textarea's line breaks as CRLF: one \n each, as the API's.
+            message=text("message").replace("\r\n", "\n").replace("\r", "\n"),
+            agent_name=text("agent_name")[:_MAX_AGENT_CHARS],
+            ticket=text("ticket")[:_MAX_TICKET_CHARS],
         )
 
     @property
@@ -107,6 +117,7 @@ def read_answer(
         "channel": Channel.PORTAL,
         "responded_by": responded_by,
     }
+    _read_who_answered(form, data, errors, t)
     date_field = DATE_FIELDS.get(outcome)
     if date_field is not None:
         raw = getattr(form, date_field).strip()
@@ -129,6 +140,30 @@ def read_answer(
             name = problem["field"]
             errors[name] = _in_plain_words(name, problem["message"], form, answered_at, t)
         return FormVerdict(errors=errors)
+
+
+def responded_by_for(form: ReplyForm, merchant_name: str) -> str:
+    """Who the history says answered: the agent's own name when given, and the portal."""
+    agent = " ".join(form.agent_name.split())
+    portal = f"merchant portal ({merchant_name})"
+    return (f"{agent}, {portal}" if agent else portal)[:200]
+
+
+def _read_who_answered(
+    form: ReplyForm, data: dict[str, object], errors: dict[str, str], t: Translator
+) -> None:
+    """The optional agent name (in responded_by) and the merchant's ticket (reference)."""
+    agent, ticket = " ".join(form.agent_name.split()), form.ticket.strip()
+    if len(agent) > AGENT_NAME_MAX_CHARS:
+        errors["agent_name"] = t("err_agent_too_long", limit=AGENT_NAME_MAX_CHARS)
+    elif has_forbidden_characters(agent, multiline=False):
+        errors["agent_name"] = t("err_agent_control")
+    if len(ticket) > TICKET_MAX_CHARS:
+        errors["ticket"] = t("err_ticket_too_long", limit=TICKET_MAX_CHARS)
+    elif has_forbidden_characters(ticket, multiline=False):
+        errors["ticket"] = t("err_ticket_control")
+    elif ticket:
+        data["reference"] = ticket
 
 
 def _parse_date(raw: str) -> date | None:
@@ -174,4 +209,6 @@ def form_from_answer(answer: MerchantAnswer) -> ReplyForm:
             form.choice, form.reason, form.message = COULD_NOT_BE_CANCELLED, "other_reason", message
         case _:
             form.choice, form.reason = COULD_NOT_BE_CANCELLED, answer.outcome.value
+    if answer.channel is Channel.PORTAL and answer.reference:
+        form.ticket = answer.reference
     return form

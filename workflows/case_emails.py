@@ -6,7 +6,7 @@ so the workflow decides whether a non-retryable cause fails the case.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from temporalio import workflow
@@ -16,17 +16,13 @@ from activities import contracts as act
 from domain.answers import BindingContract, Outcome
 from domain.case import CaseState
 from domain.customer_outcome import CustomerOutcome
+from domain.follow_up import contract_follow_up_day as contract_follow_up_day
 from domain.merchant import Merchant
 from domain.request import CancellationRequest, merchant_view
 from workflows.details import escape_markdown
 
 # No subscription found: how long the customer has to send corrected details.
 CORRECTION_WINDOW = timedelta(days=14)
-
-
-def contract_follow_up_day(answer: BindingContract, merchant: Merchant) -> date:
-    """The day a binding contract's notice period allows the new request (merchant calendar)."""
-    return answer.contract_ends_on - timedelta(days=merchant.notice_period_days)
 
 
 # Reading the directory is quick; a database outage should be waited out, not fail the case.
