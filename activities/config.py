@@ -26,3 +26,5 @@ class EmailSettings(BaseModel):
     # Merchants reply to reply+<token>@reply_domain; the mail gateway accepts those.
     reply_domain: str = "reply.cancelflow.localhost"
     support_address: str = "support@us.minnatechnologies.com"
+    # Where ops open a case from their emails: the Temporal UI's page of its workflow.
+    ops_case_link: str = "http://localhost:8233/namespaces/default/workflows/{workflow_id}"

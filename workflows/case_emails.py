@@ -6,7 +6,7 @@ so the workflow decides whether a non-retryable cause fails the case.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from temporalio import workflow
@@ -73,6 +73,7 @@ def merchant_email(
     merchant: Merchant,
     kind: act.MerchantEmailKind,
     reminder_number: int | None = None,
+    answer_expected_by: datetime | None = None,
 ) -> act.MerchantEmailInput:
     return act.MerchantEmailInput(
         case_id=state.case_id,
@@ -83,6 +84,7 @@ def merchant_email(
         subscription=request.subscription,
         identifiers=merchant_view(request, merchant),
         requested_at=state.requested_at,
+        answer_expected_by=answer_expected_by,
     )
 
 

@@ -19,7 +19,7 @@ from activities import contracts as act
 from domain.business_days import business_days_between
 from domain.case import CaseState, CaseStatus, EmailRecord, RoundSummary
 from domain.customer_outcome import customer_outcome_for
-from domain.escalation import ChaseStep, StepKind
+from domain.escalation import ChaseStep, StepKind, next_chase_step
 from domain.merchant import Merchant
 from domain.reply_token import case_reference
 from domain.request import CancellationRequest
@@ -67,7 +67,11 @@ class CaseSteps:
             self._state.escalated_at = workflow.now()
         else:
             await self._send_merchant_email(
-                act.MerchantEmailKind.REMINDER, reminder_number=step.reminder_number
+                act.MerchantEmailKind.REMINDER,
+                reminder_number=step.reminder_number,
+                answer_expected_by=self._step_due(
+                    merchant, self._state.chase_steps_done + 1, step.due_at
+                ),
             )
             self._state.reminders_sent += 1
         self._state.chase_steps_done += 1
@@ -78,6 +82,12 @@ class CaseSteps:
         self._steps_this_run += 1
         if not self._decided():
             self._set_status(self._waiting_status())
+
+    def _step_due(self, merchant: Merchant, steps_done: int, last_step_at: datetime) -> datetime:
+        """When the chase's next step is due: the merchant's answer is expected before it."""
+        with workflow.unsafe.sandbox_unrestricted():
+            # The holidays package reads its translations with gettext (see the chase).
+            return next_chase_step(merchant, steps_done, last_step_at).due_at
 
     def _waiting_status(self) -> CaseStatus:
         if self._state.escalated:
@@ -134,14 +144,19 @@ class CaseSteps:
         return self._merchant
 
     async def _send_merchant_email(
-        self, kind: act.MerchantEmailKind, reminder_number: int | None = None
+        self,
+        kind: act.MerchantEmailKind,
+        reminder_number: int | None = None,
+        answer_expected_by: datetime | None = None,
     ) -> EmailRecord | None:
         merchant = await self._load_merchant()
         # Only the webhook's start is awaited, never the endpoint: the email is not delayed.
         await webhooks.tell_merchant(self._state, self._request, merchant, kind, reminder_number)
         if not merchant.wants_email:
             return None
-        email = emails.merchant_email(self._state, self._request, merchant, kind, reminder_number)
+        email = emails.merchant_email(
+            self._state, self._request, merchant, kind, reminder_number, answer_expected_by
+        )
         sent = await self._unless_failed(emails.send_merchant_email(email))
         return self._remember_email(email.outbox_kind, sent)
 
@@ -173,6 +188,7 @@ class CaseSteps:
                 merchant_id=merchant.merchant_id,
                 merchant_display_name=merchant.display_name,
                 waiting_since=self._state.round_started_at or self._state.requested_at,
+                merchant_timezone=merchant.timezone,
                 business_days_waited=business_days_waited,
                 detail=detail,
             )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from domain.case import CaseState, CaseStatus
+from domain.local_time import local_minute
 from domain.merchant import Merchant
 from domain.reply_token import case_reference
 
@@ -42,12 +42,6 @@ def _break_autolink(match: re.Match[str]) -> str:
     head = match.group(1) or match.group(3)
     tail = match.group(2) or match.group(4)
     return head + _WORD_JOINER + tail
-
-
-def local_minute(at: datetime, timezone: str) -> str:
-    """An instant on the merchant's clock, to the minute: '2026-12-14 09:00 Europe/Stockholm'."""
-    local = at.astimezone(ZoneInfo(timezone))
-    return f"{local:%Y-%m-%d %H:%M} {timezone}"
 
 
 def current_details(

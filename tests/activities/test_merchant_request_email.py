@@ -1,0 +1,91 @@
+"""The merchant request email says by when an answer is expected, uses the form's labels,
+keeps the reference in one piece and says where the settings are (issue 18 #6); ops emails
+link to the case and give times on the merchant's clock (issue 18 #5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from activities import contracts
+from activities.email import EmailActivities
+from portal.i18n import MESSAGES as FORM_WORDS
+from tests.activities.conftest import PORTAL_BASE_URL
+from tests.activities.test_email import (
+    CASE_ID,
+    REFERENCE,
+    html_of,
+    merchant_input,
+    run,
+    text_of,
+    visible_html,
+)
+from workers.mail_sink import MailSink
+
+# Thursday 5 March 2026, 23:30 UTC: already Friday 6 March in Stockholm.
+DUE = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)
+ANSWER_BY = {"en": "Please answer by: 6 March 2026", "sv": "Svara senast: 6 mars 2026"}
+
+
+@pytest.mark.parametrize("locale", ["en", "sv"])
+async def test_the_request_gives_the_answer_date_the_forms_labels_and_the_settings(
+    email_activities: EmailActivities, mail_sink: MailSink, locale: str
+) -> None:
+    email = merchant_input(locale=locale).model_copy(update={"answer_expected_by": DUE})
+    await run(email_activities.send_merchant_request, email)
+    [message] = mail_sink.messages
+    text, html = text_of(message), html_of(message)
+    # The date on the merchant's calendar, not UTC's.
+    assert ANSWER_BY[locale] in text
+    assert ANSWER_BY[locale].replace(": ", "") in visible_html(message).replace("\n", "")
+    # The same words as the reply form's heading above the identifiers.
+    heading = FORM_WORDS[locale]["customer_heading"]
+    assert f"{heading}:" in text and f"<strong>{heading}</strong>" in html
+    assert "The customer's details" not in text and "Kundens uppgifter" not in text
+    # The reference never breaks at its hyphen in the HTML; in the text it is one word.
+    assert f'<strong style="white-space:nowrap">{REFERENCE}</strong>' in html
+    assert re.search(rf"(^|\s){re.escape(REFERENCE)}(\s|$)", text, re.MULTILINE)
+    assert f"{PORTAL_BASE_URL}/merchant/sign-in?lang={locale}" in text
+    assert f'href="{PORTAL_BASE_URL}/merchant/sign-in?lang={locale}"' in html
+
+
+async def test_a_reminder_gives_the_next_date_and_an_email_without_one_leaves_it_out(
+    email_activities: EmailActivities, mail_sink: MailSink
+) -> None:
+    reminder = merchant_input(
+        kind=contracts.MerchantEmailKind.REMINDER, reminder_number=1
+    ).model_copy(update={"answer_expected_by": DUE})
+    await run(email_activities.send_merchant_reminder, reminder)
+    await run(email_activities.send_merchant_request, merchant_input())
+    first, second = mail_sink.messages
+    assert ANSWER_BY["en"] in text_of(first)
+    # "We will remind you" belongs to the request only: after reminder 2 comes escalation.
+    assert "we will remind you" not in text_of(first)
+    assert "Please answer by" not in text_of(second)
+
+
+async def test_the_ops_email_links_to_the_case_with_times_on_the_merchants_clock(
+    email_activities: EmailActivities, mail_sink: MailSink
+) -> None:
+    await run(
+        email_activities.notify_ops,
+        contracts.OpsNotificationInput(
+            case_id=CASE_ID,
+            round=1,
+            kind=contracts.OpsNotificationKind.ESCALATION,
+            merchant_id="streamio",
+            merchant_display_name="Streamio AB",
+            waiting_since=datetime(2026, 7, 1, 6, 59, 30, 123456, tzinfo=UTC),
+            merchant_timezone="Europe/Stockholm",
+            business_days_waited=10,
+        ),
+    )
+    [message] = mail_sink.messages
+    text, html = text_of(message), html_of(message)
+    link = f"http://localhost:8233/namespaces/default/workflows/case-{CASE_ID}"
+    assert f"Open the case: {link}" in text and f'href="{link}"' in html
+    assert f"cancelflow cases show {REFERENCE}" in text
+    assert "Waiting since: 2026-07-01 08:59 Europe/Stockholm" in text
+    assert "123456" not in text and "+00:00" not in text
