@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 import pytest
 
 from activities import contracts
+from activities.config import EmailSettings
 from activities.email import EmailActivities
+from activities.webhook_failures import render_failure
 from portal.i18n import MESSAGES as FORM_WORDS
+from storage.webhooks import FailedDelivery
 from tests.activities.conftest import PORTAL_BASE_URL
 from tests.activities.test_email import (
     CASE_ID,
@@ -89,3 +92,21 @@ async def test_the_ops_email_links_to_the_case_with_times_on_the_merchants_clock
     assert f"cancelflow cases show {REFERENCE}" in text
     assert "Waiting since: 2026-07-01 08:59 Europe/Stockholm" in text
     assert "123456" not in text and "+00:00" not in text
+
+
+def test_the_webhook_failure_email_links_to_the_case_and_names_its_reference() -> None:
+    failure = FailedDelivery(
+        event_id="evt_1",
+        merchant_id="streamio",
+        event_type="cancellation.requested",
+        case_id=CASE_ID,
+        started_at=datetime(2026, 7, 1, 6, 59, 30, 123456, tzinfo=UTC),
+        gave_up_at=datetime(2026, 7, 4, 7, 0, 1, tzinfo=UTC),
+        last_error="endpoint answered HTTP 503",
+    )
+    text = render_failure(failure, EmailSettings().ops_case_link)
+    assert f"Case:        {CASE_ID} ({REFERENCE})" in text
+    assert (
+        f"Open the case: http://localhost:8233/namespaces/default/workflows/case-{CASE_ID}" in text
+    )
+    assert "First tried: 2026-07-01 06:59 UTC" in text and "123456" not in text
