@@ -147,12 +147,15 @@ async def _fits(page: Page) -> None:
     assert overflow is False, "the page is wider than the screen"
 
 
-async def _sign_in(page: Page, stack: SettingsStack, address: str, walk: Walk) -> None:
+async def _sign_in(
+    page: Page, stack: SettingsStack, address: str, walk: Walk, shots: Path
+) -> None:
     w = WORDS[walk.lang]
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang={walk.lang}")
     # The contact address alone: no merchant id, which no email tells the merchant.
     await expect(page.locator("#merchant_id")).to_have_count(0)
     await page.get_by_label(w["address"]).fill(address)
+    await page.screenshot(path=str(shots / f"settings-{walk.id}-sign-in.png"), full_page=True)
     await page.get_by_role("button", name=w["send_link"]).click()
     await expect(page.get_by_role("heading", name=w["check"])).to_be_visible()
     await page.goto(await stack.sign_in_link(address))
@@ -169,7 +172,7 @@ async def test_a_merchant_walks_the_settings_portal(
     address = str(merchant.cancellation_emails[0])
     page = await _page(browser, walk)
     shot = f"settings-{walk.id}"
-    await _sign_in(page, stack, address, walk)
+    await _sign_in(page, stack, address, walk, artifacts_dir)
     await _fits(page)
     await page.screenshot(path=str(artifacts_dir / f"{shot}-page.png"), full_page=True)
 
