@@ -24,11 +24,12 @@ _UNRESOLVED = (
     "temporary failure in name resolution",
     "getaddrinfo",
     "gaierror",
+    "does not resolve",
 )
 _REFUSED = ("connection refused", "errno 111", "all connection attempts failed")
 _TIMED_OUT = ("timeout", "timed out")
 _TLS = ("ssl", "certificate", "tls")
-_NOT_PUBLIC = ("non-public address",)
+_NOT_PUBLIC = ("non-public address", "public host")
 
 
 @dataclass(frozen=True)

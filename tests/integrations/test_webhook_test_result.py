@@ -77,3 +77,8 @@ def test_an_http_status_is_the_endpoints_own_answer() -> None:
         PostResult(None, "the endpoint's host resolves to a non-public address"), "h", SV
     )
     assert "inte finns på det publika internet" in private.message
+    # The sender's own wording for a host that does not resolve (a recorded failed attempt).
+    unresolved = PostResult(
+        None, "the endpoint's host x.invalid does not resolve (Name or service not known)"
+    )
+    assert "could not be found (DNS)" in describe(unresolved, "x.invalid", EN).message
