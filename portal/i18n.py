@@ -133,7 +133,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reference": "Referens",
         "subscription": "Abonnemang",
         "account_reference": "Kontoreferens",
-        "requested_on": "Begärd",
+        "requested_on": "Begärd den",
         "customer_heading": "Kunduppgifter",
         "outcome_legend": "Abonnemanget…",
         "has_now_been_cancelled": "har nu sagts upp",

@@ -43,7 +43,9 @@ async def test_the_request_gives_the_answer_date_the_forms_labels_and_the_settin
     # The date on the merchant's calendar, not UTC's.
     assert ANSWER_BY[locale] in text
     assert ANSWER_BY[locale].replace(": ", "") in visible_html(message).replace("\n", "")
-    # The same words as the reply form's heading above the identifiers.
+    # The same words as the reply form's labels and its heading above the identifiers.
+    for key in ("reference", "subscription", "account_reference", "requested_on"):
+        assert f"\n{FORM_WORDS[locale][key]}: " in text, key
     heading = FORM_WORDS[locale]["customer_heading"]
     assert f"{heading}:" in text and f"<strong>{heading}</strong>" in html
     assert "The customer's details" not in text and "Kundens uppgifter" not in text
