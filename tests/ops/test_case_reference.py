@@ -52,6 +52,14 @@ async def test_the_reference_is_searchable_and_every_case_command_takes_it(
         shown = await cancelflow("cases", "show", reference)
         assert shown.exit_code == 0, shown.output
         assert request.case_id in shown.output and "awaiting" in shown.output
+        assert f"{request.case_id}, {reference}" in shown.output
+        listed_json = await cancelflow(
+            "cases", "list", "--merchant", merchant.merchant_id, "--json"
+        )
+        [row] = json.loads(listed_json.output)["cases"]
+        assert row["reference"] == reference
+        table = await cancelflow("cases", "list", "--merchant", merchant.merchant_id)
+        assert reference in table.output.splitlines()[1]
         status = await cancelflow("cases", "status", reference.lower(), "--json")
         assert status.exit_code == 0, status.output
         assert json.loads(status.output)["case_id"] == request.case_id

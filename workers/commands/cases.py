@@ -25,6 +25,7 @@ from cases.client import (
 )
 from domain.answers import MerchantAnswer
 from domain.case import CaseState
+from domain.reply_token import case_reference
 from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
 from ops.terminal import visible
 from storage.merchants import MerchantDirectory
@@ -148,7 +149,11 @@ async def _status(settings: Settings, case_id: str) -> CaseState:
 def describe_state(state: CaseState) -> list[tuple[str, str]]:
     """The state as label/value lines for people."""
     lines = [
-        ("case", f"{state.case_id} (workflow {workflow_id_for(state.case_id)})"),
+        (
+            "case",
+            f"{state.case_id}, {case_reference(state.case_id)} "
+            f"(workflow {workflow_id_for(state.case_id)})",
+        ),
         ("merchant", state.merchant_id),
         (
             "status",

@@ -13,6 +13,7 @@ from cases.client import CaseListing, list_cases
 from cases.history_source import CaseHistoryNotFound, HistorySource
 from cases.queries import case_query
 from domain.case import CaseState, CaseStatus
+from domain.reply_token import case_reference
 from inbound.store import InboundMailStore, text_of
 from ops.audit import Timeline, render_text, timeline_of_runs
 from ops.terminal import visible
@@ -76,10 +77,11 @@ def list_cases_command(
     if not rows:
         click.echo(f"no cases match: {visible(text)}")
         return
-    header = ("CASE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
+    header = ("CASE", "REFERENCE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
     table = [header] + [
         (
             visible(r.case_id),
+            case_reference(r.case_id),
             visible(r.status or "?"),
             visible(r.merchant_id or "?"),
             str(r.round or "?"),
@@ -97,6 +99,7 @@ def list_cases_command(
 def _listing_json(listing: CaseListing) -> dict[str, Any]:
     return {
         "case_id": listing.case_id,
+        "reference": case_reference(listing.case_id),
         "workflow_id": listing.workflow_id,
         "status": listing.status,
         "merchant_id": listing.merchant_id,
