@@ -185,8 +185,13 @@ async def test_a_merchant_walks_the_settings_portal(
     await nav.get_by_role("link", name=re.compile("Webhooks")).click()
     assert page.url.endswith("#webhooks")
     await expect(page.get_by_text(w["notify_hint"])).to_be_visible()
-    # The time zone is a list.
+    # The time zone is a list; focused from the keyboard it has the dark-edged focus ring.
     assert await page.locator("select#timezone option").count() > 300
+    await page.locator("#locale").focus()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "timezone"
+    edge = await page.evaluate("getComputedStyle(document.activeElement).boxShadow")
+    assert "rgb(11, 12, 12)" in edge, edge
 
     # Mistakes: at the field, in plain words, with what was typed kept.
     await page.get_by_label(w["contacts"]).fill("not-an-address")
