@@ -11,8 +11,11 @@ import pytest
 
 from activities import contracts
 from activities.config import EmailSettings
+from activities.digest import render_digest
 from activities.email import EmailActivities
 from activities.webhook_failures import render_failure
+from domain.case import CaseStatus
+from domain.digest import DigestReport, OpenCase
 from portal.i18n import MESSAGES as FORM_WORDS
 from storage.webhooks import FailedDelivery
 from tests.activities.conftest import PORTAL_BASE_URL
@@ -112,3 +115,24 @@ def test_the_webhook_failure_email_links_to_the_case_and_names_its_reference() -
         f"Open the case: http://localhost:8233/namespaces/default/workflows/case-{CASE_ID}" in text
     )
     assert "First tried: 2026-07-01 06:59 UTC" in text and "123456" not in text
+
+
+def test_the_digest_names_each_listed_cases_reference() -> None:
+    waiting = OpenCase(
+        case_id=CASE_ID,
+        merchant_id="streamio",
+        status=CaseStatus.ESCALATED,
+        escalated=True,
+        requested_at=datetime(2026, 7, 1, 6, 59, tzinfo=UTC),
+        round=1,
+    )
+    report = DigestReport(
+        generated_at=datetime(2026, 7, 20, 7, tzinfo=UTC),
+        open_total=1,
+        by_merchant={"streamio": 1},
+        by_age={"over 14 days": 1},
+        overdue=[],
+        escalated=[waiting],
+        needs_triage=[],
+    )
+    assert f"  {CASE_ID}  {REFERENCE}  streamio  escalated" in render_digest(report)
