@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio.client import (
     Client,
@@ -171,12 +171,19 @@ async def original_request(
     return None
 
 
-async def resolve_case_id(client: Client, given: str) -> str:
+class ArchivedReferences(Protocol):
+    async def cases_with_reference(self, reference: str) -> list[str]: ...
+
+
+async def resolve_case_id(
+    client: Client, given: str, archive: ArchivedReferences | None = None
+) -> str:
     """The case id for what a person typed: a case id, or the CF-… reference of a case.
 
     A reference is looked up by its search attribute (open and closed cases Temporal still
-    holds); anything else, or a reference no case carries, is taken as the case id itself,
-    so a case whose own id looks like a reference is still found.
+    holds), then in the archive when given (cases Temporal deleted after its retention).
+    Anything else, or a reference no case carries, is taken as the case id itself, so a case
+    whose own id looks like a reference is still found.
     """
     candidate = given.strip()
     if not CASE_REFERENCE_PATTERN.fullmatch(candidate.upper()):
@@ -188,6 +195,8 @@ async def resolve_case_id(client: Client, given: str) -> str:
         # Cases started before the attribute existed carry it from their next status change
         # or round; until then the reference is recomputed from their ids.
         found = await _cases_with_reference(client, reference, f"{sa.CASE_REFERENCE.name} IS NULL")
+    if not found and archive is not None:
+        found = set(await archive.cases_with_reference(reference))
     return found.pop() if len(found) == 1 else given
 
 

@@ -126,7 +126,18 @@ def case_id_or_reference(ctx: click.Context, param: click.Parameter, value: Any)
         return value
 
     async def resolve() -> str:
-        return await resolve_case_id(await temporal_client(load_settings(ctx)), value)
+        from workers.commands.archive import ArchiveOnDemand
+
+        settings = load_settings(ctx)
+        client = await temporal_client(settings)
+        try:
+            return await resolve_case_id(client, value, ArchiveOnDemand(settings))
+        except (OSError, RuntimeError, click.ClickException) as err:
+            # No archive to ask (no database): Temporal's answer alone, and the command
+            # reports an unknown case as it would for the id.
+            reason = err.format_message() if isinstance(err, click.ClickException) else err
+            click.echo(f"note: the archive was not searched for {value}: {reason}", err=True)
+            return await resolve_case_id(client, value)
 
     return run(resolve())
 
