@@ -220,10 +220,6 @@ class ArchiveOnDemand:
         async with database(self._settings) as pool:
             return await ArchiveStore(pool).histories_of_case(case_id)
 
-    async def cases_with_reference(self, reference: str) -> list[str]:
-        async with database(self._settings) as pool:
-            return await ArchiveStore(pool).cases_with_reference(reference)
-
     async def merchant_of_case(self, case_id: str) -> str | None:
         async with database(self._settings) as pool:
             return await ArchiveStore(pool).merchant_of_case(case_id)

@@ -126,12 +126,10 @@ def case_id_or_reference(ctx: click.Context, param: click.Parameter, value: Any)
         return value
 
     async def resolve() -> str:
-        from workers.commands.archive import ArchiveOnDemand
-
         settings = load_settings(ctx)
         client = await temporal_client(settings)
         try:
-            return await resolve_case_id(client, value, ArchiveOnDemand(settings))
+            return await resolve_case_id(client, value, _ArchivedReferences(settings))
         except (OSError, RuntimeError, click.ClickException) as err:
             # No archive to ask (no database): Temporal's answer alone, and the command
             # reports an unknown case as it would for the id.
@@ -140,6 +138,19 @@ def case_id_or_reference(ctx: click.Context, param: click.Parameter, value: Any)
             return await resolve_case_id(client, value)
 
     return run(resolve())
+
+
+class _ArchivedReferences:
+    """The archive, opened only when Temporal has no case with the reference."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def cases_with_reference(self, reference: str) -> list[str]:
+        from storage.archive import ArchiveStore
+
+        async with database(self._settings) as pool:
+            return await ArchiveStore(pool).cases_with_reference(reference)
 
 
 def case_id_argument() -> Callable[[FC], FC]:
