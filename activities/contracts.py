@@ -19,9 +19,6 @@ from domain.request import IdentifierLine, Subscription
 from domain.webhooks import WebhookEvent
 
 LOAD_MERCHANT = "load_merchant"
-SEND_MERCHANT_REQUEST = "send_merchant_request"
-SEND_MERCHANT_REMINDER = "send_merchant_reminder"
-SEND_MERCHANT_WITHDRAWAL = "send_merchant_withdrawal"
 NOTIFY_CUSTOMER = "notify_customer"
 NOTIFY_OPS = "notify_ops"
 COLLECT_OPEN_CASES = "collect_open_cases"
@@ -44,6 +41,17 @@ class MerchantEmailKind(StrEnum):
     REQUEST = "request"
     REMINDER = "reminder"
     WITHDRAWAL = "withdrawal"
+
+    @property
+    def activity(self) -> str:
+        """The activity type that sends this email: one activity type per kind, so each
+        shows by name in the UI and in histories (send_merchant_request, ...)."""
+        return f"send_merchant_{self.value}"
+
+
+SEND_MERCHANT_REQUEST = MerchantEmailKind.REQUEST.activity
+SEND_MERCHANT_REMINDER = MerchantEmailKind.REMINDER.activity
+SEND_MERCHANT_WITHDRAWAL = MerchantEmailKind.WITHDRAWAL.activity
 
 
 class MerchantEmailInput(BaseModel):
@@ -78,6 +86,14 @@ class EmailSent(BaseModel):
     already_sent: bool = Field(
         default=False, description="True when a retry found the email already sent (outbox)"
     )
+
+
+class CustomerNotified(EmailSent):
+    """notify_customer's receipt: the first channel's (email's) fields, so a case decodes it
+    as the EmailSent it always recorded, plus the channel and the other channels' receipts."""
+
+    channel: str = "email"
+    also: list[CustomerNotified] = Field(default_factory=list)
 
 
 class CustomerNotificationKind(StrEnum):

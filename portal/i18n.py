@@ -1,4 +1,5 @@
-"""The portal's words in English and Swedish. Choice labels are the merchant guide's own words."""
+"""The portal's words in English and Swedish. The outcomes' labels (the merchant guide's own
+words) and their fields' come from domain/outcomes.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from domain.common import SUPPORTED_LOCALES, Locale
+from domain.outcomes import GROUP_LABELS, OUTCOMES, answer_fields
 from domain.wording import format_date, identifier_label
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -21,18 +23,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "requested_on": "Requested on",
         "customer_heading": "Customer details",
         "outcome_legend": "The subscription…",
-        "has_now_been_cancelled": "has now been cancelled",
-        "was_already_cancelled": "was already cancelled",
-        "could_not_be_cancelled": "could not be cancelled",
         "reason_legend": "Reason",
-        "binding_contract": "binding contract",
-        "no_subscription_found": "no subscription found",
-        "other_reason": "other reason",
-        "access_until": "Date the customer has access to the subscription until",
-        "cancelled_on": "Date the cancellation was performed",
-        "contract_ends_on": "Date the binding contract expires",
-        "message": "Message to Minna",
-        "message_note": "All free text comes to Minna and is not shared with the customer.",
         "send": "Send",
         "errors_heading": "Please correct the following",
         "err_choice_required": "Choose what happened to the subscription.",
@@ -136,18 +127,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "requested_on": "Begärd den",
         "customer_heading": "Kunduppgifter",
         "outcome_legend": "Abonnemanget…",
-        "has_now_been_cancelled": "har nu sagts upp",
-        "was_already_cancelled": "var redan uppsagt",
-        "could_not_be_cancelled": "kunde inte sägas upp",
         "reason_legend": "Orsak",
-        "binding_contract": "bindningstid",
-        "no_subscription_found": "inget abonnemang hittades",
-        "other_reason": "annan orsak",
-        "access_until": "Datum som kunden har tillgång till abonnemanget till och med",
-        "cancelled_on": "Datum då uppsägningen genomfördes",
-        "contract_ends_on": "Datum då bindningstiden löper ut",
-        "message": "Meddelande till Minna",
-        "message_note": "All fritext går till Minna och delas inte med kunden.",
         "send": "Skicka",
         "errors_heading": "Rätta följande",
         "err_choice_required": "Välj vad som hände med abonnemanget.",
@@ -237,6 +217,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "home_support": "Frågor? Skriv till {support}.",
     },
 }
+
+
+def _outcome_words(locale: Locale) -> dict[str, str]:
+    """The outcomes' and their fields' words, as domain/outcomes.py defines them."""
+    words = {spec.outcome.value: spec.label[locale] for spec in OUTCOMES.values()}
+    words |= {group.value: label[locale] for group, label in GROUP_LABELS.items()}
+    for answer_field in answer_fields():
+        words[answer_field.name] = answer_field.text.label[locale]
+        if answer_field.text.hint is not None:
+            words[f"{answer_field.name}_hint"] = answer_field.text.hint[locale]
+    return words
+
+
+for _locale in SUPPORTED_LOCALES:
+    MESSAGES[_locale].update(_outcome_words(_locale))
 
 
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}

@@ -14,13 +14,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import NoMatchFound
 
 from cases.client import AnswerRejected, CaseNotFound, submit_answer
-from domain.answers import (
-    OTHER_REASON_MAX_CHARS,
-    BindingContract,
-    HasNowBeenCancelled,
-    MerchantAnswer,
-)
-from domain.follow_up import contract_follow_up_day
+from domain.answers import OTHER_REASON_MAX_CHARS, MerchantAnswer
+from domain.follow_up import new_round_day
+from domain.outcomes import effective_date
 from domain.reply_token import ExpiredReplyToken, InvalidReplyToken, ReplyGrant
 from portal import csrf
 from portal.cases import MerchantCase, load_merchant_case, refresh
@@ -194,11 +190,8 @@ def _recorded_page(
 
 def _next_step(t: Translator, case: MerchantCase, answer: MerchantAnswer) -> str:
     """What happens now that this answer is recorded, in the merchant's words and calendar."""
-    day: date | None = None
-    if isinstance(answer, HasNowBeenCancelled):
-        day = answer.access_until
-    elif isinstance(answer, BindingContract):
-        day = contract_follow_up_day(answer, case.merchant)
+    # A new round's day when one follows (binding contract), else the answer's own date.
+    day: date | None = new_round_day(answer, case.merchant) or effective_date(answer)
     key = f"next_{answer.outcome.value}"
     return t(key, date=t.date(day)) if day is not None else t(key)
 

@@ -12,22 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-from pydantic import BaseModel, Field
 from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
 
 from domain.archive import ClosedRun, RunHistory
 from domain.reply_token import case_reference
+from storage.config import ArchiveSettings as ArchiveSettings  # read with the store
 
 CHECKPOINT = "cases"
-
-
-class ArchiveSettings(BaseModel):
-    """The archive's own retention and how often the archiving schedule runs."""
-
-    retention_years: int = Field(default=10, ge=1, le=100)
-    every_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    batch_size: int = Field(default=100, ge=1, le=1000)
 
 
 @dataclass(frozen=True)

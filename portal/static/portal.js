@@ -35,19 +35,19 @@
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 
-  // The message's character count, as GOV.UK's character count component says it.
-  var message = document.getElementById("message");
-  var count = document.getElementById("message-count");
-  if (message && count) {
-    var limit = parseInt(message.getAttribute("maxlength"), 10);
+  // Each text box's character count, as GOV.UK's character count component says it.
+  form.querySelectorAll("textarea[data-count]").forEach(function (box) {
+    var count = document.getElementById(box.getAttribute("data-count"));
+    if (!count) { return; }
+    var limit = parseInt(box.getAttribute("maxlength"), 10);
     var countMessage = function () {
       // The server counts a line break as one character, as the browser's maxlength does.
-      var left = limit - message.value.replace(/\r\n/g, "\n").length;
-      var words = message.getAttribute(left < 0 ? "data-count-over" : "data-count-remaining");
+      var left = limit - box.value.replace(/\r\n/g, "\n").length;
+      var words = box.getAttribute(left < 0 ? "data-count-over" : "data-count-remaining");
       count.textContent = words.replace("{count}", String(Math.abs(left)));
       count.classList.toggle("over", left < 0);
     };
-    message.addEventListener("input", countMessage);
+    box.addEventListener("input", countMessage);
     countMessage();
-  }
+  });
 })();

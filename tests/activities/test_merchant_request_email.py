@@ -16,12 +16,12 @@ from activities.email import EmailActivities
 from activities.webhook_failures import render_failure
 from domain.case import CaseStatus
 from domain.digest import DigestReport, OpenCase
+from domain.reply_token import case_reference
 from portal.i18n import MESSAGES as FORM_WORDS
 from storage.webhooks import FailedDelivery
-from tests.activities.conftest import PORTAL_BASE_URL
-from tests.activities.test_email import (
+from tests.helpers.emails import (
     CASE_ID,
-    REFERENCE,
+    PORTAL_BASE_URL,
     html_of,
     merchant_input,
     run,
@@ -30,6 +30,7 @@ from tests.activities.test_email import (
 )
 from workers.mail_sink import MailSink
 
+REFERENCE = case_reference(CASE_ID)
 # Thursday 5 March 2026, 23:30 UTC: already Friday 6 March in Stockholm.
 DUE = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)
 ANSWER_BY = {"en": "Please answer by: 6 March 2026", "sv": "Svara senast: 6 mars 2026"}

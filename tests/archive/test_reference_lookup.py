@@ -11,10 +11,15 @@ from cases.client import start_case
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
 from storage.archive import ArchiveStore
-from tests.archive.conftest import Archiver, delete_from_temporal, wait_until_deleted
-from tests.archive.test_fallback import _final_state, withdrawn
-from tests.conftest import cancelflow
 from tests.eventually import eventually
+from tests.helpers.archive import (
+    Archiver,
+    _final_state,
+    delete_from_temporal,
+    wait_until_deleted,
+    withdrawn,
+)
+from tests.helpers.cli import cancelflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows.cancellation import workflow_id_for
 

@@ -22,8 +22,9 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 
-from bench.stack import binary, free_port, run_secrets
+from bench.stack import run_secrets
 from tests.eventually import eventually
+from tests.helpers.servers import binary, free_port
 from workers.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import asyncpg
 from click.testing import CliRunner, Result
 
 from storage.merchant_changes import MerchantChanges
-from tests.integrations.conftest import webhook_merchant
+from tests.helpers.webhooks import webhook_merchant
 from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 

@@ -10,37 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from storage.merchants import MerchantDirectory
-from tests.conftest import free_port
+from tests.helpers.browser import WALKS, Walk, chromium, fits_the_screen
+from tests.helpers.servers import free_port
 from tests.integrations.portal_stack import SettingsStack, settings_stack
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-
-
-@dataclass(frozen=True)
-class Walk:
-    lang: str
-    javascript: bool
-    width: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.lang}-{'js' if self.javascript else 'nojs'}-{self.width}"
-
-
-WALKS = [
-    Walk("en", True, 1280),
-    Walk("sv", False, 390),
-    Walk("sv", True, 1280),
-    Walk("en", False, 390),
-]
 
 WORDS = {
     "en": {
@@ -125,31 +104,11 @@ async def stack(
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
-async def _page(browser: Browser, walk: Walk) -> Page:
-    context = await browser.new_context(
-        java_script_enabled=walk.javascript, viewport={"width": walk.width, "height": 900}
-    )
-    return await context.new_page()
-
-
-async def _fits(page: Page) -> None:
-    overflow = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert overflow is False, "the page is wider than the screen"
-
-
-async def _sign_in(
-    page: Page, stack: SettingsStack, address: str, walk: Walk, shots: Path
-) -> None:
+async def _sign_in(page: Page, stack: SettingsStack, address: str, walk: Walk, shots: Path) -> None:
     w = WORDS[walk.lang]
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang={walk.lang}")
     # The contact address alone: no merchant id, which no email tells the merchant.
@@ -170,10 +129,10 @@ async def test_a_merchant_walks_the_settings_portal(
     w = WORDS[walk.lang]
     merchant = await stack.add_merchant(locale=walk.lang)
     address = str(merchant.cancellation_emails[0])
-    page = await _page(browser, walk)
+    page = await walk.page(browser)
     shot = f"settings-{walk.id}"
     await _sign_in(page, stack, address, walk, artifacts_dir)
-    await _fits(page)
+    assert await fits_the_screen(page)
     await page.screenshot(path=str(artifacts_dir / f"{shot}-page.png"), full_page=True)
 
     # The reply form's design: inputs, selects and buttons a thumb can hit.
@@ -205,7 +164,7 @@ async def test_a_merchant_walks_the_settings_portal(
     body = await page.locator("body").inner_text()
     assert not [word for word in INTERNAL if word in body], body
     await page.screenshot(path=str(artifacts_dir / f"{shot}-error.png"), full_page=True)
-    await _fits(page)
+    assert await fits_the_screen(page)
 
     await page.get_by_label(w["contacts"]).fill(address)
     await page.locator("#timezone").select_option("Europe/London")
@@ -275,7 +234,7 @@ async def test_a_merchant_walks_the_settings_portal(
     await expect(log).to_contain_text(w["key_revoked"])
     assert "{" not in await log.inner_text()
     await page.screenshot(path=str(artifacts_dir / f"{shot}-done.png"), full_page=True)
-    await _fits(page)
+    assert await fits_the_screen(page)
 
     # Signing out keeps the language.
     await page.get_by_role("button", name=w["sign_out"]).click()

@@ -13,8 +13,8 @@ from cases.client import case_state, resolve_case_id, start_case
 from cases.queries import case_query
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
-from tests.conftest import cancelflow
 from tests.eventually import eventually
+from tests.helpers.cli import cancelflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow

@@ -22,8 +22,8 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
-from tests.conftest import cancelflow
 from tests.eventually import eventually
+from tests.helpers.cli import cancelflow
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 

@@ -25,8 +25,8 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
-from tests.conftest import cancelflow
 from tests.eventually import eventually
+from tests.helpers.cli import cancelflow
 from tests.operator_env import OPERATOR_ENV
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.cli import cli

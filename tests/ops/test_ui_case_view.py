@@ -19,8 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 from cases.client import case_state, start_case
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
-from tests.conftest import _binary, free_port
 from tests.eventually import eventually
+from tests.helpers.servers import binary, free_port
 from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.codec import EncryptionCodec, EncryptionKey, encrypting_converter
 from workers.codec_server import running_codec_server, ui_origins
@@ -35,7 +35,7 @@ async def ui_env(codec_keys: list[EncryptionKey]) -> AsyncIterator[WorkflowEnvir
         EncryptionCodec(codec_keys), "127.0.0.1", free_port(), ui_origins(UI_PORT)
     ) as codec_url:
         env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=_binary("temporal"),
+            dev_server_existing_path=binary("temporal"),
             data_converter=encrypting_converter(codec_keys),
             search_attributes=ALL_SEARCH_ATTRIBUTES,
             port=free_port(),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,17 +11,13 @@ from domain.actions import WithdrawalRequest
 from domain.case import CaseStatus
 from storage.api_keys import ApiKeyStore
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack
+from tests.helpers.portal import PortalStack, _in
 
 PROBLEM = "application/problem+json"
 
 
-def stockholm_today() -> date:
-    return datetime.now(ZoneInfo("Europe/Stockholm")).date()
 
 
-def _in(days: int) -> str:
-    return (stockholm_today() + timedelta(days=days)).isoformat()
 
 
 FIVE_ANSWERS: list[tuple[dict[str, Any], str]] = [

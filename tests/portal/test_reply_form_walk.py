@@ -6,8 +6,7 @@ happens next; line breaks arrive as \\n; the portal's own address has a landing 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,30 +14,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from domain.wording import format_date
-from tests.portal.conftest import PortalStack
-from tests.portal.test_browser import browser, send
-from tests.portal.test_merchant_api import _in
+from tests.helpers.browser import WALKS, Walk, chromium, contrast_with_white, fits_the_screen, send
+from tests.helpers.portal import PortalStack, _in
 
-__all__ = ["browser"]
-
-
-@dataclass(frozen=True)
-class Walk:
-    lang: str
-    javascript: bool
-    width: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.lang}-{'js' if self.javascript else 'nojs'}-{self.width}"
-
-
-WALKS = [
-    Walk("en", True, 1280),
-    Walk("sv", False, 390),
-    Walk("sv", True, 390),
-    Walk("en", False, 1280),
-]
 WORDS = {
     "en": {
         "could_not": "could not be cancelled",
@@ -69,31 +47,14 @@ WORDS = {
 }
 
 
-def _luminance(rgb: tuple[int, int, int]) -> float:
-    def channel(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast_with_white(css: str) -> float:
-    found = re.search(r"rgb\((\d+), (\d+), (\d+)\)", css)
-    assert found, css
-    rgb = (int(found.group(1)), int(found.group(2)), int(found.group(3)))
-    return 1.05 / (_luminance(rgb) + 0.05)
-
-
 async def _focus_edge(page: Page) -> str:
     return str(await page.evaluate("getComputedStyle(document.activeElement).boxShadow"))
 
 
-async def _walk_page(browser: Browser, walk: Walk) -> Page:
-    context = await browser.new_context(
-        java_script_enabled=walk.javascript, viewport={"width": walk.width, "height": 900}
-    )
-    return await context.new_page()
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=[w.id for w in WALKS])
@@ -103,7 +64,7 @@ async def test_an_agent_answers_with_name_ticket_and_a_two_line_message(
     w = WORDS[walk.lang]
     merchant = await stack.add_merchant(locale=walk.lang, display_name="FitGym UK")
     case_id = await stack.start(merchant)
-    page = await _walk_page(browser, walk)
+    page = await walk.page(browser)
     try:
         await page.goto(await stack.reply_link_from_email(merchant))
         message = page.locator("#message")
@@ -117,12 +78,12 @@ async def test_an_agent_answers_with_name_ticket_and_a_two_line_message(
         # The focus ring: yellow with a near-black edge, on a text box and on the button.
         await page.get_by_label(w["agent"]).focus()
         edge = await _focus_edge(page)
-        assert _contrast_with_white(edge) >= 3, edge
+        assert contrast_with_white(edge) >= 3, edge
         await page.keyboard.press("Tab")
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.dataset.testid") == "send"
         edge = await _focus_edge(page)
-        assert _contrast_with_white(edge) >= 3, edge
+        assert contrast_with_white(edge) >= 3, edge
 
         # Errors put "Error:" first in the title, as a screen reader announces it.
         assert await send(page) == 422
@@ -146,8 +107,7 @@ async def test_an_agent_answers_with_name_ticket_and_a_two_line_message(
         await page.screenshot(
             path=str(artifacts_dir / f"reply-{walk.id}-confirmation.png"), full_page=True
         )
-        overflow = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        assert overflow is False
+        assert await fits_the_screen(page)
     finally:
         await page.context.close()
 
@@ -163,7 +123,7 @@ async def test_the_confirmation_names_the_new_request_date_and_no_private_messag
 ) -> None:
     merchant = await stack.add_merchant(locale="sv", notice_period_days=30)
     case_id = await stack.start(merchant)
-    page = await _walk_page(browser, Walk("sv", True, 390))
+    page = await Walk("sv", True, 390).page(browser)
     try:
         await page.goto(await stack.reply_link_from_email(merchant))
         await page.get_by_label("kunde inte sägas upp").check()
@@ -191,7 +151,7 @@ async def test_the_confirmation_names_the_new_request_date_and_no_private_messag
 async def test_the_portals_own_address_has_a_landing_page(
     stack: PortalStack, browser: Browser, artifacts_dir: Path, lang: str
 ) -> None:
-    page = await _walk_page(browser, Walk(lang, False, 390))
+    page = await Walk(lang, False, 390).page(browser)
     try:
         response = await page.goto(f"{stack.base_url}/?lang={lang}")
         assert response is not None and response.status == 200

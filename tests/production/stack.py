@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import _binary, free_port
+from tests.helpers.servers import _binary, free_port
 from tests.operator_env import OPERATOR_ENV
 
 CANCELFLOW = str(Path(sys.executable).parent / "cancelflow")

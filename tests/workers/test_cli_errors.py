@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 

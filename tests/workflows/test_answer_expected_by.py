@@ -7,6 +7,8 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 
 from activities import contracts as act
+from cases.client import case_state, start_case
+from domain.case import CaseStatus
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
 from tests.workflows.harness import (
@@ -14,9 +16,9 @@ from tests.workflows.harness import (
     advance_to,
     at,
     make_merchant,
+    make_request,
     running_worker,
 )
-from tests.workflows.test_chasing import _start_at
 
 
 async def test_every_chasing_email_names_the_next_steps_instant(
@@ -32,10 +34,16 @@ async def test_every_chasing_email_names_the_next_steps_instant(
     acts = RecordingActivities(merchants={"acme": merchant})
     async with running_worker(time_skipping_env.client, acts) as tq:
         # Thursday 23 December 2027, 10:00 in Auckland (as test_chasing walks it).
-        await _start_at(time_skipping_env, acts, tq, at("2027-12-22T21:00:00"))
-        [request] = [s.input for s in acts.of(act.SEND_MERCHANT_REQUEST)]
-        assert isinstance(request, act.MerchantEmailInput)
-        assert request.answer_expected_by == at("2027-12-23T21:00:00")  # reminder 1
+        await advance_to(time_skipping_env, at("2027-12-22T21:00:00"))
+        request = make_request()
+        await start_case(time_skipping_env.client, request, tq)
+        await eventually(
+            lambda: case_state(time_skipping_env.client, request.case_id),
+            lambda s: s.status is CaseStatus.AWAITING,
+        )
+        [email] = [s.input for s in acts.of(act.SEND_MERCHANT_REQUEST)]
+        assert isinstance(email, act.MerchantEmailInput)
+        assert email.answer_expected_by == at("2027-12-23T21:00:00")  # reminder 1
 
         await advance_to(time_skipping_env, at("2027-12-30T21:01:00"))
         await eventually(lambda: len(acts.of(act.NOTIFY_OPS)) == 1)
