@@ -43,6 +43,16 @@ SLOW = (
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # PYTHONDONTWRITEBYTECODE=1 (the team's machines, CI) means no process writes bytecode:
+    # every CLI call, worker and dev stack the tests start, and the workflow sandbox for each
+    # workflow run, would compile the project from source again. Compiled once here instead,
+    # as production compiles at install (deploy/install.sh).
+    from bench.bytecode import compile_project
+
+    compile_project()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.relative_to(REPO_ROOT).as_posix().startswith(SLOW):
