@@ -20,8 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from storage.db import create_pool, migrate
 from tests.helpers.database import fresh_database
+from tests.helpers.operator_env import set_operator_env
 from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
-from tests.operator_env import set_operator_env
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
 

@@ -303,7 +303,7 @@ async def fault_stack(folder: Path) -> AsyncIterator[Stack]:
 
     from storage.db import create_pool, migrate
     from storage.merchants import MerchantDirectory
-    from tests.workflows.harness import make_merchant
+    from tests.helpers.harness import make_merchant
 
     folder.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
