@@ -15,7 +15,8 @@ import os
 import tomllib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.servers import REPO_ROOT
+
 PROBE = REPO_ROOT / "workflows" / "cancellation.py"
 
 
