@@ -67,6 +67,10 @@ class MerchantEmailInput(BaseModel):
     subscription: Subscription
     identifiers: list[IdentifierLine]
     requested_at: datetime
+    answer_expected_by: datetime | None = Field(
+        default=None,
+        description="When the next reminder (or escalation) is due: the answer is expected before",
+    )
 
     @property
     def outbox_kind(self) -> str:
@@ -134,6 +138,9 @@ class OpsNotificationInput(BaseModel):
     merchant_id: str
     merchant_display_name: str
     waiting_since: datetime | None = None
+    merchant_timezone: str | None = Field(
+        default=None, description="Times in the ops email are shown on the merchant's clock"
+    )
     business_days_waited: int | None = None
     detail: str | None = Field(default=None, description="For ops only; may hold merchant text")
 

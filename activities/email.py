@@ -100,6 +100,7 @@ class EmailActivities:
             reply_domain=email.reply_domain,
             support_address=email.support_address,
             ops_address=email.ops_address,
+            ops_case_link=email.ops_case_link,
             corrections_page=email.corrections_page,
         )
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from string import Formatter
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
 from activities import contracts
 from activities.rendering import Templates, format_duration, one_line
+from domain.archive import CASE_WORKFLOW_ID_PREFIX
 from domain.common import Locale
+from domain.local_time import local_minute
 from domain.outcomes import BY_CUSTOMER_KIND
 from domain.reply_token import ReplyTokenSigner, case_reference
 from domain.request import IdentifierLine
@@ -96,6 +99,7 @@ class MessageComposer:
         reply_domain: str,
         support_address: str,
         ops_address: str,
+        ops_case_link: str | None = None,
         corrections_page: str | None = None,
     ) -> None:
         self._templates = templates
@@ -105,6 +109,7 @@ class MessageComposer:
         self._reply_domain = reply_domain
         self._support_address = support_address
         self._ops_address = ops_address
+        self._ops_case_link = ops_case_link
         # Where customers correct their details (the service's own page); None: by email.
         self._corrections_page = corrections_page
 
@@ -133,7 +138,10 @@ class MessageComposer:
         )
         reference = case_reference(input.case_id)
         # The merchant reads dates on its own calendar.
-        requested_on = requested_at.astimezone(ZoneInfo(merchant.timezone)).date()
+        zone = ZoneInfo(merchant.timezone)
+        requested_on = requested_at.astimezone(zone).date()
+        expected_by = input.answer_expected_by
+        answer_by = expected_by.astimezone(zone).date() if expected_by is not None else None
         body = self._templates.render(
             locale,
             "merchant",
@@ -144,7 +152,9 @@ class MessageComposer:
             subscription=input.subscription,
             identifiers=_configured_only(input),
             requested_on=requested_on,
+            answer_by=answer_by,
             link=f"{self._portal_base_url}/r/{token}",
+            settings_link=f"{self._portal_base_url}/merchant/sign-in?lang={locale}",
             support_address=self._support_address,
         )
         subject = _MERCHANT_SUBJECTS[locale][input.kind].format(
@@ -201,6 +211,13 @@ class MessageComposer:
     def ops(self, input: contracts.OpsNotificationInput, now: datetime) -> ComposedEmail:
         kind = f"ops-{input.kind.value}"
         waited = format_duration(now - input.waiting_since) if input.waiting_since else None
+        zone = input.merchant_timezone or "UTC"
+        workflow_id = f"{CASE_WORKFLOW_ID_PREFIX}{input.case_id}"
+        case_link = (
+            self._ops_case_link.format(workflow_id=quote(workflow_id, safe=""))
+            if self._ops_case_link
+            else None
+        )
         body = self._templates.render(
             "en",
             "ops",
@@ -211,6 +228,8 @@ class MessageComposer:
             merchant_id=input.merchant_id,
             merchant_name=input.merchant_display_name,
             waiting_since=input.waiting_since,
+            local=lambda at: local_minute(at, zone),
+            case_link=case_link,
             waited=waited,
             business_days_waited=input.business_days_waited,
             detail=input.detail,

@@ -75,6 +75,44 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unavailable_heading": "The portal is unavailable right now",
         "unavailable_text": "Please try again in a few minutes.",
         "language": "Language",
+        "who_legend": "Who is answering (optional)",
+        "agent_name": "Your name",
+        "agent_name_hint": "Kept in the request's history, so your colleagues can see who "
+        "answered. Not shared with the customer.",
+        "ticket": "Your ticket or case number",
+        "ticket_hint": "Your own reference for this request, if you have one.",
+        "err_agent_too_long": "Your name can be at most {limit} characters.",
+        "err_agent_control": "Your name contains an invisible control character; please remove it.",
+        "err_ticket_too_long": "The ticket number can be at most {limit} characters.",
+        "err_ticket_control": "The ticket number contains an invisible control character; "
+        "please remove it.",
+        "chars_remaining": "You have {count} characters remaining",
+        "chars_over": "You have {count} characters too many",
+        "chars_limit": "You can enter up to {limit} characters.",
+        "recorded_ticket": "Your reference",
+        "next_has_now_been_cancelled": "What happens next: we tell the customer that the "
+        "subscription has been cancelled and that they have access until {date}. Nothing "
+        "more is needed from you.",
+        "next_was_already_cancelled": "What happens next: we tell the customer that the "
+        "subscription was already cancelled. Nothing more is needed from you.",
+        "next_binding_contract": "What happens next: we tell the customer about the binding "
+        "contract, and we will send you a new cancellation request on {date}.",
+        "next_no_subscription_found": "What happens next: we have asked the customer to "
+        "check and correct their details. If they do, you will get a new request with the "
+        "corrected details.",
+        "next_other_reason": "What happens next: Minna's support team reads your message and "
+        "follows it up; we tell the customer that the subscription could not be cancelled.",
+        "private_message_note": "Your message is for Minna only: it is not shared with the "
+        "customer.",
+        "home_title": "Minna cancellation portal",
+        "home_intro": "Minna cancels subscriptions on behalf of consumers. Merchants use "
+        "this portal to answer our cancellation requests.",
+        "home_reply": "To answer a cancellation request, open the link in the email we sent "
+        "you (\u201cReply to cancellation request\u201d). Each request has its own link.",
+        "home_settings": "Sign in to your merchant settings",
+        "home_settings_text": "Change the identifiers you need, your contact addresses, "
+        "webhooks and API keys.",
+        "home_support": "Questions? Write to {support}.",
     },
     "sv": {
         "portal_name": "Minnas uppsägningsportal",
@@ -86,7 +124,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reference": "Referens",
         "subscription": "Abonnemang",
         "account_reference": "Kontoreferens",
-        "requested_on": "Begärd",
+        "requested_on": "Begärd den",
         "customer_heading": "Kunduppgifter",
         "outcome_legend": "Abonnemanget…",
         "reason_legend": "Orsak",
@@ -141,6 +179,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unavailable_heading": "Portalen är inte tillgänglig just nu",
         "unavailable_text": "Försök igen om några minuter.",
         "language": "Språk",
+        "who_legend": "Vem svarar (frivilligt)",
+        "agent_name": "Ditt namn",
+        "agent_name_hint": "Sparas i begärans historik så att dina kollegor ser vem som "
+        "svarade. Delas inte med kunden.",
+        "ticket": "Ert ärende- eller ticketnummer",
+        "ticket_hint": "Er egen referens för den här begäran, om ni har en.",
+        "err_agent_too_long": "Ditt namn får vara högst {limit} tecken.",
+        "err_agent_control": "Ditt namn innehåller ett osynligt kontrolltecken; ta bort det.",
+        "err_ticket_too_long": "Ärendenumret får vara högst {limit} tecken.",
+        "err_ticket_control": "Ärendenumret innehåller ett osynligt kontrolltecken; ta bort det.",
+        "chars_remaining": "Du har {count} tecken kvar",
+        "chars_over": "Du har {count} tecken för mycket",
+        "chars_limit": "Du kan skriva upp till {limit} tecken.",
+        "recorded_ticket": "Er referens",
+        "next_has_now_been_cancelled": "Vad händer nu: vi meddelar kunden att abonnemanget "
+        "har sagts upp och att hen har tillgång till och med {date}. Ni behöver inte göra "
+        "något mer.",
+        "next_was_already_cancelled": "Vad händer nu: vi meddelar kunden att abonnemanget "
+        "redan var uppsagt. Ni behöver inte göra något mer.",
+        "next_binding_contract": "Vad händer nu: vi berättar för kunden om bindningstiden, och "
+        "vi skickar en ny uppsägningsbegäran till er {date}.",
+        "next_no_subscription_found": "Vad händer nu: vi har bett kunden kontrollera och rätta "
+        "sina uppgifter. Om hen gör det får ni en ny begäran med de rättade uppgifterna.",
+        "next_other_reason": "Vad händer nu: Minnas support läser ert meddelande och följer upp "
+        "det; vi meddelar kunden att abonnemanget inte kunde sägas upp.",
+        "private_message_note": "Ditt meddelande är bara till Minna: det delas inte med kunden.",
+        "home_title": "Minnas uppsägningsportal",
+        "home_intro": "Minna säger upp abonnemang åt konsumenter. Handlare använder den här "
+        "portalen för att svara på våra uppsägningsbegäranden.",
+        "home_reply": "Öppna länken i mejlet vi skickade (\u201dSvara på "
+        "uppsägningsbegäran\u201d) för att svara på en begäran. Varje begäran har en egen "
+        "länk.",
+        "home_settings": "Logga in till era handlarinställningar",
+        "home_settings_text": "Ändra uppgifterna ni behöver, era kontaktadresser, webhooks "
+        "och API-nycklar.",
+        "home_support": "Frågor? Skriv till {support}.",
     },
 }
 

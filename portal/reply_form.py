@@ -60,6 +60,11 @@ CHOICES = LAYOUT.choices
 _FIELD_NAMES = tuple(f.name for f in answer_fields())
 # Longer than any valid message, short enough that a pasted novel is not kept in memory twice.
 _MAX_KEPT_CHARS = OTHER_REASON_MAX_CHARS * 4
+# The optional "who answered" fields, kept a little past their limits so the refusal can say so.
+_MAX_AGENT_CHARS = 400
+_MAX_TICKET_CHARS = 1000
+AGENT_NAME_MAX_CHARS = 120
+TICKET_MAX_CHARS = 200
 
 
 @dataclass
@@ -72,6 +77,8 @@ class ReplyForm:
     reason: str = ""
     values: dict[str, str] = field(default_factory=dict)
     """The outcomes' own fields (access_until, ..., message) by name."""
+    agent_name: str = ""
+    ticket: str = ""
 
     @classmethod
     def from_submission(cls, data: Mapping[str, object]) -> ReplyForm:
@@ -82,7 +89,12 @@ class ReplyForm:
         return cls(
             choice=text("choice"),
             reason=text("reason"),
-            values={name: text(name) for name in _FIELD_NAMES},
+            # Browsers send a textarea's line breaks as CRLF: one \n each, as the API's.
+            values={
+                name: text(name).replace("\r\n", "\n").replace("\r", "\n") for name in _FIELD_NAMES
+            },
+            agent_name=text("agent_name")[:_MAX_AGENT_CHARS],
+            ticket=text("ticket")[:_MAX_TICKET_CHARS],
         )
 
     def __getitem__(self, name: str) -> str:
@@ -129,6 +141,7 @@ def read_answer(
         "channel": Channel.PORTAL,
         "responded_by": responded_by,
     }
+    _read_who_answered(form, data, errors, t)
     for answer_field in OUTCOMES[outcome].fields:
         name = answer_field.name
         if answer_field.kind is FieldKind.TEXT:
@@ -152,6 +165,30 @@ def read_answer(
             name = problem["field"]
             errors[name] = _in_plain_words(name, problem["message"], form, answered_at, t)
         return FormVerdict(errors=errors)
+
+
+def responded_by_for(form: ReplyForm, merchant_name: str) -> str:
+    """Who the history says answered: the agent's own name when given, and the portal."""
+    agent = " ".join(form.agent_name.split())
+    portal = f"merchant portal ({merchant_name})"
+    return (f"{agent}, {portal}" if agent else portal)[:200]
+
+
+def _read_who_answered(
+    form: ReplyForm, data: dict[str, object], errors: dict[str, str], t: Translator
+) -> None:
+    """The optional agent name (in responded_by) and the merchant's ticket (reference)."""
+    agent, ticket = " ".join(form.agent_name.split()), form.ticket.strip()
+    if len(agent) > AGENT_NAME_MAX_CHARS:
+        errors["agent_name"] = t("err_agent_too_long", limit=AGENT_NAME_MAX_CHARS)
+    elif has_forbidden_characters(agent, multiline=False):
+        errors["agent_name"] = t("err_agent_control")
+    if len(ticket) > TICKET_MAX_CHARS:
+        errors["ticket"] = t("err_ticket_too_long", limit=TICKET_MAX_CHARS)
+    elif has_forbidden_characters(ticket, multiline=False):
+        errors["ticket"] = t("err_ticket_control")
+    elif ticket:
+        data["reference"] = ticket
 
 
 def _in_plain_words(
@@ -182,4 +219,6 @@ def form_from_answer(answer: MerchantAnswer) -> ReplyForm:
     for answer_field in spec.fields:
         value = getattr(answer, answer_field.name)
         form.values[answer_field.name] = value.isoformat() if isinstance(value, date) else value
+    if answer.channel is Channel.PORTAL and answer.reference:
+        form.ticket = answer.reference
     return form

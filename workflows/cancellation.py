@@ -111,7 +111,13 @@ class CancellationWorkflow(CaseSteps):
             # An answer recorded before the request went out (ops, from a phone call) leaves
             # nothing to ask the merchant.
             if self._state.answer is None:
-                await self._send_merchant_email(act.MerchantEmailKind.REQUEST)
+                # The first reminder is due from the round's start, taken in whole minutes.
+                expected_by = self._step_due(
+                    merchant, 0, workflow.now().replace(second=0, microsecond=0)
+                )
+                await self._send_merchant_email(
+                    act.MerchantEmailKind.REQUEST, answer_expected_by=expected_by
+                )
             # Whole minutes, so every deadline of the round is a clean, predictable instant.
             started = workflow.now().replace(second=0, microsecond=0)
             self._state.round_started_at = self._state.last_chase_at = started

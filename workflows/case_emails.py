@@ -6,7 +6,7 @@ so the workflow decides whether a non-retryable cause fails the case.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
@@ -14,25 +14,16 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from activities import contracts as act
-from domain.answers import MerchantAnswer
 from domain.case import CaseState
 from domain.customer_outcome import CustomerOutcome
+from domain.follow_up import new_round_day as new_round_day
 from domain.merchant import Merchant
-from domain.outcomes import FollowUp, effective_date, spec_of
+from domain.outcomes import FollowUp, spec_of
 from domain.request import CancellationRequest, merchant_view
 from workflows.details import escape_markdown
 
 # No subscription found: how long the customer has to send corrected details.
 CORRECTION_WINDOW = timedelta(days=14)
-
-
-def new_round_day(answer: MerchantAnswer, merchant: Merchant) -> date | None:
-    """The day the notice period allows the new request (merchant calendar), for an outcome
-    followed by a new round (a binding contract: its end date less the notice period)."""
-    ends = effective_date(answer)
-    if spec_of(answer).follow_up is not FollowUp.NEW_ROUND_AFTER_NOTICE or ends is None:
-        return None
-    return ends - timedelta(days=merchant.notice_period_days)
 
 
 # Reading the directory is quick; a database outage should be waited out, not fail the case.
@@ -74,6 +65,7 @@ def merchant_email(
     merchant: Merchant,
     kind: act.MerchantEmailKind,
     reminder_number: int | None = None,
+    answer_expected_by: datetime | None = None,
 ) -> act.MerchantEmailInput:
     return act.MerchantEmailInput(
         case_id=state.case_id,
@@ -84,6 +76,7 @@ def merchant_email(
         subscription=request.subscription,
         identifiers=merchant_view(request, merchant),
         requested_at=state.requested_at,
+        answer_expected_by=answer_expected_by,
     )
 
 

@@ -43,14 +43,15 @@ class _Item(BaseModel):
     case_id: str = Field(description="The case this answer is for")
 
 
-# One item per outcome: its case_id and the body of POST /cases/{case_id}/answer.
-def _item_for(body: type[BaseModel]) -> type[BaseModel]:
-    bases: tuple[type[BaseModel], ...] = (_Item, body)
-    name = body.__name__.removesuffix("Body") + "Item"
-    return create_model(name, __base__=bases, __module__=__name__)
-
-
-ANSWER_ITEMS = tuple(_item_for(body) for body in ANSWER_BODIES)
+# One item per outcome: the answer body of that outcome with the case it is for.
+ANSWER_ITEMS: tuple[type[BaseModel], ...] = tuple(
+    create_model(
+        body.__name__.removesuffix("Body") + "Item",
+        __base__=(_Item, body),
+        __module__=__name__,
+    )
+    for body in ANSWER_BODIES
+)
 AnswerItem: Any = answer_union(ANSWER_ITEMS)
 _ITEM: TypeAdapter[Any] = TypeAdapter(AnswerItem)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -33,45 +31,18 @@ from tests.helpers.emails import (
     PORTAL_BASE_URL,
     REQUESTED_AT,
     customer_input,
+    everything_in,
     full_request,
+    html_of,
     merchant_input,
+    run,
+    text_of,
+    visible_html,
 )
 from tests.helpers.servers import free_port
 from workers.mail_sink import MailFolderHandler, MailSink
 
 REFERENCE = case_reference(CASE_ID)
-
-
-
-
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def html_of(message: EmailMessage) -> str:
-    part = message.get_body(("html",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def visible_html(message: EmailMessage) -> str:
-    """The HTML part as a reader sees it: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", html_of(message)))
-
-
-def everything_in(message: EmailMessage) -> str:
-    headers = "\n".join(f"{name}: {value}" for name, value in message.items())
-    return "\n".join([headers, text_of(message), html_of(message)])
-
-
-async def run(activity_fn: object, arg: object) -> contracts.EmailSent:
-    result = await ActivityEnvironment().run(activity_fn, arg)  # type: ignore[arg-type]
-    assert isinstance(result, contracts.EmailSent)
-    return result
 
 
 # --- merchant emails --------------------------------------------------------------------------

@@ -1,8 +1,14 @@
-"""A complete cancellation request and its merchant, as the email activities' tests use."""
+"""A complete cancellation request and its merchant, as the email activities' tests use, and
+reading the emails they send (text, HTML, as a reader sees it)."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from temporalio.testing import ActivityEnvironment
 
 from activities import contracts
 from domain.customer_outcome import CustomerOutcome
@@ -113,3 +119,31 @@ def customer_input(
         subscription_name="Streamio Premium",
         outcome=outcome,
     )
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def html_of(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def visible_html(message: EmailMessage) -> str:
+    """The HTML part as a reader sees it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_of(message)))
+
+
+def everything_in(message: EmailMessage) -> str:
+    headers = "\n".join(f"{name}: {value}" for name, value in message.items())
+    return "\n".join([headers, text_of(message), html_of(message)])
+
+
+async def run(activity_fn: object, arg: object) -> contracts.EmailSent:
+    result = await ActivityEnvironment().run(activity_fn, arg)  # type: ignore[arg-type]
+    assert isinstance(result, contracts.EmailSent)
+    return result

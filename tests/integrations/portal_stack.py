@@ -46,6 +46,11 @@ class SettingsStack:
     sink: MailSink
     receiver: HttpsReceiver
 
+    @property
+    def own_origin(self) -> dict[str, str]:
+        """The Origin a browser sends with the portal's own forms (they check it)."""
+        return {"Origin": self.base_url}
+
     async def add_merchant(self, **fields: Any) -> Merchant:
         merchant_id = f"m-{uuid.uuid4().hex[:8]}"
         merchant = Merchant.model_validate(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from workers.commands.common import (
+    case_id_argument,
     database,
     echo_json,
     fail,
@@ -117,7 +118,7 @@ def _when(at: datetime | None) -> str | None:
 
 
 @archive.command("export")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default stdout)."
 )

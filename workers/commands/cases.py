@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from workers.commands.common import (
+    case_id_argument,
     case_not_found,
     database,
     echo_json,
@@ -113,14 +114,20 @@ async def _start(settings: Settings, request: CancellationRequest) -> StartedCas
         fail(str(err))
     client = await temporal_client(settings)
     history = HistorySource(client, ArchiveOnDemand(settings))
-    return await start_case(client, request, settings.temporal.task_queue, history=history)
+    return await start_case(
+        client,
+        request,
+        settings.temporal.task_queue,
+        history=history,
+        merchant_name=merchant.display_name,
+    )
 
 
 # --- cases status ----------------------------------------------------------------------------
 
 
 @cases.command("status")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print the full state as JSON.")
 def status(case_id: str, as_json: bool) -> None:
     """Show where case CASE_ID is (the workflow's `state` query)."""
@@ -142,10 +149,15 @@ async def _status(settings: Settings, case_id: str) -> CaseState:
 
 def describe_state(state: CaseState) -> list[tuple[str, str]]:
     """The state as label/value lines for people."""
+    from domain.reply_token import case_reference
     from workflows.cancellation import workflow_id_for
 
     lines = [
-        ("case", f"{state.case_id} (workflow {workflow_id_for(state.case_id)})"),
+        (
+            "case",
+            f"{state.case_id}, {case_reference(state.case_id)} "
+            f"(workflow {workflow_id_for(state.case_id)})",
+        ),
         ("merchant", state.merchant_id),
         (
             "status",

@@ -29,6 +29,7 @@ from workers.commands.cases import describe_answer, read_state
 from workers.commands.common import (
     EXIT_REJECTED,
     CliError,
+    case_id_argument,
     case_not_found,
     date_option,
     fail,
@@ -59,7 +60,7 @@ def _answer_field_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 @click.command("respond")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--outcome",
     required=True,
@@ -229,7 +230,7 @@ def answer_from_email(
 
 
 @click.command("withdraw")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--reason", metavar="TEXT", help="Why the customer withdrew (for ops).")
 @click.option(
     "--by",
@@ -268,7 +269,7 @@ async def _case_action(
 
 
 @click.command("snooze")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--until",
     "until",

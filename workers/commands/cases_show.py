@@ -11,6 +11,7 @@ import click
 from domain.case import CaseStatus
 from workers.commands.common import (
     CliError,
+    case_id_argument,
     case_not_found,
     echo_json,
     fail,
@@ -53,6 +54,7 @@ def list_cases_command(
 ) -> None:
     """List cases by status, merchant, escalation (Temporal visibility; newest first)."""
     from cases.queries import case_query
+    from domain.reply_token import case_reference
     from ops.terminal import visible
 
     if merchant and not _SLUG.match(merchant):
@@ -72,10 +74,11 @@ def list_cases_command(
     if not rows:
         click.echo(f"no cases match: {visible(text)}")
         return
-    header = ("CASE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
+    header = ("CASE", "REFERENCE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
     table = [header] + [
         (
             visible(r.case_id),
+            case_reference(r.case_id),
             visible(r.status or "?"),
             visible(r.merchant_id or "?"),
             str(r.round or "?"),
@@ -91,8 +94,11 @@ def list_cases_command(
 
 
 def _listing_json(listing: CaseListing) -> dict[str, Any]:
+    from domain.reply_token import case_reference
+
     return {
         "case_id": listing.case_id,
+        "reference": case_reference(listing.case_id),
         "workflow_id": listing.workflow_id,
         "status": listing.status,
         "merchant_id": listing.merchant_id,
@@ -126,7 +132,7 @@ async def _list(settings: Settings, filters: dict[str, Any], limit: int) -> list
 
 
 @click.command("show")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print state and replies as JSON.")
 def show(case_id: str, as_json: bool) -> None:
     """Show case CASE_ID: its state and any email replies the merchant sent."""
@@ -244,7 +250,7 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
 
 
 @click.command("audit")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Export the timeline as JSON.")
 def audit(case_id: str, as_json: bool) -> None:
     """The case's history as a timeline: who did what when (open or closed cases)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from workers.settings import Settings
 
 T = TypeVar("T")
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -124,6 +125,48 @@ async def temporal_client(settings: Settings) -> Client:
             "check TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (`temporal config list` shows "
             "the profiles)",
         )
+
+
+def case_id_or_reference(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: the case id, also when the operator typed the CF-… reference."""
+    from domain.reply_token import CASE_REFERENCE_PATTERN
+
+    if not isinstance(value, str) or not CASE_REFERENCE_PATTERN.fullmatch(value.strip().upper()):
+        return value
+
+    async def resolve() -> str:
+        from cases.client import resolve_case_id
+
+        settings = load_settings(ctx)
+        client = await temporal_client(settings)
+        try:
+            return await resolve_case_id(client, value, _ArchivedReferences(settings))
+        except (OSError, RuntimeError, click.ClickException) as err:
+            # No archive to ask (no database): Temporal's answer alone, and the command
+            # reports an unknown case as it would for the id.
+            reason = err.format_message() if isinstance(err, click.ClickException) else err
+            click.echo(f"note: the archive was not searched for {value}: {reason}", err=True)
+            return await resolve_case_id(client, value)
+
+    return run(resolve())
+
+
+class _ArchivedReferences:
+    """The archive, opened only when Temporal has no case with the reference."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def cases_with_reference(self, reference: str) -> list[str]:
+        from storage.archive import ArchiveStore
+
+        async with database(self._settings) as pool:
+            return await ArchiveStore(pool).cases_with_reference(reference)
+
+
+def case_id_argument() -> Callable[[FC], FC]:
+    """The CASE_ID argument of every command that reads or changes one case."""
+    return click.argument("case_id", metavar="CASE_ID|CF-REFERENCE", callback=case_id_or_reference)
 
 
 def case_not_found(case_id: str) -> CliError:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workers.commands.common import fail, load_settings, run
+from workers.commands.common import case_id_or_reference, fail, load_settings, run
 
 if TYPE_CHECKING:
     from storage.archive import ArchivedRun
@@ -46,7 +46,13 @@ class ReplayFailure:
 
 @click.command("replay")
 @click.option("--since", metavar="DURATION", help="Runs closed in the last DURATION (7d, 12h).")
-@click.option("--case", "case_id", metavar="CASE_ID", help="Every archived run of this case.")
+@click.option(
+    "--case",
+    "case_id",
+    metavar="CASE_ID|CF-REFERENCE",
+    callback=case_id_or_reference,
+    help="Every archived run of this case.",
+)
 def replay(since: str | None, case_id: str | None) -> None:
     """Replay archived histories with the current workflow code; exit 4 on nondeterminism."""
     if (since is None) == (case_id is None):
