@@ -15,14 +15,11 @@ definition is made of are in outcomes_parts.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, assert_never
+from typing import assert_never
 
 from domain.answers import (
-    ANSWER_BASE_FIELDS,
-    AnswerBase,
     BindingContract,
     HasNowBeenCancelled,
     MerchantAnswer,
@@ -31,7 +28,6 @@ from domain.answers import (
     Outcome,
     WasAlreadyCancelled,
 )
-from domain.common import SUPPORTED_LOCALES
 from domain.outcomes_parts import GROUP_LABELS as GROUP_LABELS
 from domain.outcomes_parts import AnswerField as AnswerField
 from domain.outcomes_parts import ChoiceGroup as ChoiceGroup
@@ -40,6 +36,8 @@ from domain.outcomes_parts import FieldKind as FieldKind
 from domain.outcomes_parts import FieldText as FieldText
 from domain.outcomes_parts import FollowUp as FollowUp
 from domain.outcomes_parts import Localized as Localized
+from domain.outcomes_parts import OutcomeSpec as OutcomeSpec
+from domain.outcomes_parts import checked_spec as _spec
 
 
 # What the customer is told happened; values are stored in case histories. (A comment, not
@@ -50,27 +48,6 @@ class CustomerOutcomeKind(StrEnum):
     BINDING_CONTRACT = "binding_contract"
     NOT_FOUND = "not_found"
     NOT_CANCELLED = "not_cancelled"
-
-
-@dataclass(frozen=True)
-class OutcomeSpec:
-    outcome: Outcome
-    answer: type[AnswerBase]
-    label: Localized
-    group: ChoiceGroup | None
-    """None: a choice of its own on the form; else one of that choice's reasons."""
-    fields: tuple[AnswerField, ...]
-    customer_kind: CustomerOutcomeKind
-    effective_date: str | None
-    """The field holding the date the customer is told (and the follow-up counts from)."""
-    customer: CustomerWording
-    follow_up: FollowUp
-    for_ops: str | None = None
-    """The field sent to ops, never to the customer."""
-
-    @property
-    def date_field(self) -> str | None:
-        return next((f.name for f in self.fields if f.kind is FieldKind.DATE), None)
 
 
 def _define(outcome: Outcome) -> OutcomeSpec:
@@ -105,6 +82,17 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                     },
                 ),
                 follow_up=FollowUp.CLOSE,
+                merchant_next={
+                    "en": (
+                        "What happens next: we tell the customer that the subscription has been "
+                        "cancelled and that they have access until {date}. Nothing more is needed "
+                        "from you."
+                    ),
+                    "sv": (
+                        "Vad händer nu: vi meddelar kunden att abonnemanget har sagts upp och att "
+                        "hen har tillgång till och med {date}. Ni behöver inte göra något mer."
+                    ),
+                },
             )
         case Outcome.WAS_ALREADY_CANCELLED:
             return _spec(
@@ -136,6 +124,16 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                     },
                 ),
                 follow_up=FollowUp.CLOSE,
+                merchant_next={
+                    "en": (
+                        "What happens next: we tell the customer that the subscription was "
+                        "already cancelled. Nothing more is needed from you."
+                    ),
+                    "sv": (
+                        "Vad händer nu: vi meddelar kunden att abonnemanget redan var uppsagt. Ni "
+                        "behöver inte göra något mer."
+                    ),
+                },
             )
         case Outcome.BINDING_CONTRACT:
             return _spec(
@@ -183,6 +181,16 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                     },
                 ),
                 follow_up=FollowUp.NEW_ROUND_AFTER_NOTICE,
+                merchant_next={
+                    "en": (
+                        "What happens next: we tell the customer about the binding contract, and "
+                        "we will send you a new cancellation request on {date}."
+                    ),
+                    "sv": (
+                        "Vad händer nu: vi berättar för kunden om bindningstiden, och vi skickar "
+                        "en ny uppsägningsbegäran till er {date}."
+                    ),
+                },
             )
         case Outcome.NO_SUBSCRIPTION_FOUND:
             return _spec(
@@ -230,6 +238,17 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                     },
                 ),
                 follow_up=FollowUp.AWAIT_CORRECTED_DETAILS,
+                merchant_next={
+                    "en": (
+                        "What happens next: we have asked the customer to check and correct their "
+                        "details. If they do, you will get a new request with the corrected "
+                        "details."
+                    ),
+                    "sv": (
+                        "Vad händer nu: vi har bett kunden kontrollera och rätta sina uppgifter. "
+                        "Om hen gör det får ni en ny begäran med de rättade uppgifterna."
+                    ),
+                },
             )
         case Outcome.OTHER_REASON:
             # The case closes with this answer, so the email promises no call back; it says
@@ -270,49 +289,25 @@ def _define(outcome: Outcome) -> OutcomeSpec:
                     },
                 ),
                 follow_up=FollowUp.CLOSE,
+                merchant_next={
+                    "en": (
+                        "What happens next: Minna's support team reads your message and follows "
+                        "it up; we tell the customer that the subscription could not be "
+                        "cancelled."
+                    ),
+                    "sv": (
+                        "Vad händer nu: Minnas support läser ert meddelande och följer upp det; "
+                        "vi meddelar kunden att abonnemanget inte kunde sägas upp."
+                    ),
+                },
                 for_ops="message",
             )
         case _:
             assert_never(outcome)
 
 
-def _spec(
-    outcome: Outcome,
-    answer: type[AnswerBase],
-    *,
-    fields: Mapping[str, FieldText],
-    **rest: Any,
-) -> OutcomeSpec:
-    """The spec, its field kinds read from the answer class, checked against it."""
-    declared = {n: f for n, f in answer.model_fields.items() if n not in ANSWER_BASE_FIELDS}
-    own = {n: f for n, f in declared.items() if n != "outcome"}
-    if set(own) != set(fields):
-        raise TypeError(
-            f"{outcome.value}: texts for fields {sorted(fields)}, "
-            f"but {answer.__name__} has {sorted(own)}"
-        )
-    if declared["outcome"].default != outcome:
-        raise TypeError(f"{answer.__name__} is not the answer of outcome {outcome.value}")
-    kinds = {n: FieldKind.DATE if f.annotation is date else FieldKind.TEXT for n, f in own.items()}
-    spec = OutcomeSpec(
-        outcome=outcome,
-        answer=answer,
-        fields=tuple(AnswerField(n, kinds[n], text) for n, text in fields.items()),
-        **rest,
-    )
-    for name in (spec.effective_date, spec.for_ops):
-        if name is not None and name not in own:
-            raise TypeError(f"{outcome.value}: {answer.__name__} has no field {name}")
-    for texts in (spec.label, spec.customer.subject, spec.customer.body):
-        if set(texts) != set(SUPPORTED_LOCALES):
-            raise TypeError(f"{outcome.value}: a text lacks a language")
-    return spec
-
-
 OUTCOMES: Mapping[Outcome, OutcomeSpec] = {o: _define(o) for o in Outcome}
-BY_CUSTOMER_KIND: Mapping[CustomerOutcomeKind, OutcomeSpec] = {
-    s.customer_kind: s for s in OUTCOMES.values()
-}
+BY_CUSTOMER_KIND: Mapping[StrEnum, OutcomeSpec] = {s.customer_kind: s for s in OUTCOMES.values()}
 if set(BY_CUSTOMER_KIND) != set(CustomerOutcomeKind):
     raise TypeError("each customer outcome kind belongs to exactly one outcome")
 

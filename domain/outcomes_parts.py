@@ -1,13 +1,17 @@
 """The pieces each outcome is defined with in domain/outcomes.py: what follows it, where it
-sits on the reply form, how its fields and its customer email read."""
+sits on the reply form, how its fields and its customer email read, and the check that a
+definition matches its answer class."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from domain.common import Locale
+from domain.answers import ANSWER_BASE_FIELDS, AnswerBase, Outcome
+from domain.common import SUPPORTED_LOCALES, Locale
 
 Localized = Mapping[Locale, str]
 
@@ -74,3 +78,61 @@ class CustomerWording:
     subject: Localized
     body: Localized
     undated: Localized | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    outcome: Outcome
+    answer: type[AnswerBase]
+    label: Localized
+    group: ChoiceGroup | None
+    """None: a choice of its own on the form; else one of that choice's reasons."""
+    fields: tuple[AnswerField, ...]
+    customer_kind: StrEnum
+    """What the customer is told happened (a CustomerOutcomeKind of domain/outcomes.py)."""
+    effective_date: str | None
+    """The field holding the date the customer is told (and the follow-up counts from)."""
+    customer: CustomerWording
+    follow_up: FollowUp
+    merchant_next: Localized
+    """What the merchant is told happens next, on the confirmation page ({date}: the new
+    round's day, else the effective date)."""
+    for_ops: str | None = None
+    """The field sent to ops, never to the customer."""
+
+    @property
+    def date_field(self) -> str | None:
+        return next((f.name for f in self.fields if f.kind is FieldKind.DATE), None)
+
+
+def checked_spec(
+    outcome: Outcome,
+    answer: type[AnswerBase],
+    *,
+    fields: Mapping[str, FieldText],
+    **rest: Any,
+) -> OutcomeSpec:
+    """The spec, its field kinds read from the answer class, checked against it."""
+    declared = {n: f for n, f in answer.model_fields.items() if n not in ANSWER_BASE_FIELDS}
+    own = {n: f for n, f in declared.items() if n != "outcome"}
+    if set(own) != set(fields):
+        raise TypeError(
+            f"{outcome.value}: texts for fields {sorted(fields)}, "
+            f"but {answer.__name__} has {sorted(own)}"
+        )
+    if declared["outcome"].default != outcome:
+        raise TypeError(f"{answer.__name__} is not the answer of outcome {outcome.value}")
+    kinds = {n: FieldKind.DATE if f.annotation is date else FieldKind.TEXT for n, f in own.items()}
+    spec = OutcomeSpec(
+        outcome=outcome,
+        answer=answer,
+        fields=tuple(AnswerField(n, kinds[n], text) for n, text in fields.items()),
+        **rest,
+    )
+    for name in (spec.effective_date, spec.for_ops):
+        if name is not None and name not in own:
+            raise TypeError(f"{outcome.value}: {answer.__name__} has no field {name}")
+    for texts in (spec.label, spec.customer.subject, spec.customer.body):
+        if set(texts) != set(SUPPORTED_LOCALES):
+            raise TypeError(f"{outcome.value}: a text lacks a language")
+    return spec

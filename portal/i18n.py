@@ -90,18 +90,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "chars_over": "You have {count} characters too many",
         "chars_limit": "You can enter up to {limit} characters.",
         "recorded_ticket": "Your reference",
-        "next_has_now_been_cancelled": "What happens next: we tell the customer that the "
-        "subscription has been cancelled and that they have access until {date}. Nothing "
-        "more is needed from you.",
-        "next_was_already_cancelled": "What happens next: we tell the customer that the "
-        "subscription was already cancelled. Nothing more is needed from you.",
-        "next_binding_contract": "What happens next: we tell the customer about the binding "
-        "contract, and we will send you a new cancellation request on {date}.",
-        "next_no_subscription_found": "What happens next: we have asked the customer to "
-        "check and correct their details. If they do, you will get a new request with the "
-        "corrected details.",
-        "next_other_reason": "What happens next: Minna's support team reads your message and "
-        "follows it up; we tell the customer that the subscription could not be cancelled.",
         "private_message_note": "Your message is for Minna only: it is not shared with the "
         "customer.",
         "home_title": "Minna cancellation portal",
@@ -193,17 +181,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "chars_over": "Du har {count} tecken för mycket",
         "chars_limit": "Du kan skriva upp till {limit} tecken.",
         "recorded_ticket": "Er referens",
-        "next_has_now_been_cancelled": "Vad händer nu: vi meddelar kunden att abonnemanget "
-        "har sagts upp och att hen har tillgång till och med {date}. Ni behöver inte göra "
-        "något mer.",
-        "next_was_already_cancelled": "Vad händer nu: vi meddelar kunden att abonnemanget "
-        "redan var uppsagt. Ni behöver inte göra något mer.",
-        "next_binding_contract": "Vad händer nu: vi berättar för kunden om bindningstiden, och "
-        "vi skickar en ny uppsägningsbegäran till er {date}.",
-        "next_no_subscription_found": "Vad händer nu: vi har bett kunden kontrollera och rätta "
-        "sina uppgifter. Om hen gör det får ni en ny begäran med de rättade uppgifterna.",
-        "next_other_reason": "Vad händer nu: Minnas support läser ert meddelande och följer upp "
-        "det; vi meddelar kunden att abonnemanget inte kunde sägas upp.",
         "private_message_note": "Ditt meddelande är bara till Minna: det delas inte med kunden.",
         "home_title": "Minnas uppsägningsportal",
         "home_intro": "Minna säger upp abonnemang åt konsumenter. Handlare använder den här "
@@ -222,6 +199,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 def _outcome_words(locale: Locale) -> dict[str, str]:
     """The outcomes' and their fields' words, as domain/outcomes.py defines them."""
     words = {spec.outcome.value: spec.label[locale] for spec in OUTCOMES.values()}
+    words |= {
+        f"next_{spec.outcome.value}": spec.merchant_next[locale] for spec in OUTCOMES.values()
+    }
     words |= {group.value: label[locale] for group, label in GROUP_LABELS.items()}
     for answer_field in answer_fields():
         words[answer_field.name] = answer_field.text.label[locale]
