@@ -12,13 +12,25 @@ from __future__ import annotations
 import compileall
 import importlib.util
 import os
+import tomllib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# The packages the production wheel ships (pyproject.toml [tool.setuptools.packages.find]).
-PACKAGES = ["domain", "workflows", "cases", "activities", "storage", "inbound", "integrations",
-            "portal", "workers", "ops"]  # fmt: skip
+from tests.helpers.servers import REPO_ROOT
+
 PROBE = REPO_ROOT / "workflows" / "cancellation.py"
+
+
+def packages() -> list[Path]:
+    """The packages the production wheel ships (pyproject.toml's packages.find)."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    return [REPO_ROOT / name.rstrip("*") for name in include]
+
+
+def compile_project() -> None:
+    """Bytecode for every module of the project, beside its source (__pycache__)."""
+    for package in packages():
+        compileall.compile_dir(package, quiet=1, workers=1)
 
 
 def has_bytecode(source: Path = PROBE) -> bool:
@@ -41,8 +53,7 @@ def precompile(from_source: bool = False) -> str:
     if from_source:
         return "from source (--from-source: no precompiled bytecode, unlike production)"
     had = has_bytecode()
-    for package in PACKAGES:
-        compileall.compile_dir(REPO_ROOT / package, quiet=1, workers=1)
+    compile_project()
     if not has_bytecode():
         return "from source (compiling bytecode failed; the figures do not match production)"
     how = "already present" if had else "compiled by the bench before starting"

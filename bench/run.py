@@ -19,8 +19,8 @@ from bench.honesty import check
 from bench.report import Report, Row, machine, percentile
 from bench.scenarios import Bench, PortalAnswers, latency, throughput
 from bench.sides import BareSide, CaseSide, Side, bench_merchant
-from bench.stack import CASE_QUEUE, REPO_ROOT, Stack, dev_stack
-from tests.helpers.servers import binary
+from bench.stack import CASE_QUEUE, Stack, dev_stack
+from tests.helpers.servers import REPO_ROOT, binary
 
 
 @dataclass(frozen=True)

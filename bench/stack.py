@@ -26,10 +26,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from tests.helpers.servers import binary, free_port
+from tests.helpers.servers import REPO_ROOT, binary, free_port
 from workers.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CASE_QUEUE = "bench-case"
 BARE_QUEUE = "bench-bare"
 

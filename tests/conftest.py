@@ -20,8 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from storage.db import create_pool, migrate
 from tests.helpers.database import fresh_database
+from tests.helpers.operator_env import set_operator_env
 from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
-from tests.operator_env import set_operator_env
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
 
@@ -41,6 +41,16 @@ SLOW = (
     "tests/ops/test_gateway_fuzz.py",
     "tests/portal/test_api_fuzz.py",
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # PYTHONDONTWRITEBYTECODE=1 (the team's machines, CI) means no process writes bytecode:
+    # every CLI call, worker and dev stack the tests start, and the workflow sandbox for each
+    # workflow run, would compile the project from source again. Compiled once here instead,
+    # as production compiles at install (deploy/install.sh).
+    from bench.bytecode import compile_project
+
+    compile_project()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -21,7 +21,7 @@ from domain.reply_token import ReplyTokenSigner
 from storage.outbox import Outbox
 from tests.helpers.emails import PORTAL_BASE_URL, customer_input
 from tests.helpers.servers import free_port
-from tests.tls import self_signed_certificate
+from tests.helpers.tls import self_signed_certificate
 from workers.mail_sink import MailFolderHandler, read_message
 
 USER, PASSWORD = "cancelflow", "relay-password-1"

@@ -21,8 +21,8 @@ from tests.helpers.archive import (
     wait_until_deleted,
 )
 from tests.helpers.cli import cancelflow
+from tests.helpers.harness import RecordingActivities, make_merchant, running_worker
 from tests.replay.reordered_workflow import ReorderedCancellationWorkflow
-from tests.workflows.harness import RecordingActivities, make_merchant, running_worker
 from workers.commands.replay import replay_runs
 from workflows.cancellation import workflow_id_for
 

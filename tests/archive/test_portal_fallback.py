@@ -30,7 +30,7 @@ from tests.helpers.archive import (
     delete_from_temporal,
     wait_until_deleted,
 )
-from tests.workflows.harness import RecordingActivities, make_merchant, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, running_worker
 from workflows.cancellation import workflow_id_for
 
 INTERNAL = {"Authorization": "Bearer dev-internal-key"}

@@ -20,7 +20,7 @@ from tests.helpers.archive import (
     withdrawn,
 )
 from tests.helpers.cli import cancelflow
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows.cancellation import workflow_id_for
 
 

@@ -20,10 +20,11 @@ import yaml
 from pydantic import BaseModel
 
 from activities.config import SmtpSettings
+from tests.helpers.servers import REPO_ROOT
 from workers.cli import command_at
 from workers.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 SYSTEMD = ROOT / "deploy" / "systemd"
 MANIFESTS = sorted(KUBERNETES.glob("*.yaml")) + sorted(KUBERNETES.glob("examples/*.yaml"))

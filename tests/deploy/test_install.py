@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from bench.bytecode import has_bytecode
+from tests.helpers.servers import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 UV_VERSION = re.search(r"^UV_VERSION=(\S+)$", (ROOT / "run").read_text(), re.M)
 
 

@@ -29,7 +29,7 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from ops.audit import case_timeline
 from tests.eventually import eventually
-from tests.workflows.harness import make_request
+from tests.helpers.harness import make_request
 from workflows.archiving import ArchivingInput, ArchivingResult, ArchivingWorkflow
 from workflows.cancellation import CancellationWorkflow
 

@@ -1,3 +1,5 @@
+"""The saved histories (tests/replay/histories) edited into older shapes, and their audit timeline."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +14,7 @@ from temporalio.converter import PayloadCodec
 
 from ops.audit import Timeline, timeline_of_runs
 
-HISTORIES = Path(__file__).resolve().parent / "histories"
+HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 
 
 Event = dict[str, Any]

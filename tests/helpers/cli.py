@@ -12,7 +12,6 @@ from pathlib import Path
 from click.testing import Result
 from temporalio.testing import WorkflowEnvironment
 
-from tests.eventually import eventually as eventually
 from workers.settings import Settings
 
 

@@ -1,3 +1,5 @@
+"""The end-to-end case: its merchant, request and an in-process worker."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

@@ -1,3 +1,5 @@
+"""Sending mail to the gateway under test and building merchants' replies."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage

@@ -171,3 +171,20 @@ def stockholm_today() -> date:
 
 def _in(days: int) -> str:
     return (stockholm_today() + timedelta(days=days)).isoformat()
+
+
+# Each of the five outcomes as an API body, with what the customer is then told.
+FIVE_ANSWERS: list[tuple[dict[str, Any], str]] = [
+    ({"outcome": "has_now_been_cancelled", "access_until": _in(20)}, "cancelled"),
+    ({"outcome": "was_already_cancelled", "cancelled_on": _in(-12)}, "already_cancelled"),
+    ({"outcome": "binding_contract", "contract_ends_on": _in(200)}, "binding_contract"),
+    ({"outcome": "no_subscription_found"}, "not_found"),
+    (
+        {"outcome": "other_reason", "message": "  Customer owes us money; call us.  "},
+        "not_cancelled",
+    ),
+]
+
+
+def answer_url(case_id: str) -> str:
+    return f"/api/v1/merchant/cases/{case_id}/answer"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from domain.merchant import Merchant
 from domain.request import CancellationRequest, IdentifierLine, Subscription
 from domain.webhooks import (
@@ -12,7 +10,8 @@ from domain.webhooks import (
     WebhookEvent,
     event_id_for,
 )
-from tests.helpers.emails import PORTAL_BASE_URL as PORTAL_BASE_URL  # one portal URL for both
+from tests.helpers.emails import PORTAL_BASE_URL as PORTAL_BASE_URL  # one of each for both
+from tests.helpers.emails import REQUESTED_AT as REQUESTED_AT
 
 SECRETS_KEY = "test-webhook-secrets-key"
 
@@ -33,9 +32,6 @@ def webhook_merchant(notify_by: str = "email_and_webhook", **extra: object) -> M
 
 # Nothing listens here: every attempt fails at once with a refused connection.
 DOWN_ENDPOINT = "https://127.0.0.1:9/down"
-
-
-REQUESTED_AT = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
 
 
 def requested_event(case_id: str = "hook-1") -> WebhookEvent:

@@ -14,7 +14,7 @@ from tests.helpers.cli import (
     clean_environ,
     temporal_address,
 )
-from tests.operator_env import OPERATOR_ENV
+from tests.helpers.operator_env import OPERATOR_ENV
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 

@@ -15,7 +15,7 @@ from domain.case import CaseStatus
 from domain.reply_token import case_reference
 from tests.eventually import eventually
 from tests.helpers.cli import cancelflow
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
 from workflows.inputs import CaseInput, workflow_id_for

@@ -24,7 +24,7 @@ from domain.common import Channel
 from inbound.store import InboundMailStore
 from tests.eventually import eventually
 from tests.helpers.cli import cancelflow
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 

@@ -27,8 +27,8 @@ from domain.common import Channel
 from inbound.store import InboundMailStore
 from tests.eventually import eventually
 from tests.helpers.cli import cancelflow
-from tests.operator_env import OPERATOR_ENV
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.operator_env import OPERATOR_ENV
 from workers.cli import cli
 from workers.codec import format_keys, new_key
 

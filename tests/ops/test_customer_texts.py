@@ -17,7 +17,7 @@ from domain.case import CaseState
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind
 from domain.reply_token import ReplyTokenSigner, case_reference
-from tests.workflows.harness import make_merchant, make_request
+from tests.helpers.harness import make_merchant, make_request
 from workflows.case_emails import customer_notification
 
 Kind = contracts.CustomerNotificationKind

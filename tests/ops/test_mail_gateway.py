@@ -25,10 +25,10 @@ from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from tests.helpers.mail_gateway import reply, send
 from tests.helpers.servers import free_port
-from tests.tls import self_signed_certificate
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.tls import self_signed_certificate
 from workers.mail_gateway_service import reply_addresses, running_mail_gateway
 from workers.settings import Settings
 

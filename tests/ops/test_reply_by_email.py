@@ -19,8 +19,8 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.harness import make_merchant, make_request
 from tests.helpers.servers import free_port
-from tests.workflows.harness import make_merchant, make_request
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.settings import Settings

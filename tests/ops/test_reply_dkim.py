@@ -29,10 +29,10 @@ from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses, StoredReply
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from tests.helpers.mail_gateway import reply as gateway_reply
 from tests.helpers.mail_gateway import send
 from tests.helpers.servers import free_port
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 
 REPLY_DOMAIN = "reply.cancelflow.test"
 SELECTOR = b"s2027"

@@ -20,8 +20,8 @@ from cases.client import case_state, start_case
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
 from tests.eventually import eventually
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from tests.helpers.servers import binary, free_port
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.codec import EncryptionCodec, EncryptionKey, encrypting_converter
 from workers.codec_server import running_codec_server, ui_origins
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES

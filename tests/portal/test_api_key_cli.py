@@ -7,8 +7,8 @@ import re
 
 from click.testing import CliRunner, Result
 
+from tests.helpers.operator_env import OPERATOR_ENV
 from tests.helpers.portal import PortalStack
-from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 
 

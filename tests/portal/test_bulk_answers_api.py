@@ -10,8 +10,7 @@ from typing import Any
 
 from domain.answers import Outcome
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack
-from tests.portal.test_merchant_api import FIVE_ANSWERS, _in, answer_url
+from tests.helpers.portal import FIVE_ANSWERS, PortalStack, _in, answer_url
 
 OWN_CASES = 120
 BATCH = "/api/v1/merchant/answers"

@@ -11,29 +11,9 @@ from domain.actions import WithdrawalRequest
 from domain.case import CaseStatus
 from storage.api_keys import ApiKeyStore
 from tests.eventually import eventually
-from tests.helpers.portal import PortalStack, _in
+from tests.helpers.portal import FIVE_ANSWERS, PortalStack, _in, answer_url
 
 PROBLEM = "application/problem+json"
-
-
-
-
-
-
-FIVE_ANSWERS: list[tuple[dict[str, Any], str]] = [
-    ({"outcome": "has_now_been_cancelled", "access_until": _in(20)}, "cancelled"),
-    ({"outcome": "was_already_cancelled", "cancelled_on": _in(-12)}, "already_cancelled"),
-    ({"outcome": "binding_contract", "contract_ends_on": _in(200)}, "binding_contract"),
-    ({"outcome": "no_subscription_found"}, "not_found"),
-    (
-        {"outcome": "other_reason", "message": "  Customer owes us money; call us.  "},
-        "not_cancelled",
-    ),
-]
-
-
-def answer_url(case_id: str) -> str:
-    return f"/api/v1/merchant/cases/{case_id}/answer"
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
 from activities import contracts
 from domain.request import Subscription
 from domain.webhooks import CaseEventData, EventType, WebhookEvent
-from tests.workflows.harness import make_merchant
+from tests.helpers.harness import make_merchant
 from workers.observability.business import BusinessMetrics, BusinessMetricsInterceptor
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

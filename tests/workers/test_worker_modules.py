@@ -29,8 +29,9 @@ async def _status(url: str) -> int | None:
 
 
 async def test_worker_process_loads_no_web_framework(
-    cli_env: None, pool: object, dev_server_env: WorkflowEnvironment
+    cli_env: None, dev_server_env: WorkflowEnvironment
 ) -> None:
+    # cli_env: the shared dev server (search attributes registered) and a migrated database.
     port = free_port()
     env = {**os.environ, "CANCELFLOW_OPS__WORKER_PORT": str(port), "PYTHONPROFILEIMPORTTIME": "1"}
     worker = await asyncio.create_subprocess_exec(

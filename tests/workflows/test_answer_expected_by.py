@@ -11,7 +11,7 @@ from cases.client import case_state, start_case
 from domain.case import CaseStatus
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
-from tests.workflows.harness import (
+from tests.helpers.harness import (
     RecordingActivities,
     advance_to,
     at,

@@ -31,7 +31,7 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcomeKind
 from tests.eventually import eventually
-from tests.workflows.harness import (
+from tests.helpers.harness import (
     RecordingActivities,
     make_merchant,
     make_request,

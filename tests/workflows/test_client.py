@@ -25,7 +25,7 @@ from domain.actions import EmailReplyNotice, WithdrawalRequest
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 
 
 async def _listed(env: WorkflowEnvironment, **filters: object) -> list[CaseListing]:
