@@ -50,8 +50,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "channel_email": "by email",
         "channel_ops": "by Minna support",
         "outcome": "Outcome",
-        "next_steps": "We will let the customer know the outcome. Your message and other "
-        "free text are not shared with the customer.",
         "refused_heading": "Your answer was not recorded",
         "refused_different": "A different answer was already recorded on {date}, {channel}. "
         "It cannot be replaced here; if it is wrong, write to {support}.",
@@ -142,8 +140,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "channel_email": "via e-post",
         "channel_ops": "av Minnas support",
         "outcome": "Utfall",
-        "next_steps": "Vi meddelar kunden utfallet. Ditt meddelande och annan fritext delas "
-        "inte med kunden.",
         "refused_heading": "Ditt svar registrerades inte",
         "refused_different": "Ett annat svar registrerades redan {date}, {channel}. Det kan "
         "inte ersättas här; om det är fel, skriv till {support}.",

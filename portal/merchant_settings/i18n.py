@@ -147,8 +147,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "and": "and",
         "changes_heading": "Recent changes",
         "changes_none": "No changes recorded yet.",
-        "unknown_identifier": "'{name}' is not an identifier name: use lower-case letters, "
-        "digits and underscores, such as customer_number",
     },
     "sv": {
         "settings_title": "Handlarinställningar",
@@ -288,8 +286,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "and": "och",
         "changes_heading": "Senaste ändringar",
         "changes_none": "Inga ändringar registrerade ännu.",
-        "unknown_identifier": "'{name}' är inget giltigt namn: använd gemener, siffror och "
-        "understreck, till exempel customer_number",
     },
 }
 
