@@ -6,18 +6,12 @@ started from now on: a case keeps the merchant as it loaded it.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cases.client import CaseNotFound, case_state, list_cases
-from domain.case import OPEN_STATUSES, CaseStatus
 from domain.customer import StandardIdentifier
 from domain.merchant import Merchant, NotifyBy
 from domain.webhooks import (
@@ -38,18 +32,6 @@ log = structlog.get_logger("cancelflow.portal.merchant")
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
-MAX_OPEN_LISTED = 100
-
-
-@dataclass(frozen=True)
-class OpenRequest:
-    case_id: str
-    requested_at: datetime
-    age_days: int
-    next_step: str | None
-    next_at: datetime | None
-    reply_url: str
-
 
 class _Signed:
     """The request's session, merchant and translator, or the redirect to sign in."""
@@ -68,40 +50,6 @@ async def _signed(request: Request, sctx: SettingsContext) -> _Signed | Response
 
 def _csrf_ok(ctx: PortalContext, signed: _Signed, submitted: str) -> bool:
     return ctx.csrf.is_valid(signed.session, CSRF_PURPOSE, submitted)
-
-
-async def _open_requests(ctx: PortalContext, merchant: Merchant) -> list[OpenRequest]:
-    listings = [
-        c
-        async for c in list_cases(
-            ctx.client, merchant_id=merchant.merchant_id, running_only=True, limit=MAX_OPEN_LISTED
-        )
-        if c.status in {s.value for s in OPEN_STATUSES} and c.status != CaseStatus.STARTING
-    ]
-
-    # Dates as the merchant's own calendar has them: a request made at 00:30 in Stockholm
-    # belongs to that day, not to the UTC day before.
-    zone = ZoneInfo(merchant.timezone)
-
-    async def one(case_id: str) -> OpenRequest | None:
-        try:
-            state = await case_state(ctx.client, case_id)
-        except CaseNotFound:
-            return None
-        token = ctx.signer.issue(
-            case_id, merchant.merchant_id, state.round, ctx.signer.expiry_for(state.requested_at)
-        )
-        return OpenRequest(
-            case_id=case_id,
-            requested_at=state.requested_at.astimezone(zone),
-            age_days=(datetime.now(UTC) - state.requested_at).days,
-            next_step=state.next_action,
-            next_at=state.next_action_at and state.next_action_at.astimezone(zone),
-            reply_url=ctx.reply_url(token),
-        )
-
-    found = await asyncio.gather(*(one(c.case_id) for c in listings))
-    return sorted((r for r in found if r is not None), key=lambda r: r.requested_at)
 
 
 async def _page(
@@ -138,7 +86,6 @@ async def _page(
         event_types=ALL_EVENT_TYPES,
         endpoints=await sctx.endpoints.list(merchant.merchant_id),
         keys=await ctx.api_keys.list(merchant.merchant_id),
-        open_requests=await _open_requests(ctx, merchant),
         changes=await sctx.changes.list(merchant.merchant_id, limit=20),
         csrf_token=ctx.csrf.form_token(signed.session, CSRF_PURPOSE),
         notices=notices,
