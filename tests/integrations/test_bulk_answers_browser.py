@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.async_api import Locator, Page, expect
 
 from cases.client import case_state, start_case
 from domain.case import CaseStatus
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
+from portal.merchant_settings import requests as open_requests
 from tests.eventually import eventually
 from tests.integrations import test_settings_browser as settings_browser
 from tests.integrations.portal_stack import SettingsStack
@@ -81,7 +83,11 @@ def _table(path: Path) -> list[dict[str, str]]:
 
 
 async def test_answer_many_then_by_spreadsheet_in_swedish(
-    stack: SettingsStack, page: Page, tmp_path: Path, artifacts_dir: Path
+    stack: SettingsStack,
+    page: Page,
+    tmp_path: Path,
+    artifacts_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     merchant = await stack.add_merchant(locale="sv", timezone=ZONE)
     await webhook_endpoints(stack.settings, stack.pool).add(
@@ -239,6 +245,24 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
         "saknas: outcome, access_until, cancelled_on, contract_ends_on, message."
     )
     assert (await case_state(stack.client, sheet[7])).answer is None
+
+    # Filters and paging, as a list of thousands is read: by age, and a page at a time.
+    await page.goto(f"{stack.base_url}/merchant/settings/requests?lang=sv&age=3")
+    await expect(page.get_by_test_id("open-requests")).to_contain_text("Inga begäranden här.")
+    monkeypatch.setattr(open_requests, "PAGE_SIZE", 2)
+    await page.goto(f"{stack.base_url}/merchant/settings/requests?lang=sv")
+    first_page = await page.locator("tr[data-case]").evaluate_all(
+        "rows => rows.map(r => r.dataset.case)"
+    )
+    assert len(first_page) == 2
+    await page.get_by_test_id("next-page").click()
+    second_page = await page.locator("tr[data-case]").evaluate_all(
+        "rows => rows.map(r => r.dataset.case)"
+    )
+    assert len(second_page) == 2 and not set(first_page) & set(second_page)
+    await page.get_by_role("link", name="Besvarade, uppföljning pågår").click()
+    await expect(page.locator("tr[data-case]")).to_have_count(2)
+    monkeypatch.undo()
 
     # Webhook merchants: an answer_recorded per answer, and one batch_completed per batch.
     def events() -> list[dict[str, object]] | None:
