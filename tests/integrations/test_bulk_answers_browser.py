@@ -295,3 +295,54 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
 
     await eventually(every_answer_event, what="25 answer_recorded events")
     assert len(recorded_events) <= 25
+
+
+async def test_with_javascript_the_progress_page_refreshes_itself(
+    stack: SettingsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.async_api import async_playwright
+
+    from domain.bulk_answers import BatchSource
+    from portal import bulk_batches
+    from storage.bulk_answers import BulkAnswerBatches, NewItem
+
+    merchant = await stack.add_merchant(locale="sv", timezone=ZONE)
+    case_id = f"js-{uuid.uuid4().hex[:6]}"
+    await _start(stack, merchant, case_id, "Hooked Plus")
+    await _awaiting(stack, [case_id])
+    batch, _ = await BulkAnswerBatches(stack.pool).create(
+        batch_id=bulk_batches.new_batch_id(),
+        merchant_id=merchant.merchant_id,
+        source=BatchSource.PORTAL,
+        request_digest="js",
+        answered_at=datetime.now(ZoneInfo(ZONE)),
+        timezone=ZONE,
+        channel="portal",
+        responded_by="merchant portal (tests)",
+        items=[NewItem(case_id, {"outcome": "no_subscription_found"})],
+    )
+
+    async def not_yet(*args: object) -> None:
+        """The job is not started while the first page is shown: it shows the batch running."""
+
+    monkeypatch.setattr(bulk_batches, "start_bulk_answers", not_yet)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=settings_browser.CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(java_script_enabled=True)
+            js_page = await context.new_page()
+            await _sign_in(stack, js_page, merchant)
+            loads: list[str] = []
+            js_page.on("load", lambda _: loads.append("load"))
+            await js_page.goto(f"{stack.base_url}/merchant/settings/batches/{batch.batch_id}")
+            await expect(js_page.get_by_test_id("progress")).to_contain_text("0 klara")
+            monkeypatch.undo()
+            # No click: the page reloads itself and the next read starts the job.
+            await expect(js_page.get_by_test_id("progress")).to_have_text(
+                "Klart: 1 registrerade, 0 redan registrerade, 0 avvisade av 1.", timeout=60_000
+            )
+            assert len(loads) >= 2
+        finally:
+            await browser.close()
