@@ -15,6 +15,7 @@ import pytest
 from domain.answers import Outcome
 from domain.bulk_answers import BatchSource
 from domain.case import CaseStatus
+from ops.audit import case_timeline, render_text
 from portal.api import answers as answers_api
 from portal.bulk_batches import new_batch_id
 from storage.bulk_answers import BulkAnswerBatches, NewItem
@@ -107,6 +108,13 @@ async def test_a_batch_of_500_every_kind_and_the_same_key_again(stack: PortalSta
         assert state.answer.reference is not None
         assert state.answer.reference.startswith(f"bulk {first['batch_id']} item ")
         assert state.answer.channel.value == "api"
+
+    # The audit ops read says the answer came in bulk, from which batch and item.
+    timeline = await case_timeline(stack.client, own[0])
+    [received] = [e for e in timeline.entries if e.kind == "answer_received"]
+    assert received.details["reference"] == f"bulk {first['batch_id']} item 1"
+    assert received.details["channel"] == "api"
+    assert f"(ref bulk {first['batch_id']} item 1)" in render_text(timeline)
 
     # Another merchant's case reads exactly as a single call answers it: not found.
     single = await stack.http.post(
