@@ -126,6 +126,11 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
         + f", {due:%H:%M} Stockholm"
     )
 
+    for width, name in ((1280, "open-requests-sv.png"), (390, "open-requests-sv-390.png")):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.screenshot(path=str(artifacts_dir / name), full_page=True)
+    await page.set_viewport_size({"width": 1280, "height": 900})
+
     # Select 20 and answer them at once.
     for case_id in selected:
         await page.locator(f'tr[data-case="{case_id}"] input[type="checkbox"]').check()
