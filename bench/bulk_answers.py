@@ -26,6 +26,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -38,7 +39,7 @@ from temporalio.testing import WorkflowEnvironment
 from bench.report import percentile
 from bench.stack import binary, free_port, postgres
 from cases.client import case_state
-from domain.bulk_answers import ANSWER_COLUMNS, parse_upload
+from domain.bulk_answers import ANSWER_COLUMNS, BatchCounts, parse_upload
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.merchant import Merchant
@@ -138,65 +139,13 @@ async def run(rows: int) -> None:
             singles = await _open_cases(stack, merchant, rows, "s")
             uploaded = await _open_cases(stack, merchant, rows, "u")
             async with httpx.AsyncClient(base_url=stack.base_url, timeout=120) as http:
-                stop = asyncio.Event()
-                probe = asyncio.create_task(_latencies(http, key, stop))
-                await asyncio.sleep(10)
-                stop.set()
-                at_rest = await probe
-
-                until = (datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=30)).isoformat()
-                body = {"outcome": "has_now_been_cancelled", "access_until": until}
-                began = time.perf_counter()
-                await _bounded(
-                    50,
-                    [
-                        partial(
-                            http.post,
-                            f"/api/v1/merchant/cases/{c}/answer",
-                            json=body,
-                            headers=key,
-                        )
-                        for c in singles
-                    ],
+                measured = await _phases(
+                    http, key, session, singles, uploaded, BulkAnswerBatches(stack.pool)
                 )
-                single_s = time.perf_counter() - began
-
-                csrf = await _csrf(http, session)
-                stop = asyncio.Event()
-                probe = asyncio.create_task(_latencies(http, key, stop))
-                began = time.perf_counter()
-                response = await http.post(
-                    "/merchant/settings/requests/upload",
-                    files={"file": ("answers.csv", _file(uploaded), "text/csv")},
-                    data={"csrf_token": csrf},
-                    cookies={SESSION_COOKIE: session},
-                )
-                assert response.status_code == 303, response.text[:500]
-                batch_id = response.headers["location"].split("/")[-1].split("?")[0]
-                batches = BulkAnswerBatches(stack.pool)
-
-                async def ended() -> bool:
-                    return (await batches.counts(batch_id)).left == 0
-
-                await eventually(ended, what="every row to end", within=3600)
-                upload_s = time.perf_counter() - began
-                stop.set()
-                during = await probe
-                counts = await batches.counts(batch_id)
     finally:
         await env.shutdown()
         shutil.rmtree(folder, ignore_errors=True)
-    rest_p99, during_p99 = percentile(at_rest, 0.99), percentile(during, 0.99)
-    print(f"rows: {rows}; upload ended {counts.recorded} recorded, {counts.refused} refused")
-    print(
-        f"1. upload {upload_s:.1f} s / {rows} single answers (50 in flight) {single_s:.1f} s"
-        f" = {upload_s / single_s:.2f} (goal <= 1.0)"
-    )
-    print(
-        f"2. case list p99 during the upload {during_p99 * 1000:.0f} ms / at rest "
-        f"{rest_p99 * 1000:.0f} ms = {during_p99 / rest_p99:.2f} (goal <= 2; "
-        f"{len(during)} and {len(at_rest)} requests)"
-    )
+    _print("in one process", rows, measured)
     print(f"3. reading and checking 10,000 rows: peak {upload_memory(10_000):.1f} MiB (goal <= 50)")
 
 
@@ -249,46 +198,11 @@ async def run_processes(rows: int) -> None:
                 )
                 assert await all_arrive(stack, singles + uploaded, "request", 1800) == 0
                 async with httpx.AsyncClient(base_url=stack.portal_url, timeout=300) as http:
-                    stop = asyncio.Event()
-                    probe = asyncio.create_task(_latencies(http, key, stop))
-                    await asyncio.sleep(10)
-                    stop.set()
-                    at_rest = await probe
                     rest_rss = rss.memory_info().rss
-
-                    until = (datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=30)).isoformat()
-                    body = {"outcome": "has_now_been_cancelled", "access_until": until}
-                    began = time.perf_counter()
-                    await _bounded(
-                        50,
-                        [
-                            partial(
-                                http.post,
-                                f"/api/v1/merchant/cases/{c}/answer",
-                                json=body,
-                                headers=key,
-                            )
-                            for c in singles
-                        ],
+                    measured = await _phases(
+                        http, key, session, singles, uploaded, BulkAnswerBatches(pool)
                     )
-                    single_s = time.perf_counter() - began
-
                     csrf = await _csrf(http, session)
-                    stop = asyncio.Event()
-                    probe = asyncio.create_task(_latencies(http, key, stop))
-                    began = time.perf_counter()
-                    batch_id = await _upload(http, session, csrf, _file(uploaded))
-                    batches = BulkAnswerBatches(pool)
-
-                    async def ended() -> bool:
-                        return (await batches.counts(batch_id)).left == 0
-
-                    await eventually(ended, what="every row to end", within=3600)
-                    upload_s = time.perf_counter() - began
-                    stop.set()
-                    during = await probe
-                    counts = await batches.counts(batch_id)
-
                     # 10,000 rows (of cases that do not exist: the portal's part is the same).
                     peak = rest_rss
                     sampling = asyncio.Event()
@@ -308,20 +222,7 @@ async def run_processes(rows: int) -> None:
                 await pool.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    rest_p99, during_p99 = percentile(at_rest, 0.99), percentile(during, 0.99)
-    print(
-        f"processes; rows: {rows}; upload ended {counts.recorded} recorded, "
-        f"{counts.refused} refused"
-    )
-    print(
-        f"1. upload {upload_s:.1f} s / {rows} single answers (50 in flight) {single_s:.1f} s"
-        f" = {upload_s / single_s:.2f} (goal <= 1.0)"
-    )
-    print(
-        f"2. case list p99 during the upload {during_p99 * 1000:.0f} ms / at rest "
-        f"{rest_p99 * 1000:.0f} ms = {during_p99 / rest_p99:.2f} (goal <= 2; "
-        f"{len(during)} and {len(at_rest)} requests)"
-    )
+    _print("separate processes", rows, measured)
     print(
         f"3. portal RSS during a 10,000-row upload: +{(peak - rest_rss) / 2**20:.1f} MiB over "
         f"{rest_rss / 2**20:.0f} MiB at rest (goal <= +50 MB)"
@@ -337,6 +238,75 @@ async def _upload(http: httpx.AsyncClient, session: str, csrf: str, data: bytes)
     )
     assert response.status_code == 303, response.text[:500]
     return response.headers["location"].split("/")[-1].split("?")[0]
+
+
+@dataclass(frozen=True)
+class Measured:
+    at_rest: list[float]
+    during: list[float]
+    single_s: float
+    upload_s: float
+    counts: BatchCounts
+
+
+async def _phases(
+    http: httpx.AsyncClient,
+    key: dict[str, str],
+    session: str,
+    singles: list[str],
+    uploaded: list[str],
+    batches: BulkAnswerBatches,
+) -> Measured:
+    """The case list at rest; single answers 50 in flight; the upload, with the list again."""
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_latencies(http, key, stop))
+    await asyncio.sleep(10)
+    stop.set()
+    at_rest = await probe
+
+    until = (datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=30)).isoformat()
+    body = {"outcome": "has_now_been_cancelled", "access_until": until}
+    began = time.perf_counter()
+    await _bounded(
+        50,
+        [
+            partial(http.post, f"/api/v1/merchant/cases/{c}/answer", json=body, headers=key)
+            for c in singles
+        ],
+    )
+    single_s = time.perf_counter() - began
+
+    csrf = await _csrf(http, session)
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_latencies(http, key, stop))
+    began = time.perf_counter()
+    batch_id = await _upload(http, session, csrf, _file(uploaded))
+
+    async def ended() -> bool:
+        return (await batches.counts(batch_id)).left == 0
+
+    await eventually(ended, what="every row to end", within=3600)
+    upload_s = time.perf_counter() - began
+    stop.set()
+    during = await probe
+    return Measured(at_rest, during, single_s, upload_s, await batches.counts(batch_id))
+
+
+def _print(how: str, rows: int, m: Measured) -> None:
+    rest_p99, during_p99 = percentile(m.at_rest, 0.99), percentile(m.during, 0.99)
+    print(
+        f"{how}; rows: {rows}; upload ended {m.counts.recorded} recorded, "
+        f"{m.counts.refused} refused"
+    )
+    print(
+        f"1. upload {m.upload_s:.1f} s / {rows} single answers (50 in flight) "
+        f"{m.single_s:.1f} s = {m.upload_s / m.single_s:.2f} (goal <= 1.0)"
+    )
+    print(
+        f"2. case list p99 during the upload {during_p99 * 1000:.0f} ms / at rest "
+        f"{rest_p99 * 1000:.0f} ms = {during_p99 / rest_p99:.2f} (goal <= 2; "
+        f"{len(m.during)} and {len(m.at_rest)} requests)"
+    )
 
 
 def main() -> None:
