@@ -5,7 +5,7 @@ Real processes: a Temporal server, PostgreSQL, the SMTP relay and `cancelflow wo
 with SIGKILL while the batch's activity is answering rows and replaced by a second worker.
 The file goes the upload's own way (parse_upload, the rows checked and stored in one
 transaction, the job started), without the HTTP form around it. The issue asks for 5,000
-rows; the default here is 600 (CANCELFLOW_BULK_FAULT_ROWS to change it) because the
+rows; the default here is 600 (BULK_FAULT_ROWS to change it) because the
 machines these run on have two cores shared by several runs at once.
 """
 
@@ -40,7 +40,7 @@ from tests.faults.stack import Stack, fault_stack
 from tests.workflows.harness import make_request
 from workflows.bulk_answers import BulkAnswersWorkflow, bulk_workflow_id
 
-ROWS = int(os.environ.get("CANCELFLOW_BULK_FAULT_ROWS", "600"))
+ROWS = int(os.environ.get("BULK_FAULT_ROWS", "600"))
 ZONE = ZoneInfo("Europe/Stockholm")
 
 
