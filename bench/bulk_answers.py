@@ -37,7 +37,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.report import percentile
-from bench.stack import binary, free_port, postgres
+from bench.stack import postgres
 from cases.client import case_state
 from domain.bulk_answers import ANSWER_COLUMNS, BatchCounts, parse_upload
 from domain.case import CaseStatus
@@ -49,6 +49,7 @@ from storage.api_keys import ApiKeyStore
 from storage.bulk_answers import BulkAnswerBatches
 from storage.merchant_sessions import MerchantSessions
 from tests.eventually import eventually
+from tests.helpers.servers import binary, free_port
 from tests.integrations.portal_stack import SettingsStack, settings_stack
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -138,7 +139,9 @@ async def run(rows: int) -> None:
             session, _ = await sessions.redeem_link(link)
             singles = await _open_cases(stack, merchant, rows, "s")
             uploaded = await _open_cases(stack, merchant, rows, "u")
-            async with httpx.AsyncClient(base_url=stack.base_url, timeout=120) as http:
+            async with httpx.AsyncClient(
+                base_url=stack.base_url, timeout=120, headers={"Origin": stack.base_url}
+            ) as http:
                 measured = await _phases(
                     http, key, session, singles, uploaded, BulkAnswerBatches(stack.pool)
                 )
@@ -168,7 +171,7 @@ async def run_processes(rows: int) -> None:
     from cases.client import start_case
     from tests.faults.scenarios import all_arrive
     from tests.faults.stack import fault_stack
-    from tests.workflows.harness import make_request
+    from tests.helpers.harness import make_request
 
     folder = Path(tempfile.mkdtemp(prefix="bench-bulk-p-"))
     try:
@@ -197,7 +200,9 @@ async def run_processes(rows: int) -> None:
                     ],
                 )
                 assert await all_arrive(stack, singles + uploaded, "request", 1800) == 0
-                async with httpx.AsyncClient(base_url=stack.portal_url, timeout=300) as http:
+                async with httpx.AsyncClient(
+                    base_url=stack.portal_url, timeout=300, headers={"Origin": stack.portal_url}
+                ) as http:
                     rest_rss = rss.memory_info().rss
                     measured = await _phases(
                         http, key, session, singles, uploaded, BulkAnswerBatches(pool)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain import answers as _answers
+from domain.outcomes import OUTCOMES, FieldKind, answer_fields, bulk_answer_columns
+from domain.wording import ISO_DATE_RULE, read_iso_date
 
 MAX_API_ITEMS = 500
 MAX_UPLOAD_ROWS = 10_000
@@ -25,40 +25,16 @@ MAX_UPLOAD_ROWS = 10_000
 # dates and short messages is well under this.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
-_OUTCOME_MODELS = (
-    _answers.HasNowBeenCancelled,
-    _answers.WasAlreadyCancelled,
-    _answers.BindingContract,
-    _answers.NoSubscriptionFound,
-    _answers.OtherReason,
-)
-_COMMON_FIELDS = frozenset(_answers._AnswerBase.model_fields)  # noqa: SLF001 - same package
-
-# The answer columns, named as in the API, derived from the five outcomes' own fields (one
-# definition of an outcome: a field added to one appears here).
-ANSWER_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        name
-        for model in _OUTCOME_MODELS
-        for name in model.model_fields
-        if name not in _COMMON_FIELDS
-    )
-)
+# The answer columns, named as in the API: domain/outcomes.py defines each outcome once.
+ANSWER_COLUMNS: tuple[str, ...] = bulk_answer_columns()
 DATE_COLUMNS: frozenset[str] = frozenset(
-    name
-    for model in _OUTCOME_MODELS
-    for name, info in model.model_fields.items()
-    if info.annotation is date
+    f.name for f in answer_fields() if f.kind is FieldKind.DATE
 )
 # Which answer columns each outcome takes: every other one must be left empty.
 OUTCOME_COLUMNS: dict[str, frozenset[str]] = {
-    str(model.model_fields["outcome"].default): frozenset(
-        name for name in model.model_fields if name not in _COMMON_FIELDS and name != "outcome"
-    )
-    for model in _OUTCOME_MODELS
+    spec.outcome.value: frozenset(f.name for f in spec.fields) for spec in OUTCOMES.values()
 }
 CASE_ID_COLUMN = "case_id"
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class RowResult(StrEnum):
@@ -326,7 +302,7 @@ def _row(row_number: int, cells: dict[str, str]) -> UploadRow:
                 problems.append(
                     {
                         "field": name,
-                        "message": "must be a date written YYYY-MM-DD, such as 2026-12-31",
+                        "message": ISO_DATE_RULE,
                     }
                 )
                 continue
@@ -338,9 +314,4 @@ def _row(row_number: int, cells: dict[str, str]) -> UploadRow:
 
 def iso_date(value: str) -> date | None:
     """A date written YYYY-MM-DD, and no other way ('1/2/2027' is two dates in two countries)."""
-    if not ISO_DATE.match(value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return read_iso_date(value)

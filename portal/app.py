@@ -39,6 +39,7 @@ from portal.csrf import CsrfProtector
 from portal.health import install_ops_routes
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
 from portal.merchant_settings import batches as settings_batches
+from portal.merchant_settings import integration_pages as settings_integration_pages
 from portal.merchant_settings import pages as settings_pages
 from portal.merchant_settings import requests as settings_requests
 from portal.merchant_settings import sign_in as settings_sign_in
@@ -104,6 +105,7 @@ def create_app(
         app.state.merchant_settings = SettingsContext.build(pool, merchant_settings)
         app.include_router(settings_sign_in.router)
         app.include_router(settings_pages.router)
+        app.include_router(settings_integration_pages.router)
         app.include_router(settings_requests.router)
         app.include_router(settings_batches.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

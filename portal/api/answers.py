@@ -7,11 +7,11 @@ recorded through that case's own Update; the result lists every item in the orde
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import structlog
 from fastapi import APIRouter, FastAPI, Header, Response
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from cases.bulk_answers import wait_for_bulk_answers
 from domain.bulk_answers import (
@@ -24,13 +24,7 @@ from domain.bulk_answers import (
 from domain.common import Channel, describe_validation_error
 from portal.api.auth import MerchantKeyHolder
 from portal.api.problems import PROBLEM_RESPONSES, ProblemError
-from portal.api.schemas import (
-    BindingContractBody,
-    HasNowBeenCancelledBody,
-    NoSubscriptionFoundBody,
-    OtherReasonBody,
-    WasAlreadyCancelledBody,
-)
+from portal.api.schemas import ANSWER_BODIES
 from portal.bulk_batches import (
     Batches,
     accept_batch,
@@ -56,34 +50,16 @@ class _Item(BaseModel):
     case_id: str = Field(description="The case this answer is for")
 
 
-class HasNowBeenCancelledItem(_Item, HasNowBeenCancelledBody):
-    pass
-
-
-class WasAlreadyCancelledItem(_Item, WasAlreadyCancelledBody):
-    pass
-
-
-class BindingContractItem(_Item, BindingContractBody):
-    pass
-
-
-class NoSubscriptionFoundItem(_Item, NoSubscriptionFoundBody):
-    pass
-
-
-class OtherReasonItem(_Item, OtherReasonBody):
-    pass
-
-
-AnswerItem = Annotated[
-    HasNowBeenCancelledItem
-    | WasAlreadyCancelledItem
-    | BindingContractItem
-    | NoSubscriptionFoundItem
-    | OtherReasonItem,
-    Field(discriminator="outcome"),
-]
+# One item per outcome: the answer body of that outcome with the case it is for.
+ANSWER_ITEMS: tuple[type[BaseModel], ...] = tuple(
+    create_model(
+        body.__name__.removesuffix("Body") + "Item",
+        __base__=(_Item, body),
+        __module__=__name__,
+    )
+    for body in ANSWER_BODIES
+)
+AnswerItem: Any = Annotated[Union[ANSWER_ITEMS], Field(discriminator="outcome")]  # noqa: UP007
 _ITEM: TypeAdapter[Any] = TypeAdapter(AnswerItem)
 
 

@@ -35,12 +35,13 @@ from portal.bulk_batches import (
     now_in,
 )
 from portal.context import Ctx
-from portal.merchant_settings.deps import CSRF_PURPOSE, SCtx
+from portal.merchant_settings.deps import SCtx
 from portal.merchant_settings.rendering import render
 from portal.merchant_settings.requests import (
     AGES,
     VIEWS,
     choice,
+    form_allowed,
     listings,
     request_rows,
     requests_page,
@@ -65,7 +66,7 @@ async def upload(
     if isinstance(current, Response):
         return current
     signed_in, t = current
-    if not ctx.csrf.is_valid(signed_in.session, CSRF_PURPOSE, csrf_token):
+    if not form_allowed(request, ctx, signed_in, csrf_token):
         return await requests_page(
             request, ctx, signed_in, t, batches, status=403, errors={"form": t("err_form_expired")}
         )

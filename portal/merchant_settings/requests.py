@@ -36,6 +36,7 @@ from domain.bulk_answers import (
 from domain.case import CaseState, CaseStatus
 from domain.common import Channel
 from domain.merchant import Merchant
+from domain.outcomes import OUTCOMES
 from domain.reply_token import case_reference
 from domain.request import Subscription, merchant_view
 from portal.bulk_batches import Batches, accept_batch, checked_item, digest_of, now_in
@@ -44,7 +45,7 @@ from portal.i18n import choose_locale
 from portal.merchant_settings.bulk_words import BulkTranslator
 from portal.merchant_settings.deps import CSRF_PURPOSE, SCtx
 from portal.merchant_settings.pages import _Signed, _signed
-from portal.merchant_settings.rendering import render
+from portal.merchant_settings.rendering import render, same_origin
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
@@ -216,6 +217,11 @@ async def requests_page(
         next_before=next_before,
         paged=before is not None,
         outcomes=tuple(OUTCOME_COLUMNS),
+        # The guide's grouping: 'could not be cancelled: binding contract' and the like.
+        outcome_groups={
+            spec.outcome.value: spec.group.value if spec.group else None
+            for spec in OUTCOMES.values()
+        },
         errors=errors or {},
         form=form or {},
         max_items=MAX_API_ITEMS,
@@ -231,6 +237,14 @@ async def open_requests(request: Request, ctx: Ctx, sctx: SCtx, batches: Batches
     if isinstance(current, Response):
         return current
     return await requests_page(request, ctx, *current, batches)
+
+
+def form_allowed(request: Request, ctx: PortalContext, signed_in: _Signed, csrf_token: str) -> bool:
+    """A POST from the portal's own page (Origin or Referer) with this session's form token,
+    as every settings form requires."""
+    return same_origin(request, ctx) and ctx.csrf.is_valid(
+        signed_in.session, CSRF_PURPOSE, csrf_token
+    )
 
 
 def answer_fields(
@@ -271,7 +285,7 @@ async def answer_selected(
     if isinstance(current, Response):
         return current
     signed_in, t = current
-    if not ctx.csrf.is_valid(signed_in.session, CSRF_PURPOSE, csrf_token):
+    if not form_allowed(request, ctx, signed_in, csrf_token):
         return await requests_page(
             request, ctx, signed_in, t, batches, status=403, errors={"form": t("err_form_expired")}
         )

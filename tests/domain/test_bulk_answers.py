@@ -15,6 +15,7 @@ from domain.bulk_answers import (
     spreadsheet_cell,
     write_csv,
 )
+from domain.wording import ISO_DATE_RULE
 from portal.merchant_settings.bulk_words import BulkTranslator, reason_in
 
 HEADER = "reference,case_id,outcome,access_until,cancelled_on,contract_ends_on,message"
@@ -59,7 +60,7 @@ def test_any_other_date_form_is_refused_naming_row_and_column(written: str) -> N
     assert row.problems == [
         {
             "field": "access_until",
-            "message": "must be a date written YYYY-MM-DD, such as 2026-12-31",
+            "message": ISO_DATE_RULE,
         }
     ]
 

@@ -38,7 +38,7 @@ from storage.bulk_answers import BulkAnswerBatches
 from tests.eventually import eventually
 from tests.faults.scenarios import all_arrive, duplicates, new_ids
 from tests.faults.stack import Stack, fault_stack
-from tests.workflows.harness import make_request
+from tests.helpers.harness import make_request
 from workflows.bulk_answers import BulkAnswersWorkflow, bulk_workflow_id
 
 ROWS = int(os.environ.get("BULK_FAULT_ROWS", "600"))

@@ -9,12 +9,14 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, async_playwright, expect
+from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state, start_case
 from domain.case import CaseStatus
@@ -22,14 +24,34 @@ from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from portal.merchant_settings import requests as open_requests
 from tests.eventually import eventually
-from tests.integrations import test_settings_browser as settings_browser
-from tests.integrations.portal_stack import SettingsStack
+from tests.helpers.browser import CHROMIUM_ARGS
+from tests.integrations.portal_stack import SettingsStack, settings_stack
 from workers.wiring import webhook_endpoints
 
 ZONE = "Europe/Stockholm"
-# The settings browser tests' fixtures: the real stack and Chromium with JavaScript off.
-stack = settings_browser.stack
-page = settings_browser.page
+
+
+@pytest.fixture
+async def stack(
+    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> AsyncIterator[SettingsStack]:
+    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    """Chromium with JavaScript off, as the issue's test asks."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(java_script_enabled=False)
+        try:
+            yield await context.new_page()
+        finally:
+            await context.close()
+            await browser.close()
 
 
 async def _start(stack: SettingsStack, merchant: Merchant, case_id: str, name: str) -> None:
@@ -56,8 +78,7 @@ async def _awaiting(stack: SettingsStack, case_ids: list[str]) -> None:
 async def _sign_in(stack: SettingsStack, page: Page, merchant: Merchant) -> None:
     address = str(merchant.cancellation_emails[0])
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
-    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
-    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_label("Kontaktadress").fill(address)
     await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
     await page.goto(await stack.sign_in_link(address))
     await page.get_by_role("button", name="Logga in").click()
@@ -106,7 +127,7 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
     await _awaiting(stack, [*selected, *sheet, hostile])
 
     await _sign_in(stack, page, merchant)
-    await page.get_by_role("link", name="Öppna begäranden").click()
+    await page.get_by_role("link", name="Öppna begäranden: väntar på").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Öppna begäranden")
     await expect(page.get_by_role("heading", name="Väntar på ert svar")).to_be_visible()
 
@@ -305,8 +326,6 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
 async def test_with_javascript_the_progress_page_refreshes_itself(
     stack: SettingsStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from playwright.async_api import async_playwright
-
     from domain.bulk_answers import BatchSource
     from portal import bulk_batches
     from storage.bulk_answers import BulkAnswerBatches, NewItem
@@ -333,7 +352,7 @@ async def test_with_javascript_the_progress_page_refreshes_itself(
     monkeypatch.setattr(bulk_batches, "start_bulk_answers", not_yet)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=settings_browser.CHROMIUM_ARGS
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
         try:
             context = await browser.new_context(java_script_enabled=True)

@@ -20,8 +20,7 @@ from portal.api import answers as answers_api
 from portal.bulk_batches import new_batch_id
 from storage.bulk_answers import BulkAnswerBatches, NewItem
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack
-from tests.portal.test_merchant_api import FIVE_ANSWERS, _in, answer_url
+from tests.helpers.portal import FIVE_ANSWERS, PortalStack, _in, answer_url
 
 OWN_CASES = 120
 BATCH = "/api/v1/merchant/answers"
