@@ -38,6 +38,7 @@ SLOW = (
     "tests/portal/test_browser.py",
     "tests/integrations/test_settings_browser.py",
     "tests/integrations/test_bulk_answers_browser.py",
+    "tests/integrations/test_bulk_answers_origin.py",
     "tests/portal/test_bulk_answers_api.py",
     "tests/ops/test_ui_codec.py",
     "tests/ops/test_gateway_fuzz.py",
