@@ -42,9 +42,9 @@ log = structlog.get_logger("cancelflow.bulk")
 
 # (case_id, answer, merchant_id) -> the row's result; raises when the case cannot be reached.
 AnswerInBulk = Callable[[str, MerchantAnswer, str], Awaitable[tuple[RowResult, RowProblem | None]]]
-# Rows in flight at once per activity: enough to keep the case workers busy, few enough that
-# the portal's own Updates and queries still get through (issue 21's p99 goal).
-CONCURRENCY = 32
+# Rows in flight at once per activity: enough to beat single answers 50 in flight, few enough
+# that the portal's own requests still get through (issue 21's p99 goal; docs/bulk-answers.md).
+CONCURRENCY = 12
 BATCH_NOT_DELIVERED = "BatchEventNotDelivered"
 ROWS_NOT_REACHED = "BulkRowsNotReached"
 

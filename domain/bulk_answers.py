@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.outcomes import OUTCOMES, bulk_answer_columns, date_fields
-from domain.wording import ISO_DATE
+from domain.wording import ISO_DATE_RULE, read_iso_date
 
 MAX_API_ITEMS = 500
 MAX_UPLOAD_ROWS = 10_000
@@ -157,8 +157,29 @@ def write_csv(header: list[str], rows: list[list[object]]) -> str:
     return out.getvalue()
 
 
+# Why a file is refused as a whole, in English; the portal words each key in both languages.
+UPLOAD_REFUSALS: dict[str, str] = {
+    "too_large": "the file is {size} bytes; the limit is {limit} bytes",
+    "not_text": "the file is not a text file (it contains NUL bytes)",
+    "not_utf8": "the file is not UTF-8 text (byte {position} is not valid UTF-8); "
+    "save it as 'CSV UTF-8'",
+    "empty": "the file is empty",
+    "not_csv": "row {row}: the file is not valid CSV ({error})",
+    "missing_columns": "the first row must name the columns; missing: {columns}",
+    "duplicate_columns": "columns named twice: {columns}",
+    "too_many_rows": "the file has {rows} rows; the limit is {limit}",
+    "extra_cells": "row {row} has {cells} cells but the first row names {columns} columns",
+    "no_answers": "no row has an outcome: fill in the outcome column of the rows you answer",
+}
+
+
 class UploadRefused(ValueError):
     """The file as a whole cannot be read; nothing from it is recorded. str() says why."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(UPLOAD_REFUSALS[key].format(**values))
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -182,14 +203,11 @@ class ParsedUpload:
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data:
-        raise UploadRefused("the file is not a text file (it contains NUL bytes)")
+        raise UploadRefused("not_text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise UploadRefused(
-            f"the file is not UTF-8 text (byte {err.start + 1} is not valid UTF-8); "
-            "save it as 'CSV UTF-8'"
-        ) from None
+        raise UploadRefused("not_utf8", position=err.start + 1) from None
     return text
 
 
@@ -201,27 +219,27 @@ def _delimiter(header_line: str) -> str:
 def parse_upload(data: bytes) -> ParsedUpload:
     """The filled rows of an uploaded CSV, or UploadRefused for the whole file."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"the file is {len(data)} bytes; the limit is {MAX_UPLOAD_BYTES} bytes")
+        raise UploadRefused("too_large", size=len(data), limit=MAX_UPLOAD_BYTES)
     text = _decode(data)
     if not text.strip():
-        raise UploadRefused("the file is empty")
+        raise UploadRefused("empty")
     first_line = text.splitlines()[0]
     delimiter = _delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         records = list(reader)
     except csv.Error as err:
-        raise UploadRefused(f"row {reader.line_num}: the file is not valid CSV ({err})") from None
+        raise UploadRefused("not_csv", row=reader.line_num, error=err) from None
     header = [h.strip().lstrip("\ufeff").lower() for h in records[0]]
     missing = [c for c in (CASE_ID_COLUMN, *ANSWER_COLUMNS) if c not in header]
     if missing:
-        raise UploadRefused("the first row must name the columns; missing: " + ", ".join(missing))
+        raise UploadRefused("missing_columns", columns=", ".join(missing))
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
-        raise UploadRefused("columns named twice: " + ", ".join(duplicated))
+        raise UploadRefused("duplicate_columns", columns=", ".join(duplicated))
     body = records[1:]
     if len(body) > MAX_UPLOAD_ROWS:
-        raise UploadRefused(f"the file has {len(body)} rows; the limit is {MAX_UPLOAD_ROWS}")
+        raise UploadRefused("too_many_rows", rows=len(body), limit=MAX_UPLOAD_ROWS)
     index = {name: header.index(name) for name in (CASE_ID_COLUMN, *ANSWER_COLUMNS)}
     rows: list[UploadRow] = []
     blank = 0
@@ -229,8 +247,7 @@ def parse_upload(data: bytes) -> ParsedUpload:
         row_number = offset + 2
         if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
             raise UploadRefused(
-                f"row {row_number} has {len(record)} cells but the first row names "
-                f"{len(header)} columns"
+                "extra_cells", row=row_number, cells=len(record), columns=len(header)
             )
         cells = {name: (record[i].strip() if i < len(record) else "") for name, i in index.items()}
         if not cells["outcome"]:
@@ -275,12 +292,16 @@ def _row(row_number: int, cells: dict[str, str]) -> UploadRow:
             continue
         if name in DATE_COLUMNS:
             parsed = iso_date(value)
+            if not value:
+                problems.append(
+                    {"field": name, "message": f"is required for the outcome {outcome}"}
+                )
+                continue
             if parsed is None:
                 problems.append(
                     {
                         "field": name,
-                        "message": "must be a date written YYYY-MM-DD, such as 2026-12-31"
-                        + (f" (it is '{value[:40]}')" if value else ""),
+                        "message": ISO_DATE_RULE,
                     }
                 )
                 continue
@@ -292,9 +313,4 @@ def _row(row_number: int, cells: dict[str, str]) -> UploadRow:
 
 def iso_date(value: str) -> date | None:
     """A date written YYYY-MM-DD, and no other way ('1/2/2027' is two dates in two countries)."""
-    if not ISO_DATE.match(value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return read_iso_date(value)

@@ -38,6 +38,7 @@ from portal.context import MerchantLookup, PortalContext
 from portal.csrf import CsrfProtector
 from portal.health import install_ops_routes
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
+from portal.merchant_settings import batches as settings_batches
 from portal.merchant_settings import integration_pages as settings_integration_pages
 from portal.merchant_settings import pages as settings_pages
 from portal.merchant_settings import requests as settings_requests
@@ -106,6 +107,7 @@ def create_app(
         app.include_router(settings_pages.router)
         app.include_router(settings_integration_pages.router)
         app.include_router(settings_requests.router)
+        app.include_router(settings_batches.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
     app.middleware("http")(_security_headers)

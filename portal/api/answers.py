@@ -25,7 +25,14 @@ from domain.common import Channel, describe_validation_error
 from portal.api.auth import MerchantKeyHolder
 from portal.api.problems import PROBLEM_RESPONSES, ProblemError
 from portal.api.schemas import ANSWER_BODIES, answer_union
-from portal.bulk_batches import Batches, accept_batch, checked_item, digest_of, ensure_running
+from portal.bulk_batches import (
+    Batches,
+    accept_batch,
+    checked_item,
+    digest_of,
+    ensure_running,
+    now_in,
+)
 from portal.context import Ctx, PortalContext
 from storage.bulk_answers import Batch, BulkAnswerBatches, IdempotencyKeyReused, NewItem
 
@@ -120,7 +127,8 @@ async def batch_out(
 ) -> tuple[BatchOut, bool]:
     if batch.completed_at is None:
         await ensure_running(ctx, batch)
-        await wait_for_bulk_answers(ctx.client, batch.batch_id, wait)
+        if wait > timedelta(0):
+            await wait_for_bulk_answers(ctx.client, batch.batch_id, wait)
     counts = await batches.counts(batch.batch_id)
     results = [
         ItemResult(index=r.position, case_id=r.case_id, result=r.result, problem=r.problem)
@@ -170,8 +178,6 @@ async def answer_many(
         ),
     ] = None,
 ) -> BatchOut:
-    from portal.bulk_batches import now_in
-
     answered_at = now_in(holder.timezone)
     responded_by = f"merchant API ({holder.display_name})"[:200]
     items = _items(body, answered_at, responded_by)

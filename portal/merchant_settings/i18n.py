@@ -64,6 +64,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "key_once": "Your new API key. Store it now: it is shown only once.",
         "open_heading": "Open requests",
         "open_none": "No open requests.",
+        "open_requests_page": "Open requests: waiting for your answer, answered with a "
+        "follow-up pending; answer many at once or with a spreadsheet",
         "requested": "Requested",
         "age_days": "{days} days",
         "next_reminder": "Next step",
@@ -203,6 +205,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "key_once": "Er nya API-nyckel. Spara den nu: den visas bara en gång.",
         "open_heading": "Öppna begäranden",
         "open_none": "Inga öppna begäranden.",
+        "open_requests_page": "Öppna begäranden: väntar på ert svar, besvarade med "
+        "uppföljning; svara på många på en gång eller med ett kalkylblad",
         "requested": "Begärd",
         "age_days": "{days} dagar",
         "next_reminder": "Nästa steg",

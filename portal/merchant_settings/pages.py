@@ -6,18 +6,12 @@ started from now on: a case keeps the merchant as it loaded it.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cases.client import CaseNotFound, case_state, list_cases
-from domain.case import OPEN_STATUSES, CaseStatus
 from domain.customer import StandardIdentifier
 from domain.merchant import Merchant, NotifyBy
 from domain.webhooks import ALL_EVENT_TYPES
@@ -37,18 +31,6 @@ from storage.merchant_sessions import SignedIn
 log = structlog.get_logger("cancelflow.portal.merchant")
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
-
-MAX_OPEN_LISTED = 100
-
-
-@dataclass(frozen=True)
-class OpenRequest:
-    case_id: str
-    requested_at: datetime
-    age_days: int
-    next_step: str | None
-    next_at: datetime | None
-    reply_url: str
 
 
 class _Signed:
@@ -96,40 +78,6 @@ def confirm_page(
     )
 
 
-async def _open_requests(ctx: PortalContext, merchant: Merchant) -> list[OpenRequest]:
-    listings = [
-        c
-        async for c in list_cases(
-            ctx.client, merchant_id=merchant.merchant_id, running_only=True, limit=MAX_OPEN_LISTED
-        )
-        if c.status in {s.value for s in OPEN_STATUSES} and c.status != CaseStatus.STARTING
-    ]
-
-    # Dates as the merchant's own calendar has them: a request made at 00:30 in Stockholm
-    # belongs to that day, not to the UTC day before.
-    zone = ZoneInfo(merchant.timezone)
-
-    async def one(case_id: str) -> OpenRequest | None:
-        try:
-            state = await case_state(ctx.client, case_id)
-        except CaseNotFound:
-            return None
-        token = ctx.signer.issue(
-            case_id, merchant.merchant_id, state.round, ctx.signer.expiry_for(state.requested_at)
-        )
-        return OpenRequest(
-            case_id=case_id,
-            requested_at=state.requested_at.astimezone(zone),
-            age_days=(datetime.now(UTC) - state.requested_at).days,
-            next_step=state.next_action,
-            next_at=state.next_action_at and state.next_action_at.astimezone(zone),
-            reply_url=ctx.reply_url(token),
-        )
-
-    found = await asyncio.gather(*(one(c.case_id) for c in listings))
-    return sorted((r for r in found if r is not None), key=lambda r: r.requested_at)
-
-
 async def render_settings(
     request: Request,
     ctx: PortalContext,
@@ -167,7 +115,6 @@ async def render_settings(
         event_types=ALL_EVENT_TYPES,
         endpoints=await sctx.endpoints.list(merchant.merchant_id),
         keys=await ctx.api_keys.list(merchant.merchant_id),
-        open_requests=await _open_requests(ctx, merchant),
         changes=change_lines(
             await sctx.changes.list(merchant.merchant_id, limit=20), signed.t, merchant.timezone
         ),

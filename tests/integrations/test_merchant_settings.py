@@ -81,7 +81,10 @@ async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
     http = await signed_in_browser(stack, merchant.merchant_id, address)
     page = await http.get("/merchant/settings")
     assert page.status_code == 200
-    # The open request is listed with a reply link that opens its reply form.
+    # The open requests have their own page, linked from the settings; the open request is
+    # listed there with a reply link that opens its reply form.
+    assert 'href="/merchant/settings/requests?lang=en"' in page.text
+    page = await http.get("/merchant/settings/requests")
     assert f'data-case="{open_case}"' in page.text
     reply = re.search(r'href="(http://127\.0\.0\.1:\d+/r/[^"]+)"', page.text)
     assert reply is not None

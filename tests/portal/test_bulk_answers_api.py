@@ -6,10 +6,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from domain.answers import Outcome
+from domain.bulk_answers import BatchSource
 from domain.case import CaseStatus
+from ops.audit import case_timeline, render_text
+from portal.api import answers as answers_api
+from portal.bulk_batches import new_batch_id
+from storage.bulk_answers import BulkAnswerBatches, NewItem
+from tests.eventually import eventually
 from tests.helpers.portal import FIVE_ANSWERS, PortalStack, _in, answer_url
 
 OWN_CASES = 120
@@ -98,6 +108,13 @@ async def test_a_batch_of_500_every_kind_and_the_same_key_again(stack: PortalSta
         assert state.answer.reference.startswith(f"bulk {first['batch_id']} item ")
         assert state.answer.channel.value == "api"
 
+    # The audit ops read says the answer came in bulk, from which batch and item.
+    timeline = await case_timeline(stack.client, own[0])
+    [received] = [e for e in timeline.entries if e.kind == "answer_received"]
+    assert received.details["reference"] == f"bulk {first['batch_id']} item 1"
+    assert received.details["channel"] == "api"
+    assert f"(ref bulk {first['batch_id']} item 1)" in render_text(timeline)
+
     # Another merchant's case reads exactly as a single call answers it: not found.
     single = await stack.http.post(
         answer_url(theirs[0]), json={"outcome": "no_subscription_found"}, headers=key
@@ -174,3 +191,58 @@ async def test_the_openapi_document_describes_the_batch(stack: PortalStack) -> N
     assert "answers.batch_completed" in document["webhooks"]
     schemas = document["components"]["schemas"]
     assert {"BatchOut", "ItemResult", "RowProblem", "HasNowBeenCancelledItem"} <= set(schemas)
+
+
+async def test_a_long_batch_answers_202_and_is_read_where_location_says(
+    stack: PortalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant = await stack.add_merchant()
+    key = await stack.api_key(merchant.merchant_id)
+    own = await _start_many(stack, merchant, 20)
+    monkeypatch.setattr(answers_api, "WAIT_FOR_BATCH", timedelta(0))
+    items = [{"case_id": c, "outcome": "no_subscription_found"} for c in own]
+    response = await stack.http.post(BATCH, json={"answers": items}, headers=key)
+    assert response.status_code == 202, response.text[:500]
+    running = response.json()
+    assert running["status"] == "running" and running["left"] > 0
+    location = response.headers["location"]
+    assert location == f"{BATCH}/{running['batch_id']}"
+
+    async def completed() -> dict[str, Any] | None:
+        read = (await stack.http.get(location, headers=key)).json()
+        return read if read["status"] == "completed" else None
+
+    done = await eventually(completed, what="the batch to complete", within=120)
+    assert done["recorded"] == 20 and [r["case_id"] for r in done["results"]] == own
+    other = await stack.api_key((await stack.add_merchant()).merchant_id)
+    assert (await stack.http.get(location, headers=other)).status_code == 404
+
+
+async def test_a_batch_stored_by_a_portal_that_stopped_before_starting_it_still_runs(
+    stack: PortalStack,
+) -> None:
+    # The portal stores the batch, then starts its job; stopped in between, the batch waits
+    # in PostgreSQL until anything reads it, and the read starts the job.
+    merchant = await stack.add_merchant()
+    key = await stack.api_key(merchant.merchant_id)
+    own = await _start_many(stack, merchant, 3)
+    answered_at = datetime.now(ZoneInfo(merchant.timezone))
+    batch, _ = await BulkAnswerBatches(stack.pool).create(
+        batch_id=new_batch_id(),
+        merchant_id=merchant.merchant_id,
+        source=BatchSource.API,
+        request_digest="d",
+        answered_at=answered_at,
+        timezone=merchant.timezone,
+        channel="api",
+        responded_by="merchant API (tests)",
+        items=[NewItem(c, {"outcome": "no_subscription_found"}) for c in own],
+    )
+
+    async def completed() -> dict[str, Any] | None:
+        read = await stack.http.get(f"{BATCH}/{batch.batch_id}", headers=key)
+        body = read.json()
+        return body if body["status"] == "completed" else None
+
+    done = await eventually(completed, what="the stored batch to run", within=120)
+    assert done["recorded"] == 3
