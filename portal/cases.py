@@ -12,13 +12,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
-from cases.client import (
-    CaseNotFound,
-    case_handle,
-    case_merchant,
-    case_state,
-    original_request,
-)
+from cases.client import CaseNotFound, case_handle, case_merchant, case_state
+from cases.recorded_merchant import recorded_case, recorded_case_of
 from domain.case import CaseState
 from domain.merchant import Merchant
 from domain.reply_token import case_reference
@@ -95,18 +90,27 @@ async def load_merchant_case(
     if state.merchant_id != merchant_id:
         return None
     # Independent reads: side by side, not one after the other.
-    request, merchant = await asyncio.gather(
-        original_request(case_handle(context.client, case_id)),
+    recorded, merchant = await asyncio.gather(
+        recorded_case(case_handle(context.client, case_id)),
         context.merchants.get(merchant_id),
     )
-    if request is None or merchant is None:
+    if recorded.request is None or merchant is None:
         return None
     return MerchantCase(
         state=state,
-        request=request,
+        request=recorded.request,
         merchant=merchant,
-        identifiers=merchant_view(request, merchant),
+        identifiers=_identifiers_sent(recorded.request, recorded.merchant, merchant),
     )
+
+
+def _identifiers_sent(
+    request: CancellationRequest, recorded: Merchant | None, today: Merchant
+) -> list[IdentifierLine]:
+    """The identifiers the case's emails carried: the merchant as the case loaded it decides
+    (cases/recorded_merchant.py), not today's settings; today's only for a case that has
+    not loaded its merchant yet, whose first email is still to be sent with them."""
+    return merchant_view(request, recorded or today)
 
 
 async def _archived_case(
@@ -117,11 +121,13 @@ async def _archived_case(
     )
     if archived is None or merchant is None or archived.state.merchant_id != merchant_id:
         return None
+    runs = await context.history.case_histories(case_id)
+    recorded = await recorded_case_of(context.client.data_converter, runs.events[-1])
     return MerchantCase(
         state=archived.state,
         request=archived.request,
         merchant=merchant,
-        identifiers=merchant_view(archived.request, merchant),
+        identifiers=_identifiers_sent(archived.request, recorded.merchant, merchant),
         archived=True,
     )
 
