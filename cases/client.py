@@ -35,6 +35,10 @@ from cases.history_source import ArchivedHistories as ArchivedHistories
 from cases.history_source import CaseHistoryNotFound as CaseHistoryNotFound
 from cases.history_source import HistorySource as HistorySource
 from cases.history_source import TemporalArchiveSource as TemporalArchiveSource
+from cases.ownership import is_merchants_live_case as is_merchants_live_case
+from cases.recorded_merchant import RecordedCase as RecordedCase
+from cases.recorded_merchant import recorded_case as recorded_case
+from cases.recorded_merchant import recorded_case_of as recorded_case_of
 from domain import refusals
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer

@@ -12,8 +12,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
-from cases.client import CaseNotFound, case_handle, case_merchant, case_state
-from cases.recorded_merchant import recorded_case, recorded_case_of
+from cases.client import (
+    CaseNotFound,
+    case_handle,
+    case_state,
+    is_merchants_live_case,
+    recorded_case,
+    recorded_case_of,
+)
 from domain.case import CaseState
 from domain.merchant import Merchant
 from domain.reply_token import case_reference
@@ -51,21 +57,21 @@ class MerchantCase:
         return case_reference(self.state.case_id)
 
 
+async def owns_live_case(context: PortalContext, case_id: str, merchant_id: str) -> bool:
+    return await is_merchants_live_case(context.client, case_id, merchant_id)
+
+
 async def _owned(context: PortalContext, case_id: str, merchant_id: str) -> str | None:
     """'live' or 'archived' when the case is merchant_id's, else None.
 
-    The merchant's own live case costs one describe and nothing more (the answer path's
-    reads). Any other id (unknown, deleted by retention, or another merchant's) also asks
-    the archive once, one indexed lookup, so none of the three answers faster than another
-    and timing cannot tell which it is (issue 9 #3).
+    Any id that is not the merchant's own live case (unknown, deleted by retention, or
+    another merchant's) also asks the archive once, one indexed lookup, so none of the three
+    answers faster than another (issue 9 #3).
     """
-    live = await case_merchant(context.client, case_id)
-    if live == merchant_id:
+    if await owns_live_case(context, case_id, merchant_id):
         return "live"
     archived = await context.history.archived_merchant(case_id)
-    if live is None and archived == merchant_id:
-        return "archived"
-    return None
+    return "archived" if archived == merchant_id else None
 
 
 async def load_merchant_case(
