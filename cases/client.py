@@ -186,11 +186,17 @@ async def case_merchant(client: Client, case_id: str) -> str | None:
     return merchant_id
 
 
-async def case_state(client: Client, case_id: str) -> CaseState:
+async def case_state(
+    client: Client, case_id: str, rpc_timeout: timedelta | None = None
+) -> CaseState:
+    """The state query. It needs a worker: with none polling it waits (rpc_timeout bounds
+    that; then an RPCError DEADLINE_EXCEEDED)."""
     from temporalio.service import RPCError, RPCStatusCode
 
     try:
-        return await case_handle(client, case_id).query(CancellationWorkflow.state)
+        return await case_handle(client, case_id).query(
+            CancellationWorkflow.state, rpc_timeout=rpc_timeout
+        )
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(case_id) from err
