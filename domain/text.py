@@ -21,8 +21,10 @@ separators U+2028/U+2029. They make text show something other than what it holds
   and emoji sequences need them, and they cannot reorder text;
 - wherever text is shown that was recorded before this rule, or comes from outside a model
   (an email's subject, a Message-ID): `visible()` writes each hidden character as `[U+202E]`.
-  Email subjects and bodies go through it (activities/rendering.py), so an older case's
-  reminder shows the character instead of obeying it.
+  Email subjects and bodies go through it (activities/rendering.py), and so do the
+  identifiers and subscription of the merchant's views of a case (portal/cases.py: the API
+  and the reply page), so an older case's reminder shows the character instead of obeying
+  it. The terminal writes them out as `\u202e` (ops/terminal.py).
 """
 
 from __future__ import annotations

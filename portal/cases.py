@@ -24,6 +24,7 @@ from domain.case import CaseState
 from domain.merchant import Merchant
 from domain.reply_token import case_reference
 from domain.request import CancellationRequest, CaseId, IdentifierLine, merchant_view
+from domain.text import visible
 from portal.context import PortalContext
 
 _CASE_ID: TypeAdapter[str] = TypeAdapter(CaseId)
@@ -104,7 +105,7 @@ async def load_merchant_case(
         return None
     return MerchantCase(
         state=state,
-        request=recorded.request,
+        request=_shown(recorded.request),
         merchant=merchant,
         identifiers=_identifiers_sent(recorded.request, recorded.merchant, merchant),
     )
@@ -116,7 +117,24 @@ def _identifiers_sent(
     """The identifiers the case's emails carried: the merchant as the case loaded it decides
     (cases/recorded_merchant.py), not today's settings; today's only for a case that has
     not loaded its merchant yet, whose first email is still to be sent with them."""
-    return merchant_view(request, recorded or today)
+    return [
+        line.model_copy(update={"value": visible(line.value)})
+        for line in merchant_view(request, recorded or today)
+    ]
+
+
+def _shown(request: CancellationRequest) -> CancellationRequest:
+    """The request as the merchant's views show it: the subscription's text with any hidden
+    character of a case recorded before the rule written out (domain/text.py)."""
+    subscription = request.subscription
+    shown = subscription.model_copy(
+        update={
+            "name": visible(subscription.name),
+            "account_reference": subscription.account_reference
+            and visible(subscription.account_reference),
+        }
+    )
+    return request.model_copy(update={"subscription": shown})
 
 
 async def _archived_case(
@@ -131,7 +149,7 @@ async def _archived_case(
     recorded = await recorded_case_of(context.client.data_converter, runs.events[-1])
     return MerchantCase(
         state=archived.state,
-        request=archived.request,
+        request=_shown(archived.request),
         merchant=merchant,
         identifiers=_identifiers_sent(archived.request, recorded.merchant, merchant),
         archived=True,

@@ -7,7 +7,11 @@ import uuid
 
 import pytest
 
+from domain.request import Subscription
+from domain.text import reading_recorded_text
+from portal.cases import _identifiers_sent, _shown  # the data the views are built from
 from tests.portal.conftest import PortalStack, request_body
+from tests.workflows.harness import make_merchant, make_request
 
 
 @pytest.mark.parametrize(
@@ -36,3 +40,16 @@ async def test_hidden_characters_are_refused_naming_the_field(
     assert errors[f"{section}.{field}"].startswith(
         f"must not contain invisible or text-direction characters: found U+{ord(char):04X}"
     )
+
+
+def test_the_merchant_views_write_out_hidden_characters_of_recorded_text() -> None:
+    with reading_recorded_text():
+        request = make_request(
+            "c-hidden-1", subscription=Subscription(name="Plus\u202egpj.exe")
+        ).model_copy()
+        customer = request.customer.model_copy(update={"first_name": "An\u2066na"})
+        request = request.model_copy(update={"customer": customer})
+    merchant = make_merchant()
+    shown = dict((line.name, line.value) for line in _identifiers_sent(request, merchant, merchant))
+    assert shown["first_name"] == "An[U+2066]na"
+    assert _shown(request).subscription.name == "Plus[U+202E]gpj.exe"
