@@ -13,6 +13,7 @@ from activities import contracts
 from activities.config import EmailSettings
 from activities.ops_mail import send_to_ops_once
 from activities.smtp import SmtpSender
+from domain.text import visible
 from storage.outbox import Outbox, OutboxEntry
 from storage.webhooks import FailedDelivery, WebhookFailures
 
@@ -87,7 +88,7 @@ def render_failure(failure: FailedDelivery) -> str:
                 f"Case:        {failure.case_id}",
                 f"First tried: {failure.started_at.isoformat(timespec='seconds')}",
                 f"Gave up:     {failure.gave_up_at.isoformat(timespec='seconds')}",
-                f"Last error:  {failure.last_error}",
+                f"Last error:  {visible(failure.last_error)}",
                 "",
                 "The merchant still has the case's email (if it takes email) and its reply link.",
                 "Check the endpoint with `cancelflow merchants webhook list "

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.answers import Outcome
 from domain.common import Channel
 from domain.request import IdentifierLine, Subscription
+from domain.text import is_hidden
 
 # A delivery's workflow id is this prefix and the event id: the case workflow starts it, the
 # audit recognises it in the case's history, and neither imports the other.
@@ -130,8 +131,11 @@ def validate_endpoint_url(url: str, allow_insecure_localhost: bool = False) -> s
     url = url.strip()
     if len(url) > 2000:
         raise InvalidEndpointUrl("url: must be at most 2000 characters")
-    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
-        raise InvalidEndpointUrl("url: must not contain spaces or control characters")
+    if any(ord(c) <= 32 or ord(c) == 127 or is_hidden(c) for c in url):
+        raise InvalidEndpointUrl(
+            "url: must not contain spaces, control characters or invisible or text-direction "
+            "characters"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidEndpointUrl(f"url: '{url[:200]}' is not an absolute https:// URL")

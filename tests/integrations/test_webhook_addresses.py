@@ -88,3 +88,9 @@ async def test_the_cli_refuses_each_form(
         assert result.exit_code == 1, (url, result.output)
         assert "url: must name a public host" in result.output or "url: the host" in result.output
     assert await pool.fetchval("SELECT count(*) FROM merchant_webhook_endpoints") == 0
+
+
+def test_invisible_or_text_direction_characters_are_refused_in_a_url() -> None:
+    for url in ("https://hooks.example/\u202egpj", "https://ho\u200boks.example/x"):
+        with pytest.raises(InvalidEndpointUrl, match="invisible or text-direction"):
+            validate_endpoint_url(url)
