@@ -54,30 +54,42 @@ class DatabaseWaits:
     """How long any caller waits on PostgreSQL, so a server that hangs (SIGSTOPped, a frozen
     VM, a network that drops packets without a reset) is an error in seconds, not a hang:
     the portal and gateway answer 503 with Retry-After, activities fail and are retried, the
-    CLI says it cannot reach the database. Together they stay under 10 s per request:
-    acquire (connecting included) + one statement + handing the connection back."""
+    CLI says it cannot reach the database.
+
+    During a hang a request takes at most connect + command + release (an idle pooled
+    connection: command + release), or acquire when it queued for the pool: under 10 s.
+    acquire is the longest so that a burst of ordinary requests queueing for the pool's
+    connections (50 answers at once) waits for one rather than getting 503."""
 
     connect_seconds: float = 2.0
     """Opening a connection: the TCP or socket connect and PostgreSQL's startup answer."""
-    acquire_seconds: float = 2.5
-    """Waiting for a pooled connection (a new one's connect included) and returning it."""
+    acquire_seconds: float = 6.0
+    """Waiting for a pooled connection, a new one's connect included."""
     command_seconds: float = 4.0
     """One statement; a longer one (a migration) passes its own timeout."""
+    release_seconds: float = 1.5
+    """Handing a connection back: its reset, or after a timed-out statement the wait for
+    the server to acknowledge the cancel (then the connection is closed instead)."""
 
 
 DEFAULT_WAITS = DatabaseWaits()
 
 
 class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no types
-    """asyncpg's pool with a bound on every acquire, also the ones inside pool.fetch/execute,
-    which asyncpg leaves unbounded."""
+    """asyncpg's pool with a bound on every acquire and release, also the ones inside
+    pool.fetch/execute, which asyncpg leaves unbounded."""
 
-    def __init__(self, *args: Any, acquire_seconds: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, waits: DatabaseWaits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._acquire_seconds = acquire_seconds
+        self._waits = waits
 
     def acquire(self, *, timeout: float | None = None) -> Any:
-        return super().acquire(timeout=self._acquire_seconds if timeout is None else timeout)
+        return super().acquire(timeout=self._waits.acquire_seconds if timeout is None else timeout)
+
+    def release(self, connection: Any, *, timeout: float | None = None) -> Any:
+        # asyncpg would otherwise reuse the acquire's timeout here (an awaitable, as its own).
+        budget = self._waits.release_seconds if timeout is None else timeout
+        return super().release(connection, timeout=budget)
 
 
 async def create_pool(
@@ -87,7 +99,7 @@ async def create_pool(
     worker's concurrent activities. Every wait on it is bounded (DatabaseWaits)."""
     pool = BoundedPool(
         url,
-        acquire_seconds=waits.acquire_seconds,
+        waits=waits,
         connection_class=asyncpg.Connection,
         record_class=asyncpg.Record,
         min_size=min_size,
@@ -103,7 +115,7 @@ async def create_pool(
         command_timeout=waits.command_seconds,
     )
     try:
-        async with asyncio.timeout(waits.connect_seconds + waits.acquire_seconds):
+        async with asyncio.timeout(waits.acquire_seconds):
             return await pool
     except TimeoutError as err:
         pool.terminate()
