@@ -9,8 +9,7 @@ from activities.rendering import Templates
 from domain.reply_token import ReplyTokenSigner
 from domain.request import IdentifierLine, Subscription
 from domain.text import reading_recorded_text
-
-from .conftest import REQUESTED_AT, merchant
+from tests.helpers.emails import REQUESTED_AT, merchant
 
 OVERRIDE = "\u202e"
 

@@ -9,11 +9,10 @@ from temporalio.client import Client, WorkflowFailureError
 
 from cases.client import case_handle, start_case
 from storage.archive import ArchiveStore
-from tests.conftest import cancelflow
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_request, running_worker
-
-from .conftest import Archiver
+from tests.helpers.archive import Archiver
+from tests.helpers.cli import cancelflow
+from tests.helpers.harness import RecordingActivities, make_request, running_worker
 
 
 async def test_archive_run_says_it_left_the_runs_closed_within_settle_seconds(

@@ -30,7 +30,7 @@ from tests.faults.scenarios import (
     until,
 )
 from tests.faults.stack import Stack
-from tests.workflows.harness import make_merchant, make_request
+from tests.helpers.harness import make_merchant, make_request
 
 # The README's promise for an outage, held to during a hang too.
 ANSWER_WITHIN_S = 10.0

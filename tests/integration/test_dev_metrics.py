@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
 from tests.eventually import eventually
+from tests.helpers.cli import clean_environ, run_cli
+from tests.helpers.servers import free_port
 
-from .conftest import clean_environ, run_cli
 from .test_dev_stack import dev_stack
 
 

@@ -15,8 +15,8 @@ from domain.webhooks import InvalidEndpointUrl, is_public_address, validate_endp
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.webhooks import new_secret
+from tests.helpers.operator_env import OPERATOR_ENV
 from tests.integrations.receiver import HttpsReceiver
-from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 
 # IPv6 literals that carry a non-public IPv4 address, and IPv4 written as one number or in

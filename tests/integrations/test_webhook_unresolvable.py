@@ -20,10 +20,9 @@ from domain.reply_token import ReplyTokenSigner
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.webhooks import WebhookDeliveries, WebhookEndpoints
-from tests.integrations.conftest import PORTAL_BASE_URL, SECRETS_KEY
+from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.webhooks import PORTAL_BASE_URL, SECRETS_KEY, requested_event
 from tests.integrations.receiver import HttpsReceiver
-from tests.integrations.test_webhook_delivery import requested_event
-from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 
 # The .invalid top-level domain never resolves (RFC 6761).

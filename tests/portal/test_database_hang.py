@@ -23,11 +23,11 @@ from storage.api_keys import ApiKeyStore
 from storage.db import create_pool, migrate
 from storage.embedded import postmaster_pid
 from storage.merchants import MerchantDirectory
-from tests.conftest import free_port
 from tests.eventually import eventually
-from tests.integration.conftest import CANCELFLOW
-from tests.operator_env import OPERATOR_ENV
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.cli import CANCELFLOW
+from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.portal import PortalStack, request_body
+from tests.helpers.servers import free_port
 from tests.portal.test_hardening_outages import own_postgres
 
 __all__ = ["own_postgres"]  # the fixture, used by name

@@ -10,8 +10,8 @@ import pytest
 from domain.request import Subscription
 from domain.text import reading_recorded_text
 from portal.cases import _identifiers_sent, _shown  # the data the views are built from
-from tests.portal.conftest import PortalStack, request_body
-from tests.workflows.harness import make_merchant, make_request
+from tests.helpers.harness import make_merchant, make_request
+from tests.helpers.portal import PortalStack, request_body
 
 
 @pytest.mark.parametrize(

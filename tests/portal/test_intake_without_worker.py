@@ -11,9 +11,9 @@ import uuid
 import httpx
 
 from portal.app import create_app, serve_portal
-from tests.conftest import free_port
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.portal import PortalStack, request_body
+from tests.helpers.servers import free_port
 
 
 async def test_a_case_is_taken_while_no_worker_polls(stack: PortalStack) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from domain.merchant import Merchant
 from storage.merchants import MerchantDirectory
-from tests.portal.conftest import PortalStack
+from tests.helpers.portal import PortalStack
 
 STREET = "Hemligvägen 7"
 SENT = ["email", "first_name", "last_name", "customer_number"]

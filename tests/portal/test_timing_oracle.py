@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from tests.portal.conftest import PortalStack
+from tests.helpers.portal import PortalStack
 
 ROUNDS = 160
 WARM_UP = 10
