@@ -18,6 +18,7 @@ from activities.smtp import SmtpSender
 from domain.archive import CASE_WORKFLOW_ID_PREFIX
 from domain.local_time import local_minute
 from domain.reply_token import case_reference
+from domain.text import visible
 from storage.outbox import Outbox, OutboxEntry
 from storage.webhooks import FailedDelivery, WebhookFailures
 
@@ -95,7 +96,7 @@ def render_failure(failure: FailedDelivery, case_link: str | None = None) -> str
                 *link,
                 f"First tried: {local_minute(failure.started_at, 'UTC')}",
                 f"Gave up:     {local_minute(failure.gave_up_at, 'UTC')}",
-                f"Last error:  {failure.last_error}",
+                f"Last error:  {visible(failure.last_error)}",
                 "",
                 "The merchant still has the case's email (if it takes email) and its reply link.",
                 "Check the endpoint with `cancelflow merchants webhook list "

@@ -35,7 +35,11 @@ from cases.history_source import ArchivedHistories as ArchivedHistories
 from cases.history_source import CaseHistoryNotFound as CaseHistoryNotFound
 from cases.history_source import HistorySource as HistorySource
 from cases.history_source import TemporalArchiveSource as TemporalArchiveSource
+from cases.ownership import is_merchants_live_case as is_merchants_live_case
 from cases.queries import quoted
+from cases.recorded_merchant import RecordedCase as RecordedCase
+from cases.recorded_merchant import recorded_case as recorded_case
+from cases.recorded_merchant import recorded_case_of as recorded_case_of
 from domain import refusals
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer
@@ -239,11 +243,17 @@ async def case_merchant(client: Client, case_id: str) -> str | None:
     return merchant_id
 
 
-async def case_state(client: Client, case_id: str) -> CaseState:
+async def case_state(
+    client: Client, case_id: str, rpc_timeout: timedelta | None = None
+) -> CaseState:
+    """The state query. It needs a worker: with none polling it waits (rpc_timeout bounds
+    that; then an RPCError DEADLINE_EXCEEDED)."""
     from temporalio.service import RPCError, RPCStatusCode
 
     try:
-        return await case_handle(client, case_id).query(CancellationWorkflow.state)
+        return await case_handle(client, case_id).query(
+            CancellationWorkflow.state, rpc_timeout=rpc_timeout
+        )
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(case_id) from err

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
+from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -50,7 +51,10 @@ from workers.dev_banner import DEV_NAMESPACE, StackAddresses, describe
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.mail_viewer import serve_mail_page
+from workers.observability.business import BusinessMetrics, BusinessMetricsInterceptor
+from workers.observability.runtime import build_runtime
 from workers.observability.tracing import configure_tracing, temporal_interceptors
+from workers.observability.worker_ops import running_worker_ops
 from workers.process import stop_on_signals
 from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
 from workers.settings import Settings
@@ -154,6 +158,8 @@ async def start_temporal(settings: Settings, ui_codec_endpoint: str) -> Workflow
                 namespace=DEV_NAMESPACE,
                 data_converter=data_converter(settings),
                 interceptors=temporal_interceptors(),
+                # The SDK's metrics, exported as the production worker's are.
+                runtime=build_runtime(settings.log_level, settings.ops.sdk_metrics_address or None),
                 ip=DEV_HOST,
                 port=settings.temporal.dev_port,
                 ui=True,
@@ -218,6 +224,10 @@ class DevStack:
         ports["CANCELFLOW_CODEC__PORT"] = self.settings.codec.port
         ports["CANCELFLOW_MAIL_GATEWAY__PORT"] = self.settings.mail_gateway.port
         ports["CANCELFLOW_PORTAL__PORT"] = self.settings.portal.port
+        ports["CANCELFLOW_OPS__WORKER_PORT"] = self.settings.ops.worker_port
+        if self.settings.ops.sdk_metrics_address:
+            sdk_port = int(self.settings.ops.sdk_metrics_address.rpartition(":")[2])
+            ports["CANCELFLOW_OPS__SDK_METRICS_ADDRESS"] = sdk_port
         return ports
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
@@ -284,12 +294,21 @@ class DevStack:
             await self._start_portal(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
             await ensure_archive_schedule(client, settings.temporal.task_queue, settings.archive)
+            registry = CollectorRegistry()
+            metrics = BusinessMetrics(registry)
             worker = build_worker(
                 client,
                 settings,
                 build_activities(settings, pool, client),
                 graceful_shutdown=DEV_WORKER_SHUTDOWN,
+                interceptors=[BusinessMetricsInterceptor(metrics, client)],
             )
+            ops_url = await self._stack.enter_async_context(
+                running_worker_ops(
+                    settings.ops, client, pool, settings.temporal.task_queue, registry, metrics
+                )
+            )
+            self.addresses.extra["Worker metrics"] = f"{ops_url}/metrics (business and SDK)"
             worker_task = asyncio.create_task(run_until_stopped(worker, stop))
             await asyncio.sleep(0)
 

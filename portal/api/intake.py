@@ -4,7 +4,7 @@ withdraw it for the customer, send corrected details."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from fastapi import APIRouter, Depends, Response
@@ -42,11 +42,17 @@ def _not_found(case_id: str) -> ProblemError:
     return ProblemError(404, "Case not found", f"there is no case '{case_id}'")
 
 
+# The state query needs a worker; while none polls (a worker killed, a deploy), the case is
+# started all the same and the caller gets its answer without waiting for one.
+_STATE_QUERY_TIMEOUT = timedelta(seconds=3)
+
+
 async def _current_state(ctx: PortalContext, request: CancellationRequest) -> CaseState:
     try:
-        return await case_state(ctx.client, request.case_id)
+        return await case_state(ctx.client, request.case_id, rpc_timeout=_STATE_QUERY_TIMEOUT)
     except (RPCError, CaseNotFound):
-        # A case that was started a moment ago may not answer queries before its first step.
+        # A case that was started a moment ago may not answer queries before its first step,
+        # nor one whose worker is down (the query timed out).
         return CaseState(
             case_id=request.case_id,
             merchant_id=request.merchant_id,

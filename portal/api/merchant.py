@@ -29,7 +29,7 @@ from portal.api.schemas import (
     MerchantCaseOut,
     MerchantCaseSummary,
 )
-from portal.cases import MerchantCase, is_case_id, load_merchant_case
+from portal.cases import MerchantCase, is_case_id, load_merchant_case, owns_live_case
 from portal.context import Ctx, PortalContext
 
 log = structlog.get_logger()
@@ -135,9 +135,11 @@ async def answer_case(
     holder: MerchantKeyHolder,
     ctx: Ctx,
 ) -> AnswerOut:
-    # Straight to the Update: its validator says whether the case is this merchant's and
-    # takes answers, so nothing is read before it (a query, the history, the directory).
-    if not is_case_id(case_id):
+    # Ownership first, by a lookup that costs the same for another merchant's case and for
+    # no case (issue 16 #1): the Update's validator would refuse another merchant's case too,
+    # but only after a round trip to the worker that an unknown id never makes. Then the
+    # Update, whose validator says whether the case takes answers.
+    if not is_case_id(case_id) or not await owns_live_case(ctx, case_id, holder.merchant_id):
         raise _not_found(case_id)
     data = body.model_dump(exclude={"responded_by"})
     data.update(

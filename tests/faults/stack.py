@@ -143,6 +143,10 @@ class Postgres:
             folder / "pgdata", "delete"
         )
 
+    @property
+    def pgdata(self) -> str:
+        return str(self._server.pgdata)
+
     def uri(self, database: str | None = None) -> str:
         return str(self._server.get_uri(database=database))
 
@@ -240,10 +244,12 @@ class Stack:
         env.update(extra)
         return env
 
-    async def worker(self, name: str = "worker", within: float = 90) -> Process:
+    async def worker(
+        self, name: str = "worker", within: float = 90, extra_env: dict[str, str] | None = None
+    ) -> Process:
         """A `cancelflow worker`, returned once it polls the task queue (a fault before that
         would test its start, not its work)."""
-        process = Process(name, ["worker"], self.env(), self.folder)
+        process = Process(name, ["worker"], self.env(**(extra_env or {})), self.folder)
         self.processes.append(process)
 
         async def polling() -> bool:

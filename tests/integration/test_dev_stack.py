@@ -93,6 +93,8 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
             "CANCELFLOW_CODEC__PORT": str(free_port()),
             "CANCELFLOW_DEV_MAIL_PORT": str(free_port()),
+            "CANCELFLOW_OPS__WORKER_PORT": str(free_port()),
+            "CANCELFLOW_OPS__SDK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
             "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
         }
 
@@ -162,6 +164,8 @@ async def test_killed_dev_stack_leaves_no_postgres_or_dev_server(tmp_path: Path)
         "CANCELFLOW_PORTAL__PORT": str(free_port()),
         "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
         "CANCELFLOW_CODEC__PORT": str(free_port()),
+        "CANCELFLOW_OPS__WORKER_PORT": str(free_port()),
+        "CANCELFLOW_OPS__SDK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
     }
     async with dev_stack(env, log, kill=True) as block:
         assert READY_LINE in block

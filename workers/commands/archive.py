@@ -40,35 +40,56 @@ def archive() -> None:
 @archive.command("run")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def run_now(as_json: bool) -> None:
-    """Archive every closed run not yet archived, now (a worker runs the job)."""
+    """Archive every closed run not yet archived, now (a worker runs the job).
+
+    Runs that closed in the last settle_seconds (60) are left for the next run, so that a
+    run Temporal's visibility does not list yet is not passed over; the output says so."""
+    from workflows.archiving import ArchivingInput
+
     settings = load_settings()
-    result = run(_run_now(settings))
+    result, waiting = run(_run_now(settings))
+    settle = ArchivingInput().settle_seconds
     if as_json:
-        echo_json(result.model_dump(mode="json"))
+        echo_json(
+            result.model_dump(mode="json") | {"not_yet_archived": waiting, "settle_seconds": settle}
+        )
         return
     click.echo(
         f"archived {result.written} run(s) ({result.already_archived} already archived), "
         f"purged {result.purged}; checkpoint {_when(result.checkpoint)}"
     )
+    if waiting:
+        click.echo(
+            f"{waiting} closed run(s) not archived yet: runs that closed less than {settle} s "
+            "ago (settle_seconds) are left for the next run; run it again after that, or let "
+            "the schedule take them"
+        )
     for gone in result.gone:
         click.echo(f"warning: {gone} was deleted from Temporal before it was archived", err=True)
 
 
-async def _run_now(settings: Settings) -> ArchivingResult:
+async def _run_now(settings: Settings) -> tuple[ArchivingResult, int]:
+    """The job's result, and how many closed runs it left (closed within settle_seconds)."""
     from temporalio.common import WorkflowIDConflictPolicy
 
+    from cases.client import TemporalArchiveSource
+    from storage.archive import ArchiveStore
+    from storage.archive_source import unarchived_runs
     from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput
     from workflows.archiving import ArchivingWorkflow as _Archiving
 
     client = await temporal_client(settings)
     # A run already going (another `archive run`) is joined rather than doubled.
-    return await client.execute_workflow(
+    result = await client.execute_workflow(
         _Archiving.run,
         ArchivingInput(batch_size=settings.archive.batch_size),
         id=f"{ARCHIVE_SCHEDULE_ID}-manual",
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
+    async with database(settings) as pool:
+        waiting = await unarchived_runs(TemporalArchiveSource(client), ArchiveStore(pool))
+    return result, len(waiting)
 
 
 @archive.command("status")
