@@ -48,6 +48,9 @@ class CodecSettings(BaseModel):
     auth_token: SecretStr | None = None
     # Explicit, logged opt-out: without keys, processes refuse to start unless this is set.
     allow_plaintext: bool = False
+    # A data key per case (docs/privacy.md): what makes erasing a case erase its payloads.
+    # Off only to measure the cost of it against the ring's key alone (cancelflow bench).
+    case_keys: bool = True
 
 
 class TemporalSettings(BaseModel):

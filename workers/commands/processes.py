@@ -13,7 +13,7 @@ import click
 
 from workers import dev as dev_stack
 from workers import worker as worker_process
-from workers.codec import CodecKeyError, EncryptionCodec, format_keys, new_key, parse_keys
+from workers.codec import CodecKeyError, format_keys, new_key, parse_keys, payload_codec
 from workers.codec_server import running_codec_server, ui_origins
 from workers.commands.common import fail, load_settings, run, temporal_client
 from workers.database import check_schema, database_pool, database_url
@@ -136,7 +136,9 @@ def codec_serve() -> None:
 async def _serve_codec(settings: Settings) -> None:
     if settings.codec.keys is None:
         fail("CANCELFLOW_CODEC__KEYS is not set: there is nothing to decrypt with")
-    codec_ = EncryptionCodec(parse_keys(settings.codec.keys.get_secret_value()))
+    # With case keys on, it reads each case's key (named in the payload) from PostgreSQL.
+    codec_ = payload_codec(settings)
+    assert codec_ is not None
     origins = settings.codec.allowed_origins or ui_origins(settings.temporal.dev_ui_port)
     stop = asyncio.Event()
     with stop_on_signals(stop):
