@@ -81,15 +81,7 @@ class CaseKeyStore:
         return self._unwrap(case_id, row["wrapping_key_id"], row["wrapped_key"])
 
     async def erase(self, case_id: str) -> datetime:
-        """Destroy the case's key (a tombstone for a case that never had one); returns when it
-        was first erased, so erasing twice changes nothing."""
-        erased_at: datetime = await self._pool.fetchval(
-            "INSERT INTO case_keys (case_id, erased_at) VALUES ($1, now()) "
-            "ON CONFLICT (case_id) DO UPDATE SET wrapped_key = NULL, wrapping_key_id = NULL, "
-            "erased_at = COALESCE(case_keys.erased_at, now()) RETURNING erased_at",
-            case_id,
-        )
-        return erased_at
+        return await erase_case_key(self._pool, case_id)
 
     async def erased_at(self, case_id: str) -> datetime | None:
         value: datetime | None = await self._pool.fetchval(
@@ -136,3 +128,15 @@ class CaseKeyStore:
             )
         aad = f"{key_id}:{case_id}".encode()
         return cipher.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], aad)
+
+
+async def erase_case_key(pool: asyncpg.Pool, case_id: str) -> datetime:
+    """Destroy the case's key (a tombstone for a case that never had one); returns when it
+    was first erased, so erasing twice changes nothing."""
+    erased_at: datetime = await pool.fetchval(
+        "INSERT INTO case_keys (case_id, erased_at) VALUES ($1, now()) "
+        "ON CONFLICT (case_id) DO UPDATE SET wrapped_key = NULL, wrapping_key_id = NULL, "
+        "erased_at = COALESCE(case_keys.erased_at, now()) RETURNING erased_at",
+        case_id,
+    )
+    return erased_at

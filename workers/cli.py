@@ -24,6 +24,7 @@ from workers.commands import (
     bench,
     cases,
     cases_actions,
+    cases_erase,
     cases_show,
     db,
     merchants,
@@ -40,7 +41,7 @@ from workers.observability.checks import StartupCheckFailed
 from workers.observability.ops_server import OpsServerError
 from workers.temporal_client import TemporalUnreachable
 
-for _case_command in [*cases_show.COMMANDS, *cases_actions.COMMANDS]:
+for _case_command in [*cases_show.COMMANDS, *cases_actions.COMMANDS, *cases_erase.COMMANDS]:
     cases.cases.add_command(_case_command)
 merchants.merchants.add_command(merchants_keys.key)
 

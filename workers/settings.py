@@ -30,6 +30,7 @@ from activities.config import EmailSettings, SmtpSettings
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
 from storage.archive import ArchiveSettings
+from storage.erasures import ErasureSettings
 from workers.observability.config import OpsSettings
 from workers.schedules import DigestSettings
 
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     codec: CodecSettings = Field(default_factory=CodecSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    erasure: ErasureSettings = Field(default_factory=ErasureSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
 

@@ -18,6 +18,7 @@ from ops.audit import Timeline, render_text, timeline_of_runs
 from ops.terminal import visible
 from workers.commands.archive import ArchiveOnDemand
 from workers.commands.cases import describe_state, read_state
+from workers.commands.cases_erase import erased_case_state, erased_case_timeline, erasure_record
 from workers.commands.common import (
     CliError,
     case_not_found,
@@ -185,6 +186,12 @@ _SIGNAL_STATUS = {
 async def _show(
     settings: Settings, case_id: str
 ) -> tuple[CaseState, list[dict[str, Any]], str | None]:
+    erased = await erasure_record(settings, case_id)
+    if erased is not None:
+        state = erased_case_state(erased)
+        if state is not None:
+            on = erased.erased_at.date().isoformat()
+            return state, [], f"personal data erased on {on} ({erased.trigger.value})"
     client = await temporal_client(settings)
     try:
         state = await read_state(client, case_id, settings.temporal.task_queue)
@@ -236,6 +243,9 @@ def audit(case_id: str, as_json: bool) -> None:
     settings = load_settings()
 
     async def timeline() -> Timeline:
+        erased = await erasure_record(settings, case_id)
+        if erased is not None:
+            return erased_case_timeline(erased)
         client = await temporal_client(settings)
         source = HistorySource(client, ArchiveOnDemand(settings))
         try:

@@ -1,0 +1,108 @@
+"""The record of each erased case: who, when, why, and what the case still shows.
+
+`remains` is the case's timeline and last state as they read before the erasure, every
+personal value replaced (domain/erasure.py); it holds no personal data, so it is kept as long
+as the archive keeps the case. Its SHA-256 is stored beside it and checked on every read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, Field
+
+from domain.erasure import ErasureTrigger
+
+
+class ErasureSettings(BaseModel):
+    """Automatic erasure (CANCELFLOW_ERASURE__*): a closed case's personal data is erased
+    after_days days after it closed, by a Temporal Schedule every every_minutes."""
+
+    after_days: int = Field(default=90, ge=1, le=3660)
+    every_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    batch_size: int = Field(default=200, ge=1, le=1000)
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    case_id: str
+    erased_at: datetime
+    erased_by: str
+    reason: str
+    trigger: ErasureTrigger
+    withdrawn: bool
+    remains: dict[str, Any]
+
+
+class RemainsAltered(RuntimeError):
+    """The stored remains no longer match their hash."""
+
+
+def _digest(remains: dict[str, Any]) -> bytes:
+    return hashlib.sha256(json.dumps(remains, sort_keys=True).encode()).digest()
+
+
+class ErasureStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def record(self, record: ErasureRecord) -> tuple[ErasureRecord, bool]:
+        """Write the record unless the case has one; (the record kept, whether it is new)."""
+        status = await self._pool.execute(
+            "INSERT INTO case_erasures (case_id, erased_at, erased_by, reason, trigger, "
+            "withdrawn, remains, remains_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) "
+            "ON CONFLICT (case_id) DO NOTHING",
+            record.case_id,
+            record.erased_at,
+            record.erased_by,
+            record.reason,
+            record.trigger.value,
+            record.withdrawn,
+            json.dumps(record.remains),
+            _digest(record.remains),
+        )
+        kept = await self.get(record.case_id)
+        assert kept is not None
+        return kept, status.endswith(" 1")
+
+    async def get(self, case_id: str) -> ErasureRecord | None:
+        row = await self._pool.fetchrow(
+            "SELECT case_id, erased_at, erased_by, reason, trigger, withdrawn, remains, "
+            "remains_sha256 FROM case_erasures WHERE case_id = $1",
+            case_id,
+        )
+        if row is None:
+            return None
+        remains = json.loads(row["remains"])
+        if _digest(remains) != bytes(row["remains_sha256"]):
+            raise RemainsAltered(f"case '{case_id}': the erased case's record was altered")
+        return ErasureRecord(
+            case_id=row["case_id"],
+            erased_at=row["erased_at"],
+            erased_by=row["erased_by"],
+            reason=row["reason"],
+            trigger=ErasureTrigger(row["trigger"]),
+            withdrawn=row["withdrawn"],
+            remains=remains,
+        )
+
+    async def due(self, after: timedelta, limit: int) -> list[str]:
+        """Closed cases that closed more than `after` ago and are not erased yet, oldest
+        first: their last archived run ended the case (it did not continue as new)."""
+        rows = await self._pool.fetch(
+            "SELECT case_id FROM ("
+            "  SELECT DISTINCT ON (case_id) case_id, close_time, workflow_status"
+            "  FROM case_archive ORDER BY case_id, close_time DESC"
+            ") last_runs WHERE close_time < now() - $1::interval "
+            "AND workflow_status <> 'CONTINUED_AS_NEW' "
+            "AND NOT EXISTS (SELECT 1 FROM case_erasures e WHERE e.case_id = last_runs.case_id) "
+            "ORDER BY close_time LIMIT $2",
+            after,
+            limit,
+        )
+        return [r["case_id"] for r in rows]

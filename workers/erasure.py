@@ -1,0 +1,93 @@
+"""What erasing a case needs from Temporal and the audit, handed to the erasure activities
+(activities/erasure.py), which reach neither themselves."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.erasure import ErasureActivities
+from cases.client import CaseActionRejected, CaseNotFound, case_handle, withdraw_case
+from cases.history_source import ArchivedHistories, CaseHistoryNotFound, HistorySource, final_state
+from domain.actions import WithdrawalRequest
+from domain.erasure import erased_marker, redact
+from ops.audit import timeline_of_runs
+from ops.audit.erased import redacted_timeline
+from storage.archive import ArchiveStore
+from storage.case_keys import erase_case_key
+from workers.codec import CaseKeyCodec
+from workers.settings import Settings
+
+ERASURE_ACTOR = "erasure"
+# Why a case the merchant already answered is stopped rather than withdrawn; no personal data.
+TERMINATED_FOR_ERASURE = "personal data erasure requested (see the case's erasure record)"
+
+
+async def case_remains(
+    client: Client, archive: ArchivedHistories, case_id: str, on: date
+) -> dict[str, Any] | None:
+    """What the case will still show once erased: its timeline and last state, each personal
+    value replaced; None when there is no such case."""
+    try:
+        runs = await HistorySource(client, archive).case_histories(case_id)
+    except CaseHistoryNotFound:
+        return None
+    marker = erased_marker(on)
+    timeline = await timeline_of_runs(client.data_converter, case_id, runs.events, runs.run_ids)
+    state = await final_state(client, runs.events[-1]) if runs.events else None
+    return {
+        **redacted_timeline(timeline, marker),
+        "state": redact(state.model_dump(mode="json"), marker) if state is not None else None,
+    }
+
+
+async def withdraw_for_erasure(client: Client, case_id: str, wait: float = 240.0) -> bool:
+    """An open case is withdrawn (the merchant is emailed to disregard it) and waited for
+    until it closes; one the merchant already answered is stopped. False: it was not open."""
+    handle = case_handle(client, case_id)
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        return False
+    try:
+        await withdraw_case(client, case_id, WithdrawalRequest(requested_by=ERASURE_ACTOR))
+    except CaseActionRejected:
+        await handle.terminate(reason=TERMINATED_FOR_ERASURE)
+    except CaseNotFound:
+        return False
+    deadline = asyncio.get_running_loop().time() + wait
+    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"case '{case_id}' did not close after its withdrawal")
+        await asyncio.sleep(0.2)
+    return True
+
+
+def erasure_activities(settings: Settings, pool: asyncpg.Pool, client: Client) -> ErasureActivities:
+    archive = ArchiveStore(pool)
+    codec = client.data_converter.payload_codec
+
+    async def destroy_key(case_id: str) -> datetime:
+        if isinstance(codec, CaseKeyCodec):
+            # Also drops this process's cached copy at once.
+            return await codec.case_keys.erase(case_id)
+        return await erase_case_key(pool, case_id)
+
+    async def withdraw(case_id: str) -> bool:
+        return await withdraw_for_erasure(client, case_id)
+
+    async def remains(case_id: str, on: date) -> dict[str, Any] | None:
+        return await case_remains(client, archive, case_id, on)
+
+    return ErasureActivities(
+        pool, settings.erasure, withdraw=withdraw, remains=remains, destroy_key=destroy_key
+    )
