@@ -17,6 +17,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
 
 from domain.archive import ClosedRun, RunHistory
+from storage.erasures import ErasureStore
 
 CHECKPOINT = "cases"
 
@@ -94,6 +95,11 @@ class ArchivedCaseSummary:
 class ArchiveStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    @property
+    def erasures(self) -> ErasureStore:
+        """The erased cases' records, kept beside the archive they describe."""
+        return ErasureStore(self._pool)
 
     async def write(self, run: ArchivedRun) -> bool:
         """Archive one run; False when it was archived already (the first copy stays)."""

@@ -52,7 +52,11 @@ from workers.mail_sink import MailSink
 from workers.mail_viewer import serve_mail_page
 from workers.observability.tracing import configure_tracing, temporal_interceptors
 from workers.process import stop_on_signals
-from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
+from workers.schedules import (
+    ensure_archive_schedule,
+    ensure_digest_schedule,
+    ensure_retention_schedule,
+)
 from workers.settings import Settings
 from workers.temporal_client import data_converter
 from workers.watchdog import Watchdog
@@ -284,6 +288,7 @@ class DevStack:
             await self._start_portal(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
             await ensure_archive_schedule(client, settings.temporal.task_queue, settings.archive)
+            await ensure_retention_schedule(client, settings.temporal.task_queue, settings.erasure)
             worker = build_worker(
                 client,
                 settings,

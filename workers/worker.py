@@ -30,7 +30,11 @@ from workers.observability.ops_server import ops_routes, running_ops_server
 from workers.observability.runtime import build_runtime, sdk_metrics_url
 from workers.observability.tracing import configure_tracing, shutdown_tracing
 from workers.process import stop_on_signals
-from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
+from workers.schedules import (
+    ensure_archive_schedule,
+    ensure_digest_schedule,
+    ensure_retention_schedule,
+)
 from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.versioning import deployment_config
@@ -123,6 +127,7 @@ async def serve(settings: Settings) -> None:
                 )
                 await ensure_digest_schedule(client, task_queue, settings.digest)
                 await ensure_archive_schedule(client, task_queue, settings.archive)
+                await ensure_retention_schedule(client, task_queue, settings.erasure)
                 routes = ops_routes(
                     {
                         "postgres": postgres_check(pool),

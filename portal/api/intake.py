@@ -18,8 +18,10 @@ from cases.client import (
     start_case,
     withdraw_case,
 )
+from cases.erasure import erase_case
 from domain.actions import DetailsCorrection, WithdrawalRequest
 from domain.case import CaseState
+from domain.erasure import ErasureReceipt, ErasureRequest
 from domain.reply_token import case_reference
 from domain.request import CancellationRequest, missing_identifiers
 from portal.api.auth import require_internal_key
@@ -52,6 +54,10 @@ async def _current_state(ctx: PortalContext, request: CancellationRequest) -> Ca
             merchant_id=request.merchant_id,
             requested_at=request.requested_at or datetime.now(UTC),
         )
+
+
+class ErasureOut(ErasureReceipt):
+    """The erasure as done: when, by whom, why; already when it had been done before."""
 
 
 def _out(state: CaseState) -> CaseOut:
@@ -113,6 +119,9 @@ async def create_case(
 async def read_case(case_id: str, ctx: Ctx) -> CaseOut:
     if not is_case_id(case_id):
         raise _not_found(case_id)
+    erased = await _erased_state(ctx, case_id)
+    if erased is not None:
+        return _out(erased)
     try:
         state = await case_state(ctx.client, case_id)
     except CaseNotFound:
@@ -122,6 +131,34 @@ async def read_case(case_id: str, ctx: Ctx) -> CaseOut:
             raise _not_found(case_id) from None
         state = archived.state
     return _out(state)
+
+
+async def _erased_state(ctx: PortalContext, case_id: str) -> CaseState | None:
+    """An erased case reads as it closed, each personal value reading "erased on DATE"."""
+    record = await ctx.archive.erasures.get(case_id)
+    state = record.remains.get("state") if record is not None else None
+    return CaseState.model_validate(state) if state is not None else None
+
+
+@router.post(
+    "/{case_id}/erasure",
+    response_model=ErasureOut,
+    summary="Erase the customer's personal data (an open case is withdrawn first)",
+    responses={404: {"description": "No such case"}},
+)
+async def erase(case_id: str, erasure: ErasureRequest, ctx: Ctx) -> ErasureOut:
+    """Withdraws an open case (the merchant is told to disregard it), then erases: the case's
+    timeline stays, each personal value reading "erased on DATE". Asking again for an erased
+    case answers with the first erasure (`already: true`)."""
+    if not is_case_id(case_id):
+        raise _not_found(case_id)
+    try:
+        receipt = await erase_case(ctx.client, case_id, erasure, ctx.task_queue)
+    except CaseNotFound:
+        raise _not_found(case_id) from None
+    if not receipt.already:
+        log.info("intake.case_erased", case_id=case_id, withdrawn=receipt.withdrawn)
+    return ErasureOut.model_validate(receipt.model_dump())
 
 
 async def _case_action(

@@ -1,0 +1,53 @@
+"""The intake API's erasure (issue 20): an open case withdrawn then erased, asking again
+acknowledged, the case still read with its personal parts gone, its reply link saying the
+request is no longer available."""
+
+from __future__ import annotations
+
+from domain.case import CaseStatus
+from tests.portal.conftest import PortalStack
+
+ERASURE = {"reason": "customer asked through the app", "requested_by": "app:privacy"}
+
+
+async def test_an_open_case_is_erased_through_the_api_and_still_reads(stack: PortalStack) -> None:
+    merchant = await stack.add_merchant()
+    case_id = await stack.start(merchant)
+    link = await stack.reply_link_from_email(merchant)
+    assert (await stack.http.get(link)).status_code == 200
+
+    response = await stack.http.post(
+        f"/api/v1/cases/{case_id}/erasure", json=ERASURE, headers=stack.internal_headers
+    )
+    assert response.status_code == 200, response.text
+    first = response.json()
+    assert first["withdrawn"] is True and first["already"] is False
+    assert first["erased_by"] == "app:privacy" and first["reason"] == ERASURE["reason"]
+    assert len(stack.emails_to(str(merchant.cancellation_emails[0]), case_id)) == 2
+
+    again = await stack.http.post(
+        f"/api/v1/cases/{case_id}/erasure", json=ERASURE, headers=stack.internal_headers
+    )
+    assert again.status_code == 200
+    assert again.json()["already"] is True and again.json()["erased_at"] == first["erased_at"]
+
+    read = await stack.http.get(f"/api/v1/cases/{case_id}", headers=stack.internal_headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["status"] == CaseStatus.WITHDRAWN.value
+
+    page = await stack.http.get(link)
+    assert page.status_code == 410
+    assert "no longer available" in page.text
+
+
+async def test_erasure_names_the_field_and_the_unknown_case(stack: PortalStack) -> None:
+    missing = await stack.http.post(
+        "/api/v1/cases/no-such-case-77/erasure", json=ERASURE, headers=stack.internal_headers
+    )
+    assert missing.status_code == 404
+    bad = await stack.http.post(
+        "/api/v1/cases/no-such-case-77/erasure", json={}, headers=stack.internal_headers
+    )
+    assert bad.status_code == 422 and "reason" in bad.text
+    unauthorised = await stack.http.post("/api/v1/cases/x-1/erasure", json=ERASURE)
+    assert unauthorised.status_code == 401
