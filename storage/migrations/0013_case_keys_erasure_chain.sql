@@ -52,3 +52,8 @@ CREATE TABLE archive_chain_days (
     runs      integer NOT NULL,
     day_link  bytea NOT NULL
 );
+
+-- Which archived runs are in the chain: all but those archived before this migration, which
+-- the next archiving write chains first (in the order they were archived).
+ALTER TABLE case_archive ADD COLUMN chained boolean NOT NULL DEFAULT false;
+CREATE INDEX case_archive_unchained ON case_archive (archived_at) WHERE NOT chained;

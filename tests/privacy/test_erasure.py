@@ -23,6 +23,7 @@ from domain.common import Channel
 from domain.erasure import ErasureRequest, erased_marker
 from ops.audit import timeline_of_runs
 from storage.archive import ArchiveStore
+from storage.archive_chain import verify_chain
 from storage.erasures import ErasureStore
 from tests.eventually import eventually
 from tests.privacy.conftest import IDENTIFIERS, MERCHANT, Running, new_case_id, request
@@ -145,6 +146,8 @@ async def test_a_closed_case_is_erased_everywhere_and_its_audit_kept(
     for payload in data_payloads(temporal):
         with pytest.raises(ErasedCaseKey):
             await fresh.decode([payload])
+    # The archive's chain still verifies: not a byte changed.
+    assert (await verify_chain(running.pool)).ok
     # And no table of ours holds an identifier of the customer, in text or as bytes.
     assert readable_identifiers(pg_dump(database_url), IDENTIFIERS + ["Agnes Merchantstaff"]) == []
 
