@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import date, datetime
 from typing import Any
 
@@ -16,11 +17,12 @@ from cases.client import CaseActionRejected, CaseNotFound, case_handle, withdraw
 from cases.history_source import ArchivedHistories, CaseHistoryNotFound, HistorySource, final_state
 from domain.actions import WithdrawalRequest
 from domain.erasure import erased_marker, redact
+from domain.webhooks import DELIVERY_WORKFLOW_ID_PREFIX
 from ops.audit import timeline_of_runs
 from ops.audit.erased import redacted_timeline
 from storage.archive import ArchiveStore
 from storage.case_keys import erase_case_key
-from workers.codec import CaseKeyCodec
+from workers.codec import CaseKeyCodec, case_of_workflow
 from workers.settings import Settings
 
 ERASURE_ACTOR = "erasure"
@@ -72,11 +74,36 @@ async def withdraw_for_erasure(client: Client, case_id: str, wait: float = 240.0
     return True
 
 
+async def settle_deliveries(client: Client, case_id: str, wait: float = 60.0) -> int:
+    """The case's webhook deliveries still running (a withdrawal's, an endpoint being retried)
+    get `wait` seconds to finish, then are terminated: once the key is gone they could neither
+    read their event nor stop. Returns how many were terminated."""
+    query = (
+        f"WorkflowId STARTS_WITH '{DELIVERY_WORKFLOW_ID_PREFIX}evt_{case_id}_' "
+        "AND ExecutionStatus = 'Running'"
+    )
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        running = [
+            execution.id
+            async for execution in client.list_workflows(query)
+            if case_of_workflow(execution.id) == case_id
+        ]
+        if not running or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    for workflow_id in running:
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(workflow_id).terminate(reason=TERMINATED_FOR_ERASURE)
+    return len(running)
+
+
 def erasure_activities(settings: Settings, pool: asyncpg.Pool, client: Client) -> ErasureActivities:
     archive = ArchiveStore(pool)
     codec = client.data_converter.payload_codec
 
     async def destroy_key(case_id: str) -> datetime:
+        await settle_deliveries(client, case_id)
         if isinstance(codec, CaseKeyCodec):
             # Also drops this process's cached copy at once.
             return await codec.case_keys.erase(case_id)
