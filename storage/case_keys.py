@@ -9,7 +9,7 @@ history, the archive, a backup of either) can be read again, and the key is neve
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,29 +56,54 @@ class CaseKeyStore:
     async def key_of(self, case_id: str, *, create: bool) -> bytes | None:
         """The case's data key; with create, made on first use. None: the case has no key
         (its payloads predate per-case keys). Raises CaseKeyErased once it is erased."""
-        row = await self._pool.fetchrow(
-            "SELECT wrapping_key_id, wrapped_key, erased_at FROM case_keys WHERE case_id = $1",
-            case_id,
-        )
-        if row is None and create:
-            secret = AESGCM.generate_key(bit_length=256)
-            # Two processes may make the first payload of a case at once: the first row wins.
-            row = await self._pool.fetchrow(
-                "WITH made AS (INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
-                "VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING "
-                "RETURNING wrapping_key_id, wrapped_key, erased_at) "
-                "SELECT * FROM made UNION ALL "
-                "SELECT wrapping_key_id, wrapped_key, erased_at FROM case_keys "
-                "WHERE case_id = $1 AND NOT EXISTS (SELECT 1 FROM made)",
-                case_id,
-                self._wrapping.key_id,
-                self._wrap(case_id, secret),
+        found = (await self.keys_of([case_id], create={case_id} if create else set()))[case_id]
+        if isinstance(found, CaseKeyErased):
+            raise found
+        return found
+
+    async def keys_of(
+        self, case_ids: Sequence[str], *, create: Set[str] = frozenset()
+    ) -> dict[str, bytes | None | CaseKeyErased]:
+        """Many cases' keys in one read, and those in `create` still missing made in one
+        transaction: one commit (one disk flush) for however many cases start at once."""
+        rows = {
+            r["case_id"]: r
+            for r in await self._pool.fetch(
+                "SELECT case_id, wrapping_key_id, wrapped_key, erased_at FROM case_keys "
+                "WHERE case_id = ANY($1::text[])",
+                list(case_ids),
             )
-        if row is None:
-            return None
-        if row["erased_at"] is not None:
-            raise CaseKeyErased(case_id, row["erased_at"])
-        return self._unwrap(case_id, row["wrapping_key_id"], row["wrapped_key"])
+        }
+        missing = [c for c in case_ids if c in create and c not in rows]
+        if missing:
+            wrapped = [self._wrap(c, AESGCM.generate_key(bit_length=256)) for c in missing]
+            # Two processes may make the first payload of a case at once: the first row wins.
+            await self._pool.execute(
+                "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
+                "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) "
+                "ON CONFLICT (case_id) DO NOTHING",
+                missing,
+                [self._wrapping.key_id] * len(missing),
+                wrapped,
+            )
+            rows |= {
+                r["case_id"]: r
+                for r in await self._pool.fetch(
+                    "SELECT case_id, wrapping_key_id, wrapped_key, erased_at FROM case_keys "
+                    "WHERE case_id = ANY($1::text[])",
+                    missing,
+                )
+            }
+        found: dict[str, bytes | None | CaseKeyErased] = {}
+        for case_id in case_ids:
+            row = rows.get(case_id)
+            if row is None:
+                found[case_id] = None
+            elif row["erased_at"] is not None:
+                found[case_id] = CaseKeyErased(case_id, row["erased_at"])
+            else:
+                found[case_id] = self._unwrap(case_id, row["wrapping_key_id"], row["wrapped_key"])
+        return found
 
     async def erase(self, case_id: str) -> datetime:
         return await erase_case_key(self._pool, case_id)

@@ -14,17 +14,13 @@ Erasing the case destroys the key: every copy of those payloads becomes unreadab
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import copy
 import dataclasses
 import os
 import re
-import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -41,7 +37,8 @@ from temporalio.converter import (
 
 from domain.archive import CASE_WORKFLOW_ID_PREFIX
 from domain.webhooks import ALL_EVENT_TYPES, DELIVERY_WORKFLOW_ID_PREFIX
-from storage.case_keys import CaseKeyErased, CaseKeyStore, RingKey
+from storage.case_keys import CaseKeyErased
+from workers.case_key_cache import CaseKeys as CaseKeys
 
 if TYPE_CHECKING:
     import asyncpg
@@ -166,64 +163,6 @@ def case_of_workflow(workflow_id: str | None) -> str | None:
             if head.endswith(suffix) and len(head) > len(suffix):
                 return head.removesuffix(suffix)
     return None
-
-
-class CaseKeys:
-    """One process's view of the case keys: PostgreSQL behind a cache.
-
-    The codec runs outside the workflow sandbox, on the worker's event loop, so a cache miss
-    is an awaited query, never blocking I/O in workflow code. A hit is a dictionary lookup; an
-    entry is re-read after `ttl` seconds, so an erasure by another process is seen within it.
-    """
-
-    def __init__(
-        self,
-        ring: Sequence[EncryptionKey],
-        pool: Callable[[], Awaitable[asyncpg.Pool]],
-        *,
-        ttl: float = 300.0,
-        max_cached: int = 20_000,
-    ) -> None:
-        self._ring = [RingKey(k.key_id, k.secret) for k in ring]
-        self._make_pool = pool
-        self._ttl = ttl
-        self._max_cached = max_cached
-        self._cache: OrderedDict[str, tuple[AESGCM, float]] = OrderedDict()
-        self._stores: dict[asyncio.AbstractEventLoop, CaseKeyStore] = {}
-        self._lock: asyncio.Lock | None = None
-
-    async def store(self) -> CaseKeyStore:
-        # asyncpg pools belong to the loop that made them (each CLI command runs its own).
-        loop = asyncio.get_running_loop()
-        store = self._stores.get(loop)
-        if store is None:
-            store = CaseKeyStore(await self._make_pool(), self._ring)
-            self._stores = {loop: store}
-        return store
-
-    async def cipher(self, case_id: str, *, create: bool) -> AESGCM | None:
-        """Raises CaseKeyErased for an erased case; None: no key (a case from before)."""
-        cached = self._cache.get(case_id)
-        now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        try:
-            secret = await (await self.store()).key_of(case_id, create=create)
-        except CaseKeyErased:
-            self._cache.pop(case_id, None)
-            raise
-        if secret is None:
-            return None
-        cipher = AESGCM(secret)
-        self._cache[case_id] = (cipher, now + self._ttl)
-        self._cache.move_to_end(case_id)
-        while len(self._cache) > self._max_cached:
-            self._cache.popitem(last=False)
-        return cipher
-
-    async def erase(self, case_id: str) -> datetime:
-        self._cache.pop(case_id, None)
-        return await (await self.store()).erase(case_id)
 
 
 class CaseKeyCodec(EncryptionCodec, WithSerializationContext):
