@@ -30,6 +30,7 @@ PERSONAL_FIELDS = frozenset(
         "subject",
         "responded_by",
         "reference",
+        "account_reference",
         "message",
         "reason",
         "snooze_reason",

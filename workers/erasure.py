@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -24,6 +25,7 @@ from storage.archive import ArchiveStore
 from storage.case_keys import erase_case_key
 from workers.codec import CaseKeyCodec, case_of_workflow
 from workers.settings import Settings
+from workflows.inputs import CaseInput
 
 ERASURE_ACTOR = "erasure"
 # Why a case the merchant already answered is stopped rather than withdrawn; no personal data.
@@ -45,7 +47,27 @@ async def case_remains(
     return {
         **redacted_timeline(timeline, marker),
         "state": redact(state.model_dump(mode="json"), marker) if state is not None else None,
+        "subscription": await _subscription(client, runs.events, marker),
     }
+
+
+async def _subscription(
+    client: Client, runs: list[list[HistoryEvent]], marker: str
+) -> dict[str, Any] | None:
+    """What the customer cancelled (its name; an account reference is personal)."""
+    if not runs or not runs[0]:
+        return None
+    payloads = runs[0][0].workflow_execution_started_event_attributes.input.payloads
+    try:
+        [case_input] = await client.data_converter.decode(payloads, [CaseInput])
+    except Exception:  # noqa: BLE001 - an input we cannot read leaves the name out, not the rest
+        return None
+    if not isinstance(case_input, CaseInput):
+        return None
+    subscription: dict[str, Any] = redact(
+        case_input.request.subscription.model_dump(mode="json"), marker
+    )
+    return subscription
 
 
 async def withdraw_for_erasure(client: Client, case_id: str, wait: float = 240.0) -> bool:

@@ -39,6 +39,19 @@ async def test_an_open_case_is_erased_through_the_api_and_still_reads(stack: Por
     assert page.status_code == 410
     assert "no longer available" in page.text
 
+    # The merchant's API still reads it: how it ended, without the customer's identifiers.
+    mine = await stack.http.get(
+        f"/api/v1/merchant/cases/{case_id}", headers=await stack.api_key(merchant.merchant_id)
+    )
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["status"] == CaseStatus.WITHDRAWN.value and mine.json()["customer"] == []
+    assert mine.json()["subscription"]["name"]
+    other = await stack.add_merchant()
+    theirs = await stack.http.get(
+        f"/api/v1/merchant/cases/{case_id}", headers=await stack.api_key(other.merchant_id)
+    )
+    assert theirs.status_code == 404
+
 
 async def test_erasure_names_the_field_and_the_unknown_case(stack: PortalStack) -> None:
     missing = await stack.http.post(
