@@ -80,9 +80,7 @@ async def _erased_case(
         reference=case_reference(state.case_id),
         status=state.status,
         requested_at=state.requested_at,
-        subscription=Subscription.model_validate(
-            record.remains.get("subscription") or {"name": marker}
-        ),
+        subscription=Subscription.model_validate(subscription),
         customer=[],
         answer=state.answer,
     )
