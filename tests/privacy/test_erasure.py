@@ -21,6 +21,7 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.erasure import ErasureRequest, erased_marker
+from inbound.store import InboundMailStore, ReplyAddresses
 from ops.audit import timeline_of_runs
 from storage.archive import ArchiveStore
 from storage.archive_chain import verify_chain
@@ -117,9 +118,28 @@ async def test_a_closed_case_is_erased_everywhere_and_its_audit_kept(
     assert any(e["actor"] == "Agnes Merchantstaff" for e in before["entries"])
     assert readable_identifiers(pg_dump(database_url), IDENTIFIERS[:1]) == [IDENTIFIERS[0]]
 
+    # A reply by email, as the mail gateway stores it (it quotes our email, identifiers too).
+    replies = InboundMailStore(running.pool)
+    await replies.store(
+        case_id=case_id,
+        message_id="<reply-1@privacygym.example>",
+        sender="agnes.staff@privacygym.example",
+        subject=f"Re: cancel for {IDENTIFIERS[0]}",
+        raw=f"From: agnes.staff@privacygym.example\r\n\r\nDone for {IDENTIFIERS[0]}".encode(),
+        received_at=datetime.now(UTC),
+    )
+    case_key = await running.pool.fetchval(
+        "SELECT case_key FROM reply_addresses WHERE case_id = $1", case_id
+    )
+    assert await ReplyAddresses(running.pool, None, "x").target_for(case_key) is not None  # type: ignore[arg-type]
+
     queue = running.stack.settings.temporal.task_queue
     receipt = await erase_case(running.client, case_id, REQUEST, queue)
     assert not receipt.already and not receipt.withdrawn
+    # Later replies to its address are refused: nothing personal is stored again.
+    assert await ReplyAddresses(running.pool, None, "x").target_for(case_key) is None  # type: ignore[arg-type]
+    [reply] = await replies.replies_for(case_id)
+    assert reply.message_id == "<reply-1@privacygym.example>" and "erased on" in reply.sender
     assert receipt.erased_by == "ops:privacy-test" and receipt.reason == REQUEST.reason
     again = await erase_case(running.client, case_id, REQUEST, queue)
     assert again.already and again.erased_at == receipt.erased_at
@@ -149,7 +169,12 @@ async def test_a_closed_case_is_erased_everywhere_and_its_audit_kept(
     # The archive's chain still verifies: not a byte changed.
     assert (await verify_chain(running.pool)).ok
     # And no table of ours holds an identifier of the customer, in text or as bytes.
-    assert readable_identifiers(pg_dump(database_url), IDENTIFIERS + ["Agnes Merchantstaff"]) == []
+    assert (
+        readable_identifiers(
+            pg_dump(database_url), [*IDENTIFIERS, "Agnes Merchantstaff", "agnes.staff"]
+        )
+        == []
+    )
 
 
 async def test_an_open_case_is_withdrawn_first_then_erased(
