@@ -17,6 +17,7 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from domain.webhooks import DELIVERY_WORKFLOW_ID_PREFIX, EventType, event_id_for
 from storage.case_keys import CaseKeyErased, CaseKeyStore, RingKey
+from tests.conftest import cancelflow
 from tests.eventually import eventually
 from tests.privacy.conftest import IDENTIFIERS, Running, new_case_id, request
 from tests.privacy.helpers import data_payloads, key_ids, readable_identifiers
@@ -27,6 +28,7 @@ from workers.codec import (
     EncryptionKey,
     ErasedCaseKey,
     case_of_workflow,
+    format_keys,
     new_key,
 )
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
@@ -127,3 +129,16 @@ async def test_a_cases_history_is_sealed_under_its_own_key_and_unreadable_once_i
     for payload in data_payloads(history):
         with pytest.raises(ErasedCaseKey, match="erased on"):
             await fresh.decode([payload])
+
+
+async def test_rotating_the_ring_with_the_rewrap_command(
+    pool: asyncpg.Pool, cli_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = new_key("ring-old"), new_key("ring-new")
+    first = await CaseKeyStore(pool, ring(old)).key_of("rot-1", create=True)
+    monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys([new, old]))
+    result = await cancelflow("codec", "rewrap-case-keys")
+    assert result.exit_code == 0, result.output
+    assert "re-wrapped 1 case key(s) under ring key 'ring-new'" in result.output
+    # The old ring key is no longer needed.
+    assert await CaseKeyStore(pool, ring(new)).key_of("rot-1", create=False) == first

@@ -11,11 +11,19 @@ import asyncio
 
 import click
 
+from storage.case_keys import CaseKeyStore, RingKey
 from workers import dev as dev_stack
 from workers import worker as worker_process
-from workers.codec import CodecKeyError, format_keys, new_key, parse_keys, payload_codec
+from workers.codec import (
+    CodecKeyError,
+    configured_keys,
+    format_keys,
+    new_key,
+    parse_keys,
+    payload_codec,
+)
 from workers.codec_server import running_codec_server, ui_origins
-from workers.commands.common import fail, load_settings, run, temporal_client
+from workers.commands.common import database, fail, load_settings, run, temporal_client
 from workers.database import check_schema, database_pool, database_url
 from workers.mail_gateway_service import gateway_pool, running_gateway_ops, running_mail_gateway
 from workers.observability.tracing import configure_tracing
@@ -125,6 +133,24 @@ def new_key_command(key_id: str) -> None:
     except CodecKeyError as err:
         fail(str(err).replace("CANCELFLOW_CODEC__KEYS entry 1", "KEY_ID"))
     click.echo(text)
+
+
+@codec.command("rewrap-case-keys")
+def rewrap_case_keys() -> None:
+    """Re-wrap every case's key under the first key of CANCELFLOW_CODEC__KEYS, so an older
+    ring key is no longer needed to read any case (docs/privacy.md)."""
+    settings = load_settings()
+    keys = configured_keys(settings)
+    if not keys:
+        fail("CANCELFLOW_CODEC__KEYS is not set: there is no ring to wrap the case keys with")
+
+    async def rewrap() -> int:
+        async with database(settings) as pool:
+            ring = [RingKey(k.key_id, k.secret) for k in keys]
+            return await CaseKeyStore(pool, ring).rewrap()
+
+    count = run(rewrap())
+    click.echo(f"re-wrapped {count} case key(s) under ring key '{keys[0].key_id}'")
 
 
 @codec.command("serve")
