@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from activities import erasure_contracts as contracts
 from domain.erasure import ErasureReceipt, ErasureTrigger, erased_marker
 from inbound.store import erase_case_replies
+from storage.case_keys import erase_case_key
 from storage.erasures import ErasureRecord, ErasureSettings, ErasureStore
 from storage.outbox import erase_case_emails
 
@@ -27,7 +28,7 @@ log = structlog.get_logger()
 
 Withdraw = Callable[[str], Awaitable[bool]]
 Remains = Callable[[str, date], Awaitable[dict[str, Any] | None]]
-DestroyKey = Callable[[str], Awaitable[datetime]]
+Settle = Callable[[str], Awaitable[object]]
 
 
 class ErasureActivities:
@@ -38,14 +39,16 @@ class ErasureActivities:
         *,
         withdraw: Withdraw,
         remains: Remains,
-        destroy_key: DestroyKey,
+        settle: Settle,
+        forget_key: Callable[[str], None],
     ) -> None:
         self._pool = pool
         self._store = ErasureStore(pool)
         self._settings = settings
         self._withdraw = withdraw
         self._remains = remains
-        self._destroy_key = destroy_key
+        self._settle = settle
+        self._forget_key = forget_key
 
     def activities(self) -> list[Callable[..., Any]]:
         return [
@@ -77,14 +80,15 @@ class ErasureActivities:
     async def erase(self, input: contracts.EraseCaseInput) -> ErasureReceipt | None:
         existing = await self._store.get(input.case_id)
         if existing is not None:
-            # Done before, or interrupted after the record: finish the rest again (idempotent).
-            await self._strike(input.case_id, existing.erased_at)
+            # Done before, or restored from a backup taken before it: strike again (idempotent).
+            await self._strike(input.case_id, None)
             return _receipt(existing, already=True)
         now = datetime.now(UTC)
         remains = await self._remains(input.case_id, now.date())
         if remains is None:
             return None
-        record, created = await self._store.record(
+        record, created = await self._strike(
+            input.case_id,
             ErasureRecord(
                 case_id=input.case_id,
                 erased_at=now,
@@ -93,18 +97,29 @@ class ErasureActivities:
                 trigger=input.trigger,
                 withdrawn=input.withdrawn,
                 remains=remains,
-            )
+            ),
         )
-        await self._strike(input.case_id, record.erased_at)
         log.info("case.erased", case_id=input.case_id, trigger=input.trigger.value)
         return _receipt(record, already=not created)
 
-    async def _strike(self, case_id: str, erased_at: datetime) -> None:
-        marker = erased_marker(erased_at.date())
-        await erase_case_emails(self._pool, case_id, marker)
-        await erase_case_replies(self._pool, case_id, marker)
-        # Last: until the key is gone, a retry can still read the case to record its remains.
-        await self._destroy_key(case_id)
+    async def _strike(
+        self, case_id: str, record: ErasureRecord | None
+    ) -> tuple[ErasureRecord, bool]:
+        """The record, the struck rows and the destroyed key commit together, or none does."""
+        await self._settle(case_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if record is not None:
+                kept, created = await self._store.record(record, conn)
+            else:
+                found = await self._store.get(case_id, conn)
+                assert found is not None
+                kept, created = found, False
+            marker = erased_marker(kept.erased_at.date())
+            await erase_case_emails(conn, case_id, marker)
+            await erase_case_replies(conn, case_id, marker)
+            await erase_case_key(conn, case_id)
+        self._forget_key(case_id)
+        return kept, created
 
     @activity.defn(name=contracts.FIND_CASES_DUE_FOR_ERASURE)
     async def find_cases_due_for_erasure(self, input: contracts.FindDueInput) -> list[str]:

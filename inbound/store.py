@@ -213,7 +213,9 @@ def text_of(message: EmailMessage, max_chars: int = 4000) -> str:
     return text if len(text) <= max_chars else text[:max_chars] + "\n[...]"
 
 
-async def erase_case_replies(pool: asyncpg.Pool, case_id: str, marker: str) -> int:
+async def erase_case_replies(
+    pool: asyncpg.Pool | asyncpg.Connection, case_id: str, marker: str
+) -> int:
     """Erasure (issue 20): the case's replies keep their Message-IDs, times and signal states
     and lose their senders, subjects, raw messages and the reasons naming their senders."""
     status = await pool.execute(

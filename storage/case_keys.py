@@ -155,7 +155,7 @@ class CaseKeyStore:
         return cipher.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], aad)
 
 
-async def erase_case_key(pool: asyncpg.Pool, case_id: str) -> datetime:
+async def erase_case_key(pool: asyncpg.Pool | asyncpg.Connection, case_id: str) -> datetime:
     """Destroy the case's key (a tombstone for a case that never had one); returns when it
     was first erased, so erasing twice changes nothing."""
     erased_at: datetime = await pool.fetchval(

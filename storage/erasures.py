@@ -51,9 +51,12 @@ class ErasureStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def record(self, record: ErasureRecord) -> tuple[ErasureRecord, bool]:
-        """Write the record unless the case has one; (the record kept, whether it is new)."""
-        status = await self._pool.execute(
+    async def record(
+        self, record: ErasureRecord, conn: asyncpg.Connection | None = None
+    ) -> tuple[ErasureRecord, bool]:
+        """Write the record unless the case has one; (the record kept, whether it is new).
+        With conn, inside its transaction (the erasure's other writes commit with it)."""
+        status = await (conn or self._pool).execute(
             "INSERT INTO case_erasures (case_id, erased_at, erased_by, reason, trigger, "
             "withdrawn, remains, remains_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) "
             "ON CONFLICT (case_id) DO NOTHING",
@@ -66,12 +69,14 @@ class ErasureStore:
             json.dumps(record.remains),
             _digest(record.remains),
         )
-        kept = await self.get(record.case_id)
+        kept = await self.get(record.case_id, conn)
         assert kept is not None
         return kept, status.endswith(" 1")
 
-    async def get(self, case_id: str) -> ErasureRecord | None:
-        row = await self._pool.fetchrow(
+    async def get(
+        self, case_id: str, conn: asyncpg.Connection | None = None
+    ) -> ErasureRecord | None:
+        row = await (conn or self._pool).fetchrow(
             "SELECT case_id, erased_at, erased_by, reason, trigger, withdrawn, remains, "
             "remains_sha256 FROM case_erasures WHERE case_id = $1",
             case_id,

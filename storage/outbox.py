@@ -166,7 +166,9 @@ class Outbox:
         return None if row is None else OutboxRecord(**dict(row))
 
 
-async def erase_case_emails(pool: asyncpg.Pool, case_id: str, marker: str) -> int:
+async def erase_case_emails(
+    pool: asyncpg.Pool | asyncpg.Connection, case_id: str, marker: str
+) -> int:
     """Erasure (issue 20): the case's rows keep their keys, kinds, Message-IDs and times (what
     was sent when) and lose their recipients and subjects. Returns how many rows changed."""
     status = await pool.execute(

@@ -84,8 +84,11 @@ class CaseKeys:
             self._cache.popitem(last=False)
         return cipher
 
-    async def erase(self, case_id: str) -> datetime:
+    def forget(self, case_id: str) -> None:
         self._cache.pop(case_id, None)
+
+    async def erase(self, case_id: str) -> datetime:
+        self.forget(case_id)
         return await (await self.store()).erase(case_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -22,7 +22,6 @@ from domain.webhooks import DELIVERY_WORKFLOW_ID_PREFIX
 from ops.audit import timeline_of_runs
 from ops.audit.erased import redacted_timeline
 from storage.archive import ArchiveStore
-from storage.case_keys import erase_case_key
 from workers.codec import CaseKeyCodec, case_of_workflow
 from workers.settings import Settings
 from workflows.inputs import CaseInput
@@ -124,12 +123,13 @@ def erasure_activities(settings: Settings, pool: asyncpg.Pool, client: Client) -
     archive = ArchiveStore(pool)
     codec = client.data_converter.payload_codec
 
-    async def destroy_key(case_id: str) -> datetime:
-        await settle_deliveries(client, case_id)
+    def forget_key(case_id: str) -> None:
+        # This process's cached copy goes at once; other processes' within their cache's TTL.
         if isinstance(codec, CaseKeyCodec):
-            # Also drops this process's cached copy at once.
-            return await codec.case_keys.erase(case_id)
-        return await erase_case_key(pool, case_id)
+            codec.case_keys.forget(case_id)
+
+    async def settle(case_id: str) -> int:
+        return await settle_deliveries(client, case_id)
 
     async def withdraw(case_id: str) -> bool:
         return await withdraw_for_erasure(client, case_id)
@@ -138,5 +138,10 @@ def erasure_activities(settings: Settings, pool: asyncpg.Pool, client: Client) -
         return await case_remains(client, archive, case_id, on)
 
     return ErasureActivities(
-        pool, settings.erasure, withdraw=withdraw, remains=remains, destroy_key=destroy_key
+        pool,
+        settings.erasure,
+        withdraw=withdraw,
+        remains=remains,
+        settle=settle,
+        forget_key=forget_key,
     )
