@@ -56,7 +56,10 @@ async def test_erase_then_audit_show_and_export_from_the_command_line(operator: 
 
     show = await cancelflow("cases", "show", case_id)
     assert show.exit_code == 0, show.output
-    assert "closed" in show.output
+    assert "closed" in show.output and "Agnes Merchantstaff" not in show.output
+    status = await cancelflow("cases", "status", case_id)
+    assert status.exit_code == 0, status.output
+    assert "closed" in status.output
 
     export = await cancelflow("archive", "export", case_id)
     assert export.exit_code == 0, export.output

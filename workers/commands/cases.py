@@ -29,6 +29,7 @@ from domain.request import CancellationRequest, MissingIdentifiersError, check_r
 from ops.terminal import visible
 from storage.merchants import MerchantDirectory
 from workers.commands.archive import ArchiveOnDemand
+from workers.commands.cases_erase import erased_case_state, erasure_record
 from workers.commands.common import (
     case_not_found,
     database,
@@ -134,6 +135,10 @@ def status(case_id: str, as_json: bool) -> None:
 
 
 async def _status(settings: Settings, case_id: str) -> CaseState:
+    erased = await erasure_record(settings, case_id)
+    state = erased_case_state(erased) if erased is not None else None
+    if state is not None:
+        return state  # its payloads no longer decode: the state it kept at erasure
     client = await temporal_client(settings)
     return await read_state(client, case_id, settings.temporal.task_queue)
 
