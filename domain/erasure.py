@@ -7,6 +7,7 @@ one list of what is personal in those records (docs/privacy.md).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -44,7 +45,17 @@ PERSONAL_FIELDS = frozenset(
     }
 )
 # Who acted, when it was one of our own roles rather than a person.
-ROLE_ACTORS = frozenset({"customer", "ops", "cancelflow", "merchant", "unknown", "system"})
+ROLE_ACTORS = frozenset(
+    {"customer", "ops", "cancelflow", "merchant", "unknown", "system", "erasure", "retention"}
+)
+# An email address as an actor names a person; a Temporal client identity (pid@host) does not.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_CLIENT_IDENTITY = re.compile(r"^[0-9]+@")
+
+
+def personal_actor(actor: str) -> bool:
+    """Whether an actor's name is a person's address, to be erased with the case."""
+    return bool(_EMAIL.match(actor)) and not _CLIENT_IDENTITY.match(actor)
 
 
 class ErasureTrigger(StrEnum):

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+from temporalio import activity
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -89,6 +90,8 @@ async def withdraw_for_erasure(client: Client, case_id: str, wait: float = 240.0
         return False
     deadline = asyncio.get_running_loop().time() + wait
     while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        if activity.in_activity():
+            activity.heartbeat(case_id)
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"case '{case_id}' did not close after its withdrawal")
         await asyncio.sleep(0.2)

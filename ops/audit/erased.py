@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.erasure import personal_values, redact, strike
+from domain.erasure import personal_actor, personal_values, redact, strike
 from ops.audit.entry import Timeline, TimelineEntry
 
 ERASED_KIND = "personal_data_erased"
@@ -20,7 +20,10 @@ def redacted_timeline(timeline: Timeline, marker: str) -> dict[str, Any]:
         data = entry.to_json()
         values = personal_values(data["details"])
         details = redact(data["details"], marker)
-        actor = strike(data["actor"], values, marker) if data["actor"] in values else data["actor"]
+        actor = data["actor"]
+        if actor in values or personal_actor(actor):
+            values.add(actor)
+            actor = marker
         entries.append(
             data
             | {"actor": actor, "summary": strike(data["summary"], values, marker)}

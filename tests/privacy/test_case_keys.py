@@ -15,6 +15,7 @@ from cases.client import case_state, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
+from domain.erasure import personal_actor
 from domain.webhooks import DELIVERY_WORKFLOW_ID_PREFIX, EventType, event_id_for
 from storage.case_keys import CaseKeyErased, CaseKeyStore, RingKey
 from tests.conftest import cancelflow
@@ -142,3 +143,9 @@ async def test_rotating_the_ring_with_the_rewrap_command(
     assert "re-wrapped 1 case key(s) under ring key 'ring-new'" in result.output
     # The old ring key is no longer needed.
     assert await CaseKeyStore(pool, ring(new)).key_of("rot-1", create=False) == first
+
+
+def test_which_actors_name_a_person() -> None:
+    assert personal_actor("anna.staff@merchant.example")
+    assert not personal_actor("16029@vm") and not personal_actor("4242@worker-1.cluster.local")
+    assert not personal_actor("ops:anna") and not personal_actor("customer")
