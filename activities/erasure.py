@@ -20,8 +20,9 @@ from temporalio.exceptions import ApplicationError
 from activities import erasure_contracts as contracts
 from domain.erasure import ErasureReceipt, ErasureTrigger, erased_marker
 from inbound.store import erase_case_replies
+from storage.archive_chain import chain_erasure
 from storage.case_keys import erase_case_key
-from storage.erasures import ErasureRecord, ErasureSettings, ErasureStore
+from storage.erasures import ErasureRecord, ErasureSettings, ErasureStore, remains_digest
 from storage.outbox import erase_case_emails
 
 log = structlog.get_logger()
@@ -110,6 +111,8 @@ class ErasureActivities:
         async with self._pool.acquire() as conn, conn.transaction():
             if record is not None:
                 kept, created = await self._store.record(record, conn)
+                if created:
+                    await chain_erasure(conn, case_id, remains_digest(kept.remains))
             else:
                 found = await self._store.get(case_id, conn)
                 assert found is not None

@@ -15,10 +15,14 @@ destroys keys, not bytes, so it keeps the chain valid.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
+
+from domain.erasure import ERASURE_WORKFLOW_ID_PREFIX
+from storage.erasures import remains_digest
 
 GENESIS = bytes(32)
 # Any constant: every process appending to the chain takes this transaction lock.
@@ -51,44 +55,61 @@ async def chain_runs(conn: asyncpg.Connection) -> int:
     )
     if not rows:
         return 0
-    last = await conn.fetchrow(
-        "SELECT seq, archive_link FROM archive_chain ORDER BY seq DESC LIMIT 1"
+    await _append(
+        conn,
+        [(r["workflow_id"], r["run_id"], r["case_id"], bytes(r["run_sha256"])) for r in rows],
     )
-    seq, previous = (last["seq"], bytes(last["archive_link"])) if last else (0, GENESIS)
-    today: date = await conn.fetchval("SELECT (now() AT TIME ZONE 'UTC')::date")
-    for row in rows:
-        before = await conn.fetchval(
-            "SELECT case_link FROM archive_chain WHERE case_id = $1 ORDER BY seq DESC LIMIT 1",
-            row["case_id"],
-        )
-        linked = case_link(
-            bytes(before) if before else GENESIS,
-            row["workflow_id"],
-            row["run_id"],
-            bytes(row["run_sha256"]),
-        )
-        previous = link(previous, linked)
-        seq += 1
-        await conn.execute(
-            "INSERT INTO archive_chain (seq, workflow_id, run_id, case_id, day, run_sha256, "
-            "case_link, archive_link) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            seq,
-            row["workflow_id"],
-            row["run_id"],
-            row["case_id"],
-            today,
-            bytes(row["run_sha256"]),
-            linked,
-            previous,
-        )
     await conn.execute(
         "UPDATE case_archive SET chained = true WHERE NOT chained AND (workflow_id, run_id) IN "
         "(SELECT * FROM unnest($1::text[], $2::text[]))",
         [r["workflow_id"] for r in rows],
         [r["run_id"] for r in rows],
     )
-    await _close_day(conn, today)
     return len(rows)
+
+
+async def chain_erasure(conn: asyncpg.Connection, case_id: str, remains_sha256: bytes) -> None:
+    """Link an erased case's record (what its audit still shows) into its chain, inside the
+    erasure's transaction: altering or removing the record then breaks the chain too."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK_KEY)
+    await _append(conn, [(erasure_link_id(case_id), ERASURE_RUN, case_id, remains_sha256)])
+
+
+ERASURE_RUN = "record"
+
+
+def erasure_link_id(case_id: str) -> str:
+    return f"{ERASURE_WORKFLOW_ID_PREFIX}{case_id}"
+
+
+async def _append(conn: asyncpg.Connection, links: list[tuple[str, str, str, bytes]]) -> None:
+    """(workflow id, run id, case id, SHA-256) each linked after the chain's last link."""
+    last = await conn.fetchrow(
+        "SELECT seq, archive_link FROM archive_chain ORDER BY seq DESC LIMIT 1"
+    )
+    seq, previous = (last["seq"], bytes(last["archive_link"])) if last else (0, GENESIS)
+    today: date = await conn.fetchval("SELECT (now() AT TIME ZONE 'UTC')::date")
+    for workflow_id, run_id, case_id, sha in links:
+        before = await conn.fetchval(
+            "SELECT case_link FROM archive_chain WHERE case_id = $1 ORDER BY seq DESC LIMIT 1",
+            case_id,
+        )
+        linked = case_link(bytes(before) if before else GENESIS, workflow_id, run_id, sha)
+        previous = link(previous, linked)
+        seq += 1
+        await conn.execute(
+            "INSERT INTO archive_chain (seq, workflow_id, run_id, case_id, day, run_sha256, "
+            "case_link, archive_link) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            seq,
+            workflow_id,
+            run_id,
+            case_id,
+            today,
+            sha,
+            linked,
+            previous,
+        )
+    await _close_day(conn, today)
 
 
 async def _close_day(conn: asyncpg.Connection, day: date) -> None:
@@ -150,6 +171,10 @@ async def verify_chain(pool: asyncpg.Pool, case_id: str | None = None) -> ChainR
             *args,
         )
     }
+    records = {
+        r["case_id"]: remains_digest(json.loads(r["remains"]))
+        for r in await pool.fetch(f"SELECT case_id, remains FROM case_erasures {where}", *args)
+    }
     breaks: list[ChainBreak] = []
     previous_case: dict[str, bytes] = {}
     previous_link, previous_seq = GENESIS, 0
@@ -160,8 +185,15 @@ async def verify_chain(pool: asyncpg.Pool, case_id: str | None = None) -> ChainR
             breaks.append(ChainBreak(name, row["case_id"], problem))
 
         stored_sha = bytes(row["run_sha256"])
-        found = archived.pop((row["workflow_id"], row["run_id"]), None)
-        if row["purged_at"] is None and found is None:
+        is_erasure = row["workflow_id"] == erasure_link_id(row["case_id"])
+        found = None if is_erasure else archived.pop((row["workflow_id"], row["run_id"]), None)
+        if is_erasure:
+            record = records.get(row["case_id"])
+            if record is None:
+                broken("erasure record removed: it is in the chain but not in case_erasures")
+            elif record != stored_sha:
+                broken("erasure record altered: what the erased case shows no longer hashes")
+        elif row["purged_at"] is None and found is None:
             broken("run removed: it is in the chain but not in the archive")
         elif found is not None and found[0] != stored_sha:
             broken("bytes changed: the archived history no longer hashes as it did")

@@ -43,7 +43,7 @@ class RemainsAltered(RuntimeError):
     """The stored remains no longer match their hash."""
 
 
-def _digest(remains: dict[str, Any]) -> bytes:
+def remains_digest(remains: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(remains, sort_keys=True).encode()).digest()
 
 
@@ -67,7 +67,7 @@ class ErasureStore:
             record.trigger.value,
             record.withdrawn,
             json.dumps(record.remains),
-            _digest(record.remains),
+            remains_digest(record.remains),
         )
         kept = await self.get(record.case_id, conn)
         assert kept is not None
@@ -84,7 +84,7 @@ class ErasureStore:
         if row is None:
             return None
         remains = json.loads(row["remains"])
-        if _digest(remains) != bytes(row["remains_sha256"]):
+        if remains_digest(remains) != bytes(row["remains_sha256"]):
             raise RemainsAltered(f"case '{case_id}': the erased case's record was altered")
         return ErasureRecord(
             case_id=row["case_id"],

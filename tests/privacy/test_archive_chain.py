@@ -3,13 +3,16 @@ swapped or reordered by SQL make `archive verify` fail naming the first run that
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
+from domain.erasure import ErasureTrigger
 from storage.archive import ArchivedRun, ArchiveStore
-from storage.archive_chain import verify_chain
+from storage.archive_chain import chain_erasure, verify_chain
+from storage.erasures import ErasureRecord, ErasureStore, remains_digest
 from tests.conftest import cancelflow
 
 
@@ -138,3 +141,32 @@ async def test_runs_archived_before_the_chain_are_linked_first_by_the_next_write
     assert (await verify_chain(pool)).ok
     first = await pool.fetchval("SELECT run_id FROM archive_chain WHERE seq = 1")
     assert first == "run-legacy-1"
+
+
+async def test_an_erased_cases_record_is_in_its_chain(pool: asyncpg.Pool) -> None:
+    await archive_three_cases(pool)
+    record = ErasureRecord(
+        case_id="beta",
+        erased_at=datetime.now(UTC),
+        erased_by="ops:test",
+        reason="asked",
+        trigger=ErasureTrigger.REQUEST,
+        withdrawn=False,
+        remains={"entries": [{"kind": "case_closed", "actor": "erased on 2026-12-01"}]},
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await ErasureStore(pool).record(record, conn)
+        await chain_erasure(conn, "beta", remains_digest(record.remains))
+    assert (await verify_chain(pool)).ok and (await verify_chain(pool, "beta")).ok
+    # Rewriting what the erased case shows (its hash column too) breaks its chain.
+    forged = {"entries": [{"kind": "case_closed", "actor": "someone else"}]}
+    await pool.execute(
+        "UPDATE case_erasures SET remains = $1::jsonb, remains_sha256 = $2 WHERE case_id = 'beta'",
+        json.dumps(forged),
+        remains_digest(forged),
+    )
+    report = await verify_chain(pool, "beta")
+    assert report.breaks[0].run == "erasure-beta/record"
+    assert "erasure record altered" in report.breaks[0].problem
+    await pool.execute("DELETE FROM case_erasures WHERE case_id = 'beta'")
+    assert "erasure record removed" in (await verify_chain(pool)).breaks[0].problem
