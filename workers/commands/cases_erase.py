@@ -1,31 +1,21 @@
-"""`cancelflow cases erase`: erase a case's personal data (docs/privacy.md)."""
+"""`cancelflow cases erase`: erase a case's personal data (docs/privacy.md).
+
+Like every command module, it imports only click at its top (workers/cli.py loads it lazily).
+"""
 
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 
-from cases.client import CaseNotFound
-from cases.erasure import erase_case
-from domain.case import CaseState
-from domain.erasure import ErasureReceipt, ErasureRequest
-from ops.audit import Timeline
-from ops.audit.erased import erased_timeline
-from ops.terminal import visible
-from storage.erasures import ErasureRecord, ErasureStore
-from workers.commands.common import (
-    case_not_found,
-    database,
-    echo_json,
-    load_settings,
-    run,
-    temporal_client,
-    validation_failure,
-)
-from workers.database import DatabaseUnavailable, SchemaNotCurrent
-from workers.settings import Settings
+if TYPE_CHECKING:
+    from domain.case import CaseState
+    from domain.erasure import ErasureReceipt, ErasureRequest
+    from ops.audit import Timeline
+    from storage.erasures import ErasureRecord
+    from workers.settings import Settings
 
 
 @click.command("erase")
@@ -43,6 +33,12 @@ def erase(case_id: str, reason: str, requested_by: str, as_json: bool) -> None:
     """Erase case CASE_ID's personal data: an open case is withdrawn first (the merchant is
     told to disregard it); its timeline stays, each personal value reading "erased on DATE".
     Erasing an erased case again is acknowledged."""
+    from pydantic import ValidationError
+
+    from domain.erasure import ErasureRequest
+    from ops.terminal import visible
+    from workers.commands.common import echo_json, load_settings, run, validation_failure
+
     try:
         request = ErasureRequest(reason=reason, requested_by=requested_by)
     except ValidationError as err:
@@ -66,6 +62,10 @@ def erase(case_id: str, reason: str, requested_by: str, as_json: bool) -> None:
 
 
 async def _erase(settings: Settings, case_id: str, request: ErasureRequest) -> ErasureReceipt:
+    from cases.client import CaseNotFound
+    from cases.erasure import erase_case
+    from workers.commands.common import case_not_found, temporal_client
+
     client = await temporal_client(settings)
     try:
         return await erase_case(client, case_id, request, settings.temporal.task_queue)
@@ -76,6 +76,10 @@ async def _erase(settings: Settings, case_id: str, request: ErasureRequest) -> E
 async def erasure_record(settings: Settings, case_id: str) -> ErasureRecord | None:
     """The case's erasure record, read before its history: an erased case is shown from what
     it kept. None when it is not erased (or there is no database to ask)."""
+    from storage.erasures import ErasureStore
+    from workers.commands.common import database
+    from workers.database import DatabaseUnavailable, SchemaNotCurrent
+
     try:
         async with database(settings) as pool:
             return await ErasureStore(pool).get(case_id)
@@ -85,12 +89,16 @@ async def erasure_record(settings: Settings, case_id: str) -> ErasureRecord | No
 
 
 def erased_case_timeline(record: ErasureRecord) -> Timeline:
+    from ops.audit.erased import erased_timeline
+
     return erased_timeline(
         record.remains, record.erased_at, record.erased_by, record.reason, record.trigger.value
     )
 
 
 def erased_case_state(record: ErasureRecord) -> CaseState | None:
+    from domain.case import CaseState
+
     state = record.remains.get("state")
     return CaseState.model_validate(state) if state is not None else None
 
