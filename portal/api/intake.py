@@ -161,12 +161,23 @@ async def erase(case_id: str, erasure: ErasureRequest, ctx: Ctx) -> ErasureOut:
     return ErasureOut.model_validate(receipt.model_dump())
 
 
+async def refuse_if_erased(ctx: PortalContext, case_id: str) -> None:
+    """An erased case takes nothing more (its payloads no longer decode): a 409 saying so."""
+    record = await ctx.archive.erasures.get(case_id)
+    if record is not None:
+        on = record.erased_at.date().isoformat()
+        raise ProblemError(
+            409, "Case erased", f"case '{case_id}': its personal data was erased on {on}"
+        )
+
+
 async def _case_action(
-    case_id: str, action: Callable[[], Awaitable[CaseState]], event: str
+    ctx: PortalContext, case_id: str, action: Callable[[], Awaitable[CaseState]], event: str
 ) -> CaseOut:
     """Run one of the case's Updates; its refusal becomes a 409 problem with the reason."""
     if not is_case_id(case_id):
         raise _not_found(case_id)
+    await refuse_if_erased(ctx, case_id)
     try:
         state = await action()
     except CaseNotFound:
@@ -184,7 +195,10 @@ async def _case_action(
 )
 async def withdraw(case_id: str, withdrawal: WithdrawalRequest, ctx: Ctx) -> CaseOut:
     return await _case_action(
-        case_id, lambda: withdraw_case(ctx.client, case_id, withdrawal), "intake.case_withdrawn"
+        ctx,
+        case_id,
+        lambda: withdraw_case(ctx.client, case_id, withdrawal),
+        "intake.case_withdrawn",
     )
 
 
@@ -195,6 +209,7 @@ async def withdraw(case_id: str, withdrawal: WithdrawalRequest, ctx: Ctx) -> Cas
 )
 async def correct(case_id: str, correction: DetailsCorrection, ctx: Ctx) -> CaseOut:
     return await _case_action(
+        ctx,
         case_id,
         lambda: correct_customer_details(ctx.client, case_id, correction),
         "intake.details_corrected",

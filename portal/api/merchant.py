@@ -170,6 +170,8 @@ async def answer_case(
     # takes answers, so nothing is read before it (a query, the history, the directory).
     if not is_case_id(case_id):
         raise _not_found(case_id)
+    if await _erased_case(ctx, holder.merchant_id, case_id) is not None:
+        raise ProblemError(409, "Answer not recorded", f"case '{case_id}' was erased")
     data = body.model_dump(exclude={"responded_by"})
     data.update(
         answered_at=datetime.now(ZoneInfo(holder.timezone)),

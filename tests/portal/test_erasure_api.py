@@ -46,6 +46,18 @@ async def test_an_open_case_is_erased_through_the_api_and_still_reads(stack: Por
     assert mine.status_code == 200, mine.text
     assert mine.json()["status"] == CaseStatus.WITHDRAWN.value and mine.json()["customer"] == []
     assert mine.json()["subscription"]["name"]
+    # It takes no more requests or answers: refused with a reason, never a server error.
+    withdrawal = await stack.http.post(
+        f"/api/v1/cases/{case_id}/withdrawal", json={}, headers=stack.internal_headers
+    )
+    assert withdrawal.status_code == 409, withdrawal.text
+    assert "erased on" in withdrawal.json()["detail"]
+    answer = await stack.http.post(
+        f"/api/v1/merchant/cases/{case_id}/answer",
+        json={"outcome": "no_subscription_found"},
+        headers=await stack.api_key(merchant.merchant_id),
+    )
+    assert answer.status_code == 409 and "erased" in answer.json()["detail"], answer.text
     other = await stack.add_merchant()
     theirs = await stack.http.get(
         f"/api/v1/merchant/cases/{case_id}", headers=await stack.api_key(other.merchant_id)
