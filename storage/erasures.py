@@ -96,6 +96,13 @@ class ErasureStore:
             remains=remains,
         )
 
+    async def erased_among(self, case_ids: set[str]) -> set[str]:
+        """Which of these cases are erased."""
+        rows = await self._pool.fetch(
+            "SELECT case_id FROM case_erasures WHERE case_id = ANY($1::text[])", list(case_ids)
+        )
+        return {r["case_id"] for r in rows}
+
     async def due(self, after: timedelta, limit: int) -> list[str]:
         """Closed cases that closed more than `after` ago and are not erased yet, oldest
         first: their last archived run ended the case (it did not continue as new)."""

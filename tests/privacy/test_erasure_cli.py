@@ -37,6 +37,9 @@ async def test_erase_then_audit_show_and_export_from_the_command_line(operator: 
     assert audit_before.exit_code == 0, audit_before.output
     assert "Agnes Merchantstaff" in audit_before.output
 
+    replayed = await cancelflow("replay", "--case", case_id)
+    assert replayed.exit_code == 0 and "1 ok, 0 failed" in replayed.output, replayed.output
+
     erased = await cancelflow(
         "cases", "erase", case_id, "--reason", "customer asked", "--by", "ops:tester"
     )
@@ -67,6 +70,10 @@ async def test_erase_then_audit_show_and_export_from_the_command_line(operator: 
     assert record["decrypted"] is False and record["erased"]["erased_by"] == "ops:tester"
     assert readable_identifiers(export.output.encode(), IDENTIFIERS) == []
     assert (await cancelflow("archive", "verify", "--case", case_id)).exit_code == 0
+    # The deploy check leaves an erased case out instead of failing on it.
+    replayed = await cancelflow("replay", "--case", case_id)
+    assert replayed.exit_code == 0, replayed.output
+    assert "skipped 1 run(s) of erased cases" in replayed.output
 
     unknown = await cancelflow("cases", "erase", "no-such-case-1", "--reason", "x")
     assert unknown.exit_code != 0 and "no-such-case-1" in unknown.output
