@@ -98,6 +98,14 @@ async def create_case(
             ]
         )
 
+    erased = await ctx.archive.erasures.get(request.case_id)
+    if erased is not None:
+        raise ProblemError(
+            409,
+            "Conflict",
+            f"case '{request.case_id}': its personal data was erased on "
+            f"{erased.erased_at.date().isoformat()}; use a new case_id for a new request",
+        )
     started = await start_case(ctx.client, request, ctx.task_queue, history=ctx.history)
     if not started.created:
         if started.request is None or started.request.model_dump(mode="json") != request.model_dump(

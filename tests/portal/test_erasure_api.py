@@ -5,7 +5,7 @@ request is no longer available."""
 from __future__ import annotations
 
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack
+from tests.portal.conftest import PortalStack, request_body
 
 ERASURE = {"reason": "customer asked through the app", "requested_by": "app:privacy"}
 
@@ -58,6 +58,12 @@ async def test_an_open_case_is_erased_through_the_api_and_still_reads(stack: Por
         headers=await stack.api_key(merchant.merchant_id),
     )
     assert answer.status_code == 409 and "erased" in answer.json()["detail"], answer.text
+    again_created = await stack.http.post(
+        "/api/v1/cases",
+        json=request_body(case_id, merchant.merchant_id),
+        headers=stack.internal_headers,
+    )
+    assert again_created.status_code == 409 and "erased on" in again_created.text
     other = await stack.add_merchant()
     theirs = await stack.http.get(
         f"/api/v1/merchant/cases/{case_id}", headers=await stack.api_key(other.merchant_id)

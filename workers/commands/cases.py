@@ -27,6 +27,7 @@ from domain.answers import MerchantAnswer
 from domain.case import CaseState
 from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
 from ops.terminal import visible
+from storage.erasures import ErasureStore
 from storage.merchants import MerchantDirectory
 from workers.commands.archive import ArchiveOnDemand
 from workers.commands.cases_erase import erased_case_state, erasure_record
@@ -103,6 +104,12 @@ def start(file: str, as_json: bool) -> None:
 async def _start(settings: Settings, request: CancellationRequest) -> StartedCase:
     async with database(settings) as pool:
         merchant = await MerchantDirectory(pool).get(request.merchant_id)
+        erased = await ErasureStore(pool).get(request.case_id)
+    if erased is not None:
+        fail(
+            f"case {request.case_id}: its personal data was erased on "
+            f"{erased.erased_at.date().isoformat()}; a new request needs a new case_id"
+        )
     if merchant is None:
         fail(
             f"merchant_id: there is no merchant '{request.merchant_id}' in the directory "
