@@ -29,6 +29,7 @@ from portal.api.problems import PROBLEM_RESPONSES, ProblemError, validation_prob
 from portal.api.schemas import CaseOut
 from portal.cases import is_case_id
 from portal.context import Ctx, PortalContext
+from portal.outages import DATABASE_OUTAGES
 
 log = structlog.get_logger()
 
@@ -142,8 +143,12 @@ async def read_case(case_id: str, ctx: Ctx) -> CaseOut:
 
 
 async def _erased_state(ctx: PortalContext, case_id: str) -> CaseState | None:
-    """An erased case reads as it closed, each personal value reading "erased on DATE"."""
-    record = await ctx.archive.erasures.get(case_id)
+    """An erased case reads as it closed, each personal value reading "erased on DATE".
+    Without the database a live case's status still reads from Temporal, as before."""
+    try:
+        record = await ctx.archive.erasures.get(case_id)
+    except DATABASE_OUTAGES:
+        return None
     state = record.remains.get("state") if record is not None else None
     return CaseState.model_validate(state) if state is not None else None
 
