@@ -27,6 +27,7 @@ def operator(cli_env: None, running: Running, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv(
         "CANCELFLOW_TEMPORAL__TASK_QUEUE", running.stack.settings.temporal.task_queue
     )
+    monkeypatch.setenv("CANCELFLOW_CODEC__CASE_KEYS", "true")
     return running
 
 
