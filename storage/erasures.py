@@ -14,18 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, Field
 
 from domain.erasure import ErasureTrigger
-
-
-class ErasureSettings(BaseModel):
-    """Automatic erasure (CANCELFLOW_ERASURE__*): a closed case's personal data is erased
-    after_days days after it closed, by a Temporal Schedule every every_minutes."""
-
-    after_days: int = Field(default=90, ge=1, le=3660)
-    every_minutes: int = Field(default=60, ge=1, le=24 * 60)
-    batch_size: int = Field(default=200, ge=1, le=1000)
+from storage.config import ErasureSettings as ErasureSettings  # read with the store
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,13 @@ async def create_case(
             f"case '{request.case_id}': its personal data was erased on "
             f"{erased.erased_at.date().isoformat()}; use a new case_id for a new request",
         )
-    started = await start_case(ctx.client, request, ctx.task_queue, history=ctx.history)
+    started = await start_case(
+        ctx.client,
+        request,
+        ctx.task_queue,
+        history=ctx.history,
+        merchant_name=merchant.display_name,
+    )
     if not started.created:
         if started.request is None or started.request.model_dump(mode="json") != request.model_dump(
             mode="json"

@@ -5,7 +5,7 @@ request is no longer available."""
 from __future__ import annotations
 
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.portal import PortalStack, request_body
 
 ERASURE = {"reason": "customer asked through the app", "requested_by": "app:privacy"}
 

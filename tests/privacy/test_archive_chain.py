@@ -13,7 +13,7 @@ from domain.erasure import ErasureTrigger
 from storage.archive import ArchivedRun, ArchiveStore
 from storage.archive_chain import chain_erasure, verify_chain
 from storage.erasures import ErasureRecord, ErasureStore, remains_digest
-from tests.conftest import cancelflow
+from tests.helpers.cli import cancelflow
 
 
 def run_of(case_id: str, number: int, at: datetime) -> ArchivedRun:

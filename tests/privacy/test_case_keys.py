@@ -18,10 +18,17 @@ from domain.common import Channel
 from domain.erasure import personal_actor
 from domain.webhooks import DELIVERY_WORKFLOW_ID_PREFIX, EventType, event_id_for
 from storage.case_keys import CaseKeyErased, CaseKeyStore, RingKey
-from tests.conftest import cancelflow
 from tests.eventually import eventually
-from tests.privacy.conftest import IDENTIFIERS, Running, new_case_id, request
-from tests.privacy.helpers import data_payloads, key_ids, readable_identifiers
+from tests.helpers.cli import cancelflow
+from tests.helpers.privacy import (
+    IDENTIFIERS,
+    Running,
+    data_payloads,
+    key_ids,
+    new_case_id,
+    readable_identifiers,
+    request,
+)
 from workers.codec import (
     CaseKeyCodec,
     CaseKeys,

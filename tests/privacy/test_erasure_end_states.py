@@ -23,14 +23,18 @@ from storage.archive import ArchiveStore
 from storage.archive_chain import verify_chain
 from storage.erasures import ErasureStore
 from tests.eventually import eventually
-from tests.privacy.conftest import IDENTIFIERS, Running, new_case_id, request
-from tests.privacy.helpers import data_payloads, readable_identifiers
-from tests.privacy.test_erasure import (
+from tests.helpers.privacy import (
+    IDENTIFIERS,
     REQUEST,
+    Running,
     archive_now,
     assert_same_apart_from_erased,
     audit_of,
+    data_payloads,
+    new_case_id,
     pg_dump,
+    readable_identifiers,
+    request,
 )
 from workers.codec import CaseKeyCodec, CaseKeys, EncryptionKey, ErasedCaseKey
 from workers.commands.cases_erase import erased_case_timeline

@@ -11,8 +11,7 @@ from temporalio.client import Client
 
 from domain.erasure import ErasureTrigger
 from storage.erasures import ErasureSettings, ErasureStore
-from tests.privacy.conftest import Running
-from tests.privacy.test_erasure import archive_now, closed_case
+from tests.helpers.privacy import Running, archive_now, closed_case
 from workers.schedules import ensure_retention_schedule
 from workflows.retention import RetentionInput, RetentionResult, RetentionWorkflow
 

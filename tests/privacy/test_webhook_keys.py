@@ -18,17 +18,23 @@ from integrations.config import WebhookSettings
 from storage.merchants import MerchantDirectory
 from storage.webhooks import WebhookEndpoints
 from tests.eventually import eventually
-from tests.integration.conftest import Stack
+from tests.helpers.cli import Stack
+from tests.helpers.privacy import (
+    REQUEST,
+    data_payloads,
+    key_ids,
+    new_case_id,
+    readable_identifiers,
+    request,
+    worker_of,
+)
+from tests.helpers.webhooks import webhook_merchant
 from tests.integrations.conftest import (  # noqa: F401 - shared fixtures
     endpoints,
     receiver,
-    webhook_merchant,
     webhook_settings,
 )
 from tests.integrations.receiver import HttpsReceiver
-from tests.privacy.conftest import new_case_id, request, worker_of
-from tests.privacy.helpers import data_payloads, key_ids, readable_identifiers
-from tests.privacy.test_erasure import REQUEST
 from workers.codec import CaseKeyCodec, CaseKeys, EncryptionKey, ErasedCaseKey
 
 
