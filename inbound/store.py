@@ -10,6 +10,7 @@ from storage.inbound_mail import UNKNOWN_SENDER as UNKNOWN_SENDER
 from storage.inbound_mail import InboundMailStore as InboundMailStore
 from storage.inbound_mail import StoredReply as StoredReply
 from storage.inbound_mail import StoreResult as StoreResult
+from storage.inbound_mail import erase_case_replies as erase_case_replies
 from storage.reply_addresses import ReplyAddresses as ReplyAddresses
 from storage.reply_addresses import ReplyTarget as ReplyTarget
 

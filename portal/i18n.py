@@ -67,6 +67,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link_stale_heading": "This link is for an earlier request",
         "link_stale_text": "We have since sent a new cancellation email for this customer. "
         "Please use the link in the most recent email.",
+        "link_erased_heading": "This request is no longer available",
+        "link_erased_text": "The customer's personal data for this request has been erased. "
+        "There is nothing more to do.",
         "by_email_instead": "You can still answer by email: reply to the cancellation email "
         "you received from us, or write to {support} and mention the "
         "reference in the email.",
@@ -157,6 +160,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link_stale_heading": "Länken gäller en tidigare begäran",
         "link_stale_text": "Vi har sedan dess skickat ett nytt uppsägningsmeddelande för den "
         "här kunden. Använd länken i det senaste meddelandet.",
+        "link_erased_heading": "Den här begäran är inte längre tillgänglig",
+        "link_erased_text": "Kundens personuppgifter för den här begäran har raderats. "
+        "Du behöver inte göra något mer.",
         "by_email_instead": "Du kan fortfarande svara via e-post: svara på "
         "uppsägningsmeddelandet du fick från oss, eller skriv till "
         "{support} och ange referensen i meddelandet.",

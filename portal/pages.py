@@ -100,6 +100,13 @@ async def _open(
         return _link_error(request, ctx, t, expired_on=err.grant.expires_at)
     except InvalidReplyToken:
         return _link_error(request, ctx, _translator(lang, "en"))
+    if await ctx.archive.erasures.get(grant.case_id) is not None:
+        # Erased (issue 20): nothing of the request is left to show or answer.
+        merchant = await ctx.merchants.get(grant.merchant_id)
+        t = _translator(lang, merchant.locale if merchant else "en")
+        return _render(
+            request, "link_error.html", t, status=410, erased=True, support=ctx.support_address
+        )
     case = await load_merchant_case(ctx, grant.case_id, grant.merchant_id)
     if case is None or grant.round > case.state.round:
         return _link_error(request, ctx, _translator(lang, "en"))

@@ -17,7 +17,9 @@ from temporalio.client import WorkflowHistory
 
 from domain.archive import ClosedRun, RunHistory
 from domain.reply_token import case_reference
+from storage.archive_chain import chain_runs
 from storage.config import ArchiveSettings as ArchiveSettings  # read with the store
+from storage.erasures import ErasureStore
 
 CHECKPOINT = "cases"
 
@@ -88,9 +90,21 @@ class ArchiveStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    @property
+    def erasures(self) -> ErasureStore:
+        """The erased cases' records, kept beside the archive they describe."""
+        return ErasureStore(self._pool)
+
     async def write(self, run: ArchivedRun) -> bool:
-        """Archive one run; False when it was archived already (the first copy stays)."""
-        status = await self._pool.execute(
+        """Archive one run; False when it was archived already (the first copy stays). The
+        run is linked into the archive's hash chain in the same transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await self._insert(conn, run)
+            await chain_runs(conn)
+        return inserted
+
+    async def _insert(self, conn: asyncpg.Connection, run: ArchivedRun) -> bool:
+        status = await conn.execute(
             f"INSERT INTO case_archive ({_COLUMNS}) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
             "ON CONFLICT (workflow_id, run_id) DO NOTHING",
@@ -216,11 +230,17 @@ class ArchiveStore:
         )
 
     async def purge(self, retention: timedelta) -> int:
-        """Delete runs closed longer ago than the archive's retention; returns how many."""
-        status = await self._pool.execute(
-            "DELETE FROM case_archive WHERE close_time < now() - $1::interval", retention
+        """Delete runs closed longer ago than the archive's retention; returns how many. Their
+        links stay in the chain, marked purged, so the chain still verifies."""
+        purged: int = await self._pool.fetchval(
+            "WITH gone AS (DELETE FROM case_archive WHERE close_time < now() - $1::interval "
+            "RETURNING workflow_id, run_id), "
+            "marked AS (UPDATE archive_chain c SET purged_at = now() FROM gone "
+            "WHERE c.workflow_id = gone.workflow_id AND c.run_id = gone.run_id RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            retention,
         )
-        return int(status.split()[-1])
+        return purged
 
 
 def _run(row: asyncpg.Record) -> ArchivedRun:

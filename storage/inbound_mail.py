@@ -146,3 +146,19 @@ class InboundMailStore:
             error[:500],
             retry_in,
         )
+
+
+async def erase_case_replies(
+    pool: asyncpg.Pool | asyncpg.Connection, case_id: str, marker: str
+) -> int:
+    """Erasure (issue 20): the case's replies keep their Message-IDs, times and signal states
+    and lose their senders, subjects, raw messages and the reasons naming their senders."""
+    status = await pool.execute(
+        "UPDATE inbound_mail SET sender = $2, subject = $2, raw = ''::bytea, "
+        "unverified_reason = CASE WHEN unverified_reason IS NULL THEN NULL ELSE $2 END, "
+        "last_signal_error = CASE WHEN last_signal_error IS NULL THEN NULL ELSE $2 END "
+        "WHERE case_id = $1 AND (sender <> $2 OR octet_length(raw) > 0)",
+        case_id,
+        marker,
+    )
+    return int(status.split()[-1])

@@ -53,6 +53,8 @@ class ReplyAddresses:
                    ) AS contacts
             FROM reply_addresses r LEFT JOIN merchants m ON m.merchant_id = r.merchant_id
             WHERE r.case_key = $1
+              -- An erased case takes no more replies: storing one would keep personal data.
+              AND NOT EXISTS (SELECT 1 FROM case_erasures e WHERE e.case_id = r.case_id)
             """,
             case_key,
         )

@@ -195,6 +195,9 @@ def cli_env(
     monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
     monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
     monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
+    # The shared encrypted client (and the workers on it) seal under the ring's key alone;
+    # tests of per-case keys turn them back on (tests/privacy).
+    monkeypatch.setenv("CANCELFLOW_CODEC__CASE_KEYS", "false")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
     set_operator_env(monkeypatch)

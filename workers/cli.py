@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "cases respond": "workers.commands.cases_actions:respond",
     "cases withdraw": "workers.commands.cases_actions:withdraw",
     "cases snooze": "workers.commands.cases_actions:snooze",
+    "cases erase": "workers.commands.cases_erase:erase",
     "merchants": "workers.commands.merchants:merchants",
     "merchants key": "workers.commands.merchants_keys:key",
     "merchants webhook": "workers.commands.merchants_webhooks:webhook",

@@ -56,7 +56,11 @@ from workers.observability.runtime import build_runtime
 from workers.observability.tracing import configure_tracing, temporal_interceptors
 from workers.observability.worker_ops import running_worker_ops
 from workers.process import stop_on_signals
-from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
+from workers.schedules import (
+    ensure_archive_schedule,
+    ensure_digest_schedule,
+    ensure_retention_schedule,
+)
 from workers.settings import Settings
 from workers.temporal_client import data_converter
 from workers.watchdog import Watchdog
@@ -294,6 +298,7 @@ class DevStack:
             await self._start_portal(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
             await ensure_archive_schedule(client, settings.temporal.task_queue, settings.archive)
+            await ensure_retention_schedule(client, settings.temporal.task_queue, settings.erasure)
             registry = CollectorRegistry()
             metrics = BusinessMetrics(registry)
             worker = build_worker(

@@ -33,7 +33,7 @@ from activities.config import EmailSettings, SmtpSettings
 from domain.reply_token import MIN_SECRET_CHARS
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
-from storage.config import ArchiveSettings
+from storage.config import ArchiveSettings, ErasureSettings
 from workers.observability.config import OpsSettings
 
 
@@ -70,6 +70,9 @@ class CodecSettings(BaseModel):
     auth_token: SecretStr | None = None
     # Explicit, logged opt-out: without keys, processes refuse to start unless this is set.
     allow_plaintext: bool = False
+    # A data key per case (docs/privacy.md): what makes erasing a case erase its payloads.
+    # Off only to measure the cost of it against the ring's key alone (cancelflow bench).
+    case_keys: bool = True
 
 
 class TemporalSettings(BaseModel):
@@ -112,6 +115,7 @@ class Settings(BaseSettings):
     codec: CodecSettings = Field(default_factory=CodecSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    erasure: ErasureSettings = Field(default_factory=ErasureSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
 

@@ -34,13 +34,16 @@ from storage.bulk_answers import BulkAnswerBatches
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints, WebhookFailures
+from workers.erasure import erasure_activities
 from workers.mail_gateway_service import reply_addresses
 from workers.settings import Settings
 from workers.sign_in_mail import SmtpSignInMailer
 from workflows.archiving import ArchivingWorkflow
 from workflows.bulk_answers import BulkAnswersWorkflow
 from workflows.cancellation import CancellationWorkflow
+from workflows.erasure import ErasureWorkflow
 from workflows.ops_digest import OpsDigestWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ WORKFLOWS: list[type] = [
     OpsDigestWorkflow,
     ArchivingWorkflow,
     WebhookDeliveryWorkflow,
+    ErasureWorkflow,
+    RetentionWorkflow,
     BulkAnswersWorkflow,
 ]
 
@@ -106,6 +111,7 @@ def build_activities(
         activities += [digest.collect_open_cases, digest.send_ops_digest]
         archiving = ArchivingActivities(source, archive, settings.archive)
         activities += archiving.activities()
+        activities += erasure_activities(settings, pool, client).activities()
         activities += bulk_answer_activities(settings, pool, client).activities()
     return activities
 

@@ -20,7 +20,11 @@ from workers.observability.runtime import build_runtime
 from workers.observability.tracing import configure_tracing, shutdown_tracing
 from workers.observability.worker_ops import running_worker_ops
 from workers.process import stop_on_signals
-from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
+from workers.schedules import (
+    ensure_archive_schedule,
+    ensure_digest_schedule,
+    ensure_retention_schedule,
+)
 from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.versioning import deployment_config
@@ -113,6 +117,7 @@ async def serve(settings: Settings) -> None:
                 )
                 await ensure_digest_schedule(client, task_queue, settings.digest)
                 await ensure_archive_schedule(client, task_queue, settings.archive)
+                await ensure_retention_schedule(client, task_queue, settings.erasure)
                 ops_server = running_worker_ops(ops, client, pool, task_queue, registry, metrics)
                 async with ops_server as ops_url:
                     log.info(

@@ -29,25 +29,6 @@ from workflows.cancellation import workflow_id_for
 SECRETS = ("anna.svensson@example.com", "Svensson", "Storgatan", "C-778899", "fraud")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 async def _timeline_json(client: Client, store: ArchiveStore, case_id: str) -> str:
     runs = await HistorySource(client, store).case_histories(case_id)
     timeline = await timeline_of_runs(client.data_converter, case_id, runs.events, runs.run_ids)
@@ -56,10 +37,6 @@ async def _timeline_json(client: Client, store: ArchiveStore, case_id: str) -> s
 
 async def _archived_state(client: Client, store: ArchiveStore, case_id: str) -> CaseState | None:
     return await HistorySource(client, store).archived_state(case_id)
-
-
-
-
 
 
 async def _cli_reads(case_id: str) -> tuple[str, dict[str, Any]]:

@@ -13,11 +13,11 @@ from domain.outcomes import (
     CustomerOutcomeKind,
     FieldText,
     FollowUp,
-    _spec,
     bulk_answer_columns,
     reasons,
     top_choices,
 )
+from domain.outcomes_parts import checked_spec as _spec
 
 
 def test_the_columns_of_bulk_answers_are_the_outcome_and_every_outcomes_fields() -> None:

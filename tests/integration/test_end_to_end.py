@@ -35,21 +35,15 @@ SHARED = [CUSTOMER_EMAIL, "7319", "CN-448812"]
 WITHHELD = ["Ingrid", "Kvarnström", "Hantverkargatan", "+46701234567"]
 
 
-
-
 def text_of(message: EmailMessage) -> str:
     """Every text part (plain and HTML), decoded."""
     parts = [part.get_content() for part in message.walk() if part.get_content_maintype() == "text"]
     return "\n".join(str(p) for p in parts)
 
 
-
-
 async def add_merchant(database_url: str) -> None:
     async with database_pool(database_url) as pool:
         await MerchantDirectory(pool).upsert(MERCHANT)
-
-
 
 
 def assert_merchant_email_shows_only_configured_identifiers(message: EmailMessage) -> None:

@@ -67,10 +67,6 @@ async def gateway(
         await smtp.stop()
 
 
-
-
-
-
 async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
     gateway: Gateway, dev_server_env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:

@@ -19,7 +19,6 @@ from tests.helpers.audit import Event, _events_of, _KeyNotHeld, _timeline
 FORGED = "Acme\r\n2026-01-01 answered: cancelled\x1b]8;;https://evil\x07Premium\x1b[2J"
 
 
-
 def _payload(event: Event, attributes: str) -> dict[str, Any]:
     holder = event[attributes]
     for key in ("input", "result"):
@@ -32,8 +31,6 @@ def _rewrite(event: Event, attributes: str, change: Callable[[Any], Any]) -> Non
     payload = _payload(event, attributes)
     value = json.loads(base64.b64decode(payload["data"]))
     payload["data"] = base64.b64encode(json.dumps(change(value)).encode()).decode()
-
-
 
 
 def _first(events: list[Event], event_type: str) -> Event:
@@ -52,8 +49,6 @@ def _completion_of(events: list[Event], activity: str) -> Event:
         for e in events
         if e.get("activityTaskCompletedEventAttributes", {}).get("scheduledEventId") == scheduled
     )
-
-
 
 
 async def test_outside_text_cannot_forge_lines_or_reach_the_terminal() -> None:
@@ -127,8 +122,6 @@ async def test_shapes_older_code_wrote_give_a_generic_line_each() -> None:
     assert all("ValidationError" in e.details["unreadable"] for e in generic)
     # What follows an unreadable start still reads as the story of the case.
     assert "answer 'was_already_cancelled' through email" in render_text(timeline)
-
-
 
 
 async def test_a_history_read_without_its_key_still_tells_when_and_what_changed() -> None:

@@ -1,8 +1,10 @@
-"""`cancelflow archive run|status|export`: the case archive that outlives Temporal's retention."""
+"""`cancelflow archive run|status|export|verify`: the case archive that outlives Temporal's
+retention."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from temporalio.converter import PayloadCodec
 
     from storage.archive import ArchivedRun
+    from storage.archive_chain import ChainReport
     from workers.settings import Settings
     from workflows.archiving import ArchivingResult
 
@@ -166,13 +169,30 @@ async def _export(settings: Settings, case_id: str, codec: PayloadCodec | None) 
     from storage.archive import ArchiveStore
 
     async with database(settings) as pool:
-        runs = await ArchiveStore(pool).runs_of_case(case_id)
+        store = ArchiveStore(pool)
+        runs = await store.runs_of_case(case_id)
+        erased = await store.erasures.get(case_id)
     if not runs:
         fail(f"case '{case_id}' is not in the archive (see `cancelflow archive status`)")
+    if erased is not None:
+        # Nothing is decrypted, not even payloads from before per-case keys (docs/privacy.md).
+        codec = None
     return {
         "case_id": case_id,
         "exported_at": datetime.now(UTC).isoformat(),
         "decrypted": codec is not None,
+        **(
+            {
+                "erased": {
+                    "erased_at": erased.erased_at.isoformat(),
+                    "erased_by": erased.erased_by,
+                    "reason": erased.reason,
+                    "trigger": erased.trigger.value,
+                }
+            }
+            if erased is not None
+            else {}
+        ),
         "runs": [await _run_record(r, codec) for r in runs],
     }
 
@@ -241,6 +261,47 @@ def _readable(value: Any) -> Any:
     if isinstance(value, list):
         return [_readable(v) for v in value]
     return value
+
+
+@archive.command("verify")
+@click.option("--case", "case_id", metavar="CASE_ID", help="Only this case's chain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(case_id: str | None, as_json: bool) -> None:
+    """Recompute the archive's hash chain from the archived bytes: exit 0 when every run is
+    as it was archived, 1 naming the first run that breaks it (bytes changed, a run removed,
+    runs reordered)."""
+    from ops.terminal import visible
+
+    report = run(_verify(load_settings(), case_id))
+    if as_json:
+        echo_json(
+            {
+                "ok": report.ok,
+                "runs": report.runs,
+                "days": report.days,
+                "breaks": [dataclasses.asdict(b) for b in report.breaks],
+            }
+        )
+    elif report.ok:
+        scope = f"case {visible(case_id)}" if case_id else f"the archive ({report.days} day(s))"
+        click.echo(f"chain intact: {report.runs} run(s) of {scope} verified")
+    else:
+        first = report.breaks[0]
+        where = f"run {visible(first.run)}" if first.run else "the day heads"
+        click.echo(
+            f"chain broken at {where}: {first.problem}"
+            + (f" ({len(report.breaks) - 1} more break(s))" if len(report.breaks) > 1 else ""),
+            err=True,
+        )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+async def _verify(settings: Settings, case_id: str | None) -> ChainReport:
+    from storage.archive_chain import verify_chain
+
+    async with database(settings) as pool:
+        return await verify_chain(pool, case_id)
 
 
 class ArchiveOnDemand:

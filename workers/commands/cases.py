@@ -98,11 +98,18 @@ def start(file: str, as_json: bool) -> None:
 async def _start(settings: Settings, request: CancellationRequest) -> StartedCase:
     from cases.client import HistorySource, start_case
     from domain.request import MissingIdentifiersError, check_request_for_merchant
+    from storage.erasures import ErasureStore
     from storage.merchants import MerchantDirectory
     from workers.commands.archive import ArchiveOnDemand
 
     async with database(settings) as pool:
         merchant = await MerchantDirectory(pool).get(request.merchant_id)
+        erased = await ErasureStore(pool).get(request.case_id)
+    if erased is not None:
+        fail(
+            f"case {request.case_id}: its personal data was erased on "
+            f"{erased.erased_at.date().isoformat()}; a new request needs a new case_id"
+        )
     if merchant is None:
         fail(
             f"merchant_id: there is no merchant '{request.merchant_id}' in the directory "
@@ -143,6 +150,12 @@ def status(case_id: str, as_json: bool) -> None:
 
 
 async def _status(settings: Settings, case_id: str) -> CaseState:
+    from workers.commands.cases_erase import erased_case_state, erasure_record
+
+    erased = await erasure_record(settings, case_id)
+    state = erased_case_state(erased) if erased is not None else None
+    if state is not None:
+        return state  # its payloads no longer decode: the state it kept at erasure
     client = await temporal_client(settings)
     return await read_state(client, case_id, settings.temporal.task_queue)
 

@@ -201,7 +201,14 @@ async def _show(
     from cases.history_source import HistorySource
     from workers.commands.archive import ArchiveOnDemand
     from workers.commands.cases import read_state
+    from workers.commands.cases_erase import erased_case_state, erasure_record
 
+    erased = await erasure_record(settings, case_id)
+    if erased is not None:
+        state = erased_case_state(erased)
+        if state is not None:
+            on = erased.erased_at.date().isoformat()
+            return state, [], f"personal data erased on {on} ({erased.trigger.value})"
     client = await temporal_client(settings)
     try:
         state = await read_state(client, case_id, settings.temporal.task_queue)
@@ -257,10 +264,14 @@ def audit(case_id: str, as_json: bool) -> None:
     from cases.history_source import CaseHistoryNotFound, HistorySource
     from ops.audit import render_text, timeline_of_runs
     from workers.commands.archive import ArchiveOnDemand
+    from workers.commands.cases_erase import erased_case_timeline, erasure_record
 
     settings = load_settings()
 
     async def timeline() -> Timeline:
+        erased = await erasure_record(settings, case_id)
+        if erased is not None:
+            return erased_case_timeline(erased)
         client = await temporal_client(settings)
         source = HistorySource(client, ArchiveOnDemand(settings))
         try:

@@ -142,6 +142,28 @@ def new_key_command(key_id: str) -> None:
     click.echo(text)
 
 
+@codec.command("rewrap-case-keys")
+def rewrap_case_keys() -> None:
+    """Re-wrap every case's key under the first key of CANCELFLOW_CODEC__KEYS, so an older
+    ring key is no longer needed to read any case (docs/privacy.md)."""
+    from storage.case_keys import CaseKeyStore, RingKey
+    from workers.codec import configured_keys
+    from workers.commands.common import database
+
+    settings = load_settings()
+    keys = configured_keys(settings)
+    if not keys:
+        fail("CANCELFLOW_CODEC__KEYS is not set: there is no ring to wrap the case keys with")
+
+    async def rewrap() -> int:
+        async with database(settings) as pool:
+            ring = [RingKey(k.key_id, k.secret) for k in keys]
+            return await CaseKeyStore(pool, ring).rewrap()
+
+    count = run(rewrap())
+    click.echo(f"re-wrapped {count} case key(s) under ring key '{keys[0].key_id}'")
+
+
 @codec.command("serve")
 def codec_serve() -> None:
     """Serve the codec over HTTP for the Temporal UI (`--ui-codec-endpoint`), until Ctrl-C."""
@@ -151,13 +173,15 @@ def codec_serve() -> None:
 
 
 async def _serve_codec(settings: Settings) -> None:
-    from workers.codec import EncryptionCodec, parse_keys
+    from workers.codec import payload_codec
     from workers.codec_server import running_codec_server, ui_origins
     from workers.process import stop_on_signals
 
     if settings.codec.keys is None:
         fail("CANCELFLOW_CODEC__KEYS is not set: there is nothing to decrypt with")
-    codec_ = EncryptionCodec(parse_keys(settings.codec.keys.get_secret_value()))
+    # With case keys on, it reads each case's key (named in the payload) from PostgreSQL.
+    codec_ = payload_codec(settings)
+    assert codec_ is not None
     origins = settings.codec.allowed_origins or ui_origins(settings.temporal.dev_ui_port)
     stop = asyncio.Event()
     with stop_on_signals(stop):

@@ -59,8 +59,10 @@ def replay(since: str | None, case_id: str | None) -> None:
         fail("give exactly one of --since DURATION and --case CASE_ID")
     settings = load_settings()
     window = parse_since(since) if since else None
-    runs, failures = run(_replay(settings, window, case_id))
-    if not runs:
+    runs, failures, erased = run(_replay(settings, window, case_id))
+    if erased:
+        click.echo(f"skipped {erased} run(s) of erased cases: their payloads no longer decode")
+    if not runs and not erased:
         fail(
             f"no archived run of case '{case_id}'"
             if case_id
@@ -79,7 +81,7 @@ def replay(since: str | None, case_id: str | None) -> None:
 
 async def _replay(
     settings: Settings, window: timedelta | None, case_id: str | None
-) -> tuple[int, list[ReplayFailure]]:
+) -> tuple[int, list[ReplayFailure], int]:
     from storage.archive import ArchiveStore
     from workers.database import database_pool, database_url
     from workers.temporal_client import data_converter
@@ -91,7 +93,9 @@ async def _replay(
         else:
             assert window is not None
             runs = await store.runs_closed_since(datetime.now(UTC) - window)
-    return len(runs), await replay_runs(runs, data_converter(settings))
+        erased = await store.erasures.erased_among({r.case_id for r in runs})
+    kept = [r for r in runs if r.case_id not in erased]
+    return len(kept), await replay_runs(kept, data_converter(settings)), len(runs) - len(kept)
 
 
 async def replay_runs(
