@@ -42,6 +42,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"needs uv {UV_VERSION.group(1)} in the venv (the pinned one)")
     assert uv is not None
     work = tmp_path_factory.mktemp("install")
+    # The project as the image's build stage has it (COPY . . into /src, .dockerignore'd):
+    # the files git knows, so the wheel build's build/ folder lands there, not in the checkout.
+    src = work / "src"
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for name in listed:
+        if (ROOT / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, src / name)
     (work / "uv" / "bin").mkdir(parents=True)
     (work / "uv" / "bin" / "uv").symlink_to(uv)
     [_, phase] = _dockerfile_install("project")
@@ -49,7 +63,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SOURCE_DATE"))}
     env |= {"PYTHON": str(Path(sys.base_prefix) / "bin" / "python3"), "UV_HOME": str(work / "uv")}
     done = subprocess.run(
-        ["bash", str(ROOT / "deploy" / "install.sh"), str(venv), phase],
+        ["bash", str(src / "deploy" / "install.sh"), str(venv), phase],
         env=env,
         capture_output=True,
         text=True,
