@@ -29,6 +29,7 @@ from workers.commands import (
     merchants,
     merchants_keys,
     merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
+    ops_console,
     processes,
     replay,
     temporal,
@@ -53,6 +54,7 @@ COMMANDS: list[click.Command] = [
     bench.bench,
     db.db,
     *processes.COMMANDS,
+    ops_console.ops_console,
 ]
 
 # Errors whose message alone tells a person what to do.
