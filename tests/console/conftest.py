@@ -84,6 +84,9 @@ class ConsoleStack:
         await MerchantDirectory(self.pool).upsert(merchant)
         return merchant
 
+    async def merchant(self, merchant_id: str) -> Merchant | None:
+        return await MerchantDirectory(self.pool).get(merchant_id)
+
     async def start(self, merchant: Merchant) -> str:
         case_id = f"c-{uuid.uuid4().hex[:12]}"
         request = CancellationRequest.model_validate(request_body(case_id, merchant.merchant_id))
