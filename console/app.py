@@ -53,6 +53,7 @@ def create_app(
         return {"status": "ok"}
 
     _install_error_handlers(app)
+    app.state.csp = _content_security_policy(settings)
     app.middleware("http")(_language_and_headers)
     # Outermost: the session is read before anything else and written after.
     app.add_middleware(
@@ -77,13 +78,23 @@ async def _language_and_headers(request: Request, call_next):  # type: ignore[no
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    # No script at all: a name or a reply that slipped past escaping still could not run.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
-        "form-action 'self' *; frame-ancestors 'none'; base-uri 'none'",
-    )
+    response.headers.setdefault("Content-Security-Policy", request.app.state.csp)
     return response
+
+
+def _content_security_policy(settings: ConsoleSettings) -> str:
+    """No script at all: a name or a reply that slipped past escaping still could not run.
+    Forms post to the console alone; sign-out's redirect goes on to the provider."""
+    from urllib.parse import urlsplit
+
+    targets = "'self'"
+    if settings.issuer:
+        parts = urlsplit(settings.issuer)
+        targets += f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        f"form-action {targets}; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
