@@ -52,6 +52,23 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """Ready when PostgreSQL and Temporal answer (the provider is asked at sign-in)."""
+        import json
+
+        problems = []
+        try:
+            await pool.fetchval("SELECT 1")
+        except Exception as err:  # noqa: BLE001 - any failure means not ready
+            problems.append(f"postgresql: {type(err).__name__}")
+        try:
+            await client.service_client.check_health()
+        except Exception as err:  # noqa: BLE001
+            problems.append(f"temporal: {type(err).__name__}")
+        body = json.dumps({"status": "ready" if not problems else "unready", "problems": problems})
+        return Response(body, status_code=503 if problems else 200, media_type="application/json")
+
     _install_error_handlers(app)
     app.state.csp = _content_security_policy(settings)
     app.middleware("http")(_language_and_headers)
