@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from console.auth import Op, current_op
 from console.config import Role
 from console.rendering import render
+from console.session import Op, current_op
 
 
 class SignInNeeded(Exception):

@@ -29,12 +29,12 @@ from cases.client import (
     withdraw_case,
 )
 from console.access import require
-from console.auth import Op
 from console.case_view import stored_replies
 from console.config import Role
 from console.context import context_of
 from console.csrf import require_form_token
 from console.pages import flash
+from console.session import Op
 from domain.actions import SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer, parse_answer
 from domain.common import Channel, describe_validation_error
@@ -65,7 +65,8 @@ async def _email_source(
     state = await case_state(context_of(request).client, case_id)
     notice = next((r for r in state.email_replies if r.message_id == message_id), None)
     if notice is None:
-        return request.state.t("err_no_such_reply", message_id=message_id)
+        refusal: str = request.state.t("err_no_such_reply", message_id=message_id)
+        return refusal
     return Channel.EMAIL.value, message_id, f"{notice.sender} (recorded by {op.actor})"
 
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
-import secrets
-import time
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -23,47 +20,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from console.config import ConsoleSettings, Role
 from console.context import context_of
-from console.csrf import CSRF_KEY, require_form_token
+from console.csrf import require_form_token
 from console.rendering import render
+from console.session import Op, start_session
 
 log = structlog.get_logger("cancelflow.console.auth")
 
 router = APIRouter(prefix="/auth")
 
 PROVIDER = "company"
-SESSION_KEY = "op"
-
-
-def now() -> float:
-    """The clock sessions end by (seconds since the epoch)."""
-    return time.time()
-
-
-@dataclass(frozen=True)
-class Op:
-    """The signed-in person: what the case history records as responded_by / by."""
-
-    subject: str
-    name: str
-    email: str | None
-    role: Role
-    issuer: str
-
-    @property
-    def actor(self) -> str:
-        """How the op is named in a case's history: ops:<email or subject>."""
-        return f"ops:{self.email or self.subject}"
-
-    def may(self, role: Role) -> bool:
-        return self.role.rank >= role.rank
-
-    @property
-    def may_act(self) -> bool:
-        return self.may(Role.AGENT)
-
-    @property
-    def may_edit_merchants(self) -> bool:
-        return self.may(Role.ADMIN)
 
 
 def oauth_client(settings: ConsoleSettings) -> Any:
@@ -80,45 +45,6 @@ def oauth_client(settings: ConsoleSettings) -> Any:
         client_kwargs={"scope": settings.scopes, "code_challenge_method": "S256"},
     )
     return oauth.create_client(PROVIDER)
-
-
-def current_op(request: Request) -> Op | None:
-    """The op of this request's session, or None (signed out, or the session has ended)."""
-    data = request.session.get(SESSION_KEY)
-    if not isinstance(data, dict):
-        return None
-    if float(data.get("expires_at", 0)) <= now():
-        request.session.clear()
-        request.state.session_expired = True
-        return None
-    try:
-        return Op(
-            subject=str(data["subject"]),
-            name=str(data["name"]),
-            email=data.get("email"),
-            role=Role(data["role"]),
-            issuer=str(data["issuer"]),
-        )
-    except (KeyError, ValueError):
-        request.session.clear()
-        return None
-
-
-def _sign_in(request: Request, op: Op, id_token: str | None = None) -> None:
-    settings = context_of(request).settings
-    request.session.clear()  # a new session id for the new op (no fixation)
-    request.session[SESSION_KEY] = {
-        "subject": op.subject,
-        "name": op.name,
-        "email": op.email,
-        "role": op.role.value,
-        "issuer": op.issuer,
-        "expires_at": now() + settings.session_minutes * 60,
-    }
-    if id_token:
-        request.session["id_token"] = id_token
-    request.session[CSRF_KEY] = secrets.token_urlsafe(32)
-    log.info("console.signed_in", op=op.actor, role=op.role.value, issuer=op.issuer)
 
 
 def _refusal(request: Request, reason: str, status: int = 400) -> Response:
@@ -163,7 +89,7 @@ async def callback(request: Request) -> Response:
     if op is None:
         log.warning("console.sign_in_refused", reason="no role", subject=claims.get("sub"))
         return _refusal(request, t("err_no_role", claim=ctx.settings.role_claim), 403)
-    _sign_in(request, op, token.get("id_token"))
+    start_session(request, op, token.get("id_token"))
     return RedirectResponse("/", status_code=303)
 
 
@@ -229,5 +155,5 @@ async def dev_sign_in(request: Request, role: str = Form("admin")) -> Response:
     user = getpass.getuser()
     chosen = Role(role) if role in {r.value for r in Role} else Role.VIEWER
     op = Op(subject=user, name=user, email=f"{user}@localhost", role=chosen, issuer="local")
-    _sign_in(request, op)
+    start_session(request, op)
     return RedirectResponse("/", status_code=303)

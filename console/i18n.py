@@ -339,7 +339,7 @@ def choose_locale(asked: str | None, request: Request) -> Locale:
     for part in header.split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in SUPPORTED_LOCALES:
-            return code  # type: ignore[return-value]
+            return code
     return "en"
 
 

@@ -24,8 +24,8 @@ _env = jinja2.Environment(
 def render(
     request: Request, template: str, values: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    from console.auth import current_op
     from console.csrf import form_token
+    from console.session import current_op
 
     t = request.state.t
     page = _env.get_template(template).render(

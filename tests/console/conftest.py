@@ -25,7 +25,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import CaseNotFound, case_state, signal_email_reply, start_case
-from console.config import ConsoleSettings
+from console.config import ConsoleSettings, Role
 from console.service import running_console
 from domain.actions import EmailReplyNotice
 from domain.case import CaseState, CaseStatus
@@ -170,7 +170,7 @@ async def console_stack(
             client_secret=SecretStr(CLIENT_SECRET),
             scopes="openid profile email roles",
             role_claim=ROLE_CLAIM,
-            role_values=ROLE_VALUES,  # type: ignore[arg-type]
+            role_values={Role(role): values for role, values in ROLE_VALUES.items()},
             session_secret=SecretStr("console-tests-session-secret-0123456789abcdef"),
             # Plain http on 127.0.0.1 (test_sign_in checks the flag production sets).
             secure_cookies=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
@@ -20,7 +21,7 @@ def flash(page: httpx.Response) -> str:
 
 
 async def post_form(
-    http: httpx.AsyncClient, path: str, data: dict[str, str], token_from: str = "/"
+    http: httpx.AsyncClient, path: str, data: dict[str, Any], token_from: str = "/"
 ) -> httpx.Response:
     """POST a form with the token of a page, following the redirect to the page it names."""
     token = form_token(await http.get(token_from))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from domain.case import CaseStatus
@@ -192,7 +193,7 @@ async def test_forms_without_the_token_or_from_elsewhere_are_refused(stack: Cons
 async def test_merchants_read_only_for_agents_editable_for_admins(stack: ConsoleStack) -> None:
     merchant = await stack.add_merchant()
     at = f"/merchants/{merchant.merchant_id}"
-    form = {
+    form: dict[str, Any] = {
         "identifier": ["email", "first_name"],
         "extra_identifiers": "customer_number",
         "contacts": "cancel@new.example",
@@ -213,10 +214,10 @@ async def test_merchants_read_only_for_agents_editable_for_admins(stack: Console
     assert await stack.merchant(merchant.merchant_id) == merchant
     async with stack.http() as http:
         await stack.sign_in("ada", http)
-        page = await post_form(http, at, form, token_from=at)  # type: ignore[arg-type]
+        page = await post_form(http, at, form, token_from=at)
         assert flash(page).startswith("Saved")
         assert "ops:ada@ops.example" in page.text.split('data-testid="changes"')[1]
-        bad = await post_form(http, at, {**form, "escalate_after": "1"}, token_from=at)  # type: ignore[arg-type]
+        bad = await post_form(http, at, {**form, "escalate_after": "1"}, token_from=at)
         assert bad.status_code == 422 and "first_reminder_after &lt; second" in bad.text
     changed = await stack.merchant(merchant.merchant_id)
     assert changed is not None and changed.locale == "sv" and changed.timezone == "Europe/Helsinki"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from console.app import SESSION_COOKIE
 from console.config import ConsoleSettings
@@ -49,14 +50,9 @@ async def test_the_session_cookie_is_secure_httponly_and_samesite() -> None:
     """The console as production runs it (secure cookies), asked by a local op in dev mode."""
     from console.app import create_app
 
-    settings = ConsoleSettings(session_secret="s" * 40)  # type: ignore[arg-type]
-    app = create_app(
-        None,  # type: ignore[arg-type]  # never reached: only the sign-in pages are asked
-        None,  # type: ignore[arg-type]
-        settings,
-        "webhook-key",
-        dev_sign_in=True,
-    )
+    settings = ConsoleSettings(session_secret=SecretStr("s" * 40))
+    # No Temporal client or database: only the sign-in pages are asked, which reach neither.
+    app = create_app(None, None, settings, "webhook-key", dev_sign_in=True)  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as http:
         signed = await http.post("/auth/dev", data={"role": "agent"})

@@ -117,13 +117,13 @@ async def test_a_session_ends_after_its_lifetime(
 ) -> None:
     import time
 
-    import console.auth
+    import console.session
 
     async with stack.http() as http:
         await stack.sign_in("aron", http)
         assert (await http.get("/")).status_code == 200
         later = time.time() + stack.console.session_minutes * 60 + 1
-        monkeypatch.setattr(console.auth, "now", lambda: later)
+        monkeypatch.setattr(console.session, "now", lambda: later)
         ended = await http.get("/")
         assert ended.status_code == 401 and "Your session has ended" in ended.text
         monkeypatch.undo()

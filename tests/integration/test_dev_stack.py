@@ -95,7 +95,6 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
             "CANCELFLOW_CODEC__PORT": str(free_port()),
             "CANCELFLOW_DEV_MAIL_PORT": str(free_port()),
-            "CANCELFLOW_CONSOLE__PORT": str(free_port()),
             "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
         }
 
