@@ -25,6 +25,8 @@ from domain.reply_token import case_reference
 from workflows import search_attributes as sa
 
 LISTED_PER_SECTION = 200
+# Past this many cases in a section the oldest are among those read, not guaranteed oldest.
+SCANNED_PER_SECTION = 5000
 # Webhook give-ups are listed for this long (the ops email and the digest report each once).
 WEBHOOK_WINDOW = timedelta(days=30)
 # The reply reader's suggestion (issue 19), stored beside the reply when that column exists.
@@ -102,15 +104,20 @@ def _sections(filters: InboxFilter, now: datetime) -> dict[str, dict[str, Any]]:
 
 
 async def _section(client: Client, filters: dict[str, Any]) -> tuple[list[InboxCase], int]:
-    async def listed() -> list[InboxCase]:
-        cases = [
-            InboxCase(listing=c, reference=case_reference(c.case_id))
-            async for c in list_cases(client, **filters, limit=LISTED_PER_SECTION)
-        ]
-        return sorted(cases, key=lambda c: c.since)  # oldest first
+    """The section's oldest cases, oldest first, and how many there are.
 
-    rows, counted = await asyncio.gather(listed(), client.count_workflows(case_query(**filters)))
-    return rows, counted.count
+    Visibility lists newest first and SQL visibility cannot sort, so up to SCANNED_PER_SECTION
+    cases are read and the oldest kept; the listing is its own count unless it was cut there.
+    """
+    cases = [
+        InboxCase(listing=c, reference=case_reference(c.case_id))
+        async for c in list_cases(client, **filters, limit=SCANNED_PER_SECTION)
+    ]
+    cases.sort(key=lambda c: c.since)
+    if len(cases) < SCANNED_PER_SECTION:
+        return cases[:LISTED_PER_SECTION], len(cases)
+    counted = await client.count_workflows(case_query(**filters))
+    return cases[:LISTED_PER_SECTION], counted.count
 
 
 async def has_suggestions(pool: asyncpg.Pool) -> bool:

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
 from ops.audit import case_timeline
@@ -281,3 +283,24 @@ async def test_accepting_the_reply_readers_suggestion(stack: ConsoleStack) -> No
     assert state.answer is not None and state.answer.outcome == "binding_contract"
     assert str(state.answer.contract_ends_on) == ends  # type: ignore[union-attr]
     assert state.answer.responded_by.endswith("(recorded by ops:aron@ops.example)")
+
+
+async def test_a_long_section_lists_its_oldest_cases_and_counts_them_all(
+    stack: ConsoleStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.inbox
+
+    merchant = await stack.add_merchant()
+    older = await stack.start(merchant)
+    newer = await stack.start(merchant)
+    for case_id, message_id in ((newer, "n@m"), (older, "o@m")):
+        await stack.reply(case_id, merchant, subject="Re", text="ok", message_id=message_id)
+    monkeypatch.setattr(console.inbox, "LISTED_PER_SECTION", 1)
+    async with stack.http() as http:
+        await stack.sign_in("vera", http)
+        page = await http.get("/", params={"merchant": merchant.merchant_id})
+        assert 'data-count="triage">2<' in page.text
+        assert f'<tr data-case="{older}">' in page.text and newer not in page.text
+        monkeypatch.setattr(console.inbox, "SCANNED_PER_SECTION", 1)  # counted by visibility
+        page = await http.get("/", params={"merchant": merchant.merchant_id})
+        assert 'data-count="triage">2<' in page.text
