@@ -22,6 +22,7 @@ from cases.client import CaseListing, list_cases
 from cases.queries import case_query
 from domain.case import OPEN_STATUSES, CaseStatus
 from domain.reply_token import case_reference
+from storage.webhooks import FailedDelivery
 from workflows import search_attributes as sa
 
 LISTED_PER_SECTION = 200
@@ -67,23 +68,12 @@ class InboxCase:
         return self.listing.requested_at or self.listing.started_at
 
 
-@dataclass(frozen=True)
-class GaveUp:
-    event_id: str
-    merchant_id: str
-    event_type: str
-    case_id: str
-    started_at: datetime
-    gave_up_at: datetime
-    last_error: str
-
-
 @dataclass
 class Inbox:
     triage: list[InboxCase] = field(default_factory=list)
     escalated: list[InboxCase] = field(default_factory=list)
     failed: list[InboxCase] = field(default_factory=list)
-    webhooks: list[GaveUp] = field(default_factory=list)
+    webhooks: list[FailedDelivery] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -184,7 +174,7 @@ def parse_suggestion(text: str | None) -> dict[str, Any] | None:
 
 async def webhooks_gave_up(
     pool: asyncpg.Pool, filters: InboxFilter, now: datetime
-) -> tuple[list[GaveUp], int]:
+) -> tuple[list[FailedDelivery], int]:
     older = now - timedelta(days=filters.older_than_days) if filters.older_than_days else now
     args = (now - WEBHOOK_WINDOW, filters.merchant_id, older)
     where = "gave_up_at >= $1 AND ($2::text IS NULL OR merchant_id = $2) AND started_at <= $3"
@@ -199,7 +189,7 @@ async def webhooks_gave_up(
         ),
         pool.fetchval(f"SELECT count(*) FROM webhook_failures WHERE {where}", *args),
     )
-    return [GaveUp(**dict(row)) for row in rows], int(count)
+    return [FailedDelivery(**dict(row)) for row in rows], int(count)
 
 
 async def read_inbox(client: Client, pool: asyncpg.Pool, filters: InboxFilter) -> Inbox:

@@ -304,3 +304,17 @@ async def test_a_long_section_lists_its_oldest_cases_and_counts_them_all(
         monkeypatch.setattr(console.inbox, "SCANNED_PER_SECTION", 1)  # counted by visibility
         page = await http.get("/", params={"merchant": merchant.merchant_id})
         assert 'data-count="triage">2<' in page.text
+
+
+async def test_pages_in_swedish(stack: ConsoleStack) -> None:
+    merchant = await stack.add_merchant()
+    case_id = await stack.start(merchant)
+    async with stack.http() as http:
+        await stack.sign_in("aron", http)
+        inbox = await http.get("/", params={"lang": "sv"})
+        assert '<html lang="sv">' in inbox.text and "Väntar på granskning" in inbox.text
+        page = await http.get(f"/cases/{case_id}")  # the choice is kept in a cookie
+        assert "Registrera svaret" in page.text and "har nu sagts upp" in page.text
+        assert "väntar på handlaren" in page.text
+        english = await http.get("/", params={"lang": "en"})
+        assert "Waiting for triage" in english.text
