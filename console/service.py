@@ -33,8 +33,13 @@ async def running_console(
         deadline = loop.time() + START_TIMEOUT_SECONDS
         while True:
             if serving.done():
-                serving.result()
-                raise OSError(f"the ops console stopped on {settings.host}:{settings.port}")
+                try:
+                    serving.result()
+                except OSError:
+                    pass  # its words name the portal, whose server this shares
+                raise OSError(
+                    f"the ops console could not listen on {settings.host}:{settings.port}"
+                )
             try:
                 _, writer = await asyncio.open_connection(settings.host, settings.port)
             except OSError:
