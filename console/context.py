@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -10,6 +10,7 @@ from fastapi import Request
 from temporalio.client import Client
 
 from cases.client import HistorySource
+from console.case_view import TimelineCache
 from console.config import ConsoleSettings
 from inbound.store import InboundMailStore
 from storage.merchant_changes import MerchantChanges
@@ -27,6 +28,7 @@ class ConsoleContext:
     # `cancelflow dev` only: sign a local op in without a provider, from this machine.
     dev_sign_in: bool = False
     oauth: Any = None  # the authlib client of the provider, when an issuer is set
+    timelines: TimelineCache = field(default_factory=TimelineCache)
 
     @property
     def merchants(self) -> MerchantDirectory:

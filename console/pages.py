@@ -87,7 +87,7 @@ async def case_page(request: Request, case_id: str) -> Response:
     op = require(request)
     ctx = context_of(request)
     try:
-        view = await read_case(ctx.client, ctx.pool, ctx.history, case_id)
+        view = await read_case(ctx.client, ctx.pool, ctx.history, case_id, ctx.timelines)
     except CaseNotFound:
         t = request.state.t
         return render(
