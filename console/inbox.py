@@ -153,8 +153,10 @@ async def latest_replies(
 def parse_suggestion(text: str | None) -> dict[str, Any] | None:
     """The reader's suggestion as {"outcome": ..., its date or message field, ...}, or None.
 
-    Read leniently (the reader's format may grow fields): only a known outcome counts, and the
-    op still records the answer through the case's validator.
+    Issue 19 stores its ReplySuggestion as JSON (reader, outcome, the four answer fields, most
+    of them null, confidence, evidence, reason). Read leniently, without importing the
+    reader: only a known outcome counts, null fields are dropped, and the op still records
+    the answer through the case's validator.
     """
     if not text:
         return None
@@ -168,8 +170,8 @@ def parse_suggestion(text: str | None) -> dict[str, Any] | None:
 
     outcome = data.get("outcome")
     if outcome not in {o.value for o in Outcome}:
-        return None
-    return data
+        return None  # the reader's "no suggestion" (outcome null, with its reason) too
+    return {key: value for key, value in data.items() if value is not None}
 
 
 async def webhooks_gave_up(

@@ -269,7 +269,10 @@ async def test_accepting_the_reply_readers_suggestion(stack: ConsoleStack) -> No
     await stack.pool.execute(
         "UPDATE inbound_mail SET suggestion = $2::jsonb WHERE case_id = $1",
         case_id,
-        f'{{"outcome": "binding_contract", "contract_ends_on": "{ends}", "confidence": 0.9}}',
+        # ReplySuggestion.model_dump_json() of issue 19: every field, the unused ones null.
+        '{"reader": "rules-1", "outcome": "binding_contract", "access_until": null, '
+        f'"cancelled_on": null, "contract_ends_on": "{ends}", "message": null, '
+        '"confidence": 0.9, "evidence": ["<b>bound</b> until June"], "reason": null}',
     )
     async with stack.http() as http:
         await stack.sign_in("aron", http)
@@ -277,6 +280,10 @@ async def test_accepting_the_reply_readers_suggestion(stack: ConsoleStack) -> No
         row = inbox.text.split(f'<tr data-case="{case_id}">')[1].split("</tr>")[0]
         assert "binding contract" in row
         at = f"/cases/{case_id}"
+        shown = await http.get(at)
+        assert (
+            "&lt;b&gt;bound&lt;/b&gt; until June" in shown.text and "confidence 0.9" in shown.text
+        )
         page = await post_form(http, f"{at}/accept-suggestion", {"message_id": "s1@m"}, at)
         assert flash(page) == "Answer recorded: binding contract."
     state = await stack.state(case_id)
