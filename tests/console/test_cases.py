@@ -325,3 +325,42 @@ async def test_pages_in_swedish(stack: ConsoleStack) -> None:
         assert "väntar på handlaren" in page.text
         english = await http.get("/", params={"lang": "en"})
         assert "Waiting for triage" in english.text
+
+
+async def test_failed_cases_and_webhooks_that_gave_up(stack: ConsoleStack) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from cases.client import start_case
+    from domain.request import CancellationRequest
+    from storage.webhooks import FailedDelivery, WebhookFailures
+    from tests.portal.conftest import request_body
+
+    ghost = f"m-ghost-{uuid.uuid4().hex[:8]}"  # in no directory: the case fails at its start
+    case_id = f"c-failed-{uuid.uuid4().hex[:10]}"
+    request = CancellationRequest.model_validate(request_body(case_id, ghost))
+    await start_case(stack.client, request, stack.settings.temporal.task_queue)
+    await stack.wait_for(case_id, lambda s: s.status == CaseStatus.FAILED)
+    now = datetime.now(UTC)
+    await WebhookFailures(stack.pool).record(
+        FailedDelivery(
+            event_id=f"evt_{case_id}_requested_1_1",
+            merchant_id=ghost,
+            event_type="cancellation.requested",
+            case_id=case_id,
+            started_at=now - timedelta(hours=25),
+            gave_up_at=now,
+            last_error="HTTP 500 from <https://hooks.example/x>",
+        )
+    )
+    async with stack.http() as http:
+        await stack.sign_in("vera", http)
+        page = await http.get("/", params={"merchant": ghost})
+    assert 'data-count="failed">1<' in page.text and 'data-count="webhooks">1<' in page.text
+    failed = page.text.split('id="failed"')[1].split("</table>")[0]
+    assert f'<tr data-case="{case_id}">' in failed
+    hooks = page.text.split('id="webhooks"')[1]
+    assert (
+        "cancellation.requested" in hooks
+        and "HTTP 500 from &lt;https://hooks.example/x&gt;" in hooks
+    )
