@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from domain.case import CaseStatus
-from tests.console.conftest import ConsoleStack
+from tests.console.stack import ConsoleStack
 from tests.eventually import eventually
 
 CHROMIUM_ARGS = [

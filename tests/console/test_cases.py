@@ -13,8 +13,8 @@ import pytest
 from domain.case import CaseStatus
 from domain.reply_token import case_reference
 from ops.audit import case_timeline
-from tests.console.conftest import ConsoleStack
 from tests.console.pages import flash, form_token, post_form
+from tests.console.stack import ConsoleStack
 
 CUSTOMER = "astrid.lindqvist@example.org"
 

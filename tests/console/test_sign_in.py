@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.console.conftest import ConsoleStack
 from tests.console.oidc_provider import ACCOUNTS
+from tests.console.stack import ConsoleStack
 
 
 @pytest.mark.parametrize(
