@@ -13,6 +13,7 @@ import getpass
 import ipaddress
 from typing import Any
 
+import httpx
 import structlog
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Form, Request
@@ -57,9 +58,14 @@ async def sign_in(request: Request) -> Response:
     if ctx.oauth is None:
         if ctx.dev_sign_in:
             return RedirectResponse("/auth/dev", status_code=303)
-        return _refusal(request, "no OpenID Connect provider is configured", 503)
+        return _refusal(request, request.state.t("err_no_provider"), 503)
     redirect_uri = f"{ctx.settings.base_url}/auth/callback"
-    response: Response = await ctx.oauth.authorize_redirect(request, redirect_uri)
+    try:
+        response: Response = await ctx.oauth.authorize_redirect(request, redirect_uri)
+    except httpx.HTTPError as err:
+        # The discovery document is read at the first sign-in: the provider may be down.
+        log.warning("console.provider_unreachable", error=type(err).__name__)
+        return _refusal(request, request.state.t("err_provider_unreachable"), 503)
     return response
 
 

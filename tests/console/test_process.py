@@ -76,3 +76,17 @@ async def test_local_sign_in_is_for_this_machine_only() -> None:
     transport = httpx.ASGITransport(app=off, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as http:
         assert (await http.post("/auth/dev", data={"role": "admin"})).status_code == 404
+
+
+async def test_an_unreachable_provider_is_a_clear_page() -> None:
+    from console.app import create_app
+    from tests.conftest import free_port
+
+    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = ConsoleSettings(issuer=issuer, client_secret=SecretStr("x"))
+    app = create_app(None, None, settings, "k")  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as http:
+        page = await http.get("/auth/sign-in")
+    assert page.status_code == 503
+    assert "The sign-in provider does not answer" in page.text
