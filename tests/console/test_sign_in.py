@@ -142,3 +142,41 @@ async def test_sign_out_ends_the_session_at_the_provider_too(stack: ConsoleStack
         assert out.status_code == 303
         assert out.headers["location"].startswith(f"{stack.issuer}/session/end")
         assert (await http.get("/")).status_code == 303
+
+
+async def test_a_person_who_cancels_at_the_provider_is_told_and_not_signed_in(
+    stack: ConsoleStack,
+) -> None:
+    import re
+    from urllib.parse import urljoin
+
+    async with stack.http() as http:
+        start = await http.get("/auth/sign-in")
+        page = await http.get(start.headers["location"], follow_redirects=True)
+        cancel = re.search(r'href="([^"]*/abort)"', page.text)
+        assert cancel, page.text[:500]
+        back = await http.get(urljoin(str(page.url), cancel.group(1)))
+        while not back.headers["location"].startswith(stack.base_url):
+            back = await http.get(urljoin(str(back.url), back.headers["location"]))
+        assert back.headers["location"].startswith(f"{stack.base_url}/auth/callback?error=")
+        refused = await http.get(back.headers["location"])
+        assert refused.status_code == 400
+        assert "The sign-in provider refused: access_denied." in refused.text
+        assert (await http.get("/")).status_code == 303
+
+
+async def test_a_tampered_session_cookie_signs_nobody_in(stack: ConsoleStack) -> None:
+    from console.app import SESSION_COOKIE
+
+    async with stack.http() as http:
+        await stack.sign_in("vera", http)
+        value = http.cookies[SESSION_COOKIE]
+        payload, _, signature = value.partition(".")
+        # Another role written into the cookie without the console's key.
+        forged = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
+        http.cookies.clear()
+        http.cookies.set(SESSION_COOKIE, value)  # the genuine cookie, set the same way
+        assert (await http.get("/")).status_code == 200
+        http.cookies.clear()
+        http.cookies.set(SESSION_COOKIE, f"{forged}.{signature}")
+        assert (await http.get("/")).status_code == 303
