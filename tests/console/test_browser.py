@@ -115,3 +115,36 @@ async def test_an_agent_triages_a_reply_without_javascript(
     audit = page.get_by_test_id("audit")
     await expect(audit).to_contain_text("recorded by ops:aron@ops.example")
     await page.screenshot(path=str(artifacts_dir / "console-case.png"), full_page=True)
+
+
+async def test_hostile_text_does_not_run_with_javascript_on(
+    stack: ConsoleStack, browser: Browser
+) -> None:
+    """With scripts allowed in the browser, markup in a merchant's name, a subject, a reply
+    and a Message-ID still shows as text: nothing opens a dialog or changes the page."""
+    merchant = await stack.add_merchant(display_name="Evil <img src=x onerror=alert(1)>")
+    case_id = await stack.start(merchant)
+    await stack.reply(
+        case_id,
+        merchant,
+        subject="<script>alert('subject')</script>",
+        text="<script>document.title='owned'</script><svg onload=alert(2)>",
+        message_id='x"><script>alert(3)</script>@evil.example',
+    )
+    context = await browser.new_context(java_script_enabled=True)
+    await context.route("https://fonts.googleapis.com/**", lambda route: route.abort())
+    dialogs: list[str] = []
+    page = await context.new_page()
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    try:
+        await sign_in(page, stack, "ada")
+        for path in ("/", f"/cases/{case_id}", f"/merchants/{merchant.merchant_id}"):
+            await page.goto(f"{stack.base_url}{path}")
+            assert await page.evaluate("document.title") != "owned"
+            assert await page.locator("script, svg, img").count() == 0
+        await expect(page.get_by_text("Evil <img src=x onerror=alert(1)>").first).to_be_visible()
+        await page.goto(f"{stack.base_url}/cases/{case_id}")
+        await expect(page.get_by_test_id("reply-text")).to_contain_text("<svg onload=alert(2)>")
+    finally:
+        await context.close()
+    assert dialogs == []
