@@ -17,6 +17,7 @@ from activities.config import EmailSettings
 from activities.ops_mail import send_to_ops_once
 from activities.smtp import SmtpSender
 from domain.digest import DigestReport, OpenCase, archive_lag_line
+from domain.reply_token import case_reference
 from storage.archive_source import ArchiveLag
 from storage.outbox import Outbox, OutboxEntry
 from storage.webhooks import FailedDelivery
@@ -120,8 +121,8 @@ def render_digest(
     ):
         lines += ["", f"{title}: {len(cases)}"]
         lines += [
-            f"  {c.case_id}  {c.merchant_id}  {c.status.value}  since "
-            f"{c.requested_at.date().isoformat()}  round {c.round}"
+            f"  {c.case_id}  {case_reference(c.case_id)}  {c.merchant_id}  {c.status.value}  "
+            f"since {c.requested_at.date().isoformat()}  round {c.round}"
             for c in cases
         ]
     if failed_webhooks is not None:
@@ -133,5 +134,8 @@ def render_digest(
         ]
     if archive_line:
         lines += ["", archive_line]
-    lines += ["", "Details: cancelflow cases show CASE_ID, or the Temporal UI."]
+    lines += [
+        "",
+        "Details: cancelflow cases show CASE_ID (or its CF- reference), or the Temporal UI.",
+    ]
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from cases.client import (
     withdraw_case,
 )
 from console.access import require
+from console.answer_form import FIELD_NAMES, chosen_outcome, outcome_fields
 from console.case_view import stored_replies
 from console.config import Role
 from console.context import context_of
@@ -38,7 +39,6 @@ from console.session import Op
 from domain.actions import SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer, parse_answer
 from domain.common import Channel, describe_validation_error
-from portal.reply_form import DATE_FIELDS, ReplyForm
 
 router = APIRouter(prefix="/cases/{case_id}")
 
@@ -46,7 +46,9 @@ ActHook = Callable[[Client, str, str], Awaitable[object]]
 ERASE: ActHook | None = None
 RESEND: ActHook | None = None
 
-_ANSWER_FIELDS = ("access_until", "cancelled_on", "contract_ends_on", "message")
+_ANSWER_FIELDS = FIELD_NAMES
+# Longer than any valid message, short enough that a pasted novel is not kept twice.
+MAX_KEPT_CHARS = 8000
 
 
 def _back(case_id: str) -> Response:
@@ -96,29 +98,17 @@ async def record_answer(
     csrf_token: str = Form(""),
     choice: str = Form(""),
     reason: str = Form(""),
-    access_until: str = Form(""),
-    cancelled_on: str = Form(""),
-    contract_ends_on: str = Form(""),
-    message: str = Form(""),
     from_reply: str = Form(""),
 ) -> Response:
     require_form_token(request, csrf_token)
     op = require(request, Role.AGENT)
     t = request.state.t
-    form = ReplyForm.from_submission(
-        {
-            "choice": choice,
-            "reason": reason,
-            "access_until": access_until,
-            "cancelled_on": cancelled_on,
-            "contract_ends_on": contract_ends_on,
-            "message": message,
-        }
-    )
-    outcome = form.outcome
+    outcome = chosen_outcome(choice, reason)
     if outcome is None:
         flash(request, "refused", t("refused_answer", reason=t("err_choose_outcome")))
         return _back(case_id)
+    submitted = await request.form()
+    values = {name: str(submitted.get(name) or "")[:MAX_KEPT_CHARS] for name in FIELD_NAMES}
     channel, reference, responded_by = Channel.OPS.value, None, op.actor
     if from_reply:
         source = await _email_source(request, case_id, from_reply, op)
@@ -134,11 +124,7 @@ async def record_answer(
     }
     if reference is not None:
         data["reference"] = reference
-    date_field = DATE_FIELDS.get(outcome)
-    if date_field is not None:
-        data[date_field] = getattr(form, date_field).strip() or None
-    if outcome.value == "other_reason":
-        data["message"] = form.message
+    data.update(outcome_fields(outcome, values))
     return await _record(request, case_id, data)
 
 

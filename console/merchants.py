@@ -22,6 +22,7 @@ from domain.common import describe_validation_error
 from domain.customer import StandardIdentifier
 from domain.merchant import Merchant, NotifyBy, ResponsePolicy
 from portal.merchant_settings.forms import changed_fields, extras_of, read_profile
+from portal.merchant_settings.i18n import SettingsTranslator
 
 log = structlog.get_logger("cancelflow.console.merchants")
 
@@ -113,7 +114,15 @@ async def edit_merchant(
     if current is None:
         return RedirectResponse("/merchants", status_code=303)
     updated, errors = read_profile(
-        current, identifier or [], extra_identifiers, contacts, locale, timezone, notify_by
+        current,
+        identifier or [],
+        extra_identifiers,
+        contacts,
+        locale,
+        timezone,
+        notify_by,
+        # The settings page's words for the same rules, in the op's language.
+        SettingsTranslator(t.locale),
     )
     policy_values = {
         "first_reminder_after": first_reminder_after,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,12 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from cases.client import CaseNotFound
 from console.access import require
+from console.answer_form import answer_form
 from console.case_view import find_cases, read_case
 from console.context import context_of
 from console.inbox import InboxFilter, read_inbox
 from console.rendering import render
-from domain.answers import Outcome
-from portal.reply_form import CHOICES, COULD_NOT_BE_CANCELLED, DATE_FIELDS, REASONS
 
 router = APIRouter()
 
@@ -71,17 +69,6 @@ async def find(request: Request) -> Response:
     return render(request, "find.html", {"q": text, "found": found}, status_code=200)
 
 
-def answer_form_fields() -> dict[str, Any]:
-    """The five outcomes as the merchant's reply form has them."""
-    return {
-        "choices": CHOICES,
-        "reasons": REASONS,
-        "could_not": COULD_NOT_BE_CANCELLED,
-        "date_fields": {o.value: f for o, f in DATE_FIELDS.items()},
-        "other_reason": Outcome.OTHER_REASON.value,
-    }
-
-
 @router.get("/cases/{case_id}")
 async def case_page(request: Request, case_id: str) -> Response:
     op = require(request)
@@ -105,6 +92,6 @@ async def case_page(request: Request, case_id: str) -> Response:
             "ui_link": ctx.temporal_ui_link(view.workflow_id),
             "flash": take_flash(request),
             "may_act": op.may_act,
-            "form": answer_form_fields(),
+            "form": answer_form(request.state.t.locale),
         },
     )

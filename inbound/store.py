@@ -1,8 +1,8 @@
-"""PostgreSQL storage for reply-by-email: reply addresses and the merchant replies received.
+"""PostgreSQL storage for reply-by-email: the merchant replies received.
 
-Tables from migration 0003_inbound_mail.sql. Used by the merchant email activity (to register
-the address it offers), the mail gateway (to find the case and store the reply) and the ops
-CLI (to show a case's replies).
+Tables from migration 0003_inbound_mail.sql. Used by the mail gateway (to store the reply)
+and the ops CLI (to show a case's replies). The reply addresses themselves are a store of
+storage/ (storage/reply_addresses.py), which the merchant email activity also writes.
 """
 
 from __future__ import annotations
@@ -15,15 +15,9 @@ from email.message import EmailMessage
 
 import asyncpg
 
-from domain.reply_address import ReplyAddressSigner
-
-
-@dataclass(frozen=True)
-class ReplyTarget:
-    case_id: str
-    merchant_id: str
-    known_contacts: tuple[str, ...] = ()
-    """The merchant's cancellation emails, which a genuine reply comes from (or their domain)."""
+# Re-exported for the gateway and its tests, which read addresses and replies together.
+from storage.reply_addresses import ReplyAddresses as ReplyAddresses
+from storage.reply_addresses import ReplyTarget as ReplyTarget
 
 
 @dataclass(frozen=True)
@@ -47,46 +41,6 @@ class StoreResult:
     reply: StoredReply
     created: bool
     """False when this Message-ID was already stored for the case (a resend)."""
-
-
-class ReplyAddresses:
-    """Which case a reply address belongs to."""
-
-    def __init__(self, pool: asyncpg.Pool, signer: ReplyAddressSigner, reply_domain: str) -> None:
-        self._pool = pool
-        self._signer = signer
-        self._domain = reply_domain
-
-    async def address_for(self, case_id: str, merchant_id: str) -> str:
-        """The case's reply address, registered so the gateway can find the case (idempotent)."""
-        case_key = self._signer.case_key(case_id)
-        await self._pool.execute(
-            """
-            INSERT INTO reply_addresses (case_key, case_id, merchant_id) VALUES ($1, $2, $3)
-            ON CONFLICT (case_key) DO NOTHING
-            """,
-            case_key,
-            case_id,
-            merchant_id,
-        )
-        return self._signer.address(case_id, self._domain)
-
-    async def target_for(self, case_key: str) -> ReplyTarget | None:
-        row = await self._pool.fetchrow(
-            """
-            SELECT r.case_id, r.merchant_id,
-                   coalesce(
-                       ARRAY(SELECT jsonb_array_elements_text(m.merchant->'cancellation_emails')),
-                       '{}'
-                   ) AS contacts
-            FROM reply_addresses r LEFT JOIN merchants m ON m.merchant_id = r.merchant_id
-            WHERE r.case_key = $1
-            """,
-            case_key,
-        )
-        if row is None:
-            return None
-        return ReplyTarget(row["case_id"], row["merchant_id"], tuple(row["contacts"] or ()))
 
 
 UNKNOWN_SENDER = "not from one of the merchant's contacts"

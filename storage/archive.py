@@ -12,21 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-from pydantic import BaseModel, Field
 from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
 
 from domain.archive import ClosedRun, RunHistory
+from domain.reply_token import case_reference
+from storage.config import ArchiveSettings as ArchiveSettings  # read with the store
 
 CHECKPOINT = "cases"
-
-
-class ArchiveSettings(BaseModel):
-    """The archive's own retention and how often the archiving schedule runs."""
-
-    retention_years: int = Field(default=10, ge=1, le=100)
-    every_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    batch_size: int = Field(default=100, ge=1, le=1000)
 
 
 @dataclass(frozen=True)
@@ -141,6 +134,15 @@ class ArchiveStore:
     async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
         """(run id, history) of every archived run of the case, oldest first."""
         return [(r.run_id, r.workflow_history()) for r in await self.runs_of_case(case_id)]
+
+    async def cases_with_reference(self, reference: str) -> list[str]:
+        """The archived cases whose CF- reference this is (usually one, or none).
+
+        The reference is a hash of the case id, so it is recomputed for each archived case:
+        ops look up one case at a time, and a scan of the distinct ids is enough for that.
+        """
+        rows = await self._pool.fetch("SELECT DISTINCT case_id FROM case_archive")
+        return [r["case_id"] for r in rows if case_reference(r["case_id"]) == reference]
 
     async def merchant_of_case(self, case_id: str) -> str | None:
         """The merchant of an archived case, or None: one indexed lookup whether or not the

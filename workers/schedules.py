@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
-from pydantic import BaseModel, Field, field_validator
 from temporalio.client import (
     Client,
     Schedule,
@@ -23,30 +21,12 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from storage.archive import ArchiveSettings
+from storage.config import ArchiveSettings
+from workers.settings import DigestSettings as DigestSettings
 from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput, ArchivingWorkflow
 from workflows.ops_digest import DIGEST_SCHEDULE_ID, OpsDigestInput, OpsDigestWorkflow
 
 log = structlog.get_logger("cancelflow.schedules")
-
-
-class DigestSettings(BaseModel):
-    """When the daily ops digest goes out (CANCELFLOW_DIGEST__*)."""
-
-    hour: int = Field(default=7, ge=0, le=23)
-    minute: int = Field(default=0, ge=0, le=59)
-    time_zone: str = "Europe/Stockholm"
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"'{value}' is not an IANA time zone such as Europe/Stockholm or UTC"
-            ) from None
-        return value
 
 
 def digest_schedule(

@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -30,9 +31,27 @@ from activities.config import EmailSettings, SmtpSettings
 from console.config import ConsoleSettings
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
-from storage.archive import ArchiveSettings
+from storage.config import ArchiveSettings
 from workers.observability.config import OpsSettings
-from workers.schedules import DigestSettings
+
+
+class DigestSettings(BaseModel):
+    """When the daily ops digest goes out (CANCELFLOW_DIGEST__*)."""
+
+    hour: int = Field(default=7, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    time_zone: str = "Europe/Stockholm"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not an IANA time zone such as Europe/Stockholm or UTC"
+            ) from None
+        return value
 
 
 class CodecSettings(BaseModel):

@@ -92,7 +92,13 @@ async def create_case(
             ]
         )
 
-    started = await start_case(ctx.client, request, ctx.task_queue, history=ctx.history)
+    started = await start_case(
+        ctx.client,
+        request,
+        ctx.task_queue,
+        history=ctx.history,
+        merchant_name=merchant.display_name,
+    )
     if not started.created:
         if started.request is None or started.request.model_dump(mode="json") != request.model_dump(
             mode="json"

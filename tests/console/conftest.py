@@ -19,7 +19,6 @@ from temporalio.testing import WorkflowEnvironment
 from console.config import ConsoleSettings, Role
 from console.service import running_console
 from storage.db import create_pool, migrate
-from tests.conftest import TEST_VAR, free_port, fresh_database
 from tests.console.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -28,6 +27,8 @@ from tests.console.oidc_provider import (
     oidc_provider,
 )
 from tests.console.stack import WEBHOOK_KEY, ConsoleStack
+from tests.helpers.database import fresh_database
+from tests.helpers.servers import TEST_VAR, free_port
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities

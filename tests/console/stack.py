@@ -26,7 +26,7 @@ from tests.console.oidc_provider import (
     through_provider,
 )
 from tests.eventually import eventually
-from tests.portal.conftest import merchant_data, request_body
+from tests.helpers.portal import merchant_data, request_body
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 

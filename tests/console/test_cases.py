@@ -334,7 +334,7 @@ async def test_failed_cases_and_webhooks_that_gave_up(stack: ConsoleStack) -> No
     from cases.client import start_case
     from domain.request import CancellationRequest
     from storage.webhooks import FailedDelivery, WebhookFailures
-    from tests.portal.conftest import request_body
+    from tests.helpers.portal import request_body
 
     ghost = f"m-ghost-{uuid.uuid4().hex[:8]}"  # in no directory: the case fails at its start
     case_id = f"c-failed-{uuid.uuid4().hex[:10]}"

@@ -13,8 +13,8 @@ from pydantic import SecretStr
 
 from console.app import SESSION_COOKIE
 from console.config import ConsoleSettings
-from tests.conftest import cancelflow
-from tests.operator_env import set_operator_env
+from tests.helpers.cli import cancelflow
+from tests.helpers.operator_env import set_operator_env
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +80,7 @@ async def test_local_sign_in_is_for_this_machine_only() -> None:
 
 async def test_an_unreachable_provider_is_a_clear_page() -> None:
     from console.app import create_app
-    from tests.conftest import free_port
+    from tests.helpers.servers import free_port
 
     issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = ConsoleSettings(issuer=issuer, client_secret=SecretStr("x"))

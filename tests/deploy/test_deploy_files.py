@@ -20,10 +20,11 @@ import yaml
 from pydantic import BaseModel
 
 from activities.config import SmtpSettings
-from workers.cli import cli
+from tests.helpers.servers import REPO_ROOT
+from workers.cli import command_at
 from workers.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 SYSTEMD = ROOT / "deploy" / "systemd"
 MANIFESTS = sorted(KUBERNETES.glob("*.yaml")) + sorted(KUBERNETES.glob("examples/*.yaml"))
@@ -101,12 +102,11 @@ def test_configmap_values_are_valid_settings(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _resolve(args: list[str]) -> click.Command:
-    command: click.Command = cli
-    for arg in args:
-        assert isinstance(command, click.Group), f"{args}: {command.name} takes no subcommand"
-        sub = command.commands.get(arg)
-        assert sub is not None, f"`cancelflow {' '.join(args)}`: no command {arg!r}"
-        command = sub
+    for depth in range(1, len(args) + 1):
+        found = command_at(*args[:depth])
+        assert found is not None, f"`cancelflow {' '.join(args)}`: no command {args[depth - 1]!r}"
+    command = command_at(*args)
+    assert command is not None
     assert not isinstance(command, click.Group), f"`cancelflow {' '.join(args)}` is a group"
     return command
 

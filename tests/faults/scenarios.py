@@ -21,7 +21,7 @@ from domain.common import Channel
 from tests.eventually import eventually
 from tests.faults.intake import intake_until_accepted, internal_headers
 from tests.faults.stack import Stack
-from tests.workflows.harness import make_request
+from tests.helpers.harness import make_request
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 
-from bench.stack import binary, free_port, run_secrets
+from bench.stack import run_secrets
 from tests.eventually import eventually
+from tests.helpers.servers import REPO_ROOT, binary, free_port
 from workers.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TASK_QUEUE = "faults"
 MESSAGE_ID_DOMAIN = "faults.cancelflow.test"
 
@@ -302,7 +302,7 @@ async def fault_stack(folder: Path) -> AsyncIterator[Stack]:
 
     from storage.db import create_pool, migrate
     from storage.merchants import MerchantDirectory
-    from tests.workflows.harness import make_merchant
+    from tests.helpers.harness import make_merchant
 
     folder.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import free_port
 from tests.eventually import eventually
-
-from .conftest import CANCELFLOW, clean_environ, run_cli
+from tests.helpers.cli import CANCELFLOW, clean_environ, run_cli
+from tests.helpers.servers import free_port
 
 READY_LINE = "cancelflow dev is running"
 

@@ -53,8 +53,7 @@ async def test_sign_in_and_change_settings_in_the_browser(
     address = str(merchant.cancellation_emails[0])
 
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
-    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
-    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_label("Kontaktadress").fill(address)
     await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
     await expect(page.get_by_role("heading", name="Kontrollera din e-post")).to_be_visible()
 
@@ -102,8 +101,7 @@ async def test_the_open_requests_show_age_next_step_and_a_working_reply_link(
     assert state.next_action_at is not None
 
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
-    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
-    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_label("Kontaktadress").fill(address)
     await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
     await page.goto(await stack.sign_in_link(address))
     await page.get_by_role("button", name="Logga in").click()

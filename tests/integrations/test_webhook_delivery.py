@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -14,39 +13,16 @@ from temporalio.testing import ActivityEnvironment
 from activities import contracts
 from activities.webhooks import WebhookActivities
 from domain.merchant import Merchant
-from domain.request import IdentifierLine, Subscription
 from domain.webhooks import (
-    CaseEventData,
-    EventType,
     InvalidEndpointUrl,
-    WebhookEvent,
-    event_id_for,
     validate_endpoint_url,
 )
 from integrations import signing, webhooks
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.webhooks import WebhookEndpoints, new_secret
+from tests.helpers.webhooks import requested_event
 from tests.integrations.receiver import HttpsReceiver
-
-REQUESTED_AT = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
-
-
-def requested_event(case_id: str = "hook-1") -> WebhookEvent:
-    return WebhookEvent(
-        id=event_id_for(case_id, EventType.REQUESTED, 1),
-        type=EventType.REQUESTED,
-        timestamp=REQUESTED_AT,
-        data=CaseEventData(
-            case_id=case_id,
-            reference="REF",
-            merchant_id="hooked",
-            round=1,
-            subscription=Subscription(name="Hooked Plus"),
-            requested_at=REQUESTED_AT,
-            identifiers=[IdentifierLine(name="last_name", value="Lindqvist")],
-        ),
-    )
 
 
 async def test_an_endpoint_secret_is_shown_once_and_stored_encrypted(

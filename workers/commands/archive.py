@@ -6,21 +6,12 @@ import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from google.protobuf.json_format import MessageToDict
-from google.protobuf.message import Message
-from temporalio.api.common.v1 import Payload
-from temporalio.api.history.v1 import History
-from temporalio.client import WorkflowHistory
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.converter import PayloadCodec
 
-from cases.client import TemporalArchiveSource
-from storage.archive import ArchivedRun, ArchiveStore
-from storage.archive_source import archive_lag
 from workers.commands.common import (
+    case_id_argument,
     database,
     echo_json,
     fail,
@@ -28,11 +19,17 @@ from workers.commands.common import (
     run,
     temporal_client,
 )
-from workers.settings import Settings
-from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput, ArchivingResult
-from workflows.archiving import ArchivingWorkflow as _Archiving
 
-MANUAL_RUN_ID = f"{ARCHIVE_SCHEDULE_ID}-manual"
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+    from temporalio.api.common.v1 import Payload
+    from temporalio.api.history.v1 import History
+    from temporalio.client import WorkflowHistory
+    from temporalio.converter import PayloadCodec
+
+    from storage.archive import ArchivedRun
+    from workers.settings import Settings
+    from workflows.archiving import ArchivingResult
 
 
 @click.group("archive")
@@ -58,12 +55,17 @@ def run_now(as_json: bool) -> None:
 
 
 async def _run_now(settings: Settings) -> ArchivingResult:
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput
+    from workflows.archiving import ArchivingWorkflow as _Archiving
+
     client = await temporal_client(settings)
     # A run already going (another `archive run`) is joined rather than doubled.
     return await client.execute_workflow(
         _Archiving.run,
         ArchivingInput(batch_size=settings.archive.batch_size),
-        id=MANUAL_RUN_ID,
+        id=f"{ARCHIVE_SCHEDULE_ID}-manual",
         task_queue=settings.temporal.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
@@ -89,6 +91,10 @@ def status(as_json: bool) -> None:
 
 
 async def _status(settings: Settings) -> dict[str, Any]:
+    from cases.client import TemporalArchiveSource
+    from storage.archive import ArchiveStore
+    from storage.archive_source import archive_lag
+
     client = await temporal_client(settings)
     async with database(settings) as pool:
         store = ArchiveStore(pool)
@@ -112,7 +118,7 @@ def _when(at: datetime | None) -> str | None:
 
 
 @archive.command("export")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default stdout)."
 )
@@ -136,6 +142,8 @@ def export(case_id: str, output: str | None) -> None:
 
 
 async def _export(settings: Settings, case_id: str, codec: PayloadCodec | None) -> dict[str, Any]:
+    from storage.archive import ArchiveStore
+
     async with database(settings) as pool:
         runs = await ArchiveStore(pool).runs_of_case(case_id)
     if not runs:
@@ -149,6 +157,9 @@ async def _export(settings: Settings, case_id: str, codec: PayloadCodec | None) 
 
 
 async def _run_record(run_: ArchivedRun, codec: PayloadCodec | None) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToDict
+    from temporalio.api.history.v1 import History
+
     history = History.FromString(run_.history)
     if codec is not None:
         await decode_payloads(history, codec)
@@ -168,6 +179,9 @@ async def _run_record(run_: ArchivedRun, codec: PayloadCodec | None) -> dict[str
 
 def _payloads_in(message: Message) -> list[Payload]:
     """Every Payload anywhere in message (inputs, results, failures, headers, memo)."""
+    from google.protobuf.message import Message
+    from temporalio.api.common.v1 import Payload
+
     found: list[Payload] = []
     for field, value in message.ListFields():
         if field.message_type is None:
@@ -216,9 +230,13 @@ class ArchiveOnDemand:
         self._settings = settings
 
     async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
+        from storage.archive import ArchiveStore
+
         async with database(self._settings) as pool:
             return await ArchiveStore(pool).histories_of_case(case_id)
 
     async def merchant_of_case(self, case_id: str) -> str | None:
+        from storage.archive import ArchiveStore
+
         async with database(self._settings) as pool:
             return await ArchiveStore(pool).merchant_of_case(case_id)

@@ -9,16 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
-from temporalio.worker import Replayer
 
-from storage.archive import ArchivedRun, ArchiveStore
-from workers.commands.common import fail, load_settings, run
-from workers.database import database_pool, database_url
-from workers.settings import Settings
-from workflows.cancellation import CancellationWorkflow
-from workflows.sandbox import workflow_runner
+from workers.commands.common import case_id_or_reference, fail, load_settings, run
+
+if TYPE_CHECKING:
+    from storage.archive import ArchivedRun
+    from workers.settings import Settings
 
 EXIT_NONDETERMINISM = 4
 _SINCE = re.compile(r"^(?P<n>[0-9]{1,5})(?P<unit>[dh])$")
@@ -47,7 +46,13 @@ class ReplayFailure:
 
 @click.command("replay")
 @click.option("--since", metavar="DURATION", help="Runs closed in the last DURATION (7d, 12h).")
-@click.option("--case", "case_id", metavar="CASE_ID", help="Every archived run of this case.")
+@click.option(
+    "--case",
+    "case_id",
+    metavar="CASE_ID|CF-REFERENCE",
+    callback=case_id_or_reference,
+    help="Every archived run of this case.",
+)
 def replay(since: str | None, case_id: str | None) -> None:
     """Replay archived histories with the current workflow code; exit 4 on nondeterminism."""
     if (since is None) == (case_id is None):
@@ -75,6 +80,8 @@ def replay(since: str | None, case_id: str | None) -> None:
 async def _replay(
     settings: Settings, window: timedelta | None, case_id: str | None
 ) -> tuple[int, list[ReplayFailure]]:
+    from storage.archive import ArchiveStore
+    from workers.database import database_pool, database_url
     from workers.temporal_client import data_converter
 
     async with database_pool(database_url(settings)) as pool:
@@ -91,6 +98,11 @@ async def replay_runs(
     runs: list[ArchivedRun], converter: object, workflows: list[type] | None = None
 ) -> list[ReplayFailure]:
     """The runs that the given workflow code (default: the current one) cannot replay."""
+    from temporalio.worker import Replayer
+
+    from workflows.cancellation import CancellationWorkflow
+    from workflows.sandbox import workflow_runner
+
     replayer = Replayer(
         workflows=workflows or [CancellationWorkflow],
         workflow_runner=workflow_runner(),
