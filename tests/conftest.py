@@ -43,6 +43,9 @@ SLOW = (
     "tests/ops/test_ui_codec.py",
     "tests/ops/test_gateway_fuzz.py",
     "tests/portal/test_api_fuzz.py",
+    "tests/console/test_browser.py",
+    "tests/console/test_cases.py",
+    "tests/console/test_sign_in.py",
 )
 
 

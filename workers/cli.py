@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "portal": "workers.commands.processes:portal",
     "mail-gateway": "workers.commands.processes:mail_gateway",
     "codec": "workers.commands.processes:codec",
+    "ops-console": "workers.commands.ops_console:ops_console",
 }
 
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import structlog
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -232,6 +233,7 @@ class DevStack:
         if self.settings.ops.sdk_metrics_address:
             sdk_port = int(self.settings.ops.sdk_metrics_address.rpartition(":")[2])
             ports["CANCELFLOW_OPS__SDK_METRICS_ADDRESS"] = sdk_port
+        ports["CANCELFLOW_CONSOLE__PORT"] = self.settings.console.port
         return ports
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
@@ -296,6 +298,7 @@ class DevStack:
                 f"{gateway.host}:{gateway.port} (replies to reply+...@{reply_domain})"
             )
             await self._start_portal(settings, client, pool)
+            await self._start_console(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
             await ensure_archive_schedule(client, settings.temporal.task_queue, settings.archive)
             await ensure_retention_schedule(client, settings.temporal.task_queue, settings.erasure)
@@ -329,6 +332,32 @@ class DevStack:
         url = await self._stack.enter_async_context(portal_from_settings(settings, client, pool))
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
         self.addresses.extra["Demo API key"] = await demo_api_key_line(pool)
+
+    async def _start_console(self, settings: Settings, client: Client, pool: asyncpg.Pool) -> None:
+        """The ops console on this machine: a local op signs in without a provider (unless an
+        issuer is set), over plain HTTP, with a session secret made for this run."""
+        import secrets
+
+        from console.service import running_console
+
+        console = settings.console.model_copy(
+            update={
+                "host": DEV_HOST,
+                "secure_cookies": False,
+                "session_secret": SecretStr(secrets.token_urlsafe(32)),
+                "temporal_ui_url": settings.console.temporal_ui_url or self.addresses.temporal_ui,
+            }
+        )
+        url = await self._stack.enter_async_context(
+            running_console(
+                console,
+                client,
+                pool,
+                settings.webhooks.secrets_key.get_secret_value(),
+                dev_sign_in=not console.issuer,
+            )
+        )
+        self.addresses.extra["Ops console"] = url
 
     async def _start_codec_server(self) -> str:
         """Payloads are encrypted in dev too (a key is made under var/ on first start), and

@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from activities.config import EmailSettings, SmtpSettings
+from console.config import ConsoleSettings
 from domain.reply_token import MIN_SECRET_CHARS
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
@@ -118,6 +119,7 @@ class Settings(BaseSettings):
     erasure: ErasureSettings = Field(default_factory=ErasureSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @property
     def mail_dir(self) -> Path:
@@ -432,3 +434,36 @@ def warn_about_insecure_defaults(settings: Settings) -> None:
             variable=variable,
             detail="still the development default: set it before serving real merchants",
         )
+
+
+# --- the ops console (cancelflow ops-console) -----------------------------------------------------
+
+
+def console_refusals(settings: Settings) -> list[str]:
+    """Why `cancelflow ops-console` must not start with these settings (outside `cancelflow
+    dev`): no sign-in provider, no client secret, or the session secret at its dev value."""
+    from console.config import DEV_SESSION_SECRET
+
+    console = settings.console
+    problems = []
+    if not console.issuer:
+        problems.append(
+            "CANCELFLOW_CONSOLE__ISSUER: not set; the ops console signs ops in only through "
+            "the company's OpenID Connect provider (its issuer URL)"
+        )
+    if console.client_secret is None or not console.client_secret.get_secret_value():
+        problems.append(
+            "CANCELFLOW_CONSOLE__CLIENT_SECRET: not set; the console's client secret at the "
+            "OpenID Connect provider (or CANCELFLOW_CONSOLE__CLIENT_SECRET_FILE)"
+        )
+    if console.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+        problems.append(
+            "CANCELFLOW_CONSOLE__SESSION_SECRET: still the development value; set it (or "
+            f"CANCELFLOW_CONSOLE__SESSION_SECRET_FILE) to a new secret, e.g. from: {MAKE_SECRET}"
+        )
+    if not console.secure_cookies:
+        problems.append(
+            "CANCELFLOW_CONSOLE__SECURE_COOKIES: false; outside cancelflow dev the session "
+            "cookie is sent over HTTPS only"
+        )
+    return problems

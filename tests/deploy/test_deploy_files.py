@@ -68,6 +68,7 @@ def test_manifests_are_schema_valid() -> None:
         "migrate-job.yaml",
         "configmap.yaml",
         "secret.yaml",
+        "ops-console.yaml",
     }
     validate = Path(sys.executable).parent / "kubernetes-validate"
     result = subprocess.run(
@@ -145,6 +146,7 @@ def test_every_process_has_an_image_command_a_manifest_and_a_unit() -> None:
         ("mail-gateway",),
         ("codec", "serve"),
         ("db", "migrate"),
+        ("ops-console",),
     ]:
         assert process in commands, process
     units = {u.name for u in UNITS}
@@ -154,6 +156,7 @@ def test_every_process_has_an_image_command_a_manifest_and_a_unit() -> None:
         "cancelflow-mail-gateway.service",
         "cancelflow-codec.service",
         "cancelflow-migrate.service",
+        "cancelflow-ops-console.service",
     }
 
 
@@ -176,7 +179,7 @@ def test_stop_timeouts_exceed_the_smtp_timeout() -> None:
     (configmap,) = [d for d in all_documents() if d["kind"] == "ConfigMap"]
     timeout = float(configmap["data"].get(SMTP_TIMEOUT, SmtpSettings().timeout_seconds))
     pods = [d for d in all_documents() if d["kind"] == "Deployment"]
-    assert len(pods) == 4
+    assert len(pods) == 5
     for doc in pods:
         grace = doc["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         assert grace > timeout, doc["metadata"]["name"]
