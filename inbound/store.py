@@ -15,6 +15,9 @@ from email.message import EmailMessage
 
 import asyncpg
 
+from domain.common import Locale
+from domain.merchant import Merchant
+from domain.replies.note import ReplySuggestion
 from domain.reply_address import ReplyAddressSigner
 
 
@@ -40,6 +43,8 @@ class StoredReply:
     sender_verified: bool = True
     unverified_reason: str | None = None
     """Why the reply is unverified (None when verified), in words for ops."""
+    suggestion: ReplySuggestion | None = None
+    """What the reply reader made of it (None for replies stored before it existed)."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +98,27 @@ UNKNOWN_SENDER = "not from one of the merchant's contacts"
 
 _COLUMNS = (
     "id, case_id, message_id, sender, subject, received_at, signal_status, signal_attempts, "
-    "last_signal_error, sender_verified, unverified_reason"
+    "last_signal_error, sender_verified, unverified_reason, suggestion::text AS suggestion"
 )
 
 
 def _reply(row: asyncpg.Record) -> StoredReply:
-    return StoredReply(**dict(row))
+    data = dict(row)
+    note = data.pop("suggestion", None)
+    return StoredReply(
+        **data, suggestion=ReplySuggestion.model_validate_json(note) if note else None
+    )
+
+
+@dataclass(frozen=True)
+class ReplyPolicy:
+    """What the case's merchant says about its email replies (Merchant's own fields)."""
+
+    merchant_id: str
+    locale: Locale
+    timezone: str
+    auto_record: bool
+    threshold: float
 
 
 class InboundMailStore:
@@ -115,13 +135,14 @@ class InboundMailStore:
         received_at: datetime,
         sender_verified: bool = True,
         unverified_reason: str | None = None,
+        suggestion: ReplySuggestion | None = None,
     ) -> StoreResult:
         """Store a reply once per (case, Message-ID); committed when this returns."""
         row = await self._pool.fetchrow(
             f"""
             INSERT INTO inbound_mail (case_id, message_id, sender, subject, raw, received_at,
-                                      sender_verified, unverified_reason)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                      sender_verified, unverified_reason, suggestion)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
             ON CONFLICT (case_id, message_id) DO NOTHING
             RETURNING {_COLUMNS}
             """,
@@ -133,6 +154,7 @@ class InboundMailStore:
             received_at,
             sender_verified,
             None if sender_verified else (unverified_reason or UNKNOWN_SENDER)[:300],
+            suggestion.model_dump_json() if suggestion is not None else None,
         )
         if row is not None:
             return StoreResult(_reply(row), created=True)
@@ -162,6 +184,41 @@ class InboundMailStore:
         message = email.message_from_bytes(bytes(raw), policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         return message
+
+    async def reply_policy(self, case_id: str) -> ReplyPolicy | None:
+        """The case's merchant's language, time zone and auto-record opt-in (None: unknown)."""
+        row = await self._pool.fetchrow(
+            """
+            SELECT m.merchant_id, m.merchant::text AS merchant
+            FROM reply_addresses r JOIN merchants m ON m.merchant_id = r.merchant_id
+            WHERE r.case_id = $1
+            """,
+            case_id,
+        )
+        if row is None:
+            return None
+        merchant = Merchant.model_validate_json(row["merchant"])
+        return ReplyPolicy(
+            merchant.merchant_id,
+            merchant.locale,
+            merchant.timezone,
+            merchant.auto_record_replies,
+            merchant.auto_record_threshold,
+        )
+
+    async def save_suggestion(self, reply_id: int, suggestion: ReplySuggestion) -> None:
+        """Store the reading of a reply stored without one (before the reader existed)."""
+        await self._pool.execute(
+            "UPDATE inbound_mail SET suggestion = $2::jsonb WHERE id = $1 AND suggestion IS NULL",
+            reply_id,
+            suggestion.model_dump_json(),
+        )
+
+    async def raw_bytes(self, reply_id: int) -> bytes:
+        raw = await self._pool.fetchval("SELECT raw FROM inbound_mail WHERE id = $1", reply_id)
+        if raw is None:
+            raise KeyError(reply_id)
+        return bytes(raw)
 
     async def due_for_signal(self, limit: int = 50) -> list[StoredReply]:
         rows = await self._pool.fetch(

@@ -1,25 +1,6 @@
-"""Reading merchants' email replies into suggested answers (issue 19); see reader.py."""
+"""Reading merchants' email replies into suggested answers (issue 19).
 
-from domain.replies.reader import (
-    DATE_FIELD,
-    READER,
-    READER_NAME,
-    READER_VERSION,
-    NoSuggestion,
-    Reading,
-    Suggestion,
-    read_reply,
-    read_text,
-)
-
-__all__ = [
-    "DATE_FIELD",
-    "READER",
-    "READER_NAME",
-    "READER_VERSION",
-    "NoSuggestion",
-    "Reading",
-    "Suggestion",
-    "read_reply",
-    "read_text",
-]
+`domain.replies.reader.read_reply` reads a message; `domain.replies.note.ReplySuggestion` is
+what is stored and told to the case. This package module imports nothing, so the workflow
+sandbox can load the note without the reader and its patterns.
+"""

@@ -22,6 +22,7 @@ from domain.common import Channel, Locale, format_validation_error
 from domain.replies.cues import POLITE_QUESTION, Cue, cues_in
 from domain.replies.dates import DateMention, Direction, find_dates
 from domain.replies.message import read_message
+from domain.replies.note import ReplySuggestion
 
 READER_NAME = "cancelflow reply reader"
 READER_VERSION = "1"
@@ -50,12 +51,7 @@ class Suggestion:
     evidence: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"outcome": self.outcome.value}
-        for name, value in self.fields.items():
-            data[name] = value.isoformat() if isinstance(value, date) else value
-        data["confidence"] = self.confidence
-        data["evidence"] = list(self.evidence)
-        return data
+        return note_of(self).to_json()
 
 
 @dataclass(frozen=True)
@@ -63,10 +59,23 @@ class NoSuggestion:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"outcome": None, "reason": self.reason}
+        return note_of(self).to_json()
 
 
 Reading = Suggestion | NoSuggestion
+
+
+def note_of(reading: Reading) -> ReplySuggestion:
+    """The reading as stored with the reply and told to the case."""
+    if isinstance(reading, NoSuggestion):
+        return ReplySuggestion(reader=READER, reason=reading.reason[:500])
+    return ReplySuggestion(
+        reader=READER,
+        outcome=reading.outcome,
+        confidence=reading.confidence,
+        evidence=reading.evidence,
+        **reading.fields,
+    )
 
 
 def read_reply(raw: bytes | str, received: date, language: Locale = "en") -> Reading:

@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import date, datetime
 
-from domain.replies import read_reply
+from domain.replies.reader import read_reply
 from domain.replies.dates import find_dates
 from tests.replies.corpus import load
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.answers import Outcome
-from domain.replies import DATE_FIELD, Reading, Suggestion, read_reply
+from domain.replies.reader import DATE_FIELD, Reading, Suggestion, read_reply
 from tests.replies.corpus import Entry
 
 
