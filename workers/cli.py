@@ -32,6 +32,7 @@ from workers.commands import (
     processes,
     replay,
     temporal,
+    triage,
 )
 from workers.commands.common import CliError
 from workers.database import DatabaseUnavailable, SchemaNotCurrent
@@ -52,6 +53,7 @@ COMMANDS: list[click.Command] = [
     replay.replay,
     bench.bench,
     db.db,
+    triage.triage,
     *processes.COMMANDS,
 ]
 

@@ -54,6 +54,10 @@ def current_details(state: CaseState, waiting_for: str, due_at: datetime | None)
         lines.append(
             f"**Email reply** {e(last.message_id)} received {last.received_at.isoformat()}"
         )
+        if last.suggestion is not None:
+            # Outcome, date and confidence only: the evidence (the merchant's words) stays in
+            # `cancelflow cases show`; a reason may quote a header, so it is escaped too.
+            lines.append(f"**Reader suggests** {e(last.suggestion.describe())}")
     if state.snoozed_until:
         lines.append(
             f"**Snoozed until** {state.snoozed_until.isoformat()}: {e(state.snooze_reason or '')}"
