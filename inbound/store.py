@@ -10,8 +10,9 @@ from __future__ import annotations
 import email
 import email.policy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -213,6 +214,35 @@ class InboundMailStore:
             reply_id,
             suggestion.model_dump_json(),
         )
+
+    async def suggestion_of(self, reply: StoredReply) -> ReplySuggestion:
+        """The stored reading, or (a reply stored before the reader) one made now and stored."""
+        if reply.suggestion is not None:
+            return reply.suggestion
+        from domain.replies.reader import note_of, read_reply  # the reader only when needed
+
+        policy = await self.reply_policy(reply.case_id)
+        zone = ZoneInfo(policy.timezone) if policy else UTC
+        note = note_of(
+            read_reply(
+                await self.raw_bytes(reply.id),
+                reply.received_at.astimezone(zone).date(),
+                policy.locale if policy else "en",
+            )
+        )
+        await self.save_suggestion(reply.id, note)
+        return note
+
+    async def latest_reply(self, case_id: str) -> StoredReply | None:
+        """The reply that puts a case in triage: its latest from a verified sender (else its
+        latest at all)."""
+        replies = await self.replies_for(case_id)
+        candidates = [r for r in replies if r.sender_verified] or replies
+        return candidates[-1] if candidates else None
+
+    async def latest_suggestion(self, case_id: str) -> ReplySuggestion | None:
+        reply = await self.latest_reply(case_id)
+        return None if reply is None else await self.suggestion_of(reply)
 
     async def raw_bytes(self, reply_id: int) -> bytes:
         raw = await self._pool.fetchval("SELECT raw FROM inbound_mail WHERE id = $1", reply_id)

@@ -24,6 +24,7 @@ from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WebhookActivities
 from cases.client import TemporalArchiveSource, open_cases
 from domain.reply_token import ReplyTokenSigner
+from inbound.store import InboundMailStore
 from integrations.webhooks import WebhookSender
 from portal.merchant_settings.deps import MerchantSettingsConfig
 from storage.archive import ArchiveStore
@@ -91,6 +92,7 @@ def build_activities(
             Outbox(pool),
             archive_lag=lambda: archive_lag(source, archive),
             failed_webhooks=WebhookFailures(pool).between,
+            triage_suggestions=InboundMailStore(pool).latest_suggestion,
         )
         activities += [digest.collect_open_cases, digest.send_ops_digest]
         archiving = ArchivingActivities(source, archive, settings.archive)

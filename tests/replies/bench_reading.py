@@ -14,8 +14,8 @@ import sys
 import time
 from datetime import date, datetime
 
-from domain.replies.reader import read_reply
 from domain.replies.dates import find_dates
+from domain.replies.reader import read_reply
 from tests.replies.corpus import load
 
 RECEIVED = date(2027, 3, 3)

@@ -28,7 +28,6 @@ from workers.commands.common import (
     run,
     temporal_client,
 )
-from workers.commands.triage import suggestion_for
 from workers.database import database_url
 from workers.mail_gateway_service import gateway_pool
 from workers.settings import Settings
@@ -233,7 +232,7 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
                     "signal_status": reply.signal_status,
                     "sender_verified": reply.sender_verified,
                     "unverified_reason": reply.unverified_reason,
-                    "suggestion": (await suggestion_for(store, reply)).model_dump(mode="json"),
+                    "suggestion": (await store.suggestion_of(reply)).model_dump(mode="json"),
                     "text": text_of(message),
                 }
             )

@@ -9,7 +9,6 @@ from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -138,7 +137,7 @@ async def _waiting(settings: Settings, limit: int) -> list[dict[str, Any]]:
         store = InboundMailStore(pool)
         rows = []
         for case in cases:
-            reply = await _latest_reply(store, case.case_id)
+            reply = await store.latest_reply(case.case_id)
             rows.append(
                 {
                     "case_id": case.case_id,
@@ -159,16 +158,8 @@ async def _waiting(settings: Settings, limit: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def _latest_reply(store: InboundMailStore, case_id: str) -> StoredReply | None:
-    """The reply that put the case in triage: its latest from a verified sender."""
-    replies = await store.replies_for(case_id)
-    verified = [r for r in replies if r.sender_verified]
-    candidates = verified or replies
-    return candidates[-1] if candidates else None
-
-
 async def _reply_json(store: InboundMailStore, reply: StoredReply) -> dict[str, Any]:
-    note = await suggestion_for(store, reply)
+    note = await store.suggestion_of(reply)
     return {
         "message_id": reply.message_id,
         "sender": reply.sender,
@@ -178,23 +169,6 @@ async def _reply_json(store: InboundMailStore, reply: StoredReply) -> dict[str, 
         "suggestion": note.to_json(),
         "suggestion_stored": note.model_dump(mode="json"),
     }
-
-
-async def suggestion_for(store: InboundMailStore, reply: StoredReply) -> ReplySuggestion:
-    """The stored reading, or (a reply stored before the reader) one made now and stored."""
-    if reply.suggestion is not None:
-        return reply.suggestion
-    policy_ = await store.reply_policy(reply.case_id)
-    zone = ZoneInfo(policy_.timezone) if policy_ else UTC
-    note = note_of(
-        read_reply(
-            await store.raw_bytes(reply.id),
-            reply.received_at.astimezone(zone).date(),
-            policy_.locale if policy_ else "en",
-        )
-    )
-    await store.save_suggestion(reply.id, note)
-    return note
 
 
 # --- triage accept -----------------------------------------------------------------------------
@@ -236,7 +210,7 @@ async def _answer_to_accept(
     pool = await gateway_pool(database_url(settings))
     try:
         store = InboundMailStore(pool)
-        reply = await _latest_reply(store, case_id)
+        reply = await store.latest_reply(case_id)
         if reply is None:
             fail(f"case {case_id} has no stored email reply; see `cancelflow cases show {case_id}`")
         if not reply.sender_verified:
@@ -245,7 +219,7 @@ async def _answer_to_accept(
                 f"({visible(reply.unverified_reason or '?')}): read it, and if you trust it, "
                 f"record it with `cancelflow cases respond {case_id} ... --from-email`"
             )
-        note = await suggestion_for(store, reply)
+        note = await store.suggestion_of(reply)
     finally:
         await pool.close()
     if note.outcome is None:
