@@ -39,6 +39,7 @@ from portal.csrf import CsrfProtector
 from portal.health import install_ops_routes
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
 from portal.merchant_settings import pages as settings_pages
+from portal.merchant_settings import replies as settings_replies  # noqa: F401 (its route)
 from portal.merchant_settings import sign_in as settings_sign_in
 from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContext
 from portal.outages import DATABASE_OUTAGES

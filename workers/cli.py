@@ -28,6 +28,7 @@ from workers.commands import (
     db,
     merchants,
     merchants_keys,
+    merchants_replies,  # noqa: F401  (adds `merchants auto-record`)
     merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
     processes,
     replay,
