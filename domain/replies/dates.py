@@ -73,7 +73,22 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "day_month",
-            r"\b(?:the\s+)?" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+" + _YEAR + r")?\b",
+            r"\b(?:the\s+)?"
+            + _DAY
+            + r"(?:\s+|-)(?:of\s+)?"
+            + _MONTH
+            + r"(?:,?(?:\s+|-)"
+            + _YEAR
+            + r")?\b",
+        ),
+        # "through March", "t.o.m. mars": to the month's last day ("until March" is not).
+        (
+            "month_end",
+            r"(?:\bthrough|\bthru|\bthroughout|\bt\.?\s?o\.?\s?m\.?|\btill\s+och\s+med|\btom)\s+"
+            + _MONTH
+            + r"(?:\s+"
+            + _YEAR
+            + r")?(?!\s*\d)(?![\w-])",
         ),
         ("month_day", r"\b" + _MONTH + r"\s+(?:the\s+)?" + _DAY + r"(?:,?\s+" + _YEAR + r")?\b"),
         (

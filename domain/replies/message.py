@@ -40,8 +40,8 @@ _CUT_LINES = re.compile(
     r"^\s*(?:"
     r"-{2,}\s*(?:original(?:\s+message)?|ursprungligt\s+meddelande|originalmeddelande)\s*-{2,}"
     r"|_{8,}|-{8,}\s*$"
-    r"|(?:on|den|le|am)\s.{0,200}\s(?:wrote|skrev)\s?:"
-    r"|.{0,120}\s(?:wrote|skrev)\s?:\s*$"
+    r"|(?:on|den|le|am)\s.{0,200}\s(?:wrote|skrev)\b.{0,200}:\s*$"
+    r"|(?=.*(?:\d|@)).{0,200}\s(?:wrote|skrev)\b.{0,160}:\s*$"
     r"|\*?(?:from|från)\s*:\*?\s.*(?:@|\bsent\b|\bskickat\b)"
     r")",
     re.IGNORECASE,
@@ -132,28 +132,44 @@ def body_text(message: Message) -> str:
 
 
 def own_words(body: str) -> tuple[str, bool]:
-    """(the reply's own text, whether it forwards a message)."""
+    """(the reply's own text, whether it forwards a message).
+
+    The words above the quote; when there are none (a reply written below the quote, as some
+    people and clients do), the words after the last quoted line.
+    """
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    kept: list[str] = []
-    forwarded = False
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if _FORWARD_LINES.match(stripped):
-            forwarded = True
-            break
-        if stripped.startswith(">"):
-            break
-        if _CUT_LINES.match(stripped) or (index > 0 and _OUR_REQUEST.match(stripped)):
-            break
-        if _outlook_header_block(lines, index):
-            break
-        kept.append(line.rstrip())
+    kept, forwarded = _words_from(lines, 0)
+    if not _has_words("\n".join(kept)):
+        quoted = [i for i, line in enumerate(lines) if line.strip().startswith(">")]
+        if quoted and not forwarded:
+            kept, forwarded = _words_from(lines, quoted[-1] + 1)
     text = "\n".join(kept)
     # mail-parser-reply: the header styles above that it knows in more shapes than these rules.
     parsed = _PARSER.read(text)
     if parsed.replies:
         text = parsed.replies[0].content
     return _without_signature(text).strip(), forwarded
+
+
+def _words_from(lines: list[str], start: int) -> tuple[list[str], bool]:
+    kept: list[str] = []
+    for index in range(start, len(lines)):
+        line = lines[index]
+        stripped = line.strip()
+        if _FORWARD_LINES.match(stripped):
+            return kept, True
+        if stripped.startswith(">"):
+            break
+        if _CUT_LINES.match(stripped) or (index > start and _OUR_REQUEST.match(stripped)):
+            break
+        if _outlook_header_block(lines, index):
+            break
+        kept.append(line.rstrip())
+    return kept, False
+
+
+def _has_words(text: str) -> bool:
+    return any(not _GREETING.match(line) for line in _without_signature(text).split("\n"))
 
 
 def _forward_in(body: str) -> bool:

@@ -47,9 +47,7 @@ class ReplySuggestion(BaseModel):
         if self.outcome is None:
             return f"no suggestion: {self.reason}"
         fields = ", ".join(
-            f"{k} {v.isoformat()}"
-            for k, v in self.answer_fields().items()
-            if isinstance(v, date)
+            f"{k} {v.isoformat()}" for k, v in self.answer_fields().items() if isinstance(v, date)
         )
         shown = f"{self.outcome.value} {fields}".strip()
         return f"{shown} (confidence {self.confidence})"

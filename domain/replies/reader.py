@@ -198,13 +198,30 @@ def _cancelled_now(
                 questions,
             )
         # A date on the cancellation itself: "cancelled on 12 January", "uppsagt idag".
+        future = [s for s in sentences if Cue.DONE_FUTURE in s.cues and Cue.DONE not in s.cues]
+        if future:
+            # "set to end on 31 March": the date it takes effect, ahead.
+            picked = _one_date(_candidate_dates(future, access=False), received, "next", language)
+            if not isinstance(picked, NoSuggestion):
+                day, mention, where = picked
+                return _suggest(
+                    outcome,
+                    {"access_until": day},
+                    _date_confidence(0.85, mention, language),
+                    [where],
+                    set(),
+                    received,
+                    questions,
+                )
         cancel_dates = _candidate_dates([s for s in sentences if Cue.DONE in s.cues], access=False)
         if not cancel_dates:
             return NoSuggestion(
                 "it says the subscription is cancelled but not until when the "
                 "customer has access: a person records the date"
             )
-        picked = _one_date(cancel_dates, received, "last")
+        picked = _one_date(
+            cancel_dates, received, _cancel_direction(cancel_dates, received), language
+        )
         if isinstance(picked, NoSuggestion):
             return picked
         day, mention, where = picked
@@ -227,7 +244,7 @@ def _cancelled_now(
             received,
             questions,
         )
-    picked = _one_date(candidates, received, "next")
+    picked = _one_date(candidates, received, "next", language)
     if isinstance(picked, NoSuggestion):
         return picked
     day, mention, where = picked
@@ -265,7 +282,7 @@ def _dated(
             f"it reads as {outcome.value} but gives no {DATE_FIELD[outcome]} date: "
             "a person records it"
         )
-    picked = _one_date(candidates, received, direction)
+    picked = _one_date(candidates, received, direction, language)
     if isinstance(picked, NoSuggestion):
         return picked
     day, mention, where = picked
@@ -285,7 +302,8 @@ _ACCESS_WORDS = re.compile(
     r"\b(?:until|till|through|thru|up\s+to|access|valid|active|expire|end|ends|ending|runs?|"
     r"remain|t\.?\s?o\.?\s?m|tom|fram|gäller|giltig|löper|upphör|avslutas|sista|tillgång|aktiv|"
     r"kvar|slutar|binding|bindningstid|contract|avtal|usable|use|final|last\s+day|service|"
-    r"tjänsten|sista)",
+    r"tjänsten|sista|per|as\s+of|effective|effect|fr\.?\s?o\.?\s?m|från\s+och\s+med|kraft|"
+    r"verkan)",
     re.IGNORECASE,
 )
 _NEGATED_BEFORE = re.compile(
@@ -332,7 +350,7 @@ def _candidate_dates(sentences: list[_Sentence], *, access: bool) -> list[_Candi
 
 
 def _one_date(
-    candidates: list[_Candidate], received: date, direction: Direction
+    candidates: list[_Candidate], received: date, direction: Direction, language: Locale = "en"
 ) -> tuple[date, DateMention, _Sentence] | NoSuggestion:
     corrected = [c for c in candidates if c.corrected]
     if corrected:
@@ -349,7 +367,40 @@ def _one_date(
         shown = ", ".join(sorted(d.isoformat() for d in resolved))
         return NoSuggestion(f"it gives several dates ({shown}): a person decides which one")
     day, candidate = next(iter(resolved.items()))
+    if _ambiguous_figures(candidate.mention, language):
+        return NoSuggestion(
+            f"the date {candidate.mention.text} can be read day first or month first: "
+            "a person decides"
+        )
     return day, candidate.mention, candidate.sentence
+
+
+# A year-less date this close ahead, on the cancellation itself, is when it takes effect.
+_NEAR_AHEAD = timedelta(days=62)
+
+
+def _cancel_direction(candidates: list[_Candidate], received: date) -> Direction:
+    """ "Cancelled on 12 January" is past; "avslutat 31 mars", written in early March, is not."""
+    for candidate in candidates:
+        ahead = candidate.mention.resolve(received, "next")
+        if candidate.mention.yearless and ahead is not None and ahead - received <= _NEAR_AHEAD:
+            if ahead > received:
+                return "next"
+    return "last"
+
+
+def _ambiguous_figures(mention: DateMention, language: Locale) -> bool:
+    """05/04/2027 from an English-writing merchant: 5 April, or May 4 as in the US. Swedish
+    writes the day first, and dots or dashes (05.04.2027) are day-first everywhere."""
+    return (
+        language == "en"
+        and mention.numeric
+        and "/" in mention.text
+        and mention.day <= 12
+        and mention.month <= 12
+        and mention.day != mention.month
+        and not re.match(r"\d{4}", mention.text)
+    )
 
 
 def _date_confidence(base: float, mention: DateMention, language: Locale) -> float:
@@ -357,9 +408,6 @@ def _date_confidence(base: float, mention: DateMention, language: Locale) -> flo
         base -= 0.03
     if mention.relative:
         base -= 0.04
-    if mention.numeric and mention.year is not None and mention.day <= 12 and mention.month <= 12:
-        if mention.day != mention.month and language == "en" and "-" not in mention.text[:5]:
-            base -= 0.1  # 3/4/2027: the 3rd of April or March the 4th
     return base
 
 

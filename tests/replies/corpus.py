@@ -220,6 +220,9 @@ def _plain_body(entry: Entry, index: int) -> str:
             else "---------- Forwarded message ---------"
         )
         return f"{words}\n\n{marker}\n{_outlook_header(entry.language)}\n\n{request}\n"
+    if style == "bottom":
+        # Written below the quote (bottom-posting), as some people and clients do.
+        return f"{_gmail_header(entry.language)}\n{_prefixed(request)}\n\n{words}\n"
     if style == "toppost_noheader":
         # A client that quotes nothing but pastes our text under a blank line.
         return f"{words}\n\n{request}\n"
@@ -309,4 +312,5 @@ STYLES = (
     "html_gmail",
     "html_outlook",
     "multipart",
+    "bottom",
 )
