@@ -76,18 +76,21 @@ def main() -> None:
     entries = load("corpus.txt") + load("heldout.txt")
     raws = [(e.raw(), e.received, e.locale) for e in entries]
     read_reply(*raws[0])  # first call compiles the patterns
-    times = []
+    wall: list[float] = []
+    cpu: list[float] = []
     for _ in range(rounds):
         for raw, received, language in raws:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             read_reply(raw, received, language)
-            times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    p95 = times[int(len(times) * 0.95)]
-    print(
-        f"reading {len(raws)} replies x {rounds}: p50 {statistics.median(times):.2f} ms, "
-        f"p95 {p95:.2f} ms, max {times[-1]:.2f} ms (goal p95 <= 50 ms)"
-    )
+            cpu.append((time.thread_time() - start_cpu) * 1000)
+            wall.append((time.perf_counter() - start) * 1000)
+    for name, times in (("wall", wall), ("cpu (this thread)", cpu)):
+        times.sort()
+        p95 = times[int(len(times) * 0.95)]
+        print(
+            f"reading {len(raws)} replies x {rounds}, {name}: p50 {statistics.median(times):.2f} "
+            f"ms, p95 {p95:.2f} ms, max {times[-1]:.2f} ms (goal p95 <= 50 ms on one core)"
+        )
     start = time.perf_counter()
     _dateparser("warm up 31 March")
     print(f"dateparser first call: {(time.perf_counter() - start) * 1000:.0f} ms")

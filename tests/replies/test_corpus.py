@@ -30,7 +30,7 @@ def test_the_corpus_covers_both_languages_every_style_and_every_answer() -> None
     assert {e.language for e in entries} == {"en", "sv"}
     from tests.replies.corpus import STYLES
 
-    assert {e.style for e in entries} == set(STYLES)
+    assert {e.style for e in entries if not e.style.startswith("eml:")} == set(STYLES)
     outcomes = {e.expected_outcome for e in entries}
     assert outcomes == {
         None,
