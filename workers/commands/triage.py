@@ -121,7 +121,11 @@ def list_waiting(limit: int, as_json: bool) -> None:
             f"{visible(row['case_id'])}  {reply['received_at']}  {visible(reply['sender'])} "
             f"({verified})"
         )
-        _echo_note(ReplySuggestion.model_validate(reply["suggestion_stored"]), indent="    ")
+        _echo_note(_note_from_json(reply), indent="    ")
+
+
+def _note_from_json(reply: dict[str, Any]) -> ReplySuggestion:
+    return ReplySuggestion.model_validate({**reply["suggestion"], "reader": reply["reader"]})
 
 
 async def _waiting(settings: Settings, limit: int) -> list[dict[str, Any]]:
@@ -167,7 +171,7 @@ async def _reply_json(store: InboundMailStore, reply: StoredReply) -> dict[str, 
         "unverified_reason": reply.unverified_reason,
         "received_at": reply.received_at.isoformat(),
         "suggestion": note.to_json(),
-        "suggestion_stored": note.model_dump(mode="json"),
+        "reader": note.reader,
     }
 
 
