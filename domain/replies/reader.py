@@ -82,7 +82,7 @@ def read_reply(raw: bytes | str, received: date, language: Locale = "en") -> Rea
     """Read one merchant reply (RFC 822 bytes) received on `received`."""
     reply = read_message(raw)
     if reply.automatic:
-        return NoSuggestion(reply.automatic)
+        return NoSuggestion(_printable(reply.automatic))
     if reply.forwarded:
         return NoSuggestion("it forwards a message (to a colleague?): a person reads it")
     if not reply.text.strip():
@@ -435,7 +435,7 @@ def _suggest(
         evidence = [*evidence, *questions]
     texts: list[str] = []
     for sentence in evidence:
-        words = sentence.text[:300]
+        words = _printable(sentence.text)[:300]
         if words not in texts:
             texts.append(words)
     refusal = answer_refusal(outcome, fields, received)
@@ -471,8 +471,13 @@ _GREETING_LINE = re.compile(
 def _merchant_words(text: str) -> str:
     lines = [line for line in text.split("\n") if not _GREETING_LINE.match(line)]
     words = "\n".join(lines).strip()
-    words = "".join(c for c in words if c in "\t\n" or c.isprintable())
+    words = _printable(words)
     return words[:OTHER_REASON_MAX_CHARS].strip()
+
+
+def _printable(text: str) -> str:
+    """Outside text as stored and shown: control characters (ESC, NUL, ...) become spaces."""
+    return "".join(c if c.isprintable() or c in "\t\n" else " " for c in text)
 
 
 def _is_question(sentence: str) -> bool:
