@@ -161,6 +161,8 @@ def _words_from(lines: list[str], start: int) -> tuple[list[str], bool]:
         if stripped.startswith(">"):
             break
         if _CUT_LINES.match(stripped) or (index > start and _OUR_REQUEST.match(stripped)):
+            if kept and _HEADER_START.match(kept[-1]) and _WROTE_END.search(stripped):
+                kept.pop()  # "On Mon, 1 Mar 2027, Minna <" wrapped before its "... wrote:"
             break
         if _outlook_header_block(lines, index):
             break
@@ -175,6 +177,9 @@ def _has_words(text: str) -> bool:
 def _forward_in(body: str) -> bool:
     return any(_FORWARD_LINES.match(line.strip()) for line in body.splitlines())
 
+
+_HEADER_START = re.compile(r"^\s*(?:on|den|le|am)\s.*[^.!?]\s*$", re.IGNORECASE)
+_WROTE_END = re.compile(r"\b(?:wrote|skrev)\b.{0,160}:\s*$", re.IGNORECASE)
 
 _HEADER_FIELD = re.compile(
     r"^\s*\*?(?:from|sent|to|subject|date|cc|från|skickat|till|ämne|datum|kopia)\s*:", re.IGNORECASE
