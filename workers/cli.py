@@ -28,7 +28,7 @@ from workers.commands import (
     db,
     merchants,
     merchants_keys,
-    merchants_replies,  # noqa: F401  (adds `merchants auto-record`)
+    merchants_replies,
     merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
     processes,
     replay,
@@ -45,6 +45,7 @@ from workers.temporal_client import TemporalUnreachable
 for _case_command in [*cases_show.COMMANDS, *cases_actions.COMMANDS]:
     cases.cases.add_command(_case_command)
 merchants.merchants.add_command(merchants_keys.key)
+merchants.merchants.add_command(merchants_replies.auto_record)
 
 COMMANDS: list[click.Command] = [
     cases.cases,

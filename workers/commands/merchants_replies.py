@@ -3,18 +3,19 @@ record themselves (#19; off by default), as the merchant's settings page sets it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from pydantic import ValidationError
 
-from domain.merchant import Merchant
-from storage.merchant_changes import MerchantChanges
-from storage.merchants import MerchantDirectory
 from workers.commands.common import database, fail, load_settings, run, validation_failure
-from workers.commands.merchants import merchants, ops_actor
-from workers.settings import Settings
+from workers.commands.merchants import ops_actor
+
+if TYPE_CHECKING:
+    from domain.merchant import Merchant
+    from workers.settings import Settings
 
 
-@merchants.command("auto-record")
+@click.command("auto-record")
 @click.argument("merchant_id")
 @click.option("--on/--off", "enabled", default=None, help="Turn it on or off.")
 @click.option(
@@ -48,6 +49,12 @@ async def _set(
     threshold: float | None,
     actor: str,
 ) -> Merchant:
+    from pydantic import ValidationError
+
+    from domain.merchant import Merchant
+    from storage.merchant_changes import MerchantChanges
+    from storage.merchants import MerchantDirectory
+
     async with database(settings) as pool:
         directory = MerchantDirectory(pool)
         before = await directory.get(merchant_id)
