@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import asyncpg
@@ -193,6 +194,69 @@ async def test_a_reply_is_read_shown_listed_and_accepted_in_one_step(
         again = await cancelflow("triage", "accept", request.case_id)
         assert again.exit_code == 0, again.output
         assert "already recorded" in again.output
+
+
+async def test_triage_lists_the_longest_waiting_first_and_the_audit_shows_an_override(
+    cli_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    encrypted_client: Client,
+    pool: asyncpg.Pool,
+    database_url: str,
+    mail_sink: MailSink,
+    tmp_path: Path,
+) -> None:
+    merchant_id = f"acme-{uuid.uuid4().hex[:6]}"
+    await MerchantDirectory(pool).upsert(make_merchant(merchant_id=merchant_id, locale="sv"))
+    first, second, unclear = (make_request(merchant_id=merchant_id) for _ in range(3))
+    async with running_product(encrypted_client, pool, database_url, mail_sink, tmp_path) as p:
+        monkeypatch.setenv("CANCELFLOW_TEMPORAL__TASK_QUEUE", p.settings.temporal.task_queue)
+        emails = [await p.start(r) for r in (first, second, unclear)]
+        await p.reply(emails[0], "Hej, abonnemanget är uppsagt, tillgång t.o.m. 2030-06-30.")
+        await p.state(first.case_id, CaseStatus.NEEDS_TRIAGE)
+        overridden = await p.reply(emails[1], "Uppsagt, tillgång till och med 2030-01-31.")
+        await p.state(second.case_id, CaseStatus.NEEDS_TRIAGE)
+        await p.reply(emails[2], "Tack, vi återkommer inom 3 arbetsdagar.")
+        await p.state(unclear.case_id, CaseStatus.NEEDS_TRIAGE)
+        ours = {first.case_id, second.case_id, unclear.case_id}
+
+        async def listed() -> list[dict[str, Any]]:
+            result = await cancelflow("triage", "list", "--json")
+            assert result.exit_code == 0, result.output
+            return [r for r in json.loads(result.output)["cases"] if r["case_id"] in ours]
+
+        rows = await eventually(listed, lambda rows: len(rows) == 3)
+        assert [r["case_id"] for r in rows] == [first.case_id, second.case_id, unclear.case_id]
+        assert rows[2]["reply"]["suggestion"] == {
+            "outcome": None,
+            "reason": "an acknowledgement: no outcome yet",
+        }
+        refused = await cancelflow("triage", "accept", unclear.case_id)
+        assert refused.exit_code == 1
+        assert "has no suggestion (an acknowledgement: no outcome yet)" in refused.output
+        assert "--from-email" in refused.output
+
+        # An op reads the second reply differently and records that instead.
+        respond = await cancelflow(
+            "cases",
+            "respond",
+            second.case_id,
+            "--outcome",
+            "has_now_been_cancelled",
+            "--access-until",
+            "2030-02-28",
+            "--from-email",
+            overridden,
+            "--by",
+            "ops:bo",
+        )
+        assert respond.exit_code == 0, respond.output
+        await p.state(second.case_id, CaseStatus.CLOSED)
+        audit = await cancelflow("cases", "audit", second.case_id, "--json")
+        [answer] = [
+            e for e in json.loads(audit.output)["entries"] if e["kind"] == "answer_received"
+        ]
+        assert answer["details"]["suggestion"] == "the reader's suggestion overridden"
+        assert "ops:bo" in answer["actor"]
 
 
 async def test_an_opted_in_merchants_verified_clear_reply_records_itself_and_nothing_else(
