@@ -58,7 +58,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "numeric",
             _NOT_NUM
-            + r"(?P<day>[0-3]?\d)[./-](?P<month>[01]?\d)[./-](?P<year>(?:19|20)?\d\d)"
+            + r"(?P<day>[0-3]?\d)[./-](?P<month>[0-3]?\d)[./-](?P<year>(?:19|20)?\d\d)"
             + _END_NUM,
         ),
         # 31/3 and 31.3. (Swedish writes the day first; "31.3" without a dot is a decimal).
@@ -93,7 +93,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("month_day", r"\b" + _MONTH + r"\s+(?:the\s+)?" + _DAY + r"(?:,?\s+" + _YEAR + r")?\b"),
         (
             "this_month_end",
-            r"\b(?:(?:the\s+)?end\s+of\s+(?:the|this|the\s+current)\s+month|month[- ]end|"
+            r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|the\s+current\s+)?month|month[- ]end|"
             r"(?:i\s+)?slutet\s+(?:av|på)\s+(?:denna\s+|den\s+här\s+)?månaden|månadens\s+slut|"
             r"månadsskiftet|sista\s+dagen\s+i\s+(?:denna\s+)?månaden|"
             r"(?:the\s+)?last\s+day\s+of\s+(?:the|this)\s+month)\b",
@@ -214,7 +214,7 @@ def _mention(kind: str, match: re.Match[str], received: date) -> DateMention | N
     if year_text:
         year = int(year_text) if len(year_text) == 4 else 2000 + int(year_text)
     month_end = kind == "month_end"
-    if kind == "numeric" and month > 12 and 1 <= day <= 12:
+    if kind == "numeric" and year_text and month > 12 and 1 <= day <= 12:
         day, month = month, day  # 3/31: written month first
     if not 1 <= month <= 12 or not 1 <= day <= 31:
         return None
