@@ -277,6 +277,12 @@ def _dated(
         candidates = _candidate_dates(sentences, access=True)
     if not candidates:
         candidates = _candidate_dates(related, access=False)
+    confidence = 0.93
+    if not candidates:
+        # "... contacted us on 30 May and cancelled then. It is already cancelled.": the
+        # reply's one date, wherever it stands, when there is exactly one.
+        candidates = _candidate_dates(sentences, access=False)
+        confidence = 0.85
     if not candidates:
         return NoSuggestion(
             f"it reads as {outcome.value} but gives no {DATE_FIELD[outcome]} date: "
@@ -289,7 +295,7 @@ def _dated(
     return _suggest(
         outcome,
         {DATE_FIELD[outcome]: day},
-        _date_confidence(0.93, mention, language),
+        _date_confidence(confidence, mention, language),
         [*_evidence(sentences, cues), where],
         set(),
         received,

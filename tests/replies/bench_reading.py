@@ -73,7 +73,7 @@ def _time_phrases(reader: object) -> tuple[int, float, float]:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    entries = load("corpus.txt") + load("heldout.txt")
+    entries = load("corpus.txt") + load("heldout.txt") + load("heldout2.txt")
     raws = [(e.raw(), e.received, e.locale) for e in entries]
     read_reply(*raws[0])  # first call compiles the patterns
     wall: list[float] = []
