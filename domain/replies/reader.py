@@ -309,7 +309,7 @@ _ACCESS_WORDS = re.compile(
     r"remain|t\.?\s?o\.?\s?m|tom|fram|gäller|giltig|löper|upphör|avslutas|sista|tillgång|aktiv|"
     r"kvar|slutar|binding|bindningstid|contract|avtal|usable|use|final|last\s+day|service|"
     r"tjänsten|sista|per|as\s+of|effective|effect|fr\.?\s?o\.?\s?m|från\s+och\s+med|kraft|"
-    r"verkan)",
+    r"verkan|cease|lapse|renew|stängs|förnyas)",
     re.IGNORECASE,
 )
 _NEGATED_BEFORE = re.compile(
