@@ -305,7 +305,8 @@ def _dated(
 
 # Words before a date that tie it to the end of access or of a contract.
 _ACCESS_WORDS = re.compile(
-    r"\b(?:until|till|through|thru|up\s+to|access|valid|active|expire|end|ends|ending|runs?|"
+    r"\b(?:until|till|through|thru|up\s+to|access|valid|active|expires?\b|expiry|expiring|"
+    r"end\b|ends\b|ending|runs?\b|"
     r"remain|t\.?\s?o\.?\s?m|tom|fram|gäller|giltig|löper|upphör|avslutas|sista|tillgång|aktiv|"
     r"kvar|slutar|binding|bindningstid|contract|avtal|usable|use|final|last\s+day|service|"
     r"tjänsten|sista|per|as\s+of|effective|effect|fr\.?\s?o\.?\s?m|från\s+och\s+med|kraft|"
@@ -373,6 +374,11 @@ def _one_date(
         shown = ", ".join(sorted(d.isoformat() for d in resolved))
         return NoSuggestion(f"it gives several dates ({shown}): a person decides which one")
     day, candidate = next(iter(resolved.items()))
+    if direction == "next" and _just_past(candidate.mention, received):
+        return NoSuggestion(
+            f"the date {candidate.mention.text} was a few weeks ago; next year's is unlikely "
+            "to be meant: a person decides"
+        )
     if _ambiguous_figures(candidate.mention, language):
         return NoSuggestion(
             f"the date {candidate.mention.text} can be read day first or month first: "
@@ -393,6 +399,13 @@ def _cancel_direction(candidates: list[_Candidate], received: date) -> Direction
             if ahead > received:
                 return "next"
     return "last"
+
+
+def _just_past(mention: DateMention, received: date) -> bool:
+    """A year-less end date that fell within the last weeks: read as the next such date it
+    would be almost a year away, which a merchant seldom means without saying the year."""
+    last = mention.resolve(received, "last")
+    return mention.yearless and last is not None and received - _NEAR_AHEAD <= last < received
 
 
 def _ambiguous_figures(mention: DateMention, language: Locale) -> bool:

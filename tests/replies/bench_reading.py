@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from domain.replies.dates import find_dates
 from domain.replies.reader import read_reply
-from tests.replies.corpus import load
+from tests.replies.corpus import PARTS, load
 
 RECEIVED = date(2027, 3, 3)
 # (phrase, the date a careful op reads; the direction is "next" unless it says "last")
@@ -73,7 +73,7 @@ def _time_phrases(reader: object) -> tuple[int, float, float]:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    entries = load("corpus.txt") + load("heldout.txt") + load("heldout2.txt")
+    entries = [e for n in PARTS for e in load(n)]
     raws = [(e.raw(), e.received, e.locale) for e in entries]
     read_reply(*raws[0])  # first call compiles the patterns
     wall: list[float] = []

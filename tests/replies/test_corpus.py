@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.replies.corpus import load
+from tests.replies.corpus import PARTS, load
 from tests.replies.scoring import score
 
 PRECISION_GOAL = 0.98
 COVERAGE_GOAL = 0.85
 
 
-@pytest.mark.parametrize("name", ["corpus.txt", "heldout.txt", "heldout2.txt"])
+@pytest.mark.parametrize("name", PARTS)
 def test_precision_and_coverage_meet_the_goals(name: str) -> None:
     entries = load(name)
     result = score(entries)
@@ -25,7 +25,7 @@ def test_precision_and_coverage_meet_the_goals(name: str) -> None:
 
 
 def test_the_corpus_covers_both_languages_every_style_and_every_answer() -> None:
-    entries = load("corpus.txt") + load("heldout.txt") + load("heldout2.txt")
+    entries = [e for n in PARTS for e in load(n)]
     assert len(load("corpus.txt")) >= 200
     assert {e.language for e in entries} == {"en", "sv"}
     from tests.replies.corpus import STYLES
