@@ -171,7 +171,7 @@ def _words_from(lines: list[str], start: int) -> tuple[list[str], bool]:
 
 
 def _has_words(text: str) -> bool:
-    return any(not _GREETING.match(line) for line in _without_signature(text).split("\n"))
+    return any(not _greeting(line) for line in _without_signature(text).split("\n"))
 
 
 def _forward_in(body: str) -> bool:
@@ -194,12 +194,21 @@ def _outlook_header_block(lines: list[str], index: int) -> bool:
     return bool(following) and bool(_HEADER_FIELD.match(following[0]))
 
 
-_GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon)|hej|hejsan|hallå|god\s+(?:morgon|dag))"
-    r"\b[^.!?\n]{0,40}[,.!]?\s*$|^\s*$|^\s*(?:thanks?|thank\s+you|tack)(?:\s+(?:so\s+much|så\s+mycket|"
-    r"for\s+your\s+(?:e-?mail|message)|för\s+(?:ditt|ert)\s+(?:mejl|mail|meddelande)))?[\s,.!]*$",
+# A line that only greets ("Hej Minna!", "Dear Sir or Madam,") or only thanks.
+GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|morning|hej|hejsan|hallå|"
+    r"god\s+(?:morgon|dag|eftermiddag|kväll))\b,?(?:\s+[\w.'&-]+){0,3}\s*[,.!:]?\s*$",
     re.IGNORECASE,
 )
+_THANKS = re.compile(
+    r"^\s*(?:thanks?|thank\s+you|tack)(?:\s+(?:so\s+much|så\s+mycket|for\s+your\s+(?:e-?mail|message)|"
+    r"för\s+(?:ditt|ert)\s+(?:mejl|mail|meddelande)))?[\s,.!]*$",
+    re.IGNORECASE,
+)
+
+
+def _greeting(line: str) -> bool:
+    return not line.strip() or bool(GREETING.match(line) or _THANKS.match(line))
 
 
 def _without_signature(text: str) -> str:
@@ -209,7 +218,7 @@ def _without_signature(text: str) -> str:
     for index, line in enumerate(lines):
         if said and _SIGN_OFF.match(line):
             return "\n".join(lines[:index])
-        said = said or not _GREETING.match(line)
+        said = said or not _greeting(line)
     return text
 
 

@@ -21,7 +21,7 @@ from domain.answers import OTHER_REASON_MAX_CHARS, Outcome, parse_answer
 from domain.common import Channel, Locale, format_validation_error
 from domain.replies.cues import POLITE_QUESTION, Cue, cues_in
 from domain.replies.dates import DateMention, Direction, find_dates
-from domain.replies.message import read_message
+from domain.replies.message import GREETING, read_message
 from domain.replies.note import ReplySuggestion
 
 READER_NAME = "cancelflow reply reader"
@@ -324,7 +324,7 @@ _NEGATED_AFTER = re.compile(
 _REQUEST_DATE_BEFORE = re.compile(
     r"\b(?:request(?:ed)?|email|e-mail|message|letter|begäran|mejl|mail|brev|meddelande|"
     r"sent|skickade|skickat|received|mottog|fick)\s+(?:of|from|dated|on|den|från|av|"
-    r"sent\s+on|skickad[et]?\s+den|daterad[et]?)\s+(?:the\s+)?$",
+    r"sent\s+on|skickad[et]?\s+den|daterad[et]?|earlier|tidigare|sent)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 
@@ -480,15 +480,8 @@ def answer_refusal(outcome: Outcome, fields: dict[str, Any], received: date) -> 
     return None
 
 
-_GREETING_LINE = re.compile(
-    r"^\s*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon)|hej|hejsan|hallå|god\s+(?:morgon|dag))\b"
-    r"[^.!?\n]{0,40}[,.!]?\s*$",
-    re.IGNORECASE,
-)
-
-
 def _merchant_words(text: str) -> str:
-    lines = [line for line in text.split("\n") if not _GREETING_LINE.match(line)]
+    lines = [line for line in text.split("\n") if not GREETING.match(line)]
     words = "\n".join(lines).strip()
     words = _printable(words)
     return words[:OTHER_REASON_MAX_CHARS].strip()
