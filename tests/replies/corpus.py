@@ -25,7 +25,14 @@ from domain.common import Locale
 HERE = Path(__file__).parent
 # The development part, then the held-out parts in the order they were written (each scored
 # once, with the reader unchanged, before any change made for it: docs/email-replies.md).
-PARTS = ("corpus.txt", "heldout.txt", "heldout2.txt", "heldout3.txt", "heldout4.txt")
+PARTS = (
+    "corpus.txt",
+    "heldout.txt",
+    "heldout2.txt",
+    "heldout3.txt",
+    "heldout4.txt",
+    "heldout5.txt",
+)
 
 
 @dataclass(frozen=True)
