@@ -32,6 +32,7 @@ PARTS = (
     "heldout3.txt",
     "heldout4.txt",
     "heldout5.txt",
+    "heldout6.txt",
 )
 
 
