@@ -33,6 +33,7 @@ PARTS = (
     "heldout4.txt",
     "heldout5.txt",
     "heldout6.txt",
+    "heldout7.txt",
 )
 
 
