@@ -33,7 +33,7 @@ WORDS: dict[str, dict[str, str]] = {
         "at least as sure as the level below, and never 'other reason' (we always read those).",
         "auto_record": "Record clear email replies without waiting for our staff",
         "auto_threshold": "How sure the reading must be (0.50 to 0.99; higher is stricter)",
-        "auto_save": "Save",
+        "auto_save": "Update email answers",
     },
     "sv": {
         "auto_heading": "Svar via e-post",
@@ -43,7 +43,7 @@ WORDS: dict[str, dict[str, str]] = {
         "minst så säker som nivån nedan, och aldrig 'annan anledning' (de läser vi alltid).",
         "auto_record": "Registrera tydliga e-postsvar utan att vänta på vår personal",
         "auto_threshold": "Hur säker tolkningen måste vara (0,50 till 0,99; högre är strängare)",
-        "auto_save": "Spara",
+        "auto_save": "Uppdatera svar via e-post",
     },
 }
 for _locale, _words in WORDS.items():
