@@ -33,15 +33,11 @@ from email.parser import BytesParser
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from domain.common import Locale
-from domain.replies.note import ReplySuggestion
-from domain.replies.reader import note_of, read_reply
 from domain.reply_address import InvalidReplyAddress, ReplyAddressSigner, token_of
 from inbound.dkim_check import DnsLookup, dkim_verdict, domain_of
 from inbound.store import UNKNOWN_SENDER, InboundMailStore, ReplyAddresses
@@ -143,7 +139,7 @@ class ReplyHandler:
         unverified_reason = await self._unverified_reason(parsed, raw, target.known_contacts)
         verified = unverified_reason is None
         received_at = datetime.now(UTC)
-        suggestion = await self._suggestion(target.case_id, raw, received_at)
+        suggestion = await self._store.read_or_none(target.case_id, raw, received_at, self._timeout)
         try:
             result = await asyncio.wait_for(
                 self._store.store(
@@ -180,23 +176,6 @@ class ReplyHandler:
         )
         self._on_stored()
         return "250 2.0.0 Reply received"
-
-    async def _suggestion(
-        self, case_id: str, raw: bytes, received_at: datetime
-    ) -> ReplySuggestion | None:
-        """The reader's suggestion, on the merchant's day and in its language.
-
-        Reading never costs a reply: any failure stores the reply without a suggestion
-        (`cancelflow triage` reads it again on demand).
-        """
-        try:
-            policy = await asyncio.wait_for(self._store.reply_policy(case_id), self._timeout)
-            locale: Locale = policy.locale if policy else "en"
-            zone = ZoneInfo(policy.timezone) if policy else UTC
-            return note_of(read_reply(raw, received_at.astimezone(zone).date(), locale))
-        except Exception as err:  # noqa: BLE001 - see the docstring
-            log.warning("mail.reading_failed", case_id=case_id, error=type(err).__name__)
-            return None
 
     async def _unverified_reason(
         self, parsed: ParsedReply, raw: bytes, known_contacts: tuple[str, ...]

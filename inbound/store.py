@@ -7,6 +7,7 @@ CLI (to show a case's replies).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import structlog
 
 from domain.common import Locale
 from domain.merchant import Merchant
@@ -28,6 +30,9 @@ class ReplyTarget:
     merchant_id: str
     known_contacts: tuple[str, ...] = ()
     """The merchant's cancellation emails, which a genuine reply comes from (or their domain)."""
+
+
+log = structlog.get_logger("mail_gateway")
 
 
 @dataclass(frozen=True)
@@ -215,21 +220,30 @@ class InboundMailStore:
             suggestion.model_dump_json(),
         )
 
+    async def read(self, case_id: str, raw: bytes, received_at: datetime) -> ReplySuggestion:
+        """The reader's reading of a reply: on its merchant's calendar day, in its language."""
+        from domain.replies.reader import note_of, read_reply  # the reader only when needed
+
+        policy = await self.reply_policy(case_id)
+        zone = ZoneInfo(policy.timezone) if policy else UTC
+        day = received_at.astimezone(zone).date()
+        return note_of(read_reply(raw, day, policy.locale if policy else "en"))
+
+    async def read_or_none(
+        self, case_id: str, raw: bytes, received_at: datetime, within: float
+    ) -> ReplySuggestion | None:
+        """The reading for the gateway: a failure costs the reply nothing (triage reads later)."""
+        try:
+            return await asyncio.wait_for(self.read(case_id, raw, received_at), within)
+        except Exception as err:  # noqa: BLE001 - see the docstring
+            log.warning("mail.reading_failed", case_id=case_id, error=type(err).__name__)
+            return None
+
     async def suggestion_of(self, reply: StoredReply) -> ReplySuggestion:
         """The stored reading, or (a reply stored before the reader) one made now and stored."""
         if reply.suggestion is not None:
             return reply.suggestion
-        from domain.replies.reader import note_of, read_reply  # the reader only when needed
-
-        policy = await self.reply_policy(reply.case_id)
-        zone = ZoneInfo(policy.timezone) if policy else UTC
-        note = note_of(
-            read_reply(
-                await self.raw_bytes(reply.id),
-                reply.received_at.astimezone(zone).date(),
-                policy.locale if policy else "en",
-            )
-        )
+        note = await self.read(reply.case_id, await self.raw_bytes(reply.id), reply.received_at)
         await self.save_suggestion(reply.id, note)
         return note
 

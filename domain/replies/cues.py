@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from domain.replies.cues_people import PEOPLE_PATTERNS
+
 
 class Cue(StrEnum):
     DONE = "done"
@@ -246,75 +248,6 @@ _PATTERNS: dict[Cue, tuple[str, ...]] = {
         r"\bkan\s+(?:vi\s+)?(?:tyvärr\s+)?(?:inte|ej)\s+(?:gå\s+vidare\s+med|genomföra|behandla)\s+uppsägningen",
         r"\b(?:unable|not\s+able)\s+to\s+(?:proceed\s+with|process|complete)\s+(?:the\s+|this\s+)?cancell?ation\b",
     ),
-    Cue.PENDING: (
-        r"\b(?:we|i)(?:'ll|\s+will|\s+are\s+going\s+to|\s+am\s+going\s+to|\s+shall|\s+would)\s+(?:now\s+|shortly\s+|soon\s+)?(?:look|get\s+back|come\s+back|process|cancel|handle|review|check|investigate|be\s+in\s+touch|contact|revert|update|follow\s+up|confirm|let\s+you\s+know|reply|respond|proceed|take\s+care)\b",
-        r"\bwill\s+be\s+(?:processed|handled|reviewed|looked\s+into|dealt\s+with)\b",
-        r"\b(?:have|'ve)\s+received\s+your\b",
-        r"\breceived\s+your\s+(?:request|email|e-mail|message|cancell?ation)\b",
-        r"\b(?:being|is\s+being)\s+(?:processed|handled|reviewed|looked\s+into)\b",
-        r"\bin\s+progress\b",
-        r"\bget\s+back\s+to\s+you\b",
-        r"\bwithin\s+\d+\s+(?:business\s+|working\s+)?(?:days|hours)\b",
-        r"\b(?:forwarded|passed|sent|escalated|referred)\s+(?:it|this|your\s+(?:request|email|message))\s+(?:on\s+)?to\b",
-        r"\bticket\s+(?:number|no|#|id)\b",
-        r"\bvi\s+(?:återkommer|kommer\s+att|ska|skall|tittar|kollar|undersöker|behandlar|hanterar|ser\s+över)\b",
-        r"\båterkommer\b",
-        r"\b(?:har\s+)?(?:tagit\s+emot|mottagit)\b",
-        r"\bkommer\s+att\s+(?:behandlas|hanteras)\b",
-        r"\b(?:handläggs|behandlas|hanteras)\b",
-        r"\binom\s+\d+\s+(?:arbets|bank)?(?:dagar|timmar)\b",
-        r"\b(?:skickat|skickar|vidarebefordrat|vidarebefordrar)\s+(?:det|detta|ärendet|din|er)\b",
-        r"\bärendenummer\b",
-    ),
-    Cue.QUESTION: (
-        r"\b(?:could|can|would)\s+you\s+(?:please\s+|kindly\s+)?(?:send|provide|confirm|tell|give|share|clarify|check|forward|let\s+us\s+know|specify|ask|verify|supply|resend)\b",
-        r"\bplease\s+(?:send|provide|confirm|forward|specify|let\s+us\s+know|share|supply|verify|resend|clarify)\b",
-        r"\b(?:we|i)\s+(?:need|require|would\s+need|will\s+need)\s+(?:more|additional|further|the\s+customer|their|his|her|a\s+copy|some|to\s+verify|to\s+confirm)\b",
-        r"\b(?:more|additional|further)\s+(?:information|details|info|identifiers)\b",
-        r"\bwhich\s+(?:email|e-mail|account|address|subscription|card|phone|number|one)\b",
-        r"\bkan\s+(?:ni|du)\s+(?:vänligen\s+)?(?:skicka|bekräfta|ge|uppge|meddela|ange|kontrollera|fråga|förtydliga|verifiera)\b",
-        r"\bvänligen\s+(?:skicka|uppge|bekräfta|ange|meddela|komplettera)\b",
-        r"\b(?:vi\s+|jag\s+)?behöver\s+(?:mer|ytterligare|fler|kundens|personnummer|få|information|uppgifter|veta)\b",
-        r"\bvilke[nt]?\s+(?:e-?post|mejl|mail|konto|abonnemang|kort|nummer|adress)\b",
-        r"\b(?:mer|ytterligare)\s+(?:information|uppgifter)\b",
-    ),
-    Cue.SEVERAL: (
-        r"\b(?:two|three|four|several|multiple|2|3|4)\s+(?:active\s+|different\s+|separate\s+)?(?:subscriptions|accounts|memberships|plans|contracts|services|profiles|agreements)\b",
-        r"\bboth\s+(?:of\s+(?:the|their|his|her)\s+)?(?:subscriptions|accounts|memberships|plans|contracts)\b",
-        r"\bthe\s+other\s+(?:subscription|account|membership|plan|contract)\b",
-        r"\b(?:another|a\s+second|an\s+additional)\s+(?:active\s+)?(?:subscription|account|membership|plan|contract)\b",
-        r"\b(?:ett\s+annat|ytterligare\s+ett|ett\s+till|ett\s+andra)\s+(?:aktivt\s+)?(?:abonnemang|konto|medlemskap|avtal)\b",
-        r"\bone\s+of\s+(?:the|their|his|her)\s+(?:subscriptions|accounts|contracts)\b",
-        r"\b(?:first|second)\s+(?:subscription|account|contract)\b",
-        r"\b(?:två|tre|fyra|flera|2|3|4)\s+(?:aktiva\s+|olika\s+|separata\s+)?(?:abonnemang|konton|medlemskap|avtal|tjänster|profiler)\b",
-        r"\bbåda\s+(?:abonnemangen|kontona|avtalen)\b",
-        r"\b(?:det\s+)?andra\s+(?:abonnemanget|kontot|avtalet)\b",
-        r"\bett\s+av\s+(?:abonnemangen|kontona|avtalen)\b",
-        r"\bdet\s+(?:ena|första)\s+(?:abonnemanget|kontot|avtalet)\b",
-    ),
-    Cue.OUT_OF_OFFICE: (
-        r"\bout\s+of\s+(?:the\s+)?office\b",
-        r"\b(?:i\s+am|i'm|currently)\s+(?:on\s+)?(?:annual\s+|parental\s+|sick\s+|maternity\s+|paternity\s+)?(?:leave|vacation|holiday)\b",
-        r"\bon\s+(?:annual|parental|sick|maternity|paternity)\s+leave\b",
-        r"\baway\s+(?:from\s+(?:the\s+)?office\s+)?(?:until|till|from|and\s+will)\b",
-        r"\b(?:i\s+will|i'll)\s+(?:be\s+)?(?:back|return)\b",
-        r"\blimited\s+access\s+to\s+(?:my\s+)?e-?mail\b",
-        r"\bautomatic(?:ally)?\s+(?:reply|generated|response)\b",
-        r"\bauto-?reply\b",
-        r"\bcurrently\s+(?:away|unavailable|out)\b",
-        r"\bfrånvarande\b",
-        r"\bpå\s+semester\b",
-        r"\b(?:föräldra|tjänst|sjuk)?ledig\s+(?:till|t\.?\s?o\.?\s?m|från|fram|och\s+(?:är|kommer))\b",
-        r"\b(?:är|jag)\s+tillbaka\s+(?:den|på|igen|i\s+tjänst|måndag|tisdag|onsdag|torsdag|fredag)\b",
-        r"\båter\s+(?:den|i\s+tjänst|på\s+kontoret|måndag|tisdag|onsdag|torsdag|fredag)\b",
-        r"\bautomatiskt\s+(?:svar|genererat)\b",
-        r"\bautosvar\b",
-        r"\bbegränsad\s+tillgång\s+till\s+(?:e-?post|mejl|mail)\b",
-        r"\bföräldraledig\b",
-        r"\bjag\s+är\s+(?:ledig|borta|bortrest|på\s+resande\s+fot)\b",
-        r"\b(?:i\s+am|i'm)\s+(?:currently\s+)?(?:travel+ing|away|off\s+(?:work|sick))\b",
-        r"\bläser\s+(?:inte|ej)\s+(?:min\s+)?(?:e-?post|mejl|mail)\b",
-    ),
     Cue.CORRECTION: (
         r"\b(?:correction|corrected|rättelse|typo|felskrivning)\b",
         r"\bshould\s+(?:be|have\s+been|read|say)\b",
@@ -327,13 +260,6 @@ _PATTERNS: dict[Cue, tuple[str, ...]] = {
         r"\bskrev\s+fel\b",
         r"\bfel\s+datum\b",
         r"\bwrong\s+date\b",
-    ),
-    Cue.RETRACTED: (
-        r"\b(?:please\s+)?(?:ignore|disregard)\s+(?:this|that|my|the\s+(?:previous|last|above))\b",
-        r"\bwrong\s+(?:customer|person|account|case|subscription)\b",
-        r"\bbortse\s+från\s+(?:mitt|det|förra|föregående)\b",
-        r"\bignorera\b",
-        r"\bfel\s+(?:kund|person|konto|ärende|abonnemang)\b",
     ),
     Cue.IMMEDIATE: (
         r"\b(?:effective\s+)?immediately\b",
@@ -349,6 +275,8 @@ _PATTERNS: dict[Cue, tuple[str, ...]] = {
         r"\b(?:eftersom|då|på\s+grund\s+av|pga|p\.g\.a\.|förrän|innan)\b",
     ),
 }
+
+_PATTERNS.update({Cue(name): patterns for name, patterns in PEOPLE_PATTERNS.items()})
 
 COMPILED: dict[Cue, tuple[re.Pattern[str], ...]] = {
     cue: tuple(re.compile(p, re.IGNORECASE) for p in patterns)
