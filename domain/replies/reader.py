@@ -38,6 +38,7 @@ from domain.replies.reading import (
 from domain.replies.sentences import Sentence, is_question, printable, sentences_of
 
 __all__ = [
+    "DATE_FIELD",
     "READER",
     "READER_NAME",
     "READER_VERSION",
