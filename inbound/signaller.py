@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -132,16 +134,22 @@ class ReplySignaller:
         policy = await self._store.reply_policy(reply.case_id)
         if policy is None or not policy.auto_record or note.confidence <= policy.threshold:
             return None
-        return parse_answer(
-            {
-                "outcome": note.outcome.value,
-                "answered_at": reply.received_at,
-                "channel": Channel.EMAIL.value,
-                "responded_by": note.reader,
-                "reference": reply.message_id,
-                **note.answer_fields(),
-            }
-        )
+        try:
+            return parse_answer(
+                {
+                    "outcome": note.outcome.value,
+                    # On the merchant's calendar, the day the reader read the reply as.
+                    "answered_at": reply.received_at.astimezone(ZoneInfo(policy.timezone)),
+                    "channel": Channel.EMAIL.value,
+                    "responded_by": note.reader,
+                    "reference": reply.message_id,
+                    **note.answer_fields(),
+                }
+            )
+        except ValidationError as err:
+            # Not retried: the reply goes to triage like any other.
+            log.warning("mail_gateway.auto_record_invalid", case_id=reply.case_id, error=str(err))
+            return None
 
     async def _failed(self, reply: StoredReply, error: str) -> None:
         delay = self._backoff(reply.signal_attempts)
