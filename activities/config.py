@@ -26,3 +26,8 @@ class EmailSettings(BaseModel):
     # Merchants reply to reply+<token>@reply_domain; the mail gateway accepts those.
     reply_domain: str = "reply.cancelflow.localhost"
     support_address: str = "support@us.minnatechnologies.com"
+    # Where ops open a case from their emails: the Temporal UI's page of its workflow.
+    ops_case_link: str = "http://localhost:8233/namespaces/default/workflows/{workflow_id}"
+    # Where a customer sends corrected details after 'no subscription found': the cancellation
+    # service's own page (a URL). Unset: the customer email says to write to support_address.
+    corrections_page: str | None = None

@@ -19,9 +19,6 @@ from domain.request import IdentifierLine, Subscription
 from domain.webhooks import WebhookEvent
 
 LOAD_MERCHANT = "load_merchant"
-SEND_MERCHANT_REQUEST = "send_merchant_request"
-SEND_MERCHANT_REMINDER = "send_merchant_reminder"
-SEND_MERCHANT_WITHDRAWAL = "send_merchant_withdrawal"
 NOTIFY_CUSTOMER = "notify_customer"
 NOTIFY_OPS = "notify_ops"
 COLLECT_OPEN_CASES = "collect_open_cases"
@@ -45,6 +42,17 @@ class MerchantEmailKind(StrEnum):
     REMINDER = "reminder"
     WITHDRAWAL = "withdrawal"
 
+    @property
+    def activity(self) -> str:
+        """The activity type that sends this email: one activity type per kind, so each
+        shows by name in the UI and in histories (send_merchant_request, ...)."""
+        return f"send_merchant_{self.value}"
+
+
+SEND_MERCHANT_REQUEST = MerchantEmailKind.REQUEST.activity
+SEND_MERCHANT_REMINDER = MerchantEmailKind.REMINDER.activity
+SEND_MERCHANT_WITHDRAWAL = MerchantEmailKind.WITHDRAWAL.activity
+
 
 class MerchantEmailInput(BaseModel):
     """Everything a merchant email may show: only the identifiers this merchant receives."""
@@ -59,6 +67,10 @@ class MerchantEmailInput(BaseModel):
     subscription: Subscription
     identifiers: list[IdentifierLine]
     requested_at: datetime
+    answer_expected_by: datetime | None = Field(
+        default=None,
+        description="When the next reminder (or escalation) is due: the answer is expected before",
+    )
 
     @property
     def outbox_kind(self) -> str:
@@ -74,6 +86,14 @@ class EmailSent(BaseModel):
     already_sent: bool = Field(
         default=False, description="True when a retry found the email already sent (outbox)"
     )
+
+
+class CustomerNotified(EmailSent):
+    """notify_customer's receipt: the first channel's (email's) fields, so a case decodes it
+    as the EmailSent it always recorded, plus the channel and the other channels' receipts."""
+
+    channel: str = "email"
+    also: list[CustomerNotified] = Field(default_factory=list)
 
 
 class CustomerNotificationKind(StrEnum):
@@ -118,6 +138,9 @@ class OpsNotificationInput(BaseModel):
     merchant_id: str
     merchant_display_name: str
     waiting_since: datetime | None = None
+    merchant_timezone: str | None = Field(
+        default=None, description="Times in the ops email are shown on the merchant's clock"
+    )
     business_days_waited: int | None = None
     detail: str | None = Field(default=None, description="For ops only; may hold merchant text")
 

@@ -19,6 +19,7 @@ from activities.smtp import SmtpSender
 from domain.case import CaseStatus
 from domain.digest import DigestReport, OpenCase, archive_lag_line
 from domain.replies.note import ReplySuggestion
+from domain.reply_token import case_reference
 from storage.archive_source import ArchiveLag
 from storage.outbox import Outbox, OutboxEntry
 from storage.webhooks import FailedDelivery
@@ -161,8 +162,8 @@ def render_digest(
         lines += ["", f"{title}: {len(cases)}"]
         for c in cases:
             lines.append(
-                f"  {c.case_id}  {c.merchant_id}  {c.status.value}  since "
-                f"{c.requested_at.date().isoformat()}  round {c.round}"
+                f"  {c.case_id}  {case_reference(c.case_id)}  {c.merchant_id}  {c.status.value}  "
+                f"since {c.requested_at.date().isoformat()}  round {c.round}"
             )
             if c.status is CaseStatus.NEEDS_TRIAGE and c.case_id in (triage_lines or {}):
                 lines.append(f"      {(triage_lines or {})[c.case_id]}")
@@ -175,5 +176,8 @@ def render_digest(
         ]
     if archive_line:
         lines += ["", archive_line]
-    lines += ["", "Details: cancelflow cases show CASE_ID, or the Temporal UI."]
+    lines += [
+        "",
+        "Details: cancelflow cases show CASE_ID (or its CF- reference), or the Temporal UI.",
+    ]
     return "\n".join(lines) + "\n"

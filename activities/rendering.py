@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from domain.common import Locale
+from domain.text import visible
 from domain.wording import format_date, identifier_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -36,8 +38,16 @@ def format_duration(waited: timedelta) -> str:
 
 
 def one_line(text: str) -> str:
-    """Header-safe text: a newline in a name must not end the Subject header."""
-    return _WHITESPACE.sub(" ", text).strip()
+    """Header-safe text: a newline in a name must not end the Subject header, and a hidden
+    character (domain/text.py) is written out, not obeyed."""
+    return _WHITESPACE.sub(" ", visible(text)).strip()
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: hidden characters of older recorded text written out."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))  # what it adds ([U+202E]) needs no escaping
+    return visible(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=_shown,
         )
 
     def render(self, locale: Locale, name: str, **context: Any) -> RenderedBody:

@@ -6,6 +6,8 @@ through the outbox like every other email, so a retried report sends it once.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import structlog
 from temporalio import activity
 
@@ -13,6 +15,10 @@ from activities import contracts
 from activities.config import EmailSettings
 from activities.ops_mail import send_to_ops_once
 from activities.smtp import SmtpSender
+from domain.archive import CASE_WORKFLOW_ID_PREFIX
+from domain.local_time import local_minute
+from domain.reply_token import case_reference
+from domain.text import visible
 from storage.outbox import Outbox, OutboxEntry
 from storage.webhooks import FailedDelivery, WebhookFailures
 
@@ -63,7 +69,7 @@ class WebhookFailureActivities:
         )
 
         async def text() -> str:
-            return render_failure(failure)
+            return render_failure(failure, self._email.ops_case_link)
 
         sent = await send_to_ops_once(self._outbox, self._sender, self._email, entry, text)
         log.warning(
@@ -75,8 +81,10 @@ class WebhookFailureActivities:
         return sent
 
 
-def render_failure(failure: FailedDelivery) -> str:
+def render_failure(failure: FailedDelivery, case_link: str | None = None) -> str:
     # The error text is ours (status codes, endpoint ids); the ids are checked identifiers.
+    workflow_id = quote(f"{CASE_WORKFLOW_ID_PREFIX}{failure.case_id}", safe="")
+    link = [f"Open the case: {case_link.format(workflow_id=workflow_id)}"] if case_link else []
     return (
         "\n".join(
             [
@@ -84,10 +92,11 @@ def render_failure(failure: FailedDelivery) -> str:
                 "delivered",
                 f"to merchant {failure.merchant_id}'s endpoints and is no longer retried.",
                 "",
-                f"Case:        {failure.case_id}",
-                f"First tried: {failure.started_at.isoformat(timespec='seconds')}",
-                f"Gave up:     {failure.gave_up_at.isoformat(timespec='seconds')}",
-                f"Last error:  {failure.last_error}",
+                f"Case:        {failure.case_id} ({case_reference(failure.case_id)})",
+                *link,
+                f"First tried: {local_minute(failure.started_at, 'UTC')}",
+                f"Gave up:     {local_minute(failure.gave_up_at, 'UTC')}",
+                f"Last error:  {visible(failure.last_error)}",
                 "",
                 "The merchant still has the case's email (if it takes email) and its reply link.",
                 "Check the endpoint with `cancelflow merchants webhook list "

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from activities import contracts
 from domain.reply_token import ReplyTokenSigner
 from domain.webhooks import EventType, WebhookEvent
-from integrations.webhooks import WebhookSender
+from integrations.webhooks import PostResult, WebhookSender
 from storage.webhooks import WebhookDeliveries, WebhookEndpoints
 
 log = structlog.get_logger("cancelflow.webhooks")
@@ -84,7 +84,10 @@ class WebhookActivities:
             if await self._deliveries.delivered(event.id, endpoint_id):
                 already.append(endpoint_id)
                 continue
-            result = await self._sender.post(live.endpoint.url, live.secret, event.id, body)
+            try:
+                result = await self._sender.post(live.endpoint.url, live.secret, event.id, body)
+            except Exception as err:  # noqa: BLE001 - one endpoint must not stop the others
+                result = PostResult(None, f"unexpected {type(err).__name__}: {err}"[:300])
             await self._deliveries.record_attempt(
                 event.id,
                 endpoint_id,

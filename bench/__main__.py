@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import logging
 import sys
 from pathlib import Path
 
+import structlog
+
+from bench.bytecode import precompile
 from bench.run import SIZES, run
 
 
@@ -19,6 +23,11 @@ def parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, default=None, help="write the results block into this Markdown file"
     )
+    parser.add_argument(
+        "--from-source",
+        action="store_true",
+        help="do not precompile bytecode first (production precompiles; see bench/bytecode.py)",
+    )
     for field in dataclasses.fields(SIZES["full"]):
         if field.name != "name":
             parser.add_argument(
@@ -27,6 +36,16 @@ def parse(args: list[str]) -> argparse.Namespace:
                 default=None,
             )
     return parser.parse_args(args)
+
+
+def quiet_logs() -> None:
+    """The portal runs in this process: its per-request info lines (thousands of `api.answer`)
+    would bury the bench's own progress, so only its warnings and errors are shown."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+    logging.getLogger().setLevel(logging.WARNING)
 
 
 def main(args: list[str]) -> int:
@@ -39,7 +58,10 @@ def main(args: list[str]) -> int:
     }
     if overrides:
         size = dataclasses.replace(size, name=f"{size.name} (adjusted)", **overrides)
-    report = asyncio.run(run(size, options.output))
+    quiet_logs()
+    bytecode = precompile(from_source=options.from_source)
+    print(f"bench: {size.name}; bytecode {bytecode}", file=sys.stderr, flush=True)
+    report = asyncio.run(run(size, options.output, bytecode=bytecode, progress=sys.stderr))
     print(report.text())
     if not report.honest:
         print(

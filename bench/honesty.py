@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from bench.actions import count_actions
 from bench.stack import RecordingSink
 
 MAX_LISTED_PROBLEMS = 20
@@ -39,6 +40,7 @@ class Honesty:
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
     events: dict[str, list[int]] = field(default_factory=lambda: {"case": [], "bare": []})
+    actions: dict[str, list[int]] = field(default_factory=lambda: {"case": [], "bare": []})
 
     def problem(self, text: str) -> None:
         self.problem_count += 1
@@ -130,6 +132,7 @@ async def check(client: Client, sink: RecordingSink, answered: Sequence[Answered
         events = list(history.events)
         honesty.checked[item.side] += 1
         honesty.events[item.side].append(len(events))
+        honesty.actions[item.side].append(count_actions(events).total)
         label = f"{item.side} {item.key}"
         for text in history_problems(events, item.activities):
             honesty.problem(f"{label}: {text}")

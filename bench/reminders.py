@@ -21,10 +21,11 @@ from temporalio.testing import WorkflowEnvironment
 from bench import bare
 from bench.scenarios import Bench, gather_bounded, open_cases, until_timer_started
 from bench.sides import BareSide, CaseSide, bench_merchant, new_key
-from bench.stack import Stack, WorkerProcess, binary, free_port
+from bench.stack import Stack, WorkerProcess
 from cases.client import case_state
 from domain.merchant import ResponsePolicy
 from storage.merchants import MerchantDirectory
+from tests.helpers.servers import binary, free_port
 from workers.temporal_namespace import register_search_attributes
 
 REMINDER_MERCHANT = bench_merchant(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TextIO
 
 BEGIN = "<!-- bench:results:begin -->"
 END = "<!-- bench:results:end -->"
@@ -56,13 +57,21 @@ class Report:
     seconds: float = 0.0
     honest: bool = False
     phases: dict[str, float] = field(default_factory=dict)
+    bytecode: str = "not checked"
+    """How the workers load the project's modules (bench/bytecode.py)."""
+    progress: TextIO | None = None
+    """Where a line per finished phase goes while the bench runs (stderr from the CLI)."""
     _last: float = field(default_factory=time.monotonic)
 
     def mark(self, phase: str) -> None:
-        """Record how long the phase that just ended took."""
+        """Record how long the phase that just ended took, and say so on `progress`."""
         now = time.monotonic()
         self.phases[phase] = now - self._last
         self._last = now
+        if self.progress is not None:
+            print(
+                f"bench: {phase} done in {self.phases[phase]:.0f} s", file=self.progress, flush=True
+            )
 
     def table(self) -> str:
         lines = [
@@ -78,7 +87,7 @@ class Report:
         honesty = "\n".join(f"- {line}" for line in self.honesty)
         phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.phases.items())
         return (
-            f"{BEGIN}\n### Results: {self.size}\n\n{self.table()}\n\n"
+            f"{BEGIN}\n### Results: {self.size}\n\nBytecode: {self.bytecode}.\n\n{self.table()}\n\n"
             f"Honesty checks:\n\n{honesty}\n\nMachine:\n\n{machine}\n"
             f"- run took: {self.seconds:.0f} s ({phases})\n{END}\n"
         )

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
@@ -18,7 +19,8 @@ from bench.honesty import check
 from bench.report import Report, Row, machine, percentile
 from bench.scenarios import Bench, PortalAnswers, latency, throughput
 from bench.sides import BareSide, CaseSide, Side, bench_merchant
-from bench.stack import CASE_QUEUE, REPO_ROOT, Stack, binary, dev_stack
+from bench.stack import CASE_QUEUE, Stack, dev_stack
+from tests.helpers.servers import REPO_ROOT, binary
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,14 @@ def _ratios(case: list[float], bare: list[float]) -> list[float]:
     return [c / b for c, b in zip(case, bare, strict=True) if b]
 
 
-async def run(size: Size, output: Path | None, folder: Path | None = None) -> Report:
+async def run(
+    size: Size,
+    output: Path | None,
+    folder: Path | None = None,
+    *,
+    bytecode: str = "not checked",
+    progress: TextIO | None = None,
+) -> Report:
     from portal.service import running_portal
     from storage.api_keys import ApiKeyStore
     from storage.db import create_pool
@@ -75,7 +84,7 @@ async def run(size: Size, output: Path | None, folder: Path | None = None) -> Re
 
     load_before = os.getloadavg()
     started = time.monotonic()
-    report = Report(size=_describe(size))
+    report = Report(size=_describe(size), bytecode=bytecode, progress=progress)
     work = folder or Path(tempfile.mkdtemp(prefix="bench-", dir=_var()))
     try:
         async with dev_stack(work) as stack:
@@ -249,6 +258,21 @@ async def _dev_server_measures(
             if events["case"] and events["bare"]
             else [],
             "events",
+            0,
+        ),
+    )
+    actions = honesty.actions
+    report.rows.insert(
+        2,
+        Row(
+            "billable Temporal Cloud actions, happy path (bench/actions.py)",
+            "≤ bare + 2",
+            [float(a) for a in actions["case"]],
+            [float(a) for a in actions["bare"]],
+            [statistics.median(actions["case"]) / statistics.median(actions["bare"])]
+            if actions["case"] and actions["bare"]
+            else [],
+            "actions",
             0,
         ),
     )

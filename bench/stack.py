@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,24 +26,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from tests.helpers.servers import REPO_ROOT, binary, free_port
 from workers.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CASE_QUEUE = "bench-case"
 BARE_QUEUE = "bench-bare"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def binary(name: str) -> str:
-    path = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(path).exists():
-        raise RuntimeError(f"{name} not found: install the project (with its test extras)")
-    return path
 
 
 @dataclass(frozen=True)

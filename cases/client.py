@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio.client import (
     Client,
@@ -35,10 +35,16 @@ from cases.history_source import ArchivedHistories as ArchivedHistories
 from cases.history_source import CaseHistoryNotFound as CaseHistoryNotFound
 from cases.history_source import HistorySource as HistorySource
 from cases.history_source import TemporalArchiveSource as TemporalArchiveSource
+from cases.ownership import is_merchants_live_case as is_merchants_live_case
+from cases.queries import quoted
+from cases.recorded_merchant import RecordedCase as RecordedCase
+from cases.recorded_merchant import recorded_case as recorded_case
+from cases.recorded_merchant import recorded_case_of as recorded_case_of
 from domain import refusals
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer
 from domain.case import AnswerReceipt, CaseState, CaseStatus
+from domain.reply_token import CASE_REFERENCE_PATTERN, case_reference
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
@@ -74,11 +80,13 @@ async def start_case(
     request: CancellationRequest,
     task_queue: str,
     history: HistorySource | None = None,
+    merchant_name: str | None = None,
 ) -> StartedCase:
     """Start the case for request.case_id, or return the existing one (open or closed).
 
     With history, a case that Temporal deleted after its retention is found in the archive,
-    so the same request long after still gives one case, not a second one.
+    so the same request long after still gives one case, not a second one. merchant_name
+    (the directory's display name, when the caller has it) goes into the UI summary.
     """
     workflow_id = workflow_id_for(request.case_id)
     # A case in a later round is still running in Temporal with its first run archived: one
@@ -105,10 +113,7 @@ async def start_case(
             # One case per case_id, ever: a repeated start finds the existing case.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            # The UI renders the summary as markdown: the subscription name is outside text.
-            static_summary=(
-                f"Cancel {escape_markdown(request.subscription.name)} at {request.merchant_id}"
-            ),
+            static_summary=case_summary(request, merchant_name),
             search_attributes=starting_search_attributes(request),
         )
     except WorkflowAlreadyStartedError:
@@ -122,6 +127,21 @@ async def start_case(
     return StartedCase(handle=handle, created=created, request=original)
 
 
+def case_summary(request: CancellationRequest, merchant_name: str | None = None) -> str:
+    """The Temporal UI's one-line summary: reference, subscription, merchant.
+
+    The UI renders it as markdown: the subscription and merchant names are outside text.
+    Status and outcome change, so they lead the case's current details (workflows/details.py).
+    """
+    merchant = escape_markdown(request.merchant_id)
+    if merchant_name:
+        merchant = f"{escape_markdown(merchant_name)} ({merchant})"
+    return (
+        f"{case_reference(request.case_id)}: cancel "
+        f"{escape_markdown(request.subscription.name)} at {merchant}"
+    )
+
+
 def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttributes:
     """What the case shows in visibility from its start, so its first status costs no upsert.
 
@@ -130,6 +150,7 @@ def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttri
     """
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.MERCHANT_ID, request.merchant_id),
+        SearchAttributePair(sa.CASE_REFERENCE, case_reference(request.case_id)),
         SearchAttributePair(sa.CASE_STATUS, CaseStatus.AWAITING.value),
         SearchAttributePair(sa.ESCALATED, False),
         SearchAttributePair(sa.CASE_ROUND, 1),
@@ -152,6 +173,46 @@ async def original_request(
             return case_input.request
         break
     return None
+
+
+class ArchivedReferences(Protocol):
+    async def cases_with_reference(self, reference: str) -> list[str]: ...
+
+
+async def resolve_case_id(
+    client: Client, given: str, archive: ArchivedReferences | None = None
+) -> str:
+    """The case id for what a person typed: a case id, or the CF-… reference of a case.
+
+    A reference is looked up by its search attribute (open and closed cases Temporal still
+    holds), then in the archive when given (cases Temporal deleted after its retention).
+    Anything else, or a reference no case carries, is taken as the case id itself, so a case
+    whose own id looks like a reference is still found.
+    """
+    candidate = given.strip()
+    if not CASE_REFERENCE_PATTERN.fullmatch(candidate.upper()):
+        return given
+    reference = candidate.upper()
+    by_attribute = f"{sa.CASE_REFERENCE.name} = {quoted(reference)}"
+    found = await _cases_with_reference(client, reference, by_attribute, limit=10)
+    if not found:
+        # Cases started before the attribute existed carry it from their next status change
+        # or round; until then the reference is recomputed from their ids.
+        found = await _cases_with_reference(client, reference, f"{sa.CASE_REFERENCE.name} IS NULL")
+    if not found and archive is not None:
+        found = set(await archive.cases_with_reference(reference))
+    return found.pop() if len(found) == 1 else given
+
+
+async def _cases_with_reference(
+    client: Client, reference: str, extra: str, limit: int | None = None
+) -> set[str]:
+    # The hash is checked too: a reference is derived from the id, never trusted alone.
+    return {
+        c.case_id
+        async for c in list_cases(client, extra=extra, limit=limit)
+        if case_reference(c.case_id) == reference
+    }
 
 
 def case_handle(client: Client, case_id: str) -> WorkflowHandle[CancellationWorkflow, CaseState]:
@@ -182,11 +243,17 @@ async def case_merchant(client: Client, case_id: str) -> str | None:
     return merchant_id
 
 
-async def case_state(client: Client, case_id: str) -> CaseState:
+async def case_state(
+    client: Client, case_id: str, rpc_timeout: timedelta | None = None
+) -> CaseState:
+    """The state query. It needs a worker: with none polling it waits (rpc_timeout bounds
+    that; then an RPCError DEADLINE_EXCEEDED)."""
     from temporalio.service import RPCError, RPCStatusCode
 
     try:
-        return await case_handle(client, case_id).query(CancellationWorkflow.state)
+        return await case_handle(client, case_id).query(
+            CancellationWorkflow.state, rpc_timeout=rpc_timeout
+        )
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(case_id) from err

@@ -20,6 +20,12 @@ if [[ "$("$UV_HOME/bin/uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
   "${PYTHON:-python3}" -m venv "$UV_HOME"
   "$UV_HOME/bin/python" -m pip install --disable-pip-version-check --no-cache-dir -q "uv==$UV_VERSION"
 fi
+# Every module is compiled to bytecode at install (--compile-bytecode): production runs with
+# PYTHONDONTWRITEBYTECODE=1 and the workflow sandbox re-imports workflows/cancellation.py for
+# every new case, which without a .pyc means compiling it each time. SOURCE_DATE_EPOCH makes
+# the .pyc files checked against the source's hash rather than its mtime, so copying the venv
+# (the image's COPY --from, a restore) keeps them valid. tests/deploy/test_install.py checks.
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-315532800}"
 uv_pip() { "$UV_HOME/bin/uv" pip "$1" --python "$VENV/bin/python" --no-cache --compile-bytecode "${@:2}"; }
 
 if [[ "$PHASE" == deps || "$PHASE" == all ]]; then

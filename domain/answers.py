@@ -1,4 +1,8 @@
-"""The merchant's answer: exactly the five outcomes of the merchant portal guide."""
+"""The merchant's answer: one class per outcome of the merchant portal guide, with its fields.
+
+These shapes are stored in case histories. What each outcome means (labels, customer
+wording, follow-up) is defined once in domain/outcomes.py.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,10 @@ class Outcome(StrEnum):
 register_union_tags(*(o.value for o in Outcome))
 
 
+# What every answer carries besides its outcome and the outcome's own fields.
+ANSWER_BASE_FIELDS = ("answered_at", "channel", "responded_by", "reference")
+
+
 class _AnswerBase(BaseModel):
     """What every answer carries: when it was given, through which channel, by whom."""
 
@@ -51,9 +59,7 @@ class _AnswerBase(BaseModel):
 
     def outcome_fields(self) -> dict[str, Any]:
         """The part that says what happened; two answers with equal fields are the same answer."""
-        return self.model_dump(
-            mode="json", exclude={"answered_at", "channel", "responded_by", "reference"}
-        )
+        return self.model_dump(mode="json", exclude=set(ANSWER_BASE_FIELDS))
 
     def same_outcome_as(self, other: _AnswerBase) -> bool:
         return self.outcome_fields() == other.outcome_fields()
@@ -129,9 +135,11 @@ MerchantAnswer = Annotated[
     Field(discriminator="outcome"),
 ]
 
+AnswerBase = _AnswerBase
+
 merchant_answer_adapter: TypeAdapter[MerchantAnswer] = TypeAdapter(MerchantAnswer)
 
 
 def parse_answer(data: Any) -> MerchantAnswer:
-    """Validate untrusted input into one of the five answers (raises pydantic.ValidationError)."""
+    """Validate untrusted input into one of the answers (raises pydantic.ValidationError)."""
     return merchant_answer_adapter.validate_python(data)

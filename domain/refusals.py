@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.actions import DetailsCorrection, SnoozeRequest
-from domain.answers import MerchantAnswer, Outcome
+from domain.answers import MerchantAnswer
 from domain.business_days import local_morning
 from domain.case import CaseState, CaseStatus
 from domain.merchant import Merchant
+from domain.outcomes import FollowUp, spec_of
 from domain.request import CancellationRequest, missing_identifiers
 
 
@@ -62,7 +63,8 @@ def correction_refusal(
     """Without the request and merchant, only the case's stage is checked."""
     if (
         state.status is not CaseStatus.FOLLOW_UP
-        or state.outcome is not Outcome.NO_SUBSCRIPTION_FOUND
+        or state.answer is None
+        or spec_of(state.answer).follow_up is not FollowUp.AWAIT_CORRECTED_DETAILS
     ):
         return "corrected details are only taken after the merchant found no subscription"
     if request is not None and merchant is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -153,6 +154,10 @@ class ReplyTokenSigner:
                 # Authentic but malformed: only a holder of the secret can make one.
                 raise InvalidReplyToken("this link is not valid") from err
         raise InvalidReplyToken("this link is not valid")
+
+
+# What case_reference gives: CF- and eight base32 letters and digits.
+CASE_REFERENCE_PATTERN = re.compile(r"CF-[A-Z2-7]{8}")
 
 
 def case_reference(case_id: str) -> str:

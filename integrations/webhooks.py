@@ -19,7 +19,12 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from domain.webhooks import TestEvent, is_public_address
+from domain.webhooks import (
+    InvalidEndpointUrl,
+    TestEvent,
+    is_public_address,
+    validate_endpoint_url,
+)
 from integrations.config import WebhookSettings
 from integrations.signing import signature_headers
 
@@ -49,6 +54,19 @@ class WebhookSender:
             "user-agent": USER_AGENT,
             **signature_headers(secret, message_id, int(time.time()), body),
         }
+        # The registration rules again: an endpoint stored before a rule was added, or
+        # edited in the database, is refused here before anything is sent.
+        try:
+            validate_endpoint_url(url, allow_insecure_localhost=self._allow_local)
+        except InvalidEndpointUrl as err:
+            return PostResult(None, str(err).removeprefix("url: "))
+        try:
+            async with asyncio.timeout(self._timeout):  # a resolver that hangs is bounded too
+                unresolved = await _resolution_problem(url)
+        except TimeoutError:
+            unresolved = f"the endpoint's host did not resolve within {self._timeout:g} s"
+        if unresolved is not None:
+            return PostResult(None, unresolved)
         if not self._allow_local and not await _resolves_to_public(url):
             return PostResult(None, "the endpoint's host resolves to a non-public address")
         transport = None if self._allow_local else _public_only_transport(self._verify)
@@ -58,7 +76,8 @@ class WebhookSender:
                 timeout=self._timeout, verify=self._verify, transport=transport
             ) as client:
                 response = await client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, OSError) as err:
+            # OSError: a resolver or socket error raised outside httpx's own mapping.
             return PostResult(None, f"{type(err).__name__}: {err}"[:300])
         if 200 <= response.status_code < 300:
             return PostResult(response.status_code, None)
@@ -80,7 +99,12 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except OSError as err:
+            raise httpcore.ConnectError(_unresolved(host, err)) from err
         addresses = [str(info[4][0]) for info in infos]
         if not addresses or not all(is_public_address(address) for address in addresses):
             raise httpcore.ConnectError("the endpoint's host resolves to a non-public address")
@@ -109,6 +133,21 @@ def _public_only_transport(verify: ssl.SSLContext | bool) -> httpx.AsyncHTTPTran
         network_backend=PublicOnlyBackend(),
     )
     return transport
+
+
+def _unresolved(host: str, err: OSError) -> str:
+    reason = getattr(err, "strerror", None) or type(err).__name__
+    return f"the endpoint's host {host[:100]} does not resolve ({reason})"
+
+
+async def _resolution_problem(url: str) -> str | None:
+    """Why the URL's host does not resolve, or None: a clear failed attempt, not a crash."""
+    host = urlsplit(url).hostname or ""
+    try:
+        await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as err:
+        return _unresolved(host, err)
+    return None
 
 
 async def _resolves_to_public(url: str) -> bool:

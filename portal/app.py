@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from cases.client import HistorySource
 from domain.reply_token import ReplyTokenSigner
 from portal import pages
-from portal.api import intake, merchant
+from portal.api import answers, intake, merchant
 from portal.api.problems import (
     FieldProblem,
     Problem,
@@ -38,14 +38,18 @@ from portal.context import MerchantLookup, PortalContext
 from portal.csrf import CsrfProtector
 from portal.health import install_ops_routes
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
+from portal.merchant_settings import batches as settings_batches
+from portal.merchant_settings import integration_pages as settings_integration_pages
 from portal.merchant_settings import pages as settings_pages
 from portal.merchant_settings import replies as settings_replies  # noqa: F401 (its route)
+from portal.merchant_settings import requests as settings_requests
 from portal.merchant_settings import sign_in as settings_sign_in
 from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContext
 from portal.outages import DATABASE_OUTAGES
 from portal.pages import language_link_path
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
+from storage.bulk_answers import BulkAnswerBatches
 from storage.merchants import MerchantDirectory
 
 log = structlog.get_logger()
@@ -92,17 +96,27 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(intake.router)
     app.include_router(merchant.router)
+    app.include_router(answers.router)
+    app.state.bulk_batches = BulkAnswerBatches(pool)
     install_webhook_docs(app)
+    answers.install_batch_webhook_doc(app)
     install_problem_docs(app)
     if merchant_settings is not None:
         # Self-service settings need a way to email sign-in links: the process provides it.
         app.state.merchant_settings = SettingsContext.build(pool, merchant_settings)
         app.include_router(settings_sign_in.router)
         app.include_router(settings_pages.router)
+        app.include_router(settings_integration_pages.router)
+        app.include_router(settings_requests.router)
+        app.include_router(settings_batches.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
     app.middleware("http")(_security_headers)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={**answers.LARGER_BODIES, **settings_requests.LARGER_BODIES},
+    )
 
     install_ops_routes(app, client, pool)
     return app

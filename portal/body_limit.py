@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,21 +13,29 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        # Paths that take bigger bodies (a batch of answers, a spreadsheet), each its own limit.
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(str(scope.get("path", "")), self.default_max_bytes)
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await self._refuse(scope, send, 400, "Content-Length is not a number")
                 return
-            if int(declared) > self.max_bytes:
-                await self._refuse(scope, send, 413, self._too_large_detail())
+            if int(declared) > max_bytes:
+                await self._refuse(scope, send, 413, self._too_large_detail(max_bytes))
                 return
 
         received = 0
@@ -38,7 +47,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise _TooLarge
             return message
@@ -51,7 +60,7 @@ class BodySizeLimit:
                 await send(message)
             elif not refused:
                 refused = True
-                await self._refuse(scope, send, 413, self._too_large_detail())
+                await self._refuse(scope, send, 413, self._too_large_detail(max_bytes))
 
         try:
             await self.app(scope, limited_receive, guarded_send)
@@ -59,10 +68,11 @@ class BodySizeLimit:
             if not too_large:
                 raise
         if too_large and not refused:
-            await self._refuse(scope, send, 413, self._too_large_detail())
+            await self._refuse(scope, send, 413, self._too_large_detail(max_bytes))
 
-    def _too_large_detail(self) -> str:
-        return f"the request body is larger than the limit of {self.max_bytes} bytes"
+    @staticmethod
+    def _too_large_detail(max_bytes: int) -> str:
+        return f"the request body is larger than the limit of {max_bytes} bytes"
 
     async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
         title = "Request body too large" if status == 413 else "Bad request"

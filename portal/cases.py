@@ -15,14 +15,16 @@ from pydantic import TypeAdapter, ValidationError
 from cases.client import (
     CaseNotFound,
     case_handle,
-    case_merchant,
     case_state,
-    original_request,
+    is_merchants_live_case,
+    recorded_case,
+    recorded_case_of,
 )
 from domain.case import CaseState
 from domain.merchant import Merchant
 from domain.reply_token import case_reference
 from domain.request import CancellationRequest, CaseId, IdentifierLine, merchant_view
+from domain.text import visible
 from portal.context import PortalContext
 
 _CASE_ID: TypeAdapter[str] = TypeAdapter(CaseId)
@@ -56,21 +58,21 @@ class MerchantCase:
         return case_reference(self.state.case_id)
 
 
+async def owns_live_case(context: PortalContext, case_id: str, merchant_id: str) -> bool:
+    return await is_merchants_live_case(context.client, case_id, merchant_id)
+
+
 async def _owned(context: PortalContext, case_id: str, merchant_id: str) -> str | None:
     """'live' or 'archived' when the case is merchant_id's, else None.
 
-    The merchant's own live case costs one describe and nothing more (the answer path's
-    reads). Any other id (unknown, deleted by retention, or another merchant's) also asks
-    the archive once, one indexed lookup, so none of the three answers faster than another
-    and timing cannot tell which it is (issue 9 #3).
+    Any id that is not the merchant's own live case (unknown, deleted by retention, or
+    another merchant's) also asks the archive once, one indexed lookup, so none of the three
+    answers faster than another (issue 9 #3).
     """
-    live = await case_merchant(context.client, case_id)
-    if live == merchant_id:
+    if await owns_live_case(context, case_id, merchant_id):
         return "live"
     archived = await context.history.archived_merchant(case_id)
-    if live is None and archived == merchant_id:
-        return "archived"
-    return None
+    return "archived" if archived == merchant_id else None
 
 
 async def load_merchant_case(
@@ -95,18 +97,44 @@ async def load_merchant_case(
     if state.merchant_id != merchant_id:
         return None
     # Independent reads: side by side, not one after the other.
-    request, merchant = await asyncio.gather(
-        original_request(case_handle(context.client, case_id)),
+    recorded, merchant = await asyncio.gather(
+        recorded_case(case_handle(context.client, case_id)),
         context.merchants.get(merchant_id),
     )
-    if request is None or merchant is None:
+    if recorded.request is None or merchant is None:
         return None
     return MerchantCase(
         state=state,
-        request=request,
+        request=_shown(recorded.request),
         merchant=merchant,
-        identifiers=merchant_view(request, merchant),
+        identifiers=_identifiers_sent(recorded.request, recorded.merchant, merchant),
     )
+
+
+def _identifiers_sent(
+    request: CancellationRequest, recorded: Merchant | None, today: Merchant
+) -> list[IdentifierLine]:
+    """The identifiers the case's emails carried: the merchant as the case loaded it decides
+    (cases/recorded_merchant.py), not today's settings; today's only for a case that has
+    not loaded its merchant yet, whose first email is still to be sent with them."""
+    return [
+        line.model_copy(update={"value": visible(line.value)})
+        for line in merchant_view(request, recorded or today)
+    ]
+
+
+def _shown(request: CancellationRequest) -> CancellationRequest:
+    """The request as the merchant's views show it: the subscription's text with any hidden
+    character of a case recorded before the rule written out (domain/text.py)."""
+    subscription = request.subscription
+    shown = subscription.model_copy(
+        update={
+            "name": visible(subscription.name),
+            "account_reference": subscription.account_reference
+            and visible(subscription.account_reference),
+        }
+    )
+    return request.model_copy(update={"subscription": shown})
 
 
 async def _archived_case(
@@ -117,11 +145,13 @@ async def _archived_case(
     )
     if archived is None or merchant is None or archived.state.merchant_id != merchant_id:
         return None
+    runs = await context.history.case_histories(case_id)
+    recorded = await recorded_case_of(context.client.data_converter, runs.events[-1])
     return MerchantCase(
         state=archived.state,
-        request=archived.request,
+        request=_shown(archived.request),
         merchant=merchant,
-        identifiers=merchant_view(archived.request, merchant),
+        identifiers=_identifiers_sent(archived.request, recorded.merchant, merchant),
         archived=True,
     )
 

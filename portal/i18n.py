@@ -1,4 +1,5 @@
-"""The portal's words in English and Swedish. Choice labels are the merchant guide's own words."""
+"""The portal's words in English and Swedish. The outcomes' labels (the merchant guide's own
+words) and their fields' come from domain/outcomes.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from domain.common import SUPPORTED_LOCALES, Locale
+from domain.outcomes import GROUP_LABELS, OUTCOMES, answer_fields
 from domain.wording import format_date, identifier_label
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -21,18 +23,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "requested_on": "Requested on",
         "customer_heading": "Customer details",
         "outcome_legend": "The subscription…",
-        "has_now_been_cancelled": "has now been cancelled",
-        "was_already_cancelled": "was already cancelled",
-        "could_not_be_cancelled": "could not be cancelled",
         "reason_legend": "Reason",
-        "binding_contract": "binding contract",
-        "no_subscription_found": "no subscription found",
-        "other_reason": "other reason",
-        "access_until": "Date the customer has access to the subscription until",
-        "cancelled_on": "Date the cancellation was performed",
-        "contract_ends_on": "Date the binding contract expires",
-        "message": "Message to Minna",
-        "message_note": "All free text comes to Minna and is not shared with the customer.",
         "send": "Send",
         "errors_heading": "Please correct the following",
         "err_choice_required": "Choose what happened to the subscription.",
@@ -59,8 +50,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "channel_email": "by email",
         "channel_ops": "by Minna support",
         "outcome": "Outcome",
-        "next_steps": "We will let the customer know the outcome. Your message and other "
-        "free text are not shared with the customer.",
         "refused_heading": "Your answer was not recorded",
         "refused_different": "A different answer was already recorded on {date}, {channel}. "
         "It cannot be replaced here; if it is wrong, write to {support}.",
@@ -78,12 +67,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link_stale_heading": "This link is for an earlier request",
         "link_stale_text": "We have since sent a new cancellation email for this customer. "
         "Please use the link in the most recent email.",
+        "link_erased_heading": "This request is no longer available",
+        "link_erased_text": "The customer's personal data for this request has been erased. "
+        "There is nothing more to do.",
         "by_email_instead": "You can still answer by email: reply to the cancellation email "
         "you received from us, or write to {support} and mention the "
         "reference in the email.",
         "unavailable_heading": "The portal is unavailable right now",
         "unavailable_text": "Please try again in a few minutes.",
         "language": "Language",
+        "who_legend": "Who is answering (optional)",
+        "agent_name": "Your name",
+        "agent_name_hint": "Kept in the request's history, so your colleagues can see who "
+        "answered. Not shared with the customer.",
+        "ticket": "Your ticket or case number",
+        "ticket_hint": "Your own reference for this request, if you have one.",
+        "err_agent_too_long": "Your name can be at most {limit} characters.",
+        "err_agent_control": "Your name contains an invisible control character; please remove it.",
+        "err_ticket_too_long": "The ticket number can be at most {limit} characters.",
+        "err_ticket_control": "The ticket number contains an invisible control character; "
+        "please remove it.",
+        "chars_remaining": "You have {count} characters remaining",
+        "chars_over": "You have {count} characters too many",
+        "chars_limit": "You can enter up to {limit} characters.",
+        "recorded_ticket": "Your reference",
+        "private_message_note": "Your message is for Minna only: it is not shared with the "
+        "customer.",
+        "home_title": "Minna cancellation portal",
+        "home_intro": "Minna cancels subscriptions on behalf of consumers. Merchants use "
+        "this portal to answer our cancellation requests.",
+        "home_reply": "To answer a cancellation request, open the link in the email we sent "
+        "you (\u201cReply to cancellation request\u201d). Each request has its own link.",
+        "home_settings": "Sign in to your merchant settings",
+        "home_settings_text": "Change the identifiers you need, your contact addresses, "
+        "webhooks and API keys.",
+        "home_support": "Questions? Write to {support}.",
     },
     "sv": {
         "portal_name": "Minnas uppsägningsportal",
@@ -95,21 +113,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reference": "Referens",
         "subscription": "Abonnemang",
         "account_reference": "Kontoreferens",
-        "requested_on": "Begärd",
+        "requested_on": "Begärd den",
         "customer_heading": "Kunduppgifter",
         "outcome_legend": "Abonnemanget…",
-        "has_now_been_cancelled": "har nu sagts upp",
-        "was_already_cancelled": "var redan uppsagt",
-        "could_not_be_cancelled": "kunde inte sägas upp",
         "reason_legend": "Orsak",
-        "binding_contract": "bindningstid",
-        "no_subscription_found": "inget abonnemang hittades",
-        "other_reason": "annan orsak",
-        "access_until": "Datum som kunden har tillgång till abonnemanget till och med",
-        "cancelled_on": "Datum då uppsägningen genomfördes",
-        "contract_ends_on": "Datum då bindningstiden löper ut",
-        "message": "Meddelande till Minna",
-        "message_note": "All fritext går till Minna och delas inte med kunden.",
         "send": "Skicka",
         "errors_heading": "Rätta följande",
         "err_choice_required": "Välj vad som hände med abonnemanget.",
@@ -136,8 +143,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "channel_email": "via e-post",
         "channel_ops": "av Minnas support",
         "outcome": "Utfall",
-        "next_steps": "Vi meddelar kunden utfallet. Ditt meddelande och annan fritext delas "
-        "inte med kunden.",
         "refused_heading": "Ditt svar registrerades inte",
         "refused_different": "Ett annat svar registrerades redan {date}, {channel}. Det kan "
         "inte ersättas här; om det är fel, skriv till {support}.",
@@ -155,14 +160,60 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link_stale_heading": "Länken gäller en tidigare begäran",
         "link_stale_text": "Vi har sedan dess skickat ett nytt uppsägningsmeddelande för den "
         "här kunden. Använd länken i det senaste meddelandet.",
+        "link_erased_heading": "Den här begäran är inte längre tillgänglig",
+        "link_erased_text": "Kundens personuppgifter för den här begäran har raderats. "
+        "Du behöver inte göra något mer.",
         "by_email_instead": "Du kan fortfarande svara via e-post: svara på "
         "uppsägningsmeddelandet du fick från oss, eller skriv till "
         "{support} och ange referensen i meddelandet.",
         "unavailable_heading": "Portalen är inte tillgänglig just nu",
         "unavailable_text": "Försök igen om några minuter.",
         "language": "Språk",
+        "who_legend": "Vem svarar (frivilligt)",
+        "agent_name": "Ditt namn",
+        "agent_name_hint": "Sparas i begärans historik så att dina kollegor ser vem som "
+        "svarade. Delas inte med kunden.",
+        "ticket": "Ert ärende- eller ticketnummer",
+        "ticket_hint": "Er egen referens för den här begäran, om ni har en.",
+        "err_agent_too_long": "Ditt namn får vara högst {limit} tecken.",
+        "err_agent_control": "Ditt namn innehåller ett osynligt kontrolltecken; ta bort det.",
+        "err_ticket_too_long": "Ärendenumret får vara högst {limit} tecken.",
+        "err_ticket_control": "Ärendenumret innehåller ett osynligt kontrolltecken; ta bort det.",
+        "chars_remaining": "Du har {count} tecken kvar",
+        "chars_over": "Du har {count} tecken för mycket",
+        "chars_limit": "Du kan skriva upp till {limit} tecken.",
+        "recorded_ticket": "Er referens",
+        "private_message_note": "Ditt meddelande är bara till Minna: det delas inte med kunden.",
+        "home_title": "Minnas uppsägningsportal",
+        "home_intro": "Minna säger upp abonnemang åt konsumenter. Handlare använder den här "
+        "portalen för att svara på våra uppsägningsbegäranden.",
+        "home_reply": "Öppna länken i mejlet vi skickade (\u201dSvara på "
+        "uppsägningsbegäran\u201d) för att svara på en begäran. Varje begäran har en egen "
+        "länk.",
+        "home_settings": "Logga in till era handlarinställningar",
+        "home_settings_text": "Ändra uppgifterna ni behöver, era kontaktadresser, webhooks "
+        "och API-nycklar.",
+        "home_support": "Frågor? Skriv till {support}.",
     },
 }
+
+
+def _outcome_words(locale: Locale) -> dict[str, str]:
+    """The outcomes' and their fields' words, as domain/outcomes.py defines them."""
+    words = {spec.outcome.value: spec.label[locale] for spec in OUTCOMES.values()}
+    words |= {
+        f"next_{spec.outcome.value}": spec.merchant_next[locale] for spec in OUTCOMES.values()
+    }
+    words |= {group.value: label[locale] for group, label in GROUP_LABELS.items()}
+    for answer_field in answer_fields():
+        words[answer_field.name] = answer_field.text.label[locale]
+        if answer_field.text.hint is not None:
+            words[f"{answer_field.name}_hint"] = answer_field.text.hint[locale]
+    return words
+
+
+for _locale in SUPPORTED_LOCALES:
+    MESSAGES[_locale].update(_outcome_words(_locale))
 
 
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}

@@ -1,8 +1,8 @@
-"""The reply link pages: GET shows the request and the five choices, POST records the answer."""
+"""The reply link pages: GET shows the request and the outcome choices, POST records the answer."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,17 +14,22 @@ from fastapi.templating import Jinja2Templates
 from starlette.routing import NoMatchFound
 
 from cases.client import AnswerRejected, CaseNotFound, submit_answer
-from domain.answers import MerchantAnswer
+from domain.answers import OTHER_REASON_MAX_CHARS, MerchantAnswer
+from domain.follow_up import new_round_day
+from domain.outcomes import effective_date
 from domain.reply_token import ExpiredReplyToken, InvalidReplyToken, ReplyGrant
 from portal import csrf
 from portal.cases import MerchantCase, load_merchant_case, refresh
 from portal.context import Ctx, PortalContext
 from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
 from portal.reply_form import (
+    AGENT_NAME_MAX_CHARS,
     COULD_NOT_BE_CANCELLED,
+    TICKET_MAX_CHARS,
     ReplyForm,
     form_from_answer,
     read_answer,
+    responded_by_for,
 )
 
 log = structlog.get_logger()
@@ -95,6 +100,13 @@ async def _open(
         return _link_error(request, ctx, t, expired_on=err.grant.expires_at)
     except InvalidReplyToken:
         return _link_error(request, ctx, _translator(lang, "en"))
+    if await ctx.archive.erasures.get(grant.case_id) is not None:
+        # Erased (issue 20): nothing of the request is left to show or answer.
+        merchant = await ctx.merchants.get(grant.merchant_id)
+        t = _translator(lang, merchant.locale if merchant else "en")
+        return _render(
+            request, "link_error.html", t, status=410, erased=True, support=ctx.support_address
+        )
     case = await load_merchant_case(ctx, grant.case_id, grant.merchant_id)
     if case is None or grant.round > case.state.round:
         return _link_error(request, ctx, _translator(lang, "en"))
@@ -139,6 +151,9 @@ def _form_page(
         csrf_token=ctx.csrf.form_token(nonce, token),
         could_not=COULD_NOT_BE_CANCELLED,
         today=_merchant_now(case).date().isoformat(),
+        message_limit=OTHER_REASON_MAX_CHARS,
+        agent_limit=AGENT_NAME_MAX_CHARS,
+        ticket_limit=TICKET_MAX_CHARS,
     )
     response.set_cookie(
         csrf.COOKIE_NAME,
@@ -173,9 +188,31 @@ def _recorded_page(
         answer=answer,
         form=form_from_answer(answer),
         recorded_on=answer.answered_at.astimezone(zone).date(),
+        next_step=_next_step(t, case, answer),
         heading=heading,
         refusal=refusal,
         support=ctx.support_address,
+    )
+
+
+def _next_step(t: Translator, case: MerchantCase, answer: MerchantAnswer) -> str:
+    """What happens now that this answer is recorded, in the merchant's words and calendar."""
+    # A new round's day when one follows (binding contract), else the answer's own date.
+    day: date | None = new_round_day(answer, case.merchant) or effective_date(answer)
+    key = f"next_{answer.outcome.value}"
+    return t(key, date=t.date(day)) if day is not None else t(key)
+
+
+@router.get("/")
+async def landing(request: Request, ctx: Ctx, lang: str | None = None) -> Response:
+    """Where someone who typed the portal's address lands: what it is for, and the way in."""
+    t = _translator(lang, "en")
+    return _render(
+        request,
+        "home.html",
+        t,
+        support=ctx.support_address,
+        settings_enabled=hasattr(request.app.state, "merchant_settings"),
     )
 
 
@@ -236,7 +273,7 @@ async def reply_submit(token: str, request: Request, ctx: Ctx) -> Response:
     verdict = read_answer(
         form,
         answered_at=_merchant_now(case),
-        responded_by=f"merchant portal ({case.merchant.display_name})"[:200],
+        responded_by=responded_by_for(form, case.merchant.display_name),
         t=t,
     )
     if verdict.answer is None:

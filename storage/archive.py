@@ -12,21 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-from pydantic import BaseModel, Field
 from temporalio.api.history.v1 import History
 from temporalio.client import WorkflowHistory
 
 from domain.archive import ClosedRun, RunHistory
+from domain.reply_token import case_reference
+from storage.archive_chain import chain_runs
+from storage.config import ArchiveSettings as ArchiveSettings  # read with the store
+from storage.erasures import ErasureStore
 
 CHECKPOINT = "cases"
-
-
-class ArchiveSettings(BaseModel):
-    """The archive's own retention and how often the archiving schedule runs."""
-
-    retention_years: int = Field(default=10, ge=1, le=100)
-    every_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    batch_size: int = Field(default=100, ge=1, le=1000)
 
 
 @dataclass(frozen=True)
@@ -95,9 +90,21 @@ class ArchiveStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    @property
+    def erasures(self) -> ErasureStore:
+        """The erased cases' records, kept beside the archive they describe."""
+        return ErasureStore(self._pool)
+
     async def write(self, run: ArchivedRun) -> bool:
-        """Archive one run; False when it was archived already (the first copy stays)."""
-        status = await self._pool.execute(
+        """Archive one run; False when it was archived already (the first copy stays). The
+        run is linked into the archive's hash chain in the same transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await self._insert(conn, run)
+            await chain_runs(conn)
+        return inserted
+
+    async def _insert(self, conn: asyncpg.Connection, run: ArchivedRun) -> bool:
+        status = await conn.execute(
             f"INSERT INTO case_archive ({_COLUMNS}) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
             "ON CONFLICT (workflow_id, run_id) DO NOTHING",
@@ -141,6 +148,15 @@ class ArchiveStore:
     async def histories_of_case(self, case_id: str) -> list[tuple[str, WorkflowHistory]]:
         """(run id, history) of every archived run of the case, oldest first."""
         return [(r.run_id, r.workflow_history()) for r in await self.runs_of_case(case_id)]
+
+    async def cases_with_reference(self, reference: str) -> list[str]:
+        """The archived cases whose CF- reference this is (usually one, or none).
+
+        The reference is a hash of the case id, so it is recomputed for each archived case:
+        ops look up one case at a time, and a scan of the distinct ids is enough for that.
+        """
+        rows = await self._pool.fetch("SELECT DISTINCT case_id FROM case_archive")
+        return [r["case_id"] for r in rows if case_reference(r["case_id"]) == reference]
 
     async def merchant_of_case(self, case_id: str) -> str | None:
         """The merchant of an archived case, or None: one indexed lookup whether or not the
@@ -214,11 +230,17 @@ class ArchiveStore:
         )
 
     async def purge(self, retention: timedelta) -> int:
-        """Delete runs closed longer ago than the archive's retention; returns how many."""
-        status = await self._pool.execute(
-            "DELETE FROM case_archive WHERE close_time < now() - $1::interval", retention
+        """Delete runs closed longer ago than the archive's retention; returns how many. Their
+        links stay in the chain, marked purged, so the chain still verifies."""
+        purged: int = await self._pool.fetchval(
+            "WITH gone AS (DELETE FROM case_archive WHERE close_time < now() - $1::interval "
+            "RETURNING workflow_id, run_id), "
+            "marked AS (UPDATE archive_chain c SET purged_at = now() FROM gone "
+            "WHERE c.workflow_id = gone.workflow_id AND c.run_id = gone.run_id RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            retention,
         )
-        return int(status.split()[-1])
+        return purged
 
 
 def _run(row: asyncpg.Record) -> ArchivedRun:

@@ -5,15 +5,19 @@ its own transaction and recorded in `schema_migrations`. A session-level advisor
 serialises runners, so several workers starting at once apply each migration exactly once.
 Statements that cannot run inside a transaction (CREATE INDEX CONCURRENTLY) are not supported.
 
-The pool keeps asyncpg's defaults: jsonb travels as text, so callers cast with `$1::jsonb`.
+The pool keeps asyncpg's codecs (jsonb travels as text, so callers cast with `$1::jsonb`) but
+not its unbounded waits: connecting, acquiring and each statement have a timeout
+(DatabaseWaits), so a PostgreSQL that hangs gives errors within seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import structlog
@@ -22,6 +26,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Any constant works, as long as every cancelflow process uses the same one.
 MIGRATION_LOCK_KEY = 0x63616E63656C  # "cancel"
+
+# A migration's statements (and the wait for another runner's lock) are bounded too, but
+# generously: a migration that rewrites a large table can take minutes.
+MIGRATION_SECONDS = 900.0
 
 _FILE_NAME = re.compile(r"^(?P<version>[0-9]{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -41,10 +49,79 @@ class Migration:
     path: Path
 
 
-async def create_pool(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+@dataclass(frozen=True)
+class DatabaseWaits:
+    """How long any caller waits on PostgreSQL, so a server that hangs (SIGSTOPped, a frozen
+    VM, a network that drops packets without a reset) is an error in seconds, not a hang:
+    the portal and gateway answer 503 with Retry-After, activities fail and are retried, the
+    CLI says it cannot reach the database.
+
+    During a hang a request takes at most connect + command + release (an idle pooled
+    connection: command + release), or acquire when it queued for the pool: under 10 s.
+    acquire is the longest so that a burst of ordinary requests queueing for the pool's
+    connections (50 answers at once) waits for one rather than getting 503."""
+
+    connect_seconds: float = 2.0
+    """Opening a connection: the TCP or socket connect and PostgreSQL's startup answer."""
+    acquire_seconds: float = 6.0
+    """Waiting for a pooled connection, a new one's connect included."""
+    command_seconds: float = 4.0
+    """One statement; a longer one (a migration) passes its own timeout."""
+    release_seconds: float = 1.5
+    """Handing a connection back: its reset, or after a timed-out statement the wait for
+    the server to acknowledge the cancel (then the connection is closed instead)."""
+
+
+DEFAULT_WAITS = DatabaseWaits()
+
+
+class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no types
+    """asyncpg's pool with a bound on every acquire and release, also the ones inside
+    pool.fetch/execute, which asyncpg leaves unbounded."""
+
+    def __init__(self, *args: Any, waits: DatabaseWaits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waits = waits
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self._waits.acquire_seconds if timeout is None else timeout)
+
+    def release(self, connection: Any, *, timeout: float | None = None) -> Any:
+        # asyncpg would otherwise reuse the acquire's timeout here (an awaitable, as its own).
+        budget = self._waits.release_seconds if timeout is None else timeout
+        return super().release(connection, timeout=budget)
+
+
+async def create_pool(
+    url: str, min_size: int = 1, max_size: int = 10, waits: DatabaseWaits = DEFAULT_WAITS
+) -> asyncpg.Pool:
     """A pool holds one connection per email being sent (the outbox row lock): size it to the
-    worker's concurrent activities."""
-    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    worker's concurrent activities. Every wait on it is bounded (DatabaseWaits)."""
+    pool = BoundedPool(
+        url,
+        waits=waits,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
+        connect=None,
+        setup=None,
+        init=None,
+        reset=None,
+        loop=None,
+        timeout=waits.connect_seconds,
+        command_timeout=waits.command_seconds,
+    )
+    try:
+        async with asyncio.timeout(waits.acquire_seconds):
+            return await pool
+    except TimeoutError as err:
+        pool.terminate()
+        raise TimeoutError(
+            f"PostgreSQL did not answer within {waits.connect_seconds:g} s (connect timeout)"
+        ) from err
 
 
 def load_migrations(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -95,7 +172,10 @@ async def migrate(pool: asyncpg.Pool, folder: Path = MIGRATIONS_DIR) -> list[str
     """
     migrations = load_migrations(folder)
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        # Waiting for another runner's lock, and a migration itself, may take minutes.
+        await conn.execute(
+            "SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY, timeout=MIGRATION_SECONDS
+        )
         try:
             await conn.execute(_CREATE_TABLE)
             applied = {
@@ -136,7 +216,7 @@ def _check_applied(applied: dict[str, asyncpg.Record], migrations: list[Migratio
 async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
     try:
         async with conn.transaction():
-            await conn.execute(migration.sql)
+            await conn.execute(migration.sql, timeout=MIGRATION_SECONDS)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                 migration.version,

@@ -164,3 +164,17 @@ class Outbox:
             kind,
         )
         return None if row is None else OutboxRecord(**dict(row))
+
+
+async def erase_case_emails(
+    pool: asyncpg.Pool | asyncpg.Connection, case_id: str, marker: str
+) -> int:
+    """Erasure (issue 20): the case's rows keep their keys, kinds, Message-IDs and times (what
+    was sent when) and lose their recipients and subjects. Returns how many rows changed."""
+    status = await pool.execute(
+        "UPDATE email_outbox SET recipient = $2, subject = $2 "
+        "WHERE case_id = $1 AND (recipient <> $2 OR subject <> $2)",
+        case_id,
+        marker,
+    )
+    return int(status.split()[-1])

@@ -6,44 +6,63 @@ person's `cancelflow dev` and beside another test run.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
-from click.testing import Result
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from storage.db import create_pool, migrate
-from tests.eventually import eventually as eventually  # the suite's one polling helper
-from tests.operator_env import set_operator_env
+from tests.helpers.database import fresh_database
+from tests.helpers.operator_env import set_operator_env
+from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TEST_VAR = REPO_ROOT / "var" / "test"
+# Tests that start processes, stacks or browsers of their own, or fuzz: `pytest -m "not slow"`
+# leaves them out while editing (README, Tests). Paths from the repository root.
+SLOW = (
+    "tests/integration/",
+    "tests/production/",
+    "tests/faults/",
+    "tests/bench/",
+    "tests/deploy/test_install.py",
+    "tests/workers/test_worker_modules.py",
+    "tests/workers/test_versioning.py",
+    "tests/portal/test_browser.py",
+    "tests/integrations/test_settings_browser.py",
+    "tests/integrations/test_bulk_answers_browser.py",
+    "tests/integrations/test_bulk_answers_origin.py",
+    "tests/portal/test_bulk_answers_api.py",
+    "tests/ops/test_ui_codec.py",
+    "tests/ops/test_gateway_fuzz.py",
+    "tests/portal/test_api_fuzz.py",
+    "tests/console/test_browser.py",
+    "tests/console/test_cases.py",
+    "tests/console/test_sign_in.py",
+)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # PYTHONDONTWRITEBYTECODE=1 (the team's machines, CI) means no process writes bytecode:
+    # every CLI call, worker and dev stack the tests start, and the workflow sandbox for each
+    # workflow run, would compile the project from source again. Compiled once here instead,
+    # as production compiles at install (deploy/install.sh).
+    from bench.bytecode import compile_project
+
+    compile_project()
 
 
-def _binary(name: str) -> str:
-    path = shutil.which(name) or str(Path(os.sys.executable).parent / name)  # type: ignore[attr-defined]
-    if not Path(path).exists():
-        raise RuntimeError(f"{name} not found: install with `./run install` (dev and test extras)")
-    return path
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(REPO_ROOT).as_posix().startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -107,38 +126,40 @@ def postgres_server_url() -> Iterator[str]:
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
-@asynccontextmanager
-async def fresh_database(server_url: str, prefix: str = "t") -> AsyncIterator[str]:
-    """A new, empty database on the shared server, dropped afterwards; yields its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield _with_database(server_url, name)
-    finally:
-        admin = await asyncpg.connect(server_url)
+@pytest.fixture(scope="session")
+async def migrated_template(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database with every migration applied, made once per session and never connected to
+    again: each test's database is a copy of it (its URL)."""
+    async with fresh_database(postgres_server_url, prefix="template") as url:
+        created = await create_pool(url)
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await migrate(created)
         finally:
-            await admin.close()
+            await created.close()
+        yield url
 
 
 @pytest.fixture
-async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database per test on the shared server."""
+async def empty_database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A fresh database with no schema at all, for the tests of the migrations themselves."""
     async with fresh_database(postgres_server_url) as url:
         yield url
 
 
 @pytest.fixture
+async def database_url(postgres_server_url: str, migrated_template: str) -> AsyncIterator[str]:
+    """A fresh database per test on the shared server, with every migration applied."""
+    async with fresh_database(postgres_server_url, template=migrated_template) as url:
+        yield url
+
+
+@pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on a fresh database with every migration applied."""
+    """A pool on the test's fresh database; `migrate` finds nothing to apply, and says so if
+    the template were ever behind the code."""
     created = await create_pool(database_url)
     try:
-        await migrate(created)
+        assert await migrate(created) == []
         yield created
     finally:
         await created.close()
@@ -177,27 +198,13 @@ def cli_env(
     monkeypatch.setenv("TEMPORAL_ADDRESS", dev_server_env.client.service_client.config.target_host)
     monkeypatch.setenv("TEMPORAL_NAMESPACE", "default")
     monkeypatch.setenv("CANCELFLOW_CODEC__KEYS", format_keys(codec_keys))
+    # The shared encrypted client (and the workers on it) seal under the ring's key alone;
+    # tests of per-case keys turn them back on (tests/privacy).
+    monkeypatch.setenv("CANCELFLOW_CODEC__CASE_KEYS", "false")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
     set_operator_env(monkeypatch)
     monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
-
-
-async def cancelflow(*args: str) -> Result:
-    """Run the `cancelflow` CLI in-process."""
-    from click.testing import CliRunner
-
-    from workers.cli import cli
-
-    # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), catch_exceptions=False)
-
-
-def _with_database(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
 """The `cancelflow` command line.
 
-Each command group lives in its own module under workers/commands/ and is registered in
-COMMANDS below: adding a group (or a command) is a module and one line here.
+Each command (or command group) lives in its own module under workers/commands/ and has one
+line in COMMANDS below: its name, or its path under a group, and where it is defined. A
+command's module is imported only when that command runs or its help is shown, so
+`cancelflow --help` and `cancelflow cases status --help` do not pay for Temporal, the
+database or the settings. A command module therefore imports only click at its top and its
+dependencies inside the functions that use them.
 Errors print as `error: ...` lines and a non-zero exit code, never a traceback
 (CANCELFLOW_DEBUG=1 shows the traceback of an unexpected error).
 """
@@ -11,74 +15,133 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import importlib
 import os
 import sys
+from functools import cached_property
 from typing import Any
 
 import click
 
-from storage.db import MigrationError
-from storage.embedded import DevToolsMissing
-from workers.commands import (
-    archive,
-    bench,
-    cases,
-    cases_actions,
-    cases_show,
-    db,
-    merchants,
-    merchants_keys,
-    merchants_replies,
-    merchants_webhooks,  # noqa: F401  (adds `merchants webhook ...`)
-    processes,
-    replay,
-    temporal,
-    triage,
-)
-from workers.commands.common import CliError
-from workers.database import DatabaseUnavailable, SchemaNotCurrent
-from workers.dev import DevStackError
-from workers.observability.checks import StartupCheckFailed
-from workers.observability.ops_server import OpsServerError
-from workers.temporal_client import TemporalUnreachable
+# name (or "group name") -> "module:attribute" of the click command. A group's own commands
+# (declared with @group.command in its module) need no line here.
+COMMANDS: dict[str, str] = {
+    "cases": "workers.commands.cases:cases",
+    "cases list": "workers.commands.cases_show:list_cases_command",
+    "cases show": "workers.commands.cases_show:show",
+    "cases audit": "workers.commands.cases_show:audit",
+    "cases respond": "workers.commands.cases_actions:respond",
+    "cases withdraw": "workers.commands.cases_actions:withdraw",
+    "cases snooze": "workers.commands.cases_actions:snooze",
+    "cases erase": "workers.commands.cases_erase:erase",
+    "merchants": "workers.commands.merchants:merchants",
+    "merchants key": "workers.commands.merchants_keys:key",
+    "merchants webhook": "workers.commands.merchants_webhooks:webhook",
+    "merchants auto-record": "workers.commands.merchants_replies:auto_record",
+    "temporal": "workers.commands.temporal:temporal",
+    "archive": "workers.commands.archive:archive",
+    "replay": "workers.commands.replay:replay",
+    "bench": "workers.commands.bench:bench",
+    "db": "workers.commands.db:db",
+    "worker": "workers.commands.processes:worker",
+    "dev": "workers.commands.processes:dev",
+    "portal": "workers.commands.processes:portal",
+    "mail-gateway": "workers.commands.processes:mail_gateway",
+    "codec": "workers.commands.processes:codec",
+    "triage": "workers.commands.triage:triage",
+    "ops-console": "workers.commands.ops_console:ops_console",
+}
 
-for _case_command in [*cases_show.COMMANDS, *cases_actions.COMMANDS]:
-    cases.cases.add_command(_case_command)
-merchants.merchants.add_command(merchants_keys.key)
-merchants.merchants.add_command(merchants_replies.auto_record)
 
-COMMANDS: list[click.Command] = [
-    cases.cases,
-    merchants.merchants,
-    temporal.temporal,
-    archive.archive,
-    replay.replay,
-    bench.bench,
-    db.db,
-    triage.triage,
-    *processes.COMMANDS,
-]
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message alone tells a person what to do.
 
-# Errors whose message alone tells a person what to do.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    TemporalUnreachable,
-    DatabaseUnavailable,
-    MigrationError,
-    DevStackError,
-    DevToolsMissing,
-    SchemaNotCurrent,
-    StartupCheckFailed,
-    OpsServerError,
-)
+    Imported when an error is being handled, not at start: by then the command that raised
+    it has loaded its module anyway.
+    """
+    from storage.db import MigrationError
+    from storage.embedded import DevToolsMissing
+    from workers.database import DatabaseUnavailable, SchemaNotCurrent
+    from workers.dev import DevStackError
+    from workers.observability.checks import StartupCheckFailed
+    from workers.observability.ops_server import OpsServerError
+    from workers.temporal_client import TemporalUnreachable
+
+    return (
+        TemporalUnreachable,
+        DatabaseUnavailable,
+        MigrationError,
+        DevStackError,
+        DevToolsMissing,
+        SchemaNotCurrent,
+        StartupCheckFailed,
+        OpsServerError,
+    )
+
+
+def _children(path: tuple[str, ...]) -> dict[str, str]:
+    """The COMMANDS entries directly under a group's path."""
+    depth = len(path)
+    return {
+        words[-1]: target
+        for name, target in COMMANDS.items()
+        if len(words := tuple(name.split())) == depth + 1 and words[:depth] == path
+    }
+
+
+def _load(target: str, path: tuple[str, ...]) -> click.Command:
+    module, _, attribute = target.partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"COMMANDS[{' '.join(path)!r}] = {target!r} is not a click command")
+    if isinstance(command, click.Group):
+        for name, child in _children(path).items():
+            command.commands.setdefault(name, _Deferred(name, child, (*path, name)))
+    return command
+
+
+class _Deferred(click.Command):
+    """A COMMANDS entry inside a group loaded from its module: the real command is imported
+    when it runs or its help is shown."""
+
+    def __init__(self, name: str, target: str, path: tuple[str, ...]) -> None:
+        super().__init__(name)
+        self._target, self._path = target, path
+
+    @cached_property
+    def real(self) -> click.Command:
+        return _load(self._target, self._path)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.real.get_short_help_str(limit)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        return self.real.make_context(info_name, args, parent, **extra)
 
 
 class CancelflowGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_children(())})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in (top := _children(())):
+            self.commands[cmd_name] = _load(top[cmd_name], (cmd_name,))
+        return self.commands.get(cmd_name)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # A script that asked for JSON gets its refusals as JSON too, whichever command refused.
         ctx.meta["cancelflow.json"] = "--json" in args
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from workers.commands.common import CliError
+
         try:
             return self._invoke(ctx)
         except click.ClickException as err:
@@ -88,15 +151,17 @@ class CancelflowGroup(click.Group):
             raise CliError(*lines, exit_code=err.exit_code, as_json=True) from err
 
     def _invoke(self, ctx: click.Context) -> Any:
+        from workers.commands.common import CliError
+
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except KeyboardInterrupt:
             raise click.Abort() from None
-        except EXPECTED_ERRORS as err:
-            raise CliError(str(err)) from err
         except Exception as err:
+            if isinstance(err, expected_errors()):
+                raise CliError(str(err)) from err
             if os.environ.get("CANCELFLOW_DEBUG"):
                 raise
             raise CliError(
@@ -111,8 +176,17 @@ def cli() -> None:
     """cancelflow: durable cancellation cases on Temporal."""
 
 
-for _command in COMMANDS:
-    cli.add_command(_command)
+def command_at(*path: str) -> click.Command | None:
+    """The command `cancelflow PATH...` runs (loading its module), or None when there is none."""
+    command: click.Command = cli
+    for name in path:
+        if not isinstance(command, click.Group):
+            return None
+        found = command.get_command(click.Context(command), name)
+        if found is None:
+            return None
+        command = found.real if isinstance(found, _Deferred) else found
+    return command
 
 
 def main() -> None:

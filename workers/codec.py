@@ -4,18 +4,25 @@ Every payload the SDK sends to Temporal (inputs, results, signals, updates, quer
 messages) passes through EncryptionCodec. The key id travels in the payload's metadata, so
 keys can be rotated: the first configured key encrypts, every configured key decrypts.
 Search attributes are not payloads of this kind and stay readable; they carry no customer data.
+
+A case's payloads are sealed under a data key of the case's own (CaseKeyCodec, issue 20): the
+SDK hands the codec the workflow's id (serialization context), the key is made on first use and
+kept wrapped by the ring in PostgreSQL (storage/case_keys.py), and the payload's metadata names
+it (`case:<case id>`), so the UI's codec server and `cases audit` decode without context.
+Erasing the case destroys the key: every copy of those payloads becomes unreadable.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import dataclasses
 import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
@@ -24,9 +31,18 @@ from temporalio.converter import (
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
 )
 
+from domain.archive import CASE_WORKFLOW_ID_PREFIX
+from domain.webhooks import ALL_EVENT_TYPES, DELIVERY_WORKFLOW_ID_PREFIX
+from storage.case_keys import CaseKeyErased
+from workers.case_key_cache import CaseKeys as CaseKeys
+
 if TYPE_CHECKING:
+    import asyncpg
+
     from workers.settings import Settings
 
 ENCODING = b"binary/encrypted"
@@ -42,6 +58,15 @@ class CodecKeyError(ValueError):
 
 class UnknownEncryptionKey(ValueError):
     """A payload was encrypted with a key this process was not given."""
+
+
+class ErasedCaseKey(UnknownEncryptionKey):
+    """A payload of a case whose personal data was erased: its key no longer exists."""
+
+    def __init__(self, erased: CaseKeyErased) -> None:
+        super().__init__(str(erased))
+        self.case_id = erased.case_id
+        self.erased_at = erased.erased_at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,20 +124,8 @@ class EncryptionCodec(PayloadCodec):
         return self._encrypting.key_id
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        cipher = self._ciphers[self._encrypting.key_id]
-        key_id = self._encrypting.key_id.encode("ascii")
-        encoded: list[Payload] = []
-        for payload in payloads:
-            nonce = os.urandom(_NONCE_BYTES)
-            # The key id is bound as associated data, so metadata cannot be swapped unnoticed.
-            sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id)
-            encoded.append(
-                Payload(
-                    metadata={"encoding": ENCODING, KEY_ID_METADATA: key_id},
-                    data=nonce + sealed,
-                )
-            )
-        return encoded
+        key_id = self._encrypting.key_id
+        return _seal(self._ciphers[key_id], key_id.encode("ascii"), payloads)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         decoded: list[Payload] = []
@@ -128,19 +141,107 @@ class EncryptionCodec(PayloadCodec):
                     f"payload encrypted with key '{key_id}', which is not among the configured "
                     f"keys ({', '.join(sorted(self._ciphers))}); add it to CANCELFLOW_CODEC__KEYS"
                 )
-            data = payload.data
-            plain = cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], key_id.encode())
-            inner = Payload()
-            inner.ParseFromString(plain)
-            decoded.append(inner)
+            decoded.append(_open(cipher, key_id.encode(), payload))
         return decoded
 
 
-def encrypting_converter(keys: Sequence[EncryptionKey]) -> DataConverter:
-    """The pydantic converter with payloads and failure messages encrypted under keys."""
+CASE_KEY_PREFIX = "case:"
+
+
+def case_of_workflow(workflow_id: str | None) -> str | None:
+    """The case whose personal data a workflow's payloads carry: the case itself, or one of its
+    webhook deliveries (`webhook-evt_<case id>_<kind>_<round>_<number>`); None for the others
+    (archiving, digest, erasure), whose payloads stay under the ring's key."""
+    if not workflow_id:
+        return None
+    if workflow_id.startswith(CASE_WORKFLOW_ID_PREFIX):
+        return workflow_id.removeprefix(CASE_WORKFLOW_ID_PREFIX) or None
+    if workflow_id.startswith(DELIVERY_WORKFLOW_ID_PREFIX + "evt_"):
+        head = workflow_id.removeprefix(DELIVERY_WORKFLOW_ID_PREFIX + "evt_").rsplit("_", 2)[0]
+        for kind in ALL_EVENT_TYPES:
+            suffix = "_" + kind.removeprefix("cancellation.")
+            if head.endswith(suffix) and len(head) > len(suffix):
+                return head.removesuffix(suffix)
+    return None
+
+
+class CaseKeyCodec(EncryptionCodec, WithSerializationContext):
+    """Seals a case's payloads under the case's key, everything else under the ring's."""
+
+    def __init__(
+        self, keys: Sequence[EncryptionKey], case_keys: CaseKeys, case_id: str | None = None
+    ) -> None:
+        super().__init__(keys)
+        self.case_keys = case_keys
+        self.case_id = case_id
+
+    def with_context(self, context: SerializationContext) -> Self:
+        # Called for every workflow activation and activity: a shallow copy shares the ciphers.
+        case_id = case_of_workflow(getattr(context, "workflow_id", None))
+        if case_id == self.case_id:
+            return self
+        clone = copy.copy(self)
+        clone.case_id = case_id
+        return clone
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if self.case_id is None or not payloads:
+            return await super().encode(payloads)
+        try:
+            cipher = await self.case_keys.cipher(self.case_id, create=True)
+        except CaseKeyErased as erased:
+            raise ErasedCaseKey(erased) from None
+        assert cipher is not None
+        return _seal(cipher, (CASE_KEY_PREFIX + self.case_id).encode(), payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        decoded: list[Payload] = []
+        for payload in payloads:
+            key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode("utf-8", "replace")
+            if payload.metadata.get("encoding") != ENCODING or not key_id.startswith(
+                CASE_KEY_PREFIX
+            ):
+                decoded += await super().decode([payload])
+                continue
+            case_id = key_id.removeprefix(CASE_KEY_PREFIX)
+            try:
+                cipher = await self.case_keys.cipher(case_id, create=False)
+            except CaseKeyErased as erased:
+                raise ErasedCaseKey(erased) from None
+            if cipher is None:
+                raise UnknownEncryptionKey(f"no key for case '{case_id}' in the case key store")
+            decoded.append(_open(cipher, key_id.encode(), payload))
+        return decoded
+
+
+def _seal(cipher: AESGCM, key_id: bytes, payloads: Sequence[Payload]) -> list[Payload]:
+    encoded: list[Payload] = []
+    for payload in payloads:
+        nonce = os.urandom(_NONCE_BYTES)
+        # The key id is bound as associated data, so metadata cannot be swapped unnoticed.
+        sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id)
+        encoded.append(
+            Payload(metadata={"encoding": ENCODING, KEY_ID_METADATA: key_id}, data=nonce + sealed)
+        )
+    return encoded
+
+
+def _open(cipher: AESGCM, key_id: bytes, payload: Payload) -> Payload:
+    data = payload.data
+    inner = Payload()
+    inner.ParseFromString(cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], key_id))
+    return inner
+
+
+def encrypting_converter(
+    keys: Sequence[EncryptionKey], case_keys: CaseKeys | None = None
+) -> DataConverter:
+    """The pydantic converter with payloads and failure messages encrypted under keys; with
+    case_keys, each case's payloads under the case's own key."""
+    codec = EncryptionCodec(keys) if case_keys is None else CaseKeyCodec(keys, case_keys)
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(keys),
+        payload_codec=codec,
         # Failure messages can quote data; move them into the encrypted attributes too.
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
@@ -160,15 +261,43 @@ def configured_keys(settings: Settings) -> list[EncryptionKey] | None:
     return None
 
 
+_CASE_KEYS: dict[tuple[str, str, str | None], CaseKeys] = {}
+
+
+def case_keys_for(settings: Settings, keys: Sequence[EncryptionKey]) -> CaseKeys | None:
+    """The process's case keys (one cache and pool per database and ring), or None when
+    CANCELFLOW_CODEC__CASE_KEYS is off. The database is found at the first payload."""
+    if not settings.codec.case_keys:
+        return None
+    memo = (format_keys(keys), str(settings.var_dir), settings.database_url)
+    if memo not in _CASE_KEYS:
+
+        async def pool() -> asyncpg.Pool:
+            from storage.db import create_pool
+            from workers.database import database_url
+
+            return await create_pool(database_url(settings), min_size=1, max_size=4)
+
+        _CASE_KEYS[memo] = CaseKeys(keys, pool)
+    return _CASE_KEYS[memo]
+
+
 def payload_codec(settings: Settings) -> EncryptionCodec | None:
     keys = configured_keys(settings)
-    return EncryptionCodec(keys) if keys else None
+    if not keys:
+        return None
+    case_keys = case_keys_for(settings, keys)
+    return EncryptionCodec(keys) if case_keys is None else CaseKeyCodec(keys, case_keys)
 
 
 def data_converter(settings: Settings) -> DataConverter:
     """What every client and worker of this deployment uses: encrypting when keys are set."""
     keys = configured_keys(settings)
-    return encrypting_converter(keys) if keys else pydantic_data_converter
+    return (
+        encrypting_converter(keys, case_keys_for(settings, keys))
+        if keys
+        else (pydantic_data_converter)
+    )
 
 
 def ensure_dev_keys(var_dir: Path) -> str:

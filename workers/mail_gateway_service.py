@@ -17,6 +17,7 @@ from domain.reply_address import ReplyAddressSigner
 from inbound.gateway import MailGateway, ReplyHandler, server_tls_context
 from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses
+from storage.db import create_pool
 from workers.settings import Settings
 
 
@@ -78,10 +79,7 @@ async def running_mail_gateway(
 
 async def gateway_pool(url: str) -> asyncpg.Pool:
     """A pool that opens connections on demand, so a PostgreSQL outage means 451, not a crash."""
-    pool = await asyncpg.create_pool(url, min_size=0, max_size=5, timeout=5)
-    if pool is None:
-        raise RuntimeError("asyncpg.create_pool returned no pool")
-    return pool
+    return await create_pool(url, min_size=0, max_size=5)
 
 
 @asynccontextmanager

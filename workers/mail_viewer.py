@@ -7,11 +7,16 @@ the email's own HTML is shown in a sandboxed frame under a CSP that runs no scri
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from email.message import EmailMessage
 from pathlib import Path
 
+import uvicorn
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -129,8 +134,42 @@ class MailViewer:
 
 async def serve_mail_page(stack: AsyncExitStack, folder: Path, host: str, port: int) -> str:
     """Serve the mail page until `stack` closes; returns its URL."""
-    from workers.observability.ops_server import running_ops_server
+    return await stack.enter_async_context(_running_page(host, port, MailViewer(folder).routes()))
 
-    return await stack.enter_async_context(
-        running_ops_server(host, port, MailViewer(folder).routes())
+
+class _EmbeddedServer(uvicorn.Server):
+    """The process owns SIGINT/SIGTERM, not uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _running_page(host: str, port: int, routes: list[BaseRoute]) -> AsyncIterator[str]:
+    from workers.observability.ops_server import OpsServerError
+
+    config = uvicorn.Config(
+        Starlette(routes=routes),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
     )
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve(), name="mail-page")
+    while not server.started:
+        if task.done():
+            with contextlib.suppress(BaseException):
+                task.result()
+            raise OpsServerError(
+                f"the mail page could not listen on {host}:{port}; is the port in use?"
+            )
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await task

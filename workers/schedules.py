@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
-from pydantic import BaseModel, Field, field_validator
 from temporalio.client import (
     Client,
     Schedule,
@@ -23,30 +21,13 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from storage.archive import ArchiveSettings
+from storage.config import ArchiveSettings, ErasureSettings
+from workers.settings import DigestSettings as DigestSettings
 from workflows.archiving import ARCHIVE_SCHEDULE_ID, ArchivingInput, ArchivingWorkflow
 from workflows.ops_digest import DIGEST_SCHEDULE_ID, OpsDigestInput, OpsDigestWorkflow
+from workflows.retention import RETENTION_SCHEDULE_ID, RetentionInput, RetentionWorkflow
 
 log = structlog.get_logger("cancelflow.schedules")
-
-
-class DigestSettings(BaseModel):
-    """When the daily ops digest goes out (CANCELFLOW_DIGEST__*)."""
-
-    hour: int = Field(default=7, ge=0, le=23)
-    minute: int = Field(default=0, ge=0, le=59)
-    time_zone: str = "Europe/Stockholm"
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"'{value}' is not an IANA time zone such as Europe/Stockholm or UTC"
-            ) from None
-        return value
 
 
 def digest_schedule(
@@ -132,20 +113,41 @@ async def ensure_digest_schedule(
     return True
 
 
+def _every(minutes: int, action: ScheduleActionStartWorkflow) -> Schedule:
+    return Schedule(
+        action=action,
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=minutes))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule, every_minutes: int) -> bool:
+    """Create the schedule, or bring an existing one up to it; True when this call created it.
+    Many workers starting at once each write the same schedule."""
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+
+        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(schedule_id).update(replace)
+        return False
+    log.info("schedule.created", schedule_id=schedule_id, every_minutes=every_minutes)
+    return True
+
+
 def archive_schedule(
     task_queue: str, settings: ArchiveSettings, workflow_id: str = ARCHIVE_SCHEDULE_ID
 ) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    return _every(
+        settings.every_minutes,
+        ScheduleActionStartWorkflow(
             ArchivingWorkflow.run,
             ArchivingInput(batch_size=settings.batch_size),
             id=workflow_id,
             task_queue=task_queue,
         ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(minutes=settings.every_minutes))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
 
@@ -160,14 +162,30 @@ async def ensure_archive_schedule(
     True when this call created it. Many workers starting at once each write the same schedule.
     """
     schedule = archive_schedule(task_queue, settings, workflow_id=schedule_id)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
+    return await _ensure(client, schedule_id, schedule, settings.every_minutes)
 
-        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(schedule_id).update(replace)
-        return False
-    log.info("schedule.created", schedule_id=schedule_id, every_minutes=settings.every_minutes)
-    return True
+def retention_schedule(
+    task_queue: str, settings: ErasureSettings, workflow_id: str = RETENTION_SCHEDULE_ID
+) -> Schedule:
+    """Automatic erasure of closed cases past CANCELFLOW_ERASURE__AFTER_DAYS (issue 20)."""
+    return _every(
+        settings.every_minutes,
+        ScheduleActionStartWorkflow(
+            RetentionWorkflow.run,
+            RetentionInput(batch_size=settings.batch_size),
+            id=workflow_id,
+            task_queue=task_queue,
+        ),
+    )
+
+
+async def ensure_retention_schedule(
+    client: Client,
+    task_queue: str,
+    settings: ErasureSettings,
+    schedule_id: str = RETENTION_SCHEDULE_ID,
+) -> bool:
+    """Create the retention schedule, or bring it up to the settings; True when created."""
+    schedule = retention_schedule(task_queue, settings, workflow_id=schedule_id)
+    return await _ensure(client, schedule_id, schedule, settings.every_minutes)

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,11 +30,31 @@ from pydantic_settings import (
 )
 
 from activities.config import EmailSettings, SmtpSettings
+from console.config import ConsoleSettings
+from domain.reply_token import MIN_SECRET_CHARS
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
-from storage.archive import ArchiveSettings
+from storage.config import ArchiveSettings, ErasureSettings
 from workers.observability.config import OpsSettings
-from workers.schedules import DigestSettings
+
+
+class DigestSettings(BaseModel):
+    """When the daily ops digest goes out (CANCELFLOW_DIGEST__*)."""
+
+    hour: int = Field(default=7, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    time_zone: str = "Europe/Stockholm"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not an IANA time zone such as Europe/Stockholm or UTC"
+            ) from None
+        return value
 
 
 class CodecSettings(BaseModel):
@@ -48,6 +71,9 @@ class CodecSettings(BaseModel):
     auth_token: SecretStr | None = None
     # Explicit, logged opt-out: without keys, processes refuse to start unless this is set.
     allow_plaintext: bool = False
+    # A data key per case (docs/privacy.md): what makes erasing a case erase its payloads.
+    # Off only to measure the cost of it against the ring's key alone (cancelflow bench).
+    case_keys: bool = True
 
 
 class TemporalSettings(BaseModel):
@@ -90,8 +116,10 @@ class Settings(BaseSettings):
     codec: CodecSettings = Field(default_factory=CodecSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    erasure: ErasureSettings = Field(default_factory=ErasureSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @property
     def mail_dir(self) -> Path:
@@ -169,8 +197,19 @@ def setting_variables() -> dict[str, tuple[str, ...]]:
     return found
 
 
-def unknown_variables(environ: Mapping[str, str]) -> list[str]:
-    """A line for each CANCELFLOW_* variable that sets nothing, with the nearest real one."""
+def dotenv_variables() -> dict[str, str]:
+    """The variables of the .env file Settings reads (in the working directory), if any."""
+    from dotenv import dotenv_values
+
+    path = Path(str(Settings.model_config.get("env_file") or ".env"))
+    if not path.is_file():
+        return {}
+    return {name: value or "" for name, value in dotenv_values(path).items()}
+
+
+def unknown_variables(environ: Mapping[str, str], where: str = "") -> list[str]:
+    """A line for each CANCELFLOW_* variable that sets nothing, with the nearest real one;
+    `where` names the source when it is not the environment (" (in .env)")."""
     known = setting_variables()
     valid = set(known) | {f"{v}_FILE" for v in known} | OTHER_VARIABLES
     lines = []
@@ -180,7 +219,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
             continue
         nearest = difflib.get_close_matches(upper, sorted(valid), n=1, cutoff=0.6)
         hint = f"; did you mean {nearest[0]}?" if nearest else ""
-        lines.append(f"{name}: not a cancelflow setting, so it would be ignored{hint}")
+        lines.append(f"{name}{where}: not a cancelflow setting, so it would be ignored{hint}")
     return lines
 
 
@@ -216,7 +255,8 @@ class _FileSettingsSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return _values_from_files(os.environ)
+        # A _FILE variable in .env works as it does in the environment (which wins).
+        return _values_from_files({**dotenv_variables(), **os.environ})
 
 
 def read_dev_secrets(var_dir: Path) -> dict[str, str] | None:
@@ -272,12 +312,63 @@ def configured_key_text(settings: Settings) -> bool:
     )
 
 
+# A floor, not a measure: the estimate (character frequencies times length) is an upper
+# bound on a secret's real entropy, so anything under it is certainly too weak.
+MIN_SECRET_BITS = 80
+
+
+def _secrets(settings: Settings) -> list[tuple[str, SecretStr, bool]]:
+    """(variable, value, is a key ring 'newest,older,...') of each secret a process needs."""
+    return [
+        ("CANCELFLOW_PORTAL__SECRET_KEY", settings.portal.secret_key, True),
+        ("CANCELFLOW_PORTAL__INTERNAL_API_KEY", settings.portal.internal_api_key, False),
+        ("CANCELFLOW_WEBHOOKS__SECRETS_KEY", settings.webhooks.secrets_key, False),
+    ]
+
+
+def _development_values() -> frozenset[str]:
+    defaults = Settings.model_construct()
+    return frozenset(value.get_secret_value() for _, value, _ in _secrets(defaults))
+
+
+def estimated_bits(secret: str) -> float:
+    counts = Counter(secret)
+    return -sum(n * math.log2(n / len(secret)) for n in counts.values())
+
+
+def secret_problems(settings: Settings) -> Iterator[str]:
+    """A line per unsafe secret: each key of a ring is checked as the ring's parser reads it
+    (split on commas, stripped), so a public development key cannot hide at its end, behind
+    a space or as a duplicate."""
+    public = _development_values()
+    fix = f"set it (or {{variable}}_FILE) to a new secret, for example the output of: {MAKE_SECRET}"
+    for variable, value, is_ring in _secrets(settings):
+        raw = value.get_secret_value()
+        parts = raw.split(",") if is_ring else [raw]
+        seen: dict[str, int] = {}
+        for position, part in enumerate(parts, start=1):
+            key = part.strip()
+            where = f"key {position} of {len(parts)}: " if len(parts) > 1 else ""
+            problem = None
+            if key in public or (not is_ring and raw.strip() in public):
+                problem = "still the development value"
+            elif not key:
+                problem = "empty"
+            elif key in seen:
+                problem = f"the same as key {seen[key]}"
+            elif key != part or any(c.isspace() for c in key):
+                problem = "has spaces or other whitespace in it"
+            elif len(key) < MIN_SECRET_CHARS:
+                problem = f"shorter than {MIN_SECRET_CHARS} characters"
+            elif estimated_bits(key) < MIN_SECRET_BITS:
+                problem = f"too predictable (under {MIN_SECRET_BITS} bits of entropy)"
+            seen.setdefault(key, position)
+            if problem is not None:
+                yield f"{variable}: {where}{problem}; {fix.format(variable=variable)}"
+
+
 def _unsafe(settings: Settings) -> Iterator[str]:
-    for variable in insecure_defaults(settings):
-        yield (
-            f"{variable}: still the development value; set it (or {variable}_FILE) to a new "
-            f"secret, for example the output of: {MAKE_SECRET}"
-        )
+    yield from secret_problems(settings)
     if not (configured_key_text(settings) or settings.codec.allow_plaintext):
         yield (
             "CANCELFLOW_CODEC__KEYS: no payload-encryption key is set; make one with "
@@ -298,7 +389,8 @@ def settings_for_process(
     unset: "dkim", or "from_header" for the local stack.
     """
     environ = os.environ if environ is None else environ
-    problems = unknown_variables(environ)
+    # Every source of variables gets the same check: the environment and the .env file.
+    problems = unknown_variables(environ) + unknown_variables(dotenv_variables(), " (in .env)")
     if problems:
         raise SettingsRefused(problems)
     settings = Settings()
@@ -342,3 +434,36 @@ def warn_about_insecure_defaults(settings: Settings) -> None:
             variable=variable,
             detail="still the development default: set it before serving real merchants",
         )
+
+
+# --- the ops console (cancelflow ops-console) -----------------------------------------------------
+
+
+def console_refusals(settings: Settings) -> list[str]:
+    """Why `cancelflow ops-console` must not start with these settings (outside `cancelflow
+    dev`): no sign-in provider, no client secret, or the session secret at its dev value."""
+    from console.config import DEV_SESSION_SECRET
+
+    console = settings.console
+    problems = []
+    if not console.issuer:
+        problems.append(
+            "CANCELFLOW_CONSOLE__ISSUER: not set; the ops console signs ops in only through "
+            "the company's OpenID Connect provider (its issuer URL)"
+        )
+    if console.client_secret is None or not console.client_secret.get_secret_value():
+        problems.append(
+            "CANCELFLOW_CONSOLE__CLIENT_SECRET: not set; the console's client secret at the "
+            "OpenID Connect provider (or CANCELFLOW_CONSOLE__CLIENT_SECRET_FILE)"
+        )
+    if console.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+        problems.append(
+            "CANCELFLOW_CONSOLE__SESSION_SECRET: still the development value; set it (or "
+            f"CANCELFLOW_CONSOLE__SESSION_SECRET_FILE) to a new secret, e.g. from: {MAKE_SECRET}"
+        )
+    if not console.secure_cookies:
+        problems.append(
+            "CANCELFLOW_CONSOLE__SECURE_COOKIES: false; outside cancelflow dev the session "
+            "cookie is sent over HTTPS only"
+        )
+    return problems

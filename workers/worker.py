@@ -14,23 +14,17 @@ from temporalio.worker import Interceptor, Worker
 
 from workers.database import database_pool, database_url
 from workers.logging import LogContextInterceptor
-from workers.observability.business import (
-    BusinessMetrics,
-    BusinessMetricsInterceptor,
-    archive_refresh,
-    outbox_refresh,
-)
-from workers.observability.checks import (
-    check_before_start,
-    polling_check,
-    postgres_check,
-    temporal_check,
-)
-from workers.observability.ops_server import ops_routes, running_ops_server
-from workers.observability.runtime import build_runtime, sdk_metrics_url
+from workers.observability.business import BusinessMetrics, BusinessMetricsInterceptor
+from workers.observability.checks import check_before_start
+from workers.observability.runtime import build_runtime
 from workers.observability.tracing import configure_tracing, shutdown_tracing
+from workers.observability.worker_ops import running_worker_ops
 from workers.process import stop_on_signals
-from workers.schedules import ensure_archive_schedule, ensure_digest_schedule
+from workers.schedules import (
+    ensure_archive_schedule,
+    ensure_digest_schedule,
+    ensure_retention_schedule,
+)
 from workers.settings import Settings
 from workers.temporal_client import connect
 from workers.versioning import deployment_config
@@ -123,21 +117,9 @@ async def serve(settings: Settings) -> None:
                 )
                 await ensure_digest_schedule(client, task_queue, settings.digest)
                 await ensure_archive_schedule(client, task_queue, settings.archive)
-                routes = ops_routes(
-                    {
-                        "postgres": postgres_check(pool),
-                        "temporal": temporal_check(client),
-                        "polling": polling_check(client, task_queue),
-                    },
-                    registry,
-                    timeout=ops.check_timeout_seconds,
-                    refresh=[
-                        outbox_refresh(metrics, pool, ops.outbox_failing_after_seconds),
-                        archive_refresh(metrics, client, pool),
-                    ],
-                    sdk_metrics_url=sdk_metrics_url(ops.sdk_metrics_address or None),
-                )
-                async with running_ops_server(ops.host, ops.worker_port, routes) as ops_url:
+                await ensure_retention_schedule(client, task_queue, settings.erasure)
+                ops_server = running_worker_ops(ops, client, pool, task_queue, registry, metrics)
+                async with ops_server as ops_url:
                     log.info(
                         "worker.started",
                         task_queue=task_queue,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import assert_never
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -27,14 +28,15 @@ with workflow.unsafe.imports_passed_through():
         SnoozeRequest,
         WithdrawalRequest,
     )
-    from domain.answers import BindingContract, MerchantAnswer, Outcome
+    from domain.answers import MerchantAnswer
     from domain.business_days import local_morning
     from domain.case import AnswerReceipt, CaseState, CaseStatus
     from domain.escalation import next_chase_step
     from domain.merchant import Merchant
+    from domain.outcomes import FollowUp, ops_detail, spec_of
     from domain.request import missing_identifiers
     from domain.webhooks import EventType
-    from workflows.case_emails import CORRECTION_WINDOW, contract_follow_up_day
+    from workflows.case_emails import CORRECTION_WINDOW, new_round_day
     from workflows.case_steps import CaseFailed, CaseSteps
     from workflows.inputs import (
         NOT_YOUR_CASE,
@@ -109,7 +111,13 @@ class CancellationWorkflow(CaseSteps):
             # An answer recorded before the request went out (ops, from a phone call) leaves
             # nothing to ask the merchant.
             if self._state.answer is None:
-                await self._send_merchant_email(act.MerchantEmailKind.REQUEST)
+                # The first reminder is due from the round's start, taken in whole minutes.
+                expected_by = self._step_due(
+                    merchant, 0, workflow.now().replace(second=0, microsecond=0)
+                )
+                await self._send_merchant_email(
+                    act.MerchantEmailKind.REQUEST, answer_expected_by=expected_by
+                )
             # Whole minutes, so every deadline of the round is a clean, predictable instant.
             started = workflow.now().replace(second=0, microsecond=0)
             self._state.round_started_at = self._state.last_chase_at = started
@@ -176,21 +184,28 @@ class CancellationWorkflow(CaseSteps):
         await webhooks.tell_merchant(
             self._state, self._request, merchant, EventType.ANSWER_RECORDED, answer=answer
         )
-        if answer.outcome is Outcome.OTHER_REASON:
+        for_ops = ops_detail(answer)
+        if for_ops is not None:
             # The message is for ops only; the customer gets the neutral outcome.
-            await self._notify_ops(act.OpsNotificationKind.OTHER_REASON, detail=answer.message)
+            await self._notify_ops(act.OpsNotificationKind.OTHER_REASON, detail=for_ops)
         await self._notify_customer(act.CustomerNotificationKind.OUTCOME)
-        if isinstance(answer, BindingContract):
-            return await self._await_contract_notice_date(merchant, answer)
-        if answer.outcome is Outcome.NO_SUBSCRIPTION_FOUND:
-            return await self._await_corrected_details()
-        return await self._close(CaseStatus.CLOSED)
+        follow_up = spec_of(answer).follow_up
+        match follow_up:
+            case FollowUp.CLOSE:
+                return await self._close(CaseStatus.CLOSED)
+            case FollowUp.NEW_ROUND_AFTER_NOTICE:
+                return await self._await_contract_notice_date(merchant, answer)
+            case FollowUp.AWAIT_CORRECTED_DETAILS:
+                return await self._await_corrected_details()
+            case _:
+                assert_never(follow_up)
 
     async def _await_contract_notice_date(
-        self, merchant: Merchant, answer: BindingContract
+        self, merchant: Merchant, answer: MerchantAnswer
     ) -> CaseState:
         """Binding contract: ask again when the notice period allows it, unless withdrawn."""
-        follow_up_day = contract_follow_up_day(answer, merchant)
+        follow_up_day = new_round_day(answer, merchant)
+        assert follow_up_day is not None
         follow_up_at = local_morning(follow_up_day, merchant.timezone)
         self._state.follow_up_at = follow_up_at
         self._set_status(CaseStatus.FOLLOW_UP)

@@ -6,27 +6,24 @@ so the workflow decides whether a non-retryable cause fails the case.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from activities import contracts as act
-from domain.answers import BindingContract, Outcome
 from domain.case import CaseState
 from domain.customer_outcome import CustomerOutcome
+from domain.follow_up import new_round_day as new_round_day
 from domain.merchant import Merchant
+from domain.outcomes import FollowUp, spec_of
 from domain.request import CancellationRequest, merchant_view
 from workflows.details import escape_markdown
 
 # No subscription found: how long the customer has to send corrected details.
 CORRECTION_WINDOW = timedelta(days=14)
-
-
-def contract_follow_up_day(answer: BindingContract, merchant: Merchant) -> date:
-    """The day a binding contract's notice period allows the new request (merchant calendar)."""
-    return answer.contract_ends_on - timedelta(days=merchant.notice_period_days)
 
 
 # Reading the directory is quick; a database outage should be waited out, not fail the case.
@@ -45,15 +42,6 @@ EMAIL_RETRY = RetryPolicy(
 )
 DIRECTORY_TIMEOUT = timedelta(seconds=15)
 EMAIL_TIMEOUT = timedelta(seconds=60)
-
-_MERCHANT_EMAILS = {
-    act.MerchantEmailKind.REQUEST: (act.SEND_MERCHANT_REQUEST, "Email cancellation request"),
-    act.MerchantEmailKind.REMINDER: (act.SEND_MERCHANT_REMINDER, "Email reminder {number}"),
-    act.MerchantEmailKind.WITHDRAWAL: (
-        act.SEND_MERCHANT_WITHDRAWAL,
-        "Email withdrawal (disregard request)",
-    ),
-}
 
 
 async def load_merchant(merchant_id: str, *, local: bool) -> Merchant:
@@ -77,6 +65,7 @@ def merchant_email(
     merchant: Merchant,
     kind: act.MerchantEmailKind,
     reminder_number: int | None = None,
+    answer_expected_by: datetime | None = None,
 ) -> act.MerchantEmailInput:
     return act.MerchantEmailInput(
         case_id=state.case_id,
@@ -87,22 +76,33 @@ def merchant_email(
         subscription=request.subscription,
         identifiers=merchant_view(request, merchant),
         requested_at=state.requested_at,
+        answer_expected_by=answer_expected_by,
     )
 
 
 async def send_merchant_email(email: act.MerchantEmailInput) -> act.EmailSent:
-    name, summary = _MERCHANT_EMAILS[email.kind]
-    summary = summary.format(number=email.reminder_number)
     merchant = escape_markdown(email.merchant.display_name)
     result: act.EmailSent = await workflow.execute_activity(
-        name,
+        email.kind.activity,
         email,
         result_type=act.EmailSent,
         start_to_close_timeout=EMAIL_TIMEOUT,
         retry_policy=EMAIL_RETRY,
-        summary=f"{summary} to {merchant} (round {email.round})",
+        summary=f"{_merchant_email_summary(email)} to {merchant} (round {email.round})",
     )
     return result
+
+
+def _merchant_email_summary(email: act.MerchantEmailInput) -> str:
+    match email.kind:
+        case act.MerchantEmailKind.REQUEST:
+            return "Email cancellation request"
+        case act.MerchantEmailKind.REMINDER:
+            return f"Email reminder {email.reminder_number}"
+        case act.MerchantEmailKind.WITHDRAWAL:
+            return "Email withdrawal (disregard request)"
+        case _:
+            assert_never(email.kind)
 
 
 def customer_notification(
@@ -114,15 +114,11 @@ def customer_notification(
 ) -> act.CustomerNotificationInput:
     answer = state.answer if kind is act.CustomerNotificationKind.OUTCOME else None
     corrections_until = None
-    if answer is not None and answer.outcome is Outcome.NO_SUBSCRIPTION_FOUND:
+    if answer is not None and spec_of(answer).follow_up is FollowUp.AWAIT_CORRECTED_DETAILS:
         last = (state.answered_at or answer.answered_at) + CORRECTION_WINDOW
         corrections_until = last.astimezone(ZoneInfo(merchant.timezone)).date()
     return act.CustomerNotificationInput(
-        new_request_on=(
-            contract_follow_up_day(answer, merchant)
-            if isinstance(answer, BindingContract)
-            else None
-        ),
+        new_request_on=new_round_day(answer, merchant) if answer is not None else None,
         corrections_until=corrections_until,
         case_id=state.case_id,
         round=state.round,

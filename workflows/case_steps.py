@@ -19,8 +19,9 @@ from activities import contracts as act
 from domain.business_days import business_days_between
 from domain.case import CaseState, CaseStatus, EmailRecord, RoundSummary
 from domain.customer_outcome import customer_outcome_for
-from domain.escalation import ChaseStep, StepKind
+from domain.escalation import ChaseStep, StepKind, next_chase_step
 from domain.merchant import Merchant
+from domain.reply_token import case_reference
 from domain.request import CancellationRequest
 from workflows import case_emails as emails
 from workflows import search_attributes as sa
@@ -34,6 +35,9 @@ _T = TypeVar("_T")
 # marker and a TemporalChangeVersion upsert), so one id covers the merchant lookup as a local
 # activity and leaving out search-attribute upserts that change nothing.
 CHEAPER_CASE_PATCH = "cheaper-case-v1"
+# Cases started before the CaseReference search attribute existed get it at their next status
+# change. A case started with it (the client sets it) never asks, so it costs no marker.
+CASE_REFERENCE_PATCH = "case-reference-v1"
 
 
 class CaseFailed(ApplicationError):
@@ -63,7 +67,11 @@ class CaseSteps:
             self._state.escalated_at = workflow.now()
         else:
             await self._send_merchant_email(
-                act.MerchantEmailKind.REMINDER, reminder_number=step.reminder_number
+                act.MerchantEmailKind.REMINDER,
+                reminder_number=step.reminder_number,
+                answer_expected_by=self._step_due(
+                    merchant, self._state.chase_steps_done + 1, step.due_at
+                ),
             )
             self._state.reminders_sent += 1
         self._state.chase_steps_done += 1
@@ -74,6 +82,12 @@ class CaseSteps:
         self._steps_this_run += 1
         if not self._decided():
             self._set_status(self._waiting_status())
+
+    def _step_due(self, merchant: Merchant, steps_done: int, last_step_at: datetime) -> datetime:
+        """When the chase's next step is due: the merchant's answer is expected before it."""
+        with workflow.unsafe.sandbox_unrestricted():
+            # The holidays package reads its translations with gettext (see the chase).
+            return next_chase_step(merchant, steps_done, last_step_at).due_at
 
     def _waiting_status(self) -> CaseStatus:
         if self._state.escalated:
@@ -130,14 +144,19 @@ class CaseSteps:
         return self._merchant
 
     async def _send_merchant_email(
-        self, kind: act.MerchantEmailKind, reminder_number: int | None = None
+        self,
+        kind: act.MerchantEmailKind,
+        reminder_number: int | None = None,
+        answer_expected_by: datetime | None = None,
     ) -> EmailRecord | None:
         merchant = await self._load_merchant()
         # Only the webhook's start is awaited, never the endpoint: the email is not delayed.
         await webhooks.tell_merchant(self._state, self._request, merchant, kind, reminder_number)
         if not merchant.wants_email:
             return None
-        email = emails.merchant_email(self._state, self._request, merchant, kind, reminder_number)
+        email = emails.merchant_email(
+            self._state, self._request, merchant, kind, reminder_number, answer_expected_by
+        )
         sent = await self._unless_failed(emails.send_merchant_email(email))
         return self._remember_email(email.outbox_kind, sent)
 
@@ -169,6 +188,7 @@ class CaseSteps:
                 merchant_id=merchant.merchant_id,
                 merchant_display_name=merchant.display_name,
                 waiting_since=self._state.round_started_at or self._state.requested_at,
+                merchant_timezone=merchant.timezone,
                 business_days_waited=business_days_waited,
                 detail=detail,
             )
@@ -197,6 +217,10 @@ class CaseSteps:
             pairs.append(sa.OUTCOME.value_set(self._state.outcome.value))
         if self._state.answered_at is not None:
             pairs.append(sa.ANSWERED_AT.value_set(self._state.answered_at))
+        if workflow.info().typed_search_attributes.get(
+            sa.CASE_REFERENCE
+        ) is None and workflow.patched(CASE_REFERENCE_PATCH):
+            pairs.append(sa.CASE_REFERENCE.value_set(case_reference(self._state.case_id)))
         if workflow.patched(CHEAPER_CASE_PATCH):
             # Each upsert is a history event and server work: send only what changed since
             # the start (given by the client) or the last upsert, and nothing when nothing did.
@@ -210,7 +234,7 @@ class CaseSteps:
         """The case's current details in the Temporal UI: where it stands and what is next."""
         self._state.next_action = waiting_for
         self._state.next_action_at = due
-        workflow.set_current_details(current_details(self._state, waiting_for, due))
+        workflow.set_current_details(current_details(self._state, waiting_for, due, self._merchant))
 
     def _fail(self, reason: str) -> NoReturn:
         self._state.failure = reason

@@ -1,8 +1,10 @@
 """The case's current details as the Temporal UI shows them (Temporal markdown).
 
-Pure text: no Temporal import, so it is unit-tested on its own. Everything that comes from
-outside (a Message-ID or subject of an email reply, a snooze reason, ids) is escaped so that
-it renders as the characters it is, never as a link, an image, HTML or a heading.
+Pure text: no Temporal import, so it is unit-tested on its own. The case's reference, status
+and outcome lead it: the UI's summary is fixed at the start and cannot show them.
+Everything that comes from outside (a Message-ID or subject of an email reply, a snooze
+reason, ids) is escaped so that it renders as the characters it is, never as a link, an
+image, HTML or a heading.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import re
 from datetime import datetime
 
 from domain.case import CaseState, CaseStatus
+from domain.local_time import local_minute
+from domain.merchant import Merchant
+from domain.reply_token import case_reference
 
 # Markdown and HTML metacharacters; each is shown literally when preceded by a backslash
 # (CommonMark allows a backslash before any ASCII punctuation).
@@ -39,28 +44,46 @@ def _break_autolink(match: re.Match[str]) -> str:
     return head + _WORD_JOINER + tail
 
 
-def current_details(state: CaseState, waiting_for: str, due_at: datetime | None) -> str:
-    """Where the case stands and what comes next, one paragraph per line."""
+def current_details(
+    state: CaseState,
+    waiting_for: str,
+    due_at: datetime | None,
+    merchant: Merchant | None = None,
+) -> str:
+    """Where the case stands and what comes next, one paragraph per line.
+
+    With the merchant: its name beside its id, and every date on its clock to the minute
+    (without it, as recorded, in UTC).
+    """
     e = escape_markdown
+
+    def when(at: datetime) -> str:
+        return local_minute(at, merchant.timezone if merchant else "UTC")
+
+    who = e(state.merchant_id)
+    if merchant is not None:
+        who = f"{e(merchant.display_name)} ({who})"
+    status = f"**Status** {state.status.value}" + (" (escalated)" if state.escalated else "")
+    if state.outcome is not None:
+        status += f", **Outcome** {state.outcome.value}"
     lines = [
-        f"**Case** {e(state.case_id)} (round {state.round}), merchant {e(state.merchant_id)}",
-        f"**Status** {state.status.value}" + (" (escalated)" if state.escalated else ""),
-        f"**Requested** {state.requested_at.isoformat()}",
+        f"**Case** {case_reference(state.case_id)}, {e(state.case_id)} (round {state.round}), "
+        f"merchant {who}",
+        status,
+        f"**Requested** {when(state.requested_at)}",
     ]
     if state.answer is None and state.status is not CaseStatus.CLOSED:
         lines.append(f"**Waiting for** merchant answer, reminders sent: {state.reminders_sent}")
     if state.email_replies:
         last = state.email_replies[-1]
-        lines.append(
-            f"**Email reply** {e(last.message_id)} received {last.received_at.isoformat()}"
-        )
+        lines.append(f"**Email reply** {e(last.message_id)} received {when(last.received_at)}")
         if last.suggestion is not None:
             # Outcome, date and confidence only: the evidence (the merchant's words) stays in
             # `cancelflow cases show`; a reason may quote a header, so it is escaped too.
             lines.append(f"**Reader suggests** {e(last.suggestion.describe())}")
     if state.snoozed_until:
         lines.append(
-            f"**Snoozed until** {state.snoozed_until.isoformat()}: {e(state.snooze_reason or '')}"
+            f"**Snoozed until** {when(state.snoozed_until)}: {e(state.snooze_reason or '')}"
         )
-    lines.append(f"**Next** {e(waiting_for)}" + (f" at {due_at.isoformat()}" if due_at else ""))
+    lines.append(f"**Next** {e(waiting_for)}" + (f" at {when(due_at)}" if due_at else ""))
     return "\n\n".join(lines)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from temporalio.common import SearchAttributeKey
 
 MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
+# The CF-… reference every email and page shows, a hash of the case id: no personal data.
+CASE_REFERENCE = SearchAttributeKey.for_keyword("CaseReference")
 CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
 OUTCOME = SearchAttributeKey.for_keyword("Outcome")
 ESCALATED = SearchAttributeKey.for_bool("Escalated")
@@ -17,6 +19,7 @@ ANSWERED_AT = SearchAttributeKey.for_datetime("AnsweredAt")
 
 ALL_SEARCH_ATTRIBUTES: list[SearchAttributeKey] = [  # type: ignore[type-arg]
     MERCHANT_ID,
+    CASE_REFERENCE,
     CASE_STATUS,
     OUTCOME,
     ESCALATED,

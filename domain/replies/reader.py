@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from domain.answers import OTHER_REASON_MAX_CHARS, Outcome, parse_answer
 from domain.common import Channel, Locale, format_validation_error
+from domain.outcomes import OUTCOMES
 from domain.replies.choosing import (
     cancel_direction,
     candidate_dates,
@@ -50,10 +51,9 @@ __all__ = [
     "read_text",
 ]
 
+# The answer's date field per outcome, as domain/outcomes.py defines it.
 DATE_FIELD: dict[Outcome, str] = {
-    Outcome.HAS_NOW_BEEN_CANCELLED: "access_until",
-    Outcome.WAS_ALREADY_CANCELLED: "cancelled_on",
-    Outcome.BINDING_CONTRACT: "contract_ends_on",
+    outcome: spec.date_field for outcome, spec in OUTCOMES.items() if spec.date_field
 }
 _DIRECTION: dict[Outcome, Direction] = {
     Outcome.HAS_NOW_BEEN_CANCELLED: "next",

@@ -11,6 +11,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from activities import contracts as act
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.outcomes import date_fields
 from ops.audit.run import SYSTEM, RunReading
 from workflows.inputs import SubmitAnswer
 
@@ -170,11 +171,7 @@ def _answer(run: RunReading, event: HistoryEvent, call: Call, submission: Submit
         via=call.via,
         suggestion=verdict,
         # The outcome's own dates; the other-reason message stays out (ops read it in show).
-        **{
-            k: answer[k]
-            for k in ("access_until", "cancelled_on", "contract_ends_on")
-            if k in answer
-        },
+        **{k: answer[k] for k in date_fields() if k in answer},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +18,9 @@ internal_scheme = HTTPBearer(
 merchant_scheme = HTTPBearer(
     auto_error=False, scheme_name="MerchantKey", description="A merchant's API key (cfk_...)"
 )
+
+
+_T = TypeVar("_T")
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -35,17 +38,26 @@ async def require_internal_key(
         raise _unauthorized("the API key is not valid")
 
 
+def _merchant_key(
+    credentials: HTTPAuthorizationCredentials | None,
+) -> str:
+    if credentials is None:
+        raise _unauthorized("send your merchant API key as 'Authorization: Bearer <key>'")
+    return credentials.credentials
+
+
+def _known(found: _T | None) -> _T:
+    if found is None:
+        raise _unauthorized("the API key is not valid or was revoked")
+    return found
+
+
 async def require_merchant(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(merchant_scheme)],
     ctx: Ctx,
 ) -> str:
     """The merchant_id the presented key belongs to."""
-    if credentials is None:
-        raise _unauthorized("send your merchant API key as 'Authorization: Bearer <key>'")
-    merchant_id = await ctx.api_keys.authenticate(credentials.credentials)
-    if merchant_id is None:
-        raise _unauthorized("the API key is not valid or was revoked")
-    return merchant_id
+    return _known(await ctx.api_keys.authenticate(_merchant_key(credentials)))
 
 
 MerchantIdentity = Annotated[str, Depends(require_merchant)]
@@ -56,12 +68,7 @@ async def require_key_holder(
     ctx: Ctx,
 ) -> KeyHolder:
     """The presented key's merchant with its name and timezone, from the same query."""
-    if credentials is None:
-        raise _unauthorized("send your merchant API key as 'Authorization: Bearer <key>'")
-    holder = await ctx.api_keys.authenticate_holder(credentials.credentials)
-    if holder is None:
-        raise _unauthorized("the API key is not valid or was revoked")
-    return holder
+    return _known(await ctx.api_keys.authenticate_holder(_merchant_key(credentials)))
 
 
 MerchantKeyHolder = Annotated[KeyHolder, Depends(require_key_holder)]

@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from cases import client as case_client
 from cases.client import AnswerRejected, CaseNotFound, submit_answer
 from domain.answers import parse_answer
-from domain.case import FINAL_STATUSES, OPEN_STATUSES, CaseStatus
+from domain.case import FINAL_STATUSES, OPEN_STATUSES, CaseState, CaseStatus
 from domain.common import Channel, describe_validation_error
 from domain.customer_outcome import customer_outcome_for
+from domain.erasure import erased_marker
 from domain.reply_token import case_reference
+from domain.request import Subscription
 from portal.api.auth import MerchantIdentity, MerchantKeyHolder
 from portal.api.problems import PROBLEM_RESPONSES, ProblemError, validation_problem
 from portal.api.schemas import (
@@ -29,7 +31,7 @@ from portal.api.schemas import (
     MerchantCaseOut,
     MerchantCaseSummary,
 )
-from portal.cases import MerchantCase, is_case_id, load_merchant_case
+from portal.cases import MerchantCase, is_case_id, load_merchant_case, owns_live_case
 from portal.context import Ctx, PortalContext
 
 log = structlog.get_logger()
@@ -56,6 +58,32 @@ async def _my_case(ctx: PortalContext, merchant_id: str, case_id: str) -> Mercha
     if case is None:
         raise _not_found(case_id)
     return case
+
+
+async def _erased_case(
+    ctx: PortalContext, merchant_id: str, case_id: str
+) -> MerchantCaseOut | None:
+    """An erased case (issue 20) as it closed, without the customer's identifiers."""
+    if not is_case_id(case_id):
+        return None
+    record = await ctx.archive.erasures.get(case_id)
+    if record is None or record.remains.get("state") is None:
+        return None
+    state = CaseState.model_validate(record.remains["state"])
+    if state.merchant_id != merchant_id:
+        raise _not_found(case_id)
+    subscription = record.remains.get("subscription") or {
+        "name": erased_marker(record.erased_at.date())
+    }
+    return MerchantCaseOut(
+        case_id=state.case_id,
+        reference=case_reference(state.case_id),
+        status=state.status,
+        requested_at=state.requested_at,
+        subscription=Subscription.model_validate(subscription),
+        customer=[],
+        answer=state.answer,
+    )
 
 
 @router.get("/cases", response_model=MerchantCaseList, summary="List my cases")
@@ -102,6 +130,9 @@ async def read_case(
     merchant_id: MerchantIdentity,
     ctx: Ctx,
 ) -> MerchantCaseOut:
+    erased = await _erased_case(ctx, merchant_id, case_id)
+    if erased is not None:
+        return erased
     case = await _my_case(ctx, merchant_id, case_id)
     state = case.state
     reply_url = None
@@ -135,10 +166,14 @@ async def answer_case(
     holder: MerchantKeyHolder,
     ctx: Ctx,
 ) -> AnswerOut:
-    # Straight to the Update: its validator says whether the case is this merchant's and
-    # takes answers, so nothing is read before it (a query, the history, the directory).
-    if not is_case_id(case_id):
+    # Ownership first, by a lookup that costs the same for another merchant's case and for
+    # no case (issue 16 #1): the Update's validator would refuse another merchant's case too,
+    # but only after a round trip to the worker that an unknown id never makes. Then the
+    # Update, whose validator says whether the case takes answers.
+    if not is_case_id(case_id) or not await owns_live_case(ctx, case_id, holder.merchant_id):
         raise _not_found(case_id)
+    if await _erased_case(ctx, holder.merchant_id, case_id) is not None:
+        raise ProblemError(409, "Answer not recorded", f"case '{case_id}' was erased")
     data = body.model_dump(exclude={"responded_by"})
     data.update(
         answered_at=datetime.now(ZoneInfo(holder.timezone)),

@@ -3,27 +3,26 @@ domain's (parse_answer), the API adds who, when and through which channel."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from domain.answers import MerchantAnswer, Outcome
 from domain.case import CaseState, CaseStatus, RoundSummary
 from domain.customer_outcome import CustomerOutcome, customer_outcome_for
+from domain.outcomes import OUTCOMES, FieldKind, OutcomeSpec
 from domain.request import IdentifierLine, Subscription
 from domain.text import Line200, MultiLineText
-
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+from domain.wording import ISO_DATE, ISO_DATE_RULE
 
 
 def _iso_date_text(value: object) -> object:
     # JSON has no date type; accept only the unambiguous YYYY-MM-DD spelling of one.
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError("must be a date written YYYY-MM-DD, such as '2026-12-31'")
+    if not isinstance(value, str) or not ISO_DATE.match(value):
+        raise ValueError(ISO_DATE_RULE)
     return value
 
 
@@ -39,44 +38,28 @@ class _AnswerBody(BaseModel):
     )
 
 
-class HasNowBeenCancelledBody(_AnswerBody):
-    outcome: Literal[Outcome.HAS_NOW_BEEN_CANCELLED]
-    access_until: IsoDate = Field(description="The customer has access until this date")
-
-
-class WasAlreadyCancelledBody(_AnswerBody):
-    outcome: Literal[Outcome.WAS_ALREADY_CANCELLED]
-    cancelled_on: IsoDate = Field(description="The date the cancellation was performed")
-
-
-class BindingContractBody(_AnswerBody):
-    outcome: Literal[Outcome.BINDING_CONTRACT]
-    contract_ends_on: IsoDate = Field(description="The date the binding contract expires")
-
-
-class NoSubscriptionFoundBody(_AnswerBody):
-    outcome: Literal[Outcome.NO_SUBSCRIPTION_FOUND]
-
-
-class OtherReasonBody(_AnswerBody):
-    outcome: Literal[Outcome.OTHER_REASON]
-    message: MultiLineText = Field(
-        description="Why it could not be cancelled; comes to us and is never shown to the customer"
+def _body_for(spec: OutcomeSpec) -> type[_AnswerBody]:
+    """The API body of one outcome: its own fields with their help, who answered."""
+    fields: dict[str, Any] = {"outcome": (Literal[spec.outcome], ...)}
+    for f in spec.fields:
+        kind: Any = IsoDate if f.kind is FieldKind.DATE else MultiLineText
+        fields[f.name] = (kind, Field(description=f.text.help))
+    return create_model(
+        f"{spec.answer.__name__}Body", __base__=_AnswerBody, __module__=__name__, **fields
     )
 
 
-AnswerBody = Annotated[
-    HasNowBeenCancelledBody
-    | WasAlreadyCancelledBody
-    | BindingContractBody
-    | NoSubscriptionFoundBody
-    | OtherReasonBody,
-    Field(discriminator="outcome"),
-]
+def answer_union(models: tuple[type[BaseModel], ...]) -> Any:
+    """One model per outcome, told apart by `outcome` (OpenAPI: oneOf with a discriminator)."""
+    return Annotated[Union[models], Field(discriminator="outcome")]  # noqa: UP007
+
+
+ANSWER_BODIES: tuple[type[_AnswerBody], ...] = tuple(_body_for(s) for s in OUTCOMES.values())
+AnswerBody: Any = answer_union(ANSWER_BODIES)
 
 
 class AnswerSummary(BaseModel):
-    """The merchant's answer as outcome data: which of the five, its date, when it came."""
+    """The merchant's answer as outcome data: which outcome, its date, when it came."""
 
     outcome: Outcome
     answered_at: datetime

@@ -6,49 +6,31 @@ started from now on: a case keeps the merchant as it loaded it.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cases.client import CaseNotFound, case_state, list_cases
-from domain.case import OPEN_STATUSES, CaseStatus
 from domain.customer import StandardIdentifier
 from domain.merchant import Merchant, NotifyBy
-from domain.webhooks import (
-    ALL_EVENT_TYPES,
-    InvalidEndpointUrl,
-    parse_event_types,
-    validate_endpoint_url,
-)
-from integrations.webhooks import post_test_event
+from domain.webhooks import ALL_EVENT_TYPES
 from portal.context import Ctx, PortalContext
+from portal.merchant_settings.change_log import change_lines
 from portal.merchant_settings.deps import CSRF_PURPOSE, SCtx, SettingsContext
-from portal.merchant_settings.forms import changed_fields, extras_of, read_profile
+from portal.merchant_settings.forms import (
+    TIME_ZONES,
+    changed_fields,
+    extras_of,
+    read_profile,
+)
 from portal.merchant_settings.i18n import SettingsTranslator
-from portal.merchant_settings.rendering import render, signed_in, translator
+from portal.merchant_settings.rendering import render, same_origin, signed_in, translator
 from storage.merchant_sessions import SignedIn
 
 log = structlog.get_logger("cancelflow.portal.merchant")
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
-
-MAX_OPEN_LISTED = 100
-
-
-@dataclass(frozen=True)
-class OpenRequest:
-    case_id: str
-    requested_at: datetime
-    age_days: int
-    next_step: str | None
-    next_at: datetime | None
-    reply_url: str
 
 
 class _Signed:
@@ -70,41 +52,33 @@ def _csrf_ok(ctx: PortalContext, signed: _Signed, submitted: str) -> bool:
     return ctx.csrf.is_valid(signed.session, CSRF_PURPOSE, submitted)
 
 
-async def _open_requests(ctx: PortalContext, merchant: Merchant) -> list[OpenRequest]:
-    listings = [
-        c
-        async for c in list_cases(
-            ctx.client, merchant_id=merchant.merchant_id, running_only=True, limit=MAX_OPEN_LISTED
-        )
-        if c.status in {s.value for s in OPEN_STATUSES} and c.status != CaseStatus.STARTING
-    ]
-
-    # Dates as the merchant's own calendar has them: a request made at 00:30 in Stockholm
-    # belongs to that day, not to the UTC day before.
-    zone = ZoneInfo(merchant.timezone)
-
-    async def one(case_id: str) -> OpenRequest | None:
-        try:
-            state = await case_state(ctx.client, case_id)
-        except CaseNotFound:
-            return None
-        token = ctx.signer.issue(
-            case_id, merchant.merchant_id, state.round, ctx.signer.expiry_for(state.requested_at)
-        )
-        return OpenRequest(
-            case_id=case_id,
-            requested_at=state.requested_at.astimezone(zone),
-            age_days=(datetime.now(UTC) - state.requested_at).days,
-            next_step=state.next_action,
-            next_at=state.next_action_at and state.next_action_at.astimezone(zone),
-            reply_url=ctx.reply_url(token),
-        )
-
-    found = await asyncio.gather(*(one(c.case_id) for c in listings))
-    return sorted((r for r in found if r is not None), key=lambda r: r.requested_at)
+def confirm_page(
+    request: Request,
+    ctx: PortalContext,
+    signed: _Signed,
+    *,
+    title: str,
+    text: str,
+    action: str,
+    button: str,
+    back: str,
+) -> Response:
+    """The question before an action that cannot be undone; its Yes posts the form again."""
+    return render(
+        request,
+        "confirm_action.html",
+        signed.t,
+        path="/merchant/settings",
+        title=title,
+        text=text,
+        action=action,
+        button=button,
+        back=f"/merchant/settings?lang={signed.t.locale}{back}",
+        csrf_token=ctx.csrf.form_token(signed.session, CSRF_PURPOSE),
+    )
 
 
-async def _page(
+async def render_settings(
     request: Request,
     ctx: PortalContext,
     sctx: SettingsContext,
@@ -112,6 +86,7 @@ async def _page(
     status: int = 200,
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
+    webhook_form: dict[str, Any] | None = None,
     **notices: Any,
 ) -> Response:
     merchant = signed.merchant
@@ -133,13 +108,16 @@ async def _page(
             "timezone": merchant.timezone,
             "notify_by": merchant.notify_by.value,
         },
+        webhook_form=webhook_form or {"url": "", "events": ALL_EVENT_TYPES},
+        time_zones=TIME_ZONES,
         standard_identifiers=[i.value for i in StandardIdentifier],
         notify_choices=[n.value for n in NotifyBy],
         event_types=ALL_EVENT_TYPES,
         endpoints=await sctx.endpoints.list(merchant.merchant_id),
         keys=await ctx.api_keys.list(merchant.merchant_id),
-        open_requests=await _open_requests(ctx, merchant),
-        changes=await sctx.changes.list(merchant.merchant_id, limit=20),
+        changes=change_lines(
+            await sctx.changes.list(merchant.merchant_id, limit=20), signed.t, merchant.timezone
+        ),
         csrf_token=ctx.csrf.form_token(signed.session, CSRF_PURPOSE),
         notices=notices,
     )
@@ -150,17 +128,20 @@ async def settings_page(request: Request, ctx: Ctx, sctx: SCtx) -> Response:
     signed = await _signed(request, sctx)
     if isinstance(signed, Response):
         return signed
-    return await _page(request, ctx, sctx, signed)
+    return await render_settings(request, ctx, sctx, signed)
 
 
-async def _guarded(
+async def guarded(
     request: Request, ctx: PortalContext, sctx: SettingsContext, csrf_token: str
 ) -> _Signed | Response:
     signed = await _signed(request, sctx)
     if isinstance(signed, Response):
         return signed
+    if not same_origin(request, ctx):
+        log.warning("merchant.cross_origin_post_refused", merchant_id=signed.merchant.merchant_id)
+        return await render_settings(request, ctx, sctx, signed, status=403, cross_site=True)
     if not _csrf_ok(ctx, signed, csrf_token):
-        return await _page(request, ctx, sctx, signed, status=403, form_expired=True)
+        return await render_settings(request, ctx, sctx, signed, status=403, form_expired=True)
     return signed
 
 
@@ -177,12 +158,19 @@ async def save_profile(
     timezone: str = Form("", max_length=64),
     notify_by: str = Form("email", max_length=32),
 ) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
+    signed = await guarded(request, ctx, sctx, csrf_token)
     if isinstance(signed, Response):
         return signed
     identifier = identifier or []
     updated, errors = read_profile(
-        signed.merchant, identifier, extra_identifiers, contacts, locale, timezone, notify_by
+        signed.merchant,
+        identifier,
+        extra_identifiers,
+        contacts,
+        locale,
+        timezone,
+        notify_by,
+        signed.t,
     )
     if updated is None:
         form = {
@@ -193,7 +181,9 @@ async def save_profile(
             "timezone": timezone,
             "notify_by": notify_by,
         }
-        return await _page(request, ctx, sctx, signed, status=422, errors=errors, form=form)
+        return await render_settings(
+            request, ctx, sctx, signed, status=422, errors=errors, form=form
+        )
     changes = changed_fields(signed.merchant, updated)
     if changes:
         await sctx.directory.upsert(updated)
@@ -203,108 +193,6 @@ async def save_profile(
         log.info("merchant.settings_changed", merchant_id=updated.merchant_id, fields=list(changes))
     signed.merchant = updated
     signed.t = translator(request, updated.locale)
-    return await _page(request, ctx, sctx, signed, saved=bool(changes), unchanged=not changes)
-
-
-@router.post("/webhooks")
-async def add_webhook(
-    request: Request,
-    ctx: Ctx,
-    sctx: SCtx,
-    csrf_token: str = Form(""),
-    url: str = Form("", max_length=2000),
-    event: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    try:
-        checked = validate_endpoint_url(url, sctx.config.webhooks.allow_insecure_localhost)
-        events = parse_event_types(event or [])
-    except (InvalidEndpointUrl, ValueError) as err:
-        return await _page(request, ctx, sctx, signed, status=422, errors={"url": str(err)})
-    created = await sctx.endpoints.add(
-        signed.merchant.merchant_id, checked, events, created_by=signed.who.email
+    return await render_settings(
+        request, ctx, sctx, signed, saved=bool(changes), unchanged=not changes
     )
-    await sctx.changes.record(
-        signed.merchant.merchant_id,
-        signed.who.email,
-        "webhook.added",
-        {"endpoint_id": created.endpoint.endpoint_id, "url": checked, "events": events},
-    )
-    return await _page(
-        request, ctx, sctx, signed, new_secret=created.secret, new_endpoint=created.endpoint
-    )
-
-
-@router.post("/webhooks/{endpoint_id}/remove")
-async def remove_webhook(
-    request: Request, ctx: Ctx, sctx: SCtx, endpoint_id: str, csrf_token: str = Form("")
-) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    removed = await sctx.endpoints.disable(endpoint_id, signed.merchant.merchant_id)
-    if removed is not None:
-        await sctx.changes.record(
-            signed.merchant.merchant_id,
-            signed.who.email,
-            "webhook.removed",
-            {"endpoint_id": endpoint_id},
-        )
-    return await _page(request, ctx, sctx, signed, saved=removed is not None)
-
-
-@router.post("/webhooks/{endpoint_id}/test")
-async def test_webhook(
-    request: Request, ctx: Ctx, sctx: SCtx, endpoint_id: str, csrf_token: str = Form("")
-) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    live = {
-        e.endpoint.endpoint_id: e
-        for e in await sctx.endpoints.live_for(signed.merchant.merchant_id)
-    }
-    target = live.get(endpoint_id)
-    if target is None:
-        return await _page(request, ctx, sctx, signed, status=404)
-    result = await post_test_event(sctx.config.webhooks, target.endpoint.url, target.secret)
-    return await _page(request, ctx, sctx, signed, test_result=result)
-
-
-@router.post("/keys")
-async def create_key(
-    request: Request,
-    ctx: Ctx,
-    sctx: SCtx,
-    csrf_token: str = Form(""),
-    label: str = Form("portal", max_length=80),
-) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    created = await ctx.api_keys.create(signed.merchant.merchant_id, label.strip() or "portal")
-    await sctx.changes.record(
-        signed.merchant.merchant_id,
-        signed.who.email,
-        "api_key.created",
-        {"key_id": created.info.key_id, "label": created.info.label},
-    )
-    return await _page(request, ctx, sctx, signed, new_key=created.key)
-
-
-@router.post("/keys/{key_id}/revoke")
-async def revoke_key(
-    request: Request, ctx: Ctx, sctx: SCtx, key_id: str, csrf_token: str = Form("")
-) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    own = {k.key_id for k in await ctx.api_keys.list(signed.merchant.merchant_id)}
-    if key_id in own:
-        await ctx.api_keys.revoke(key_id)
-        await sctx.changes.record(
-            signed.merchant.merchant_id, signed.who.email, "api_key.revoked", {"key_id": key_id}
-        )
-    return await _page(request, ctx, sctx, signed, saved=key_id in own)

@@ -9,6 +9,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from portal.context import PortalContext
+from portal.csrf import is_same_origin
 from portal.i18n import LANGUAGE_NAMES, choose_locale
 from portal.merchant_settings.deps import SESSION_COOKIE, SettingsContext
 from portal.merchant_settings.i18n import SettingsTranslator
@@ -32,6 +34,13 @@ def render(
         **values,
     }
     return templates.TemplateResponse(request, f"merchant/{name}", context, status_code=status)
+
+
+def same_origin(request: Request, ctx: PortalContext) -> bool:
+    """Whether a POST comes from the portal's own pages: the reply form's check (portal.csrf)."""
+    return is_same_origin(
+        request.headers.get("origin"), request.headers.get("referer"), ctx.settings.base_url
+    )
 
 
 async def signed_in(request: Request, sctx: SettingsContext) -> tuple[str, SignedIn] | None:

@@ -18,7 +18,7 @@ from domain.merchant import Merchant
 from portal.context import Ctx
 from portal.merchant_settings.deps import SCtx
 from portal.merchant_settings.i18n import MESSAGES
-from portal.merchant_settings.pages import _guarded, _page, router
+from portal.merchant_settings.pages import guarded, render_settings, router
 
 log = structlog.get_logger("cancelflow.portal.merchant")
 
@@ -73,13 +73,13 @@ async def save_auto_record(
     auto_record_replies: str = Form("", max_length=8),
     auto_record_threshold: str = Form("0.9", max_length=8),
 ) -> Response:
-    signed = await _guarded(request, ctx, sctx, csrf_token)
+    signed = await guarded(request, ctx, sctx, csrf_token)
     if isinstance(signed, Response):
         return signed
     before = signed.merchant
     updated, errors = read_auto_record(before, auto_record_replies == "on", auto_record_threshold)
     if updated is None:
-        return await _page(request, ctx, sctx, signed, status=422, errors=errors)
+        return await render_settings(request, ctx, sctx, signed, status=422, errors=errors)
     old, new = before.model_dump(mode="json"), updated.model_dump(mode="json")
     changes = {n: {"from": old[n], "to": new[n]} for n in FIELDS if old[n] != new[n]}
     if changes:
@@ -89,4 +89,6 @@ async def save_auto_record(
         )
         log.info("merchant.settings_changed", merchant_id=updated.merchant_id, fields=list(changes))
     signed.merchant = updated
-    return await _page(request, ctx, sctx, signed, saved=bool(changes), unchanged=not changes)
+    return await render_settings(
+        request, ctx, sctx, signed, saved=bool(changes), unchanged=not changes
+    )

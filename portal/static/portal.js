@@ -34,4 +34,20 @@
 
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
+
+  // Each text box's character count, as GOV.UK's character count component says it.
+  form.querySelectorAll("textarea[data-count]").forEach(function (box) {
+    var count = document.getElementById(box.getAttribute("data-count"));
+    if (!count) { return; }
+    var limit = parseInt(box.getAttribute("maxlength"), 10);
+    var countMessage = function () {
+      // The server counts a line break as one character, as the browser's maxlength does.
+      var left = limit - box.value.replace(/\r\n/g, "\n").length;
+      var words = box.getAttribute(left < 0 ? "data-count-over" : "data-count-remaining");
+      count.textContent = words.replace("{count}", String(Math.abs(left)));
+      count.classList.toggle("over", left < 0);
+    };
+    box.addEventListener("input", countMessage);
+    countMessage();
+  });
 })();

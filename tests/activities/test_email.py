@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -25,87 +23,26 @@ from domain.answers import OtherReason
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind, customer_outcome_for
 from domain.reply_token import ReplyTokenSigner, case_reference
-from domain.request import IdentifierLine, merchant_view
+from domain.request import IdentifierLine
 from storage.outbox import Outbox
-from workers.mail_sink import MailFolderHandler, MailSink
-
-from ..conftest import free_port
-from .conftest import (
+from tests.helpers.emails import (
     ALL_IDENTIFIER_VALUES,
+    CASE_ID,
     PORTAL_BASE_URL,
     REQUESTED_AT,
+    customer_input,
+    everything_in,
     full_request,
-    merchant,
+    html_of,
+    merchant_input,
+    run,
+    text_of,
+    visible_html,
 )
+from tests.helpers.servers import free_port
+from workers.mail_sink import MailFolderHandler, MailSink
 
-CASE_ID = "case-0001"
 REFERENCE = case_reference(CASE_ID)
-
-
-def merchant_input(
-    kind: contracts.MerchantEmailKind = contracts.MerchantEmailKind.REQUEST,
-    locale: str = "en",
-    required: list[str] | None = None,
-    reminder_number: int | None = None,
-) -> contracts.MerchantEmailInput:
-    request = full_request(CASE_ID)
-    configured = merchant(locale=locale, required=required)
-    return contracts.MerchantEmailInput(
-        case_id=CASE_ID,
-        round=1,
-        kind=kind,
-        reminder_number=reminder_number,
-        merchant=configured,
-        subscription=request.subscription,
-        identifiers=merchant_view(request, configured),
-        requested_at=REQUESTED_AT,
-    )
-
-
-def customer_input(
-    locale: str = "en",
-    outcome: CustomerOutcome | None = None,
-    kind: contracts.CustomerNotificationKind = contracts.CustomerNotificationKind.OUTCOME,
-) -> contracts.CustomerNotificationInput:
-    return contracts.CustomerNotificationInput(
-        case_id=CASE_ID,
-        round=1,
-        kind=kind,
-        customer_email=ALL_IDENTIFIER_VALUES["email"],
-        customer_first_name=ALL_IDENTIFIER_VALUES["first_name"],
-        locale=locale,
-        merchant_display_name="Streamio AB",
-        subscription_name="Streamio Premium",
-        outcome=outcome,
-    )
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def html_of(message: EmailMessage) -> str:
-    part = message.get_body(("html",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def visible_html(message: EmailMessage) -> str:
-    """The HTML part as a reader sees it: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", html_of(message)))
-
-
-def everything_in(message: EmailMessage) -> str:
-    headers = "\n".join(f"{name}: {value}" for name, value in message.items())
-    return "\n".join([headers, text_of(message), html_of(message)])
-
-
-async def run(activity_fn: object, arg: object) -> contracts.EmailSent:
-    result = await ActivityEnvironment().run(activity_fn, arg)  # type: ignore[arg-type]
-    assert isinstance(result, contracts.EmailSent)
-    return result
 
 
 # --- merchant emails --------------------------------------------------------------------------
@@ -330,13 +267,39 @@ CUSTOMER_CASES = [
         CustomerOutcomeKind.NOT_CANCELLED,
         None,
         {
-            "en": 'could not cancel your subscription "Streamio Premium" at this time. We are '
-            "looking into it and will get back to you",
-            "sv": 'kunde inte säga upp ditt abonnemang "Streamio Premium" just nu. Vi undersöker '
-            "saken och återkommer till dig",
+            # The case closes: no promise that someone will get back to the customer (#18.4).
+            "en": 'could not cancel your subscription "Streamio Premium" at this time, and your '
+            "cancellation request is now closed",
+            "sv": 'kunde inte säga upp ditt abonnemang "Streamio Premium" just nu, och din begäran '
+            "om uppsägning är nu avslutad",
         },
     ),
 ]
+
+
+SUBJECTS = {
+    CustomerOutcomeKind.CANCELLED: {
+        "en": "Cancelled: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Uppsagt: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.ALREADY_CANCELLED: {
+        "en": "Already cancelled: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Redan uppsagt: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.BINDING_CONTRACT: {
+        "en": "Binding contract until 31 December 2026: Streamio Premium with Streamio AB "
+        "({reference})",
+        "sv": "Bindningstid till 31 december 2026: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.NOT_FOUND: {
+        "en": "Please check your details: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Kontrollera dina uppgifter: Streamio Premium hos Streamio AB ({reference})",
+    },
+    CustomerOutcomeKind.NOT_CANCELLED: {
+        "en": "Not cancelled: Streamio Premium with Streamio AB ({reference})",
+        "sv": "Inte uppsagt: Streamio Premium hos Streamio AB ({reference})",
+    },
+}
 
 
 @pytest.mark.parametrize("locale", ["en", "sv"])
@@ -355,14 +318,11 @@ async def test_customer_is_told_the_outcome_in_their_language(
     assert sent.message_id == f"<{CASE_ID}.r1.customer-outcome@cancelflow.test>"
     [message] = mail_sink.messages
     assert message["To"] == ALL_IDENTIFIER_VALUES["email"]
-    assert (
-        message["Subject"]
-        == {
-            "en": "Your cancellation of Streamio Premium with Streamio AB",
-            "sv": "Din uppsägning av Streamio Premium hos Streamio AB",
-        }[locale]
-    )
+    # Each outcome its own subject, with the case reference (#18.4); a long one is folded.
+    assert message["Subject"].strip() == SUBJECTS[kind][locale].format(reference=REFERENCE)
     assert phrases[locale] in text_of(message)
+    assert REFERENCE in text_of(message) and REFERENCE in visible_html(message)
+    assert "support@cancelflow.test" in text_of(message)
     # The HTML quotes typographically; the words are the same.
     html_words = re.sub(r"[“”]", "", visible_html(message))
     assert phrases[locale].replace('"', "") in html_words
@@ -409,7 +369,7 @@ async def test_customer_is_told_of_a_withdrawn_or_unresolved_case(
     sent = await run(email_activities.notify_customer, customer_input(locale, kind=kind))
     assert sent.message_id == f"<{CASE_ID}.r1.customer-{kind.value}@cancelflow.test>"
     [message] = mail_sink.messages
-    assert message["Subject"] == subject
+    assert message["Subject"].strip() == f"{subject} ({REFERENCE})"
     assert phrase in text_of(message) and phrase in html_of(message)
 
 

@@ -11,8 +11,7 @@ from activities import contracts
 from activities.merchants import MerchantActivities
 from domain.merchant import ResponsePolicy
 from storage.merchants import MerchantDirectory, StoredMerchantInvalid
-
-from .conftest import merchant
+from tests.helpers.emails import merchant
 
 
 async def test_a_merchant_round_trips_with_every_field(pool: asyncpg.Pool) -> None:

@@ -19,12 +19,10 @@ from activities.email import EmailActivities
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind
 from domain.reply_token import ReplyTokenSigner
 from storage.outbox import Outbox
-from tests.tls import self_signed_certificate
+from tests.helpers.emails import PORTAL_BASE_URL, customer_input
+from tests.helpers.servers import free_port
+from tests.helpers.tls import self_signed_certificate
 from workers.mail_sink import MailFolderHandler, read_message
-
-from ..conftest import free_port
-from .conftest import PORTAL_BASE_URL
-from .test_email import customer_input
 
 USER, PASSWORD = "cancelflow", "relay-password-1"
 

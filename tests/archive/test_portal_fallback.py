@@ -22,11 +22,16 @@ from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, running_worker
+from tests.helpers.archive import (
+    SCENARIOS,
+    Archiver,
+    Before,
+    _run_case,
+    delete_from_temporal,
+    wait_until_deleted,
+)
+from tests.helpers.harness import RecordingActivities, make_merchant, running_worker
 from workflows.cancellation import workflow_id_for
-
-from .conftest import Archiver, delete_from_temporal, wait_until_deleted
-from .test_fallback import SCENARIOS, Before, _run_case
 
 INTERNAL = {"Authorization": "Bearer dev-internal-key"}
 

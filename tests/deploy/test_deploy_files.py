@@ -20,10 +20,11 @@ import yaml
 from pydantic import BaseModel
 
 from activities.config import SmtpSettings
-from workers.cli import cli
+from tests.helpers.servers import REPO_ROOT
+from workers.cli import command_at
 from workers.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 SYSTEMD = ROOT / "deploy" / "systemd"
 MANIFESTS = sorted(KUBERNETES.glob("*.yaml")) + sorted(KUBERNETES.glob("examples/*.yaml"))
@@ -67,6 +68,7 @@ def test_manifests_are_schema_valid() -> None:
         "migrate-job.yaml",
         "configmap.yaml",
         "secret.yaml",
+        "ops-console.yaml",
     }
     validate = Path(sys.executable).parent / "kubernetes-validate"
     result = subprocess.run(
@@ -100,12 +102,11 @@ def test_configmap_values_are_valid_settings(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _resolve(args: list[str]) -> click.Command:
-    command: click.Command = cli
-    for arg in args:
-        assert isinstance(command, click.Group), f"{args}: {command.name} takes no subcommand"
-        sub = command.commands.get(arg)
-        assert sub is not None, f"`cancelflow {' '.join(args)}`: no command {arg!r}"
-        command = sub
+    for depth in range(1, len(args) + 1):
+        found = command_at(*args[:depth])
+        assert found is not None, f"`cancelflow {' '.join(args)}`: no command {args[depth - 1]!r}"
+    command = command_at(*args)
+    assert command is not None
     assert not isinstance(command, click.Group), f"`cancelflow {' '.join(args)}` is a group"
     return command
 
@@ -145,6 +146,7 @@ def test_every_process_has_an_image_command_a_manifest_and_a_unit() -> None:
         ("mail-gateway",),
         ("codec", "serve"),
         ("db", "migrate"),
+        ("ops-console",),
     ]:
         assert process in commands, process
     units = {u.name for u in UNITS}
@@ -154,6 +156,7 @@ def test_every_process_has_an_image_command_a_manifest_and_a_unit() -> None:
         "cancelflow-mail-gateway.service",
         "cancelflow-codec.service",
         "cancelflow-migrate.service",
+        "cancelflow-ops-console.service",
     }
 
 
@@ -176,7 +179,7 @@ def test_stop_timeouts_exceed_the_smtp_timeout() -> None:
     (configmap,) = [d for d in all_documents() if d["kind"] == "ConfigMap"]
     timeout = float(configmap["data"].get(SMTP_TIMEOUT, SmtpSettings().timeout_seconds))
     pods = [d for d in all_documents() if d["kind"] == "Deployment"]
-    assert len(pods) == 4
+    assert len(pods) == 5
     for doc in pods:
         grace = doc["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         assert grace > timeout, doc["metadata"]["name"]

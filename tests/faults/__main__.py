@@ -15,9 +15,12 @@ def main(args: list[str]) -> int:
     parser.add_argument("--small", action="store_true", help="the CI size (under a minute)")
     parser.add_argument("--output", type=Path, help="write the table into this Markdown file")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (logs)")
+    parser.add_argument(
+        "--only", action="append", metavar="TEST", help="run only this test (repeatable)"
+    )
     options = parser.parse_args(args)
     size = SIZES["small" if options.small else "full"]
-    rows = asyncio.run(run(size, options.keep, keep=options.keep is not None))
+    rows = asyncio.run(run(size, options.keep, keep=options.keep is not None, only=options.only))
     text = table(rows, size)
     print(text)
     if options.output:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from tests.faults.stack import Stack
-from tests.workflows.harness import make_request
+from tests.helpers.harness import make_request
 
 RETRY_AFTER_CAP_S = 5.0
 """The caller waits at most this long between tries, to keep the suite's duration bounded."""

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.faults import scenarios
+from tests.faults.hangs import HANG_TESTS
 from tests.faults.kill_waiting import kill_worker_waiting_for_answers
 from tests.faults.scenarios import SIZES, Row, Size
 from tests.faults.stack import fault_stack
@@ -20,7 +21,7 @@ from tests.faults.stack import fault_stack
 BEGIN = "<!-- fault-suite results: begin -->"
 END = "<!-- fault-suite results: end -->"
 
-TESTS = [kill_worker_waiting_for_answers, *scenarios.TESTS]
+TESTS = [kill_worker_waiting_for_answers, *scenarios.TESTS, *HANG_TESTS]
 
 
 def machine() -> str:
@@ -33,7 +34,10 @@ def machine() -> str:
     return f"{platform.machine()}, {cpus} cores{memory}, Python {platform.python_version()}"
 
 
-async def run(size: Size, folder: Path | None = None, keep: bool = False) -> list[Row]:
+async def run(
+    size: Size, folder: Path | None = None, keep: bool = False, only: list[str] | None = None
+) -> list[Row]:
+    """Every test of the size (or only the named ones) on one fresh stack."""
     own = folder is None
     folder = folder or Path(tempfile.mkdtemp(prefix="cancelflow-faults-"))
     rows: list[Row] = []
@@ -41,7 +45,7 @@ async def run(size: Size, folder: Path | None = None, keep: bool = False) -> lis
         async with fault_stack(folder) as stack:
             await stack.portal()
             for test in TESTS:
-                if test.__name__ in size.skip:
+                if test.__name__ in size.skip or (only and test.__name__ not in only):
                     continue
                 began = time.monotonic()
                 try:

@@ -21,7 +21,7 @@ from domain.common import Channel
 from tests.eventually import eventually
 from tests.faults.intake import intake_until_accepted, internal_headers
 from tests.faults.stack import Stack
-from tests.workflows.harness import make_request
+from tests.helpers.harness import make_request
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Size:
     """How long a test waits for its load to finish after the fault."""
     skip: tuple[str, ...] = ()
     """Tests left out of this size (those that wait out a 60 s activity timeout)."""
+    hang_s: float = 15.0
+    """How long something hangs (tests/faults/hangs.py): past the 10 s in which a request
+    must be answered, so a hang is told from a slow answer."""
 
 
 SIZES = {
@@ -55,7 +58,14 @@ SIZES = {
         skip=("kill_worker_in_every_stage", "temporal_killed", "three_workers_one_killed"),
     ),
     "full": Size(
-        "full", cases=100, outage_s=60, intakes=1000, intake_copies=4, answers=50, wait_s=600
+        "full",
+        cases=100,
+        outage_s=60,
+        intakes=1000,
+        intake_copies=4,
+        answers=50,
+        wait_s=600,
+        hang_s=55,
     ),
 }
 

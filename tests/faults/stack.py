@@ -22,11 +22,11 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from temporalio.client import Client
 
-from bench.stack import binary, free_port, run_secrets
+from bench.stack import run_secrets
 from tests.eventually import eventually
+from tests.helpers.servers import REPO_ROOT, binary, free_port
 from workers.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TASK_QUEUE = "faults"
 MESSAGE_ID_DOMAIN = "faults.cancelflow.test"
 
@@ -143,6 +143,10 @@ class Postgres:
             folder / "pgdata", "delete"
         )
 
+    @property
+    def pgdata(self) -> str:
+        return str(self._server.pgdata)
+
     def uri(self, database: str | None = None) -> str:
         return str(self._server.get_uri(database=database))
 
@@ -240,10 +244,12 @@ class Stack:
         env.update(extra)
         return env
 
-    async def worker(self, name: str = "worker", within: float = 90) -> Process:
+    async def worker(
+        self, name: str = "worker", within: float = 90, extra_env: dict[str, str] | None = None
+    ) -> Process:
         """A `cancelflow worker`, returned once it polls the task queue (a fault before that
         would test its start, not its work)."""
-        process = Process(name, ["worker"], self.env(), self.folder)
+        process = Process(name, ["worker"], self.env(**(extra_env or {})), self.folder)
         self.processes.append(process)
 
         async def polling() -> bool:
@@ -302,7 +308,7 @@ async def fault_stack(folder: Path) -> AsyncIterator[Stack]:
 
     from storage.db import create_pool, migrate
     from storage.merchants import MerchantDirectory
-    from tests.workflows.harness import make_merchant
+    from tests.helpers.harness import make_merchant
 
     folder.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)

@@ -9,12 +9,11 @@ from pathlib import Path
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import fresh_database
 from tests.eventually import eventually
+from tests.helpers.cli import Stack, run_cli
+from tests.helpers.database import fresh_database
+from tests.helpers.end_to_end import CUSTOMER_EMAIL, MERCHANT, in_process_worker, mails_to, request
 from workers.mail_sink import MailSink
-
-from .conftest import Stack, run_cli
-from .test_end_to_end import CUSTOMER_EMAIL, MERCHANT, in_process_worker, mails_to, request
 
 
 def write(path: Path, data: object) -> str:

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import free_port
 from tests.eventually import eventually
-
-from .conftest import CANCELFLOW, clean_environ, run_cli
+from tests.helpers.cli import CANCELFLOW, clean_environ, run_cli
+from tests.helpers.servers import free_port
 
 READY_LINE = "cancelflow dev is running"
 
@@ -91,9 +90,12 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
             "CANCELFLOW_SMTP__PORT": str(free_port()),
             "CANCELFLOW_PORTAL__PORT": str(free_port()),
+        "CANCELFLOW_CONSOLE__PORT": str(free_port()),
             "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
             "CANCELFLOW_CODEC__PORT": str(free_port()),
             "CANCELFLOW_DEV_MAIL_PORT": str(free_port()),
+            "CANCELFLOW_OPS__WORKER_PORT": str(free_port()),
+            "CANCELFLOW_OPS__SDK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
             "CANCELFLOW_TEMPORAL__TASK_QUEUE": "dev-smoke",
         }
 
@@ -105,6 +107,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         assert "postgresql://" in block
         assert str(mail_dir.resolve()) in block
         assert f"http://127.0.0.1:{env['CANCELFLOW_DEV_MAIL_PORT']}" in block  # the mail page
+        assert f"Ops console          http://127.0.0.1:{env['CANCELFLOW_CONSOLE__PORT']}" in block
 
         # The printed example works as printed.
         request_file = var_dir / "demo-request.json"
@@ -161,8 +164,11 @@ async def test_killed_dev_stack_leaves_no_postgres_or_dev_server(tmp_path: Path)
         "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
         "CANCELFLOW_SMTP__PORT": str(free_port()),
         "CANCELFLOW_PORTAL__PORT": str(free_port()),
+        "CANCELFLOW_CONSOLE__PORT": str(free_port()),
         "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
         "CANCELFLOW_CODEC__PORT": str(free_port()),
+        "CANCELFLOW_OPS__WORKER_PORT": str(free_port()),
+        "CANCELFLOW_OPS__SDK_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
     }
     async with dev_stack(env, log, kill=True) as block:
         assert READY_LINE in block

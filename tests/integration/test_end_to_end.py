@@ -12,13 +12,10 @@ import json
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state, start_case, submit_answer
@@ -26,55 +23,16 @@ from domain.answers import HasNowBeenCancelled, OtherReason
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcomeKind
-from domain.merchant import Merchant
-from domain.request import CancellationRequest
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.cli import CANCELFLOW, Stack
+from tests.helpers.end_to_end import CUSTOMER_EMAIL, MERCHANT, in_process_worker, mails_to, request
 from workers.database import database_pool
 from workers.mail_sink import MailSink
-from workers.settings import Settings
-from workers.wiring import build_activities
-from workers.worker import build_worker
 
-from .conftest import CANCELFLOW, Stack
-
-MERCHANT = Merchant(
-    merchant_id="nordic-gym",
-    display_name="Nordic Gym",
-    cancellation_emails=["cancel@nordicgym.example"],
-    # A subset of what the customer gives, in the merchant's own order, with an extra one.
-    required_identifiers=["email", "card_last4", "customer_number"],
-    locale="en",
-)
-
-CUSTOMER_EMAIL = "member-88@example.org"
 # What the merchant must see, and what it must not.
 SHARED = [CUSTOMER_EMAIL, "7319", "CN-448812"]
 WITHHELD = ["Ingrid", "Kvarnström", "Hantverkargatan", "+46701234567"]
-
-
-def request(case_id: str) -> CancellationRequest:
-    return CancellationRequest.model_validate(
-        {
-            "case_id": case_id,
-            "merchant_id": MERCHANT.merchant_id,
-            "subscription": {"name": "Gold membership"},
-            "locale": "en",
-            "customer": {
-                "email": CUSTOMER_EMAIL,
-                "first_name": "Ingrid",
-                "last_name": "Kvarnström",
-                "postal_address": {
-                    "street": "Hantverkargatan 7",
-                    "postal_code": "112 21",
-                    "city": "Stockholm",
-                    "country": "SE",
-                },
-                "card_last4": "7319",
-                "extra": {"customer_number": "CN-448812", "phone": "+46701234567"},
-            },
-        }
-    )
 
 
 def text_of(message: EmailMessage) -> str:
@@ -83,21 +41,9 @@ def text_of(message: EmailMessage) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def mails_to(sink: MailSink, address: str) -> list[EmailMessage]:
-    return [m for m in sink.messages if address in str(m.get("To", ""))]
-
-
 async def add_merchant(database_url: str) -> None:
     async with database_pool(database_url) as pool:
         await MerchantDirectory(pool).upsert(MERCHANT)
-
-
-@asynccontextmanager
-async def in_process_worker(client: Client, settings: Settings) -> AsyncIterator[None]:
-    assert settings.database_url
-    async with database_pool(settings.database_url) as pool:
-        async with build_worker(client, settings, build_activities(settings, pool)):
-            yield
 
 
 def assert_merchant_email_shows_only_configured_identifiers(message: EmailMessage) -> None:

@@ -17,6 +17,7 @@ from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.cli import Stack
 from workers.database import database_pool
 from workers.mail_sink import MailSink
 from workers.schedules import DigestSettings, ensure_digest_schedule
@@ -24,8 +25,6 @@ from workers.wiring import build_activities
 from workers.worker import build_worker
 from workflows.cancellation import CancellationWorkflow
 from workflows.ops_digest import DIGEST_SCHEDULE_ID
-
-from .conftest import Stack
 
 
 def _merchant(merchant_id: str) -> Merchant:

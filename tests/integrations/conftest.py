@@ -17,24 +17,8 @@ from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.merchants import MerchantDirectory
 from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
+from tests.helpers.webhooks import PORTAL_BASE_URL, SECRETS_KEY, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
-
-PORTAL_BASE_URL = "https://portal.cancelflow.test"
-SECRETS_KEY = "test-webhook-secrets-key"
-
-
-def webhook_merchant(notify_by: str = "email_and_webhook", **extra: object) -> Merchant:
-    return Merchant.model_validate(
-        {
-            "merchant_id": "hooked",
-            "display_name": "Hooked AB",
-            "cancellation_emails": ["cancellations@hooked.example"],
-            "required_identifiers": ["email", "last_name"],
-            "locale": "en",
-            "notify_by": notify_by,
-            **extra,
-        }
-    )
 
 
 @pytest.fixture

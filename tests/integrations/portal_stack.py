@@ -26,8 +26,8 @@ from portal.app import create_app, serve_portal
 from portal.config import PortalSettings
 from storage.db import create_pool, migrate
 from storage.merchants import MerchantDirectory
-from tests.conftest import free_port
 from tests.eventually import eventually
+from tests.helpers.servers import free_port
 from tests.integrations.receiver import HttpsReceiver
 from workers.mail_sink import MailSink
 from workers.settings import Settings
@@ -45,6 +45,11 @@ class SettingsStack:
     settings: Settings
     sink: MailSink
     receiver: HttpsReceiver
+
+    @property
+    def own_origin(self) -> dict[str, str]:
+        """The Origin a browser sends with the portal's own forms (they check it)."""
+        return {"Origin": self.base_url}
 
     async def add_merchant(self, **fields: Any) -> Merchant:
         merchant_id = f"m-{uuid.uuid4().hex[:8]}"

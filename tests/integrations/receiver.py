@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
-from tests.tls import self_signed_certificate
+from tests.helpers.tls import self_signed_certificate
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def csrf_of(html: str) -> str:
 async def signed_in_browser(
     stack: SettingsStack, merchant_id: str, address: str
 ) -> httpx.AsyncClient:
-    http = httpx.AsyncClient(base_url=stack.base_url, timeout=20)
+    http = httpx.AsyncClient(base_url=stack.base_url, timeout=20, headers=stack.own_origin)
     sent = await http.post("/merchant/sign-in", data={"merchant_id": merchant_id, "email": address})
     assert sent.status_code == 200 and "Check your email" in sent.text
     link = await stack.sign_in_link(address)
@@ -81,7 +81,10 @@ async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
     http = await signed_in_browser(stack, merchant.merchant_id, address)
     page = await http.get("/merchant/settings")
     assert page.status_code == 200
-    # The open request is listed with a reply link that opens its reply form.
+    # The open requests have their own page, linked from the settings; the open request is
+    # listed there with a reply link that opens its reply form.
+    assert 'href="/merchant/settings/requests?lang=en"' in page.text
+    page = await http.get("/merchant/settings/requests")
     assert f'data-case="{open_case}"' in page.text
     reply = re.search(r'href="(http://127\.0\.0\.1:\d+/r/[^"]+)"', page.text)
     assert reply is not None
@@ -99,7 +102,7 @@ async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
         },
     )
     assert forged.status_code == 403
-    # A bad value is refused naming the field and the rule.
+    # A bad value is refused at its field, in plain words that name what was typed.
     bad = await http.post(
         "/merchant/settings/profile",
         data={
@@ -112,7 +115,9 @@ async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
             "notify_by": "email_and_webhook",
         },
     )
-    assert bad.status_code == 422 and "required_identifiers" in bad.text
+    assert bad.status_code == 422 and 'data-testid="error-extra_identifiers"' in bad.text
+    assert "cannot be used as an identifier name" in bad.text
+    assert "required_identifiers" not in bad.text and "Customer Number!" in bad.text
     saved = await http.post(
         "/merchant/settings/profile",
         data={
@@ -164,7 +169,7 @@ async def test_expired_and_reused_sign_in_links_are_refused(stack: SettingsStack
     merchant = await stack.add_merchant()
     address = str(merchant.cancellation_emails[0])
     sessions = MerchantSessions(stack.pool)
-    async with httpx.AsyncClient(base_url=stack.base_url) as http:
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.own_origin) as http:
         expired = await sessions.issue_link(merchant.merchant_id, address)
         await sessions.expire_link_now(expired)
         for method in (http.get, http.post):

@@ -13,8 +13,8 @@ import asyncpg
 from click.testing import CliRunner, Result
 
 from storage.merchant_changes import MerchantChanges
-from tests.integrations.conftest import webhook_merchant
-from tests.operator_env import OPERATOR_ENV
+from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.webhooks import webhook_merchant
 from workers.cli import cli
 
 

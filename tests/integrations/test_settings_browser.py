@@ -15,7 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state
 from domain.case import CaseStatus
-from domain.wording import format_date
+from domain.reply_token import case_reference
+from domain.wording import MONTHS, format_date
 from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
@@ -53,8 +54,7 @@ async def test_sign_in_and_change_settings_in_the_browser(
     address = str(merchant.cancellation_emails[0])
 
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
-    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
-    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_label("Kontaktadress").fill(address)
     await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
     await expect(page.get_by_role("heading", name="Kontrollera din e-post")).to_be_visible()
 
@@ -102,20 +102,28 @@ async def test_the_open_requests_show_age_next_step_and_a_working_reply_link(
     assert state.next_action_at is not None
 
     await page.goto(f"{stack.base_url}/merchant/sign-in?lang=sv")
-    await page.get_by_label("Handlar-ID").fill(merchant.merchant_id)
-    await page.get_by_label("E-postadress").fill(address)
+    await page.get_by_label("Kontaktadress").fill(address)
     await page.get_by_role("button", name="Mejla mig en inloggningslänk").click()
     await page.goto(await stack.sign_in_link(address))
     await page.get_by_role("button", name="Logga in").click()
 
+    # The open requests have their own page (issue 18 #2, issue 21), linked from settings.
+    await page.get_by_role("link", name="Öppna begäranden: väntar på").click()
     row = page.locator(f'tr[data-case="{case_id}"]')
     cells = row.locator("td")
-    # The merchant's calendar and clock, not UTC's.
+    # The merchant's calendar and clock, not UTC's; the reference, not the case id.
     zone = ZoneInfo(merchant.timezone)
     requested = state.requested_at.astimezone(zone)
-    await expect(cells.nth(1)).to_have_text(f"{format_date(requested.date(), 'sv')} (0 dagar)")
+    await expect(cells.nth(1)).to_have_text(case_reference(case_id))
+    await expect(cells.nth(2)).to_have_text("Hooked Plus")
+    await expect(cells.nth(3)).to_have_text(f"{format_date(requested.date(), 'sv')} (0 dagar)")
     next_at = state.next_action_at.astimezone(zone)
-    await expect(cells.nth(2)).to_have_text(f"{format_date(next_at.date(), 'sv')} {next_at:%H:%M}")
+    month = MONTHS["sv"][next_at.month - 1][:3]
+    year = "" if next_at.year == datetime.now(zone).year else f" {next_at.year}"
+    city = merchant.timezone.rsplit("/", 1)[-1].replace("_", " ")
+    await expect(cells.nth(5)).to_have_text(
+        f"påminnelse 1 den {next_at.day} {month}{year}, {next_at:%H:%M} {city}"
+    )
     await row.get_by_role("link", name="Svara").click()
     await expect(page.get_by_test_id("reply-form")).to_be_visible()
     assert "/r/" in page.url

@@ -41,7 +41,9 @@ async def test_sign_in_emails_are_limited_per_address_and_per_merchant_behind_on
     contacts = ["desk@a.example", "billing@a.example", "boss@a.example"]
     merchant = await stack.add_merchant(cancellation_emails=contacts)
     pages: list[httpx.Response] = []
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=20) as http:
+    async with httpx.AsyncClient(
+        base_url=stack.base_url, timeout=20, headers=stack.own_origin
+    ) as http:
 
         async def ask(address: str) -> None:
             pages.append(
@@ -77,7 +79,9 @@ async def test_sign_in_emails_are_limited_per_address_and_per_merchant_behind_on
         "WHERE merchant_id = $1",
         merchant.merchant_id,
     )
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=20) as http:
+    async with httpx.AsyncClient(
+        base_url=stack.base_url, timeout=20, headers=stack.own_origin
+    ) as http:
         await http.post(
             "/merchant/sign-in", data={"merchant_id": merchant.merchant_id, "email": contacts[2]}
         )

@@ -28,10 +28,8 @@ from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import WebhookEndpoints, WebhookFailures
 from tests.eventually import eventually
-from tests.integrations.conftest import PORTAL_BASE_URL, webhook_merchant
+from tests.helpers.webhooks import DOWN_ENDPOINT, PORTAL_BASE_URL, hooked_request, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
-from tests.integrations.test_webhook_case import hooked_request
-from tests.integrations.test_webhook_give_up import DOWN_ENDPOINT
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
 from workflows.sandbox import workflow_runner

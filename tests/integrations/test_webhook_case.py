@@ -29,35 +29,17 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.reply_token import ReplyTokenSigner
-from domain.request import CancellationRequest
 from domain.webhooks import ALL_EVENT_TYPES
 from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import WebhookEndpoints
 from tests.eventually import eventually
-from tests.integrations.conftest import PORTAL_BASE_URL, webhook_merchant
+from tests.helpers.webhooks import PORTAL_BASE_URL, hooked_request, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
 from workers.mail_sink import MailSink
 from workflows.cancellation import CancellationWorkflow
 from workflows.sandbox import workflow_runner
 from workflows.webhooks import PATCH_ID, WebhookDeliveryWorkflow, delivery_workflow_id
-
-
-def hooked_request(case_id: str) -> CancellationRequest:
-    return CancellationRequest.model_validate(
-        {
-            "case_id": case_id,
-            "merchant_id": "hooked",
-            "subscription": {"name": "Hooked Plus"},
-            "locale": "en",
-            "customer": {
-                "email": "vera.holm@example.org",
-                "first_name": "Vera",
-                "last_name": "Holm",
-                "card_last4": "1881",
-            },
-        }
-    )
 
 
 @pytest.fixture

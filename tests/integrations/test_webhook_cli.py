@@ -11,8 +11,8 @@ from standardwebhooks.webhooks import Webhook
 
 from domain.merchant import Merchant
 from storage.merchant_changes import MerchantChanges
+from tests.helpers.operator_env import OPERATOR_ENV
 from tests.integrations.receiver import HttpsReceiver
-from tests.operator_env import OPERATOR_ENV
 from workers.cli import cli
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from datetime import UTC, datetime
+import socket
 
 import asyncpg
 import pytest
@@ -14,39 +15,16 @@ from temporalio.testing import ActivityEnvironment
 from activities import contracts
 from activities.webhooks import WebhookActivities
 from domain.merchant import Merchant
-from domain.request import IdentifierLine, Subscription
 from domain.webhooks import (
-    CaseEventData,
-    EventType,
     InvalidEndpointUrl,
-    WebhookEvent,
-    event_id_for,
     validate_endpoint_url,
 )
 from integrations import signing, webhooks
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.webhooks import WebhookEndpoints, new_secret
+from tests.helpers.webhooks import requested_event
 from tests.integrations.receiver import HttpsReceiver
-
-REQUESTED_AT = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
-
-
-def requested_event(case_id: str = "hook-1") -> WebhookEvent:
-    return WebhookEvent(
-        id=event_id_for(case_id, EventType.REQUESTED, 1),
-        type=EventType.REQUESTED,
-        timestamp=REQUESTED_AT,
-        data=CaseEventData(
-            case_id=case_id,
-            reference="REF",
-            merchant_id="hooked",
-            round=1,
-            subscription=Subscription(name="Hooked Plus"),
-            requested_at=REQUESTED_AT,
-            identifiers=[IdentifierLine(name="last_name", value="Lindqvist")],
-        ),
-    )
 
 
 async def test_an_endpoint_secret_is_shown_once_and_stored_encrypted(
@@ -85,11 +63,24 @@ def test_endpoint_urls_must_be_https_except_localhost_when_allowed() -> None:
         validate_endpoint_url("https://localhost:7233/x")
 
 
+def loopback_name() -> str:
+    """A host name (not `localhost`, which the URL rule refuses by name) that this machine
+    resolves to a loopback address, so that the resolution checks themselves are tested."""
+    for name in (socket.gethostname(), "localhost.localdomain", "ip6-localhost"):
+        try:
+            infos = socket.getaddrinfo(name, None)
+        except OSError:
+            continue
+        if infos and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos):
+            return name
+    pytest.skip("no host name other than localhost resolves to loopback here")
+
+
 async def test_a_host_that_resolves_to_this_machine_is_not_posted_to(
     receiver: HttpsReceiver,
 ) -> None:
     settings = WebhookSettings(ca_file=str(receiver.ca_file))
-    url = receiver.url.replace("127.0.0.1", "localhost")
+    url = receiver.url.replace("127.0.0.1", loopback_name())
     refused = await WebhookSender(settings).post(url, new_secret(), "evt_x", b"{}")
     assert refused.error == "the endpoint's host resolves to a non-public address"
     assert receiver.received == []
@@ -106,7 +97,7 @@ async def test_a_host_that_rebinds_to_this_machine_after_the_check_is_not_posted
 
     monkeypatch.setattr(webhooks, "_resolves_to_public", public_at_first)
     settings = WebhookSettings(ca_file=str(receiver.ca_file))
-    url = receiver.url.replace("127.0.0.1", "localhost")
+    url = receiver.url.replace("127.0.0.1", loopback_name())
     refused = await WebhookSender(settings).post(url, new_secret(), "evt_x", b"{}")
     assert refused.error is not None and "non-public address" in refused.error
     assert receiver.received == []

@@ -23,6 +23,7 @@ def test_the_openapi_document_describes_every_event() -> None:
         "cancellation.reminder",
         "cancellation.withdrawn",
         "cancellation.answer_recorded",
+        "answers.batch_completed",
     }
     body = document["webhooks"]["cancellation.requested"]["post"]["requestBody"]
     assert body["content"]["application/json"]["schema"] == {

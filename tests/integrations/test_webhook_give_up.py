@@ -25,7 +25,7 @@ from domain.digest import OpenCase, build_digest
 from domain.merchant import Merchant
 from storage.outbox import Outbox
 from storage.webhooks import FailedDelivery, WebhookEndpoints, WebhookFailures
-from tests.integrations.test_webhook_delivery import requested_event
+from tests.helpers.webhooks import DOWN_ENDPOINT, requested_event
 from workers.mail_sink import MailSink
 from workflows.sandbox import workflow_runner
 from workflows.webhooks import (
@@ -34,9 +34,6 @@ from workflows.webhooks import (
     WebhookDeliveryWorkflow,
     delivery_workflow_id,
 )
-
-# Nothing listens here: every attempt fails at once with a refused connection.
-DOWN_ENDPOINT = "https://127.0.0.1:9/down"
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 from workers.codec import EncryptionCodec, EncryptionKey
 from workers.codec_server import running_codec_server, ui_origins
 

@@ -19,7 +19,7 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from ops.audit import case_timeline, render_text
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 
 
 @dataclass

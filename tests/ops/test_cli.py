@@ -22,9 +22,9 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
-from tests.conftest import cancelflow
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.cli import cancelflow
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 

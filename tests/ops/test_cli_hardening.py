@@ -25,10 +25,10 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from inbound.store import InboundMailStore
-from tests.conftest import cancelflow
 from tests.eventually import eventually
-from tests.operator_env import OPERATOR_ENV
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.cli import cancelflow
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.operator_env import OPERATOR_ENV
 from workers.cli import cli
 from workers.codec import format_keys, new_key
 

@@ -18,7 +18,7 @@ from cases.client import case_state, start_case, submit_answer
 from domain.answers import HasNowBeenCancelled
 from domain.common import Channel
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.codec import (
     ENCODING,
     KEY_ID_METADATA,

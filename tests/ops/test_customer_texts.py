@@ -16,14 +16,14 @@ from domain.answers import BindingContract, NoSubscriptionFound
 from domain.case import CaseState
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcome, CustomerOutcomeKind
-from domain.reply_token import ReplyTokenSigner
-from tests.workflows.harness import make_merchant, make_request
+from domain.reply_token import ReplyTokenSigner, case_reference
+from tests.helpers.harness import make_merchant, make_request
 from workflows.case_emails import customer_notification
 
 Kind = contracts.CustomerNotificationKind
 
 
-def composer() -> MessageComposer:
+def composer(corrections_page: str | None = None) -> MessageComposer:
     return MessageComposer(
         templates=Templates(),
         links=ReplyTokenSigner("a-test-secret-of-enough-length"),
@@ -32,6 +32,7 @@ def composer() -> MessageComposer:
         reply_domain="reply.cancelflow.test",
         support_address="support@cancelflow.test",
         ops_address="ops@cancelflow.test",
+        corrections_page=corrections_page,
     )
 
 
@@ -159,3 +160,104 @@ def test_the_workflow_gives_the_dates_to_the_email() -> None:
         )
         notice = customer_notification(state, request, merchant, Kind.OUTCOME, None)
         assert {k: getattr(notice, k) for k in expected} == expected
+
+
+# --- issue 18.4: what each customer email carries ---------------------------------------------
+
+ALL_OUTCOMES = [
+    CustomerOutcome(kind=CustomerOutcomeKind.CANCELLED, effective_date=date(2027, 4, 30)),
+    CustomerOutcome(kind=CustomerOutcomeKind.ALREADY_CANCELLED, effective_date=date(2027, 1, 5)),
+    BINDING,
+    NOT_FOUND,
+    CustomerOutcome(kind=CustomerOutcomeKind.NOT_CANCELLED),
+]
+
+
+def email_for(
+    locale: str, kind: Kind, outcome: CustomerOutcome | None, page: str | None = None
+) -> tuple[str, str, str]:
+    """(subject, text, visible HTML) of one customer email."""
+    email = composer(page).customer(
+        contracts.CustomerNotificationInput(
+            case_id="case-texts",
+            round=1,
+            kind=kind,
+            customer_email="astrid@example.org",
+            locale=locale,
+            merchant_display_name="Streamio AB",
+            subscription_name="Streamio Premium",
+            outcome=outcome,
+            new_request_on=date(2027, 5, 31) if outcome is BINDING else None,
+            corrections_until=date(2027, 3, 17) if outcome is NOT_FOUND else None,
+        )
+    )
+    return (
+        email.subject,
+        " ".join(email.text.split()),
+        " ".join(re.sub(r"<[^>]+>", " ", email.html).split()),
+    )
+
+
+NOTICES: list[tuple[Kind, CustomerOutcome | None]] = [
+    *((Kind.OUTCOME, outcome) for outcome in ALL_OUTCOMES),
+    (Kind.WITHDRAWN, None),
+    (Kind.UNRESOLVED, None),
+]
+
+
+@pytest.mark.parametrize("locale", ["en", "sv"])
+def test_each_email_has_its_own_subject_and_carries_the_reference_and_support(
+    locale: str,
+) -> None:
+    reference = case_reference("case-texts")
+    subjects = set()
+    for kind, outcome in NOTICES:
+        subject, text, html = email_for(locale, kind, outcome)
+        subjects.add(subject)
+        assert reference in subject
+        for body in (text, html):
+            assert reference in body
+            assert "support@cancelflow.test" in body
+    assert len(subjects) == len(NOTICES)
+
+
+@pytest.mark.parametrize(
+    ("locale", "by_support", "on_page"),
+    [
+        (
+            "en",
+            "by 17 March 2027: write to support@cancelflow.test and mention the reference",
+            "by 17 March 2027: enter them at https://minna.example/case, with the reference",
+        ),
+        (
+            "sv",
+            "senast 17 mars 2027: skriv till support@cancelflow.test och ange referensen",
+            "senast 17 mars 2027: ange dem på https://minna.example/case, med referensen",
+        ),
+    ],
+)
+def test_not_found_names_where_to_send_corrections_and_by_when(
+    locale: str, by_support: str, on_page: str
+) -> None:
+    _, text, html = email_for(locale, Kind.OUTCOME, NOT_FOUND)
+    assert by_support in text and by_support in html
+    assert "where you made your request" not in text
+    _, text, html = email_for(locale, Kind.OUTCOME, NOT_FOUND, page="https://minna.example/case")
+    assert on_page in text and on_page in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "closed", "promise"),
+    [
+        ("en", "your cancellation request is now closed", "get back to you"),
+        ("sv", "din begäran om uppsägning är nu avslutad", "återkommer"),
+    ],
+)
+def test_other_reason_says_the_case_closed_and_promises_no_call_back(
+    locale: str, closed: str, promise: str
+) -> None:
+    outcome = CustomerOutcome(kind=CustomerOutcomeKind.NOT_CANCELLED)
+    _, text, html = email_for(locale, Kind.OUTCOME, outcome)
+    for body in (text, html):
+        assert closed in body
+        assert promise not in body

@@ -7,7 +7,6 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -25,10 +24,11 @@ from inbound.gateway import MailGateway, ReplyHandler, is_known_contact
 from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses
 from storage.merchants import MerchantDirectory
-from tests.conftest import free_port
 from tests.eventually import eventually
-from tests.tls import self_signed_certificate
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.mail_gateway import reply, send
+from tests.helpers.servers import free_port
+from tests.helpers.tls import self_signed_certificate
 from workers.mail_gateway_service import reply_addresses, running_mail_gateway
 from workers.settings import Settings
 
@@ -65,29 +65,6 @@ async def gateway(
     finally:
         loop.cancel()
         await smtp.stop()
-
-
-def reply(
-    to: str,
-    message_id: str = "<reply-1@merchant.example>",
-    body: str = "Done.",
-    sender: str = "support@acme.example",
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = f"Acme Support <{sender}>"
-    message["To"] = to
-    message["Subject"] = "Re: Cancellation request CF-TEST"
-    message["Message-ID"] = message_id
-    message.set_content(body)
-    return message
-
-
-async def send(port: int, message: EmailMessage | bytes, to: str) -> str:
-    """Send as a merchant's mail server would; returns the gateway's answer to DATA."""
-    raw = message if isinstance(message, bytes) else message.as_bytes()
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10) as smtp:
-        _, response = await smtp.sendmail("support@acme.example", [to], raw)
-    return response
 
 
 async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(

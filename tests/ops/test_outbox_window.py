@@ -19,9 +19,8 @@ from activities.config import EmailSettings, SmtpSettings
 from activities.email import EmailActivities
 from domain.reply_token import ReplyTokenSigner
 from storage.outbox import Outbox
-from tests.activities.conftest import PORTAL_BASE_URL
-from tests.activities.test_email import CASE_ID, merchant_input
-from tests.conftest import free_port
+from tests.helpers.emails import CASE_ID, PORTAL_BASE_URL, merchant_input
+from tests.helpers.servers import free_port
 
 
 class Relay:

@@ -18,9 +18,9 @@ from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
 from storage.merchants import MerchantDirectory
-from tests.conftest import free_port
 from tests.eventually import eventually
-from tests.workflows.harness import make_merchant, make_request
+from tests.helpers.harness import make_merchant, make_request
+from tests.helpers.servers import free_port
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.settings import Settings

@@ -28,11 +28,11 @@ from inbound.gateway import MailGateway, ReplyHandler
 from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses, StoredReply
 from storage.merchants import MerchantDirectory
-from tests.conftest import free_port
 from tests.eventually import eventually
-from tests.ops.test_mail_gateway import reply as gateway_reply
-from tests.ops.test_mail_gateway import send
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.mail_gateway import reply as gateway_reply
+from tests.helpers.mail_gateway import send
+from tests.helpers.servers import free_port
 
 REPLY_DOMAIN = "reply.cancelflow.test"
 SELECTOR = b"s2027"

@@ -10,8 +10,8 @@ from playwright.async_api import async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import start_case
-from tests.conftest import _binary, free_port
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.servers import _binary, free_port
 from workers.codec import EncryptionCodec, EncryptionKey, encrypting_converter
 from workers.codec_server import running_codec_server, ui_origins
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES

@@ -12,7 +12,7 @@ from domain.actions import EmailReplyNotice
 from domain.case import CaseStatus
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
-from tests.workflows.harness import (
+from tests.helpers.harness import (
     MINUTE,
     RecordingActivities,
     advance_to,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.portal import PortalStack, request_body
 
 FIVE = [
     "has_now_been_cancelled",

@@ -7,8 +7,8 @@ import re
 
 from click.testing import CliRunner, Result
 
-from tests.operator_env import OPERATOR_ENV
-from tests.portal.conftest import PortalStack
+from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.portal import PortalStack
 from workers.cli import cli
 
 

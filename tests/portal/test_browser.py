@@ -15,8 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack
-from tests.portal.test_merchant_api import _in
+from tests.helpers.portal import PortalStack, _in
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -17,7 +17,7 @@ import pytest
 from cases.client import signal_email_reply
 from domain.actions import EmailReplyNotice
 from domain.case import CaseStatus
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.portal import PortalStack, request_body
 
 PROBLEM = "application/problem+json"
 CONTROL_RULE = "must not contain control characters"

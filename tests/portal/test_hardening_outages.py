@@ -24,9 +24,9 @@ from storage.api_keys import ApiKeyStore
 from storage.db import create_pool, migrate
 from storage.embedded import embedded_postgres_module
 from storage.merchants import MerchantDirectory
-from tests.conftest import TEST_VAR, _binary, free_port
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.portal import PortalStack, request_body
+from tests.helpers.servers import TEST_VAR, _binary, free_port
 
 PROBLEM = "application/problem+json"
 

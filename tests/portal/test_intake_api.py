@@ -6,7 +6,7 @@ import uuid
 
 from domain.case import CaseStatus
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack, request_body
+from tests.helpers.portal import PortalStack, request_body
 
 PROBLEM = "application/problem+json"
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,33 +11,9 @@ from domain.actions import WithdrawalRequest
 from domain.case import CaseStatus
 from storage.api_keys import ApiKeyStore
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack
+from tests.helpers.portal import FIVE_ANSWERS, PortalStack, _in, answer_url
 
 PROBLEM = "application/problem+json"
-
-
-def stockholm_today() -> date:
-    return datetime.now(ZoneInfo("Europe/Stockholm")).date()
-
-
-def _in(days: int) -> str:
-    return (stockholm_today() + timedelta(days=days)).isoformat()
-
-
-FIVE_ANSWERS: list[tuple[dict[str, Any], str]] = [
-    ({"outcome": "has_now_been_cancelled", "access_until": _in(20)}, "cancelled"),
-    ({"outcome": "was_already_cancelled", "cancelled_on": _in(-12)}, "already_cancelled"),
-    ({"outcome": "binding_contract", "contract_ends_on": _in(200)}, "binding_contract"),
-    ({"outcome": "no_subscription_found"}, "not_found"),
-    (
-        {"outcome": "other_reason", "message": "  Customer owes us money; call us.  "},
-        "not_cancelled",
-    ),
-]
-
-
-def answer_url(case_id: str) -> str:
-    return f"/api/v1/merchant/cases/{case_id}/answer"
 
 
 @pytest.mark.parametrize(

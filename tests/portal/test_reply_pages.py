@@ -9,7 +9,7 @@ from domain.actions import DetailsCorrection
 from domain.case import CaseStatus
 from domain.customer import CustomerIdentifiers
 from tests.eventually import eventually
-from tests.portal.conftest import PortalStack
+from tests.helpers.portal import PortalStack
 
 
 def _form_token(html: str) -> str:

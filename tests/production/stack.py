@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import _binary, free_port
-from tests.operator_env import OPERATOR_ENV
+from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.servers import _binary, free_port
 
 CANCELFLOW = str(Path(sys.executable).parent / "cancelflow")
 SYSTEMD = Path(__file__).resolve().parents[2] / "deploy" / "systemd"

@@ -12,8 +12,8 @@ import aiosmtplib
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from tests.conftest import free_port
 from tests.eventually import eventually
+from tests.helpers.servers import free_port
 from workers.mail_sink import MailSink, kind_of
 from workers.mail_viewer import serve_mail_page
 

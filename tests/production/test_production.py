@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_VAR, free_port
 from tests.eventually import eventually
-from tests.integration.test_end_to_end import CUSTOMER_EMAIL, MERCHANT, mails_to, request
+from tests.helpers.end_to_end import CUSTOMER_EMAIL, MERCHANT, mails_to, request
+from tests.helpers.servers import TEST_VAR, free_port
 from workers.mail_sink import MailSink
 from workers.worker import GRACEFUL_SHUTDOWN
 

@@ -47,7 +47,7 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
-from tests.workflows.harness import (
+from tests.helpers.harness import (
     RecordingActivities,
     Sent,
     advance_to,

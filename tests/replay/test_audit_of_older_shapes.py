@@ -7,22 +7,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
-from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import PayloadCodec
 
-from ops.audit import Timeline, render_text, timeline_of_runs
+from ops.audit import render_text
 from ops.audit.decoding import UNREADABLE
+from tests.helpers.audit import Event, _events_of, _KeyNotHeld, _timeline
 
-HISTORIES = Path(__file__).resolve().parent / "histories"
 FORGED = "Acme\r\n2026-01-01 answered: cancelled\x1b]8;;https://evil\x07Premium\x1b[2J"
-
-Event = dict[str, Any]
 
 
 def _payload(event: Event, attributes: str) -> dict[str, Any]:
@@ -37,15 +31,6 @@ def _rewrite(event: Event, attributes: str, change: Callable[[Any], Any]) -> Non
     payload = _payload(event, attributes)
     value = json.loads(base64.b64decode(payload["data"]))
     payload["data"] = base64.b64encode(json.dumps(change(value)).encode()).decode()
-
-
-def _events_of(name: str, edit: Callable[[list[Event]], None]) -> list[WorkflowHistory]:
-    runs = []
-    for path in sorted(HISTORIES.glob(f"{name}.run*.json")):
-        history = json.loads(path.read_text())
-        edit(history["events"])
-        runs.append(WorkflowHistory.from_json(f"case-{name}", json.dumps(history)))
-    return runs
 
 
 def _first(events: list[Event], event_type: str) -> Event:
@@ -63,15 +48,6 @@ def _completion_of(events: list[Event], activity: str) -> Event:
         e
         for e in events
         if e.get("activityTaskCompletedEventAttributes", {}).get("scheduledEventId") == scheduled
-    )
-
-
-async def _timeline(runs: Sequence[WorkflowHistory], converter: Any = None) -> Timeline:
-    return await timeline_of_runs(
-        converter or pydantic_data_converter,
-        "older",
-        [run.events for run in runs],
-        [f"run{i}" for i in range(1, len(runs) + 1)],
     )
 
 
@@ -146,14 +122,6 @@ async def test_shapes_older_code_wrote_give_a_generic_line_each() -> None:
     assert all("ValidationError" in e.details["unreadable"] for e in generic)
     # What follows an unreadable start still reads as the story of the case.
     assert "answer 'was_already_cancelled' through email" in render_text(timeline)
-
-
-class _KeyNotHeld(PayloadCodec):
-    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return list(payloads)
-
-    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        raise ValueError("no key for key id 'prod-2027'")
 
 
 async def test_a_history_read_without_its_key_still_tells_when_and_what_changed() -> None:

@@ -11,7 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from ops.audit import Timeline, render_text
 from ops.audit.decoding import UNREADABLE
-from tests.replay.test_audit_of_older_shapes import Event, _events_of, _KeyNotHeld, _timeline
+from tests.helpers.audit import Event, _events_of, _KeyNotHeld, _timeline
 
 NAME = "webhook-merchant"
 CASE = "replay-webhook-merchant"

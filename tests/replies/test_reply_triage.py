@@ -29,9 +29,10 @@ from domain.replies.reader import READER
 from domain.request import CancellationRequest
 from inbound.store import InboundMailStore
 from storage.merchants import MerchantDirectory
-from tests.conftest import cancelflow, free_port
 from tests.eventually import eventually
-from tests.workflows.harness import make_merchant, make_request
+from tests.helpers.cli import cancelflow
+from tests.helpers.harness import make_merchant, make_request
+from tests.helpers.servers import free_port
 from workers.mail_gateway_service import running_mail_gateway
 from workers.mail_sink import MailSink
 from workers.settings import Settings

@@ -87,8 +87,8 @@ async def test_ops_turn_it_on_and_off_with_cancelflow_merchants(
 
     from click.testing import CliRunner
 
-    from tests.operator_env import OPERATOR_ENV
-    from tests.workflows.harness import make_merchant
+    from tests.helpers.harness import make_merchant
+    from tests.helpers.operator_env import OPERATOR_ENV
     from workers.cli import cli
 
     async def cancelflow(*args: str) -> Result:

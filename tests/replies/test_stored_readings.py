@@ -15,7 +15,7 @@ from domain.digest import OpenCase, build_digest
 from domain.reply_address import ReplyAddressSigner
 from inbound.store import InboundMailStore, ReplyAddresses
 from storage.merchants import MerchantDirectory
-from tests.workflows.harness import make_merchant
+from tests.helpers.harness import make_merchant
 
 RAW = (
     b"From: support@acme.example\r\nSubject: SV: Upps\xc3\xa4gning\r\n"

@@ -30,10 +30,10 @@ async def _tables(url: str) -> set[str]:
         await conn.close()
 
 
-async def test_every_packaged_migration_applies_once(database_url: str) -> None:
+async def test_every_packaged_migration_applies_once(empty_database_url: str) -> None:
     packaged = load_migrations()
     assert [m.version for m in packaged][0] == "0001"
-    pool = await create_pool(database_url)
+    pool = await create_pool(empty_database_url)
     try:
         first = await migrate(pool)
         second = await migrate(pool)
@@ -42,8 +42,8 @@ async def test_every_packaged_migration_applies_once(database_url: str) -> None:
 
     assert first == [m.version for m in packaged]
     assert second == []
-    assert await _applied(database_url) == [(m.version, m.name) for m in packaged]
-    assert {"merchants", "email_outbox", "schema_migrations"} <= await _tables(database_url)
+    assert await _applied(empty_database_url) == [(m.version, m.name) for m in packaged]
+    assert {"merchants", "email_outbox", "schema_migrations"} <= await _tables(empty_database_url)
 
 
 async def test_packaged_migrations_are_named_in_order() -> None:
@@ -52,7 +52,7 @@ async def test_packaged_migrations_are_named_in_order() -> None:
 
 
 async def test_two_processes_starting_together_apply_each_migration_once(
-    database_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
     # A slow migration widens the window in which an unlocked runner would apply it twice
     # (and fail on the existing table or the schema_migrations key).
@@ -62,7 +62,7 @@ async def test_two_processes_starting_together_apply_each_migration_once(
         "SELECT pg_sleep(0.5);\nCREATE TABLE slow (id int PRIMARY KEY);\n"
     )
     (folder / "0002_fast.sql").write_text("CREATE TABLE fast (id int PRIMARY KEY);\n")
-    pools = [await create_pool(database_url) for _ in range(3)]
+    pools = [await create_pool(empty_database_url) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrate(p, folder) for p in pools))
     finally:
@@ -70,14 +70,16 @@ async def test_two_processes_starting_together_apply_each_migration_once(
             await p.close()
 
     assert sorted(results) == [[], [], ["0001", "0002"]]
-    assert await _applied(database_url) == [("0001", "slow"), ("0002", "fast")]
+    assert await _applied(empty_database_url) == [("0001", "slow"), ("0002", "fast")]
 
 
-async def test_a_new_file_is_picked_up_on_the_next_start(database_url: str, tmp_path: Path) -> None:
+async def test_a_new_file_is_picked_up_on_the_next_start(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "0001_core.sql").write_text("CREATE TABLE core (id int);\n")
-    pool = await create_pool(database_url)
+    pool = await create_pool(empty_database_url)
     try:
         assert await migrate(pool, folder) == ["0001"]
         (folder / "0002_portal_api_keys.sql").write_text("CREATE TABLE api_keys (id int);\n")
@@ -85,15 +87,15 @@ async def test_a_new_file_is_picked_up_on_the_next_start(database_url: str, tmp_
         assert await migrate(pool, folder) == ["0002", "0003"]
     finally:
         await pool.close()
-    assert {"core", "api_keys", "inbound"} <= await _tables(database_url)
+    assert {"core", "api_keys", "inbound"} <= await _tables(empty_database_url)
 
 
 async def test_refuses_to_start_when_an_applied_migration_changed(
-    database_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, folder, ignore=shutil.ignore_patterns("__*"))
-    pool = await create_pool(database_url)
+    pool = await create_pool(empty_database_url)
     try:
         await migrate(pool, folder)
         core = folder / "0001_core.sql"
@@ -106,17 +108,17 @@ async def test_refuses_to_start_when_an_applied_migration_changed(
     finally:
         await pool.close()
     # Nothing after the refusal ran.
-    assert not {"sneaky", "later"} & await _tables(database_url)
+    assert not {"sneaky", "later"} & await _tables(empty_database_url)
 
 
 async def test_line_endings_alone_do_not_count_as_a_change(
-    database_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
     migration = folder / "0001_core.sql"
     migration.write_bytes(b"CREATE TABLE core (id int);\nCREATE TABLE other (id int);\n")
-    pool = await create_pool(database_url)
+    pool = await create_pool(empty_database_url)
     try:
         await migrate(pool, folder)
         migration.write_bytes(b"CREATE TABLE core (id int);\r\nCREATE TABLE other (id int);\r\n")
@@ -126,13 +128,13 @@ async def test_line_endings_alone_do_not_count_as_a_change(
 
 
 async def test_refuses_when_an_applied_migration_file_is_missing(
-    database_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "0001_core.sql").write_text("CREATE TABLE core (id int);\n")
     (folder / "0002_more.sql").write_text("CREATE TABLE more (id int);\n")
-    pool = await create_pool(database_url)
+    pool = await create_pool(empty_database_url)
     try:
         await migrate(pool, folder)
         (folder / "0002_more.sql").unlink()
@@ -143,7 +145,7 @@ async def test_refuses_when_an_applied_migration_file_is_missing(
 
 
 async def test_a_failing_migration_is_rolled_back_and_not_recorded(
-    database_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
@@ -151,7 +153,7 @@ async def test_a_failing_migration_is_rolled_back_and_not_recorded(
     (folder / "0002_broken.sql").write_text(
         "CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n"
     )
-    pool = await create_pool(database_url)
+    pool = await create_pool(empty_database_url)
     try:
         with pytest.raises(MigrationError, match=r"0002_broken\.sql failed: .*no_such_table"):
             await migrate(pool, folder)
@@ -160,7 +162,7 @@ async def test_a_failing_migration_is_rolled_back_and_not_recorded(
         assert await migrate(pool, folder) == ["0002"]
     finally:
         await pool.close()
-    assert await _applied(database_url) == [("0001", "core"), ("0002", "broken")]
+    assert await _applied(empty_database_url) == [("0001", "core"), ("0002", "broken")]
 
 
 @pytest.mark.parametrize("name", ["1_core.sql", "0002-portal.sql", "0002_Portal.sql"])

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import free_port
-from tests.operator_env import OPERATOR_ENV
+from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.servers import free_port
 from workers.cli import cli
 
 CANCELFLOW = str(Path(sys.executable).parent / "cancelflow")

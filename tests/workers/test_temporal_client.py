@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.helpers.servers import free_port
 from workers.settings import Settings
 from workers.temporal_client import TemporalUnreachable, connect, connect_config
 

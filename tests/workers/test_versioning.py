@@ -27,8 +27,8 @@ from domain.common import Channel
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from storage.merchants import MerchantDirectory
-from tests.conftest import _binary
 from tests.eventually import eventually
+from tests.helpers.servers import _binary
 from tests.workers.versioning_canary import VersionCanary
 from workers.database import database_pool
 from workers.mail_sink import MailSink

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,15 +21,17 @@ from cases.client import (
 from domain.answers import (
     BindingContract,
     HasNowBeenCancelled,
+    MerchantAnswer,
     NoSubscriptionFound,
     OtherReason,
+    Outcome,
     WasAlreadyCancelled,
 )
 from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcomeKind
 from tests.eventually import eventually
-from tests.workflows.harness import (
+from tests.helpers.harness import (
     RecordingActivities,
     make_merchant,
     make_request,
@@ -44,13 +47,14 @@ def _now() -> datetime:
 def _answer(kind: str, **fields: Any) -> Any:
     common = {"answered_at": _now(), "channel": Channel.PORTAL, "responded_by": "Acme support"}
     today = _now().date()
-    return {
+    builders: dict[str, Callable[[], MerchantAnswer]] = {
         "cancelled": lambda: HasNowBeenCancelled(access_until=today + timedelta(days=20), **common),
         "already": lambda: WasAlreadyCancelled(cancelled_on=today - timedelta(days=3), **common),
         "binding": lambda: BindingContract(contract_ends_on=today + timedelta(days=200), **common),
         "not_found": lambda: NoSubscriptionFound(**common),
         "other": lambda: OtherReason(message="Customer owes us money; call them", **common),
-    }[kind]()
+    }
+    return builders[kind]()
 
 
 async def _awaiting(client: Any, case_id: str) -> None:
@@ -242,7 +246,7 @@ async def test_an_invalid_answer_is_rejected_by_the_validator_and_never_accepted
         handle = case_handle(client, request.case_id)
         # Bypass the client's own validation: a performed date after the answer's date.
         bad = WasAlreadyCancelled.model_construct(
-            outcome="was_already_cancelled",
+            outcome=Outcome.WAS_ALREADY_CANCELLED,
             cancelled_on=date.today() + timedelta(days=5),
             answered_at=_now(),
             channel=Channel.API,

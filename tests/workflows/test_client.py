@@ -23,8 +23,9 @@ from cases.client import (
 )
 from domain.actions import EmailReplyNotice, WithdrawalRequest
 from domain.case import CaseStatus
+from domain.reply_token import case_reference
 from tests.eventually import eventually
-from tests.workflows.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 
 
 async def _listed(env: WorkflowEnvironment, **filters: object) -> list[CaseListing]:
@@ -98,9 +99,11 @@ async def test_the_case_summary_in_the_ui_shows_a_hostile_subscription_name_as_t
     name = "[Claim refund](https://evil.example/x) <img src=x>"
     request = make_request(subscription=Subscription(name=name))
     async with running_worker(client, acts) as task_queue:
-        started = await start_case(client, request, task_queue)
+        # The merchant's name is outside text too (it comes from the directory).
+        started = await start_case(client, request, task_queue, merchant_name="![x](y) *Acme*")
         summary = await (await started.handle.describe()).static_summary()
     assert summary is not None
     html = MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(summary)
-    assert "<a" not in html and "<img" not in html
-    assert summary.startswith("Cancel \\[Claim refund\\]\\(")
+    assert "<a" not in html and "<img" not in html and "<em" not in html
+    assert summary.startswith(f"{case_reference(request.case_id)}: cancel \\[Claim refund\\]\\(")
+    assert summary.endswith("at \\!\\[x\\]\\(y\\) \\*Acme\\* (acme)")

@@ -9,7 +9,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from domain.actions import EmailReplyNotice
+from domain.answers import parse_answer
 from domain.case import CaseState, CaseStatus
+from domain.merchant import Merchant
+from domain.reply_token import case_reference
 from workflows.details import current_details, escape_markdown
 
 WJ = "\u2060"
@@ -78,7 +81,9 @@ def test_the_current_details_escape_the_email_reply_and_snooze_reason() -> None:
     html = render(text)
     assert "<a" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;[x](https:/" in html.replace(WJ, "")
-    assert text.split("\n\n")[0] == "**Case** c-1 (round 1), merchant acme"
+    assert text.split("\n\n")[0] == (
+        f"**Case** {case_reference('c-1')}, c-1 (round 1), merchant acme"
+    )
     assert "**Next** an email reply awaits ops triage" in text
     assert date(2026, 3, 9).isoformat() in text
 
@@ -119,3 +124,41 @@ def test_the_current_details_show_the_readers_suggestion_escaped() -> None:
     none = details(ReplySuggestion(reader="r v1", reason="an automatic reply (X: <img src=x>)"))
     html = render(none)
     assert "<img" not in html and "no suggestion: an automatic reply" in html
+
+
+def test_the_details_lead_with_reference_merchant_status_outcome_and_local_minutes() -> None:
+    merchant = Merchant.model_validate(
+        {
+            "merchant_id": "fitgym",
+            "display_name": "FitGym *UK*",
+            "cancellation_emails": ["desk@fitgym.example"],
+            "required_identifiers": ["email"],
+            "timezone": "Europe/London",
+        }
+    )
+    state = CaseState(
+        case_id="c-2",
+        merchant_id="fitgym",
+        status=CaseStatus.FOLLOW_UP,
+        requested_at=datetime(2026, 7, 1, 8, 30, 12, 345678, tzinfo=UTC),
+        answer=parse_answer(
+            {
+                "outcome": "no_subscription_found",
+                "answered_at": "2026-07-02T10:00:00Z",
+                "channel": "portal",
+                "responded_by": "desk",
+            }
+        ),
+    )
+    due = datetime(2026, 7, 16, 10, 0, 59, 999, tzinfo=UTC)
+    text = current_details(state, "corrected details from the customer", due, merchant)
+    first, status, requested = text.split("\n\n")[:3]
+    assert (
+        first
+        == f"**Case** {case_reference('c-2')}, c-2 (round 1), merchant FitGym \\*UK\\* (fitgym)"
+    )
+    assert status == "**Status** follow_up, **Outcome** no_subscription_found"
+    # London is an hour ahead of UTC in July; no seconds, no microseconds.
+    assert requested == "**Requested** 2026-07-01 09:30 Europe/London"
+    assert text.endswith("at 2026-07-16 11:00 Europe/London")
+    assert "345678" not in text and "+00:00" not in text

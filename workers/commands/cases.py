@@ -7,29 +7,12 @@ cases_actions.py: respond/withdraw/snooze); workers/cli.py adds them to the grou
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
-from temporalio.service import RPCError
 
-from cases.client import (
-    CaseNotFound,
-    HistorySource,
-    StartedCase,
-    settled_state,
-    start_case,
-)
-from domain.answers import MerchantAnswer
-from domain.case import CaseState
-from domain.request import CancellationRequest, MissingIdentifiersError, check_request_for_merchant
-from ops.terminal import visible
-from storage.merchants import MerchantDirectory
-from workers.commands.archive import ArchiveOnDemand
 from workers.commands.common import (
+    case_id_argument,
     case_not_found,
     database,
     echo_json,
@@ -40,8 +23,17 @@ from workers.commands.common import (
     temporal_client,
     validation_failure,
 )
-from workers.settings import Settings
-from workflows.cancellation import workflow_id_for
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from cases.client import StartedCase
+    from domain.answers import MerchantAnswer
+    from domain.case import CaseState
+    from domain.request import (
+        CancellationRequest,
+    )
+    from workers.settings import Settings
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 # A worker polls continuously (each long poll lasts up to a minute): one not seen for longer
@@ -66,6 +58,10 @@ def start(file: str, as_json: bool) -> None:
 
     Starting the same case_id again finds the existing case instead of creating a second one.
     """
+    from pydantic import ValidationError
+
+    from domain.request import CancellationRequest
+
     settings = load_settings()
     try:
         request = CancellationRequest.model_validate(read_json(file))
@@ -100,8 +96,20 @@ def start(file: str, as_json: bool) -> None:
 
 
 async def _start(settings: Settings, request: CancellationRequest) -> StartedCase:
+    from cases.client import HistorySource, start_case
+    from domain.request import MissingIdentifiersError, check_request_for_merchant
+    from storage.erasures import ErasureStore
+    from storage.merchants import MerchantDirectory
+    from workers.commands.archive import ArchiveOnDemand
+
     async with database(settings) as pool:
         merchant = await MerchantDirectory(pool).get(request.merchant_id)
+        erased = await ErasureStore(pool).get(request.case_id)
+    if erased is not None:
+        fail(
+            f"case {request.case_id}: its personal data was erased on "
+            f"{erased.erased_at.date().isoformat()}; a new request needs a new case_id"
+        )
     if merchant is None:
         fail(
             f"merchant_id: there is no merchant '{request.merchant_id}' in the directory "
@@ -113,17 +121,25 @@ async def _start(settings: Settings, request: CancellationRequest) -> StartedCas
         fail(str(err))
     client = await temporal_client(settings)
     history = HistorySource(client, ArchiveOnDemand(settings))
-    return await start_case(client, request, settings.temporal.task_queue, history=history)
+    return await start_case(
+        client,
+        request,
+        settings.temporal.task_queue,
+        history=history,
+        merchant_name=merchant.display_name,
+    )
 
 
 # --- cases status ----------------------------------------------------------------------------
 
 
 @cases.command("status")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print the full state as JSON.")
 def status(case_id: str, as_json: bool) -> None:
     """Show where case CASE_ID is (the workflow's `state` query)."""
+    from ops.terminal import visible
+
     settings = load_settings()
     state = run(_status(settings, case_id))
     if as_json:
@@ -134,14 +150,27 @@ def status(case_id: str, as_json: bool) -> None:
 
 
 async def _status(settings: Settings, case_id: str) -> CaseState:
+    from workers.commands.cases_erase import erased_case_state, erasure_record
+
+    erased = await erasure_record(settings, case_id)
+    state = erased_case_state(erased) if erased is not None else None
+    if state is not None:
+        return state  # its payloads no longer decode: the state it kept at erasure
     client = await temporal_client(settings)
     return await read_state(client, case_id, settings.temporal.task_queue)
 
 
 def describe_state(state: CaseState) -> list[tuple[str, str]]:
     """The state as label/value lines for people."""
+    from domain.reply_token import case_reference
+    from workflows.cancellation import workflow_id_for
+
     lines = [
-        ("case", f"{state.case_id} (workflow {workflow_id_for(state.case_id)})"),
+        (
+            "case",
+            f"{state.case_id}, {case_reference(state.case_id)} "
+            f"(workflow {workflow_id_for(state.case_id)})",
+        ),
         ("merchant", state.merchant_id),
         (
             "status",
@@ -194,6 +223,10 @@ async def read_state(client: Client, case_id: str, task_queue: str) -> CaseState
     Without a worker the server would hold the query until its timeout: the task queue's
     pollers are asked first, so the answer is immediate and says what is wrong.
     """
+    from temporalio.service import RPCError
+
+    from cases.client import CaseNotFound, settled_state
+
     polled = await has_recent_poller(client, task_queue)
     try:
         return await settled_state(
@@ -216,6 +249,11 @@ async def read_state(client: Client, case_id: str, task_queue: str) -> CaseState
 
 async def has_recent_poller(client: Client, task_queue: str) -> bool:
     """Has a worker polled the workflow task queue lately (the server keeps pollers ~minutes)?"""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+    from temporalio.service import RPCError
+
     try:
         response = await client.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(

@@ -24,10 +24,12 @@ from domain.actions import SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer, Outcome, parse_answer
 from domain.case import AnswerReceipt, CaseState
 from domain.common import Channel, describe_validation_error, format_validation_error
+from domain.outcomes import OUTCOMES, FieldKind, answer_fields
 from workers.commands.cases import describe_answer, read_state
 from workers.commands.common import (
     EXIT_REJECTED,
     CliError,
+    case_id_argument,
     case_not_found,
     date_option,
     fail,
@@ -39,46 +41,33 @@ from workers.settings import Settings
 
 # --- cases respond ---------------------------------------------------------------------------
 
-# Options that carry an answer's own fields, by field name.
-_ANSWER_OPTIONS = {
-    "access_until": "--access-until",
-    "cancelled_on": "--cancelled-on",
-    "contract_ends_on": "--contract-ends-on",
-    "message": "--message",
-}
+
+def _answer_field_options(command: Callable[..., None]) -> Callable[..., None]:
+    """One option per answer field of any outcome (--access-until, ..., --message), with the
+    outcome it belongs to and its help, from domain/outcomes.py."""
+    for answer_field in reversed(answer_fields()):
+        owners = ", ".join(s.outcome.value for s in OUTCOMES.values() if answer_field in s.fields)
+        help_text = answer_field.text.help
+        is_date = answer_field.kind is FieldKind.DATE
+        command = click.option(
+            answer_field.option,
+            answer_field.name,
+            metavar="YYYY-MM-DD" if is_date else "TEXT",
+            callback=date_option if is_date else None,
+            help=f"{owners}: {help_text[0].lower()}{help_text[1:]}.",
+        )(command)
+    return command
 
 
 @click.command("respond")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--outcome",
     required=True,
     type=click.Choice([o.value for o in Outcome]),
-    help="What the merchant answered (the five outcomes of the merchant guide).",
+    help="What the merchant answered (an outcome of the merchant guide).",
 )
-@click.option(
-    "--access-until",
-    metavar="YYYY-MM-DD",
-    callback=date_option,
-    help="has_now_been_cancelled: the customer has access until this date.",
-)
-@click.option(
-    "--cancelled-on",
-    metavar="YYYY-MM-DD",
-    callback=date_option,
-    help="was_already_cancelled: the date the cancellation was performed.",
-)
-@click.option(
-    "--contract-ends-on",
-    metavar="YYYY-MM-DD",
-    callback=date_option,
-    help="binding_contract: the date the binding contract expires.",
-)
-@click.option(
-    "--message",
-    metavar="TEXT",
-    help="other_reason: the merchant's explanation (never shown to the customer).",
-)
+@_answer_field_options
 @click.option(
     "--by",
     "responded_by",
@@ -109,15 +98,12 @@ _ANSWER_OPTIONS = {
 def respond(
     case_id: str,
     outcome: str,
-    access_until: date | None,
-    cancelled_on: date | None,
-    contract_ends_on: date | None,
-    message: str | None,
     responded_by: str,
     channel: str,
     reference: str | None,
     from_email: str | None,
     as_json: bool,
+    **fields: date | str | None,
 ) -> None:
     """Record the merchant's answer for CASE_ID (through the workflow's Update).
 
@@ -129,12 +115,6 @@ def respond(
         channel, reference, responded_by = answer_from_email(
             settings, case_id, from_email, channel, reference, responded_by
         )
-    fields = {
-        "access_until": access_until,
-        "cancelled_on": cancelled_on,
-        "contract_ends_on": contract_ends_on,
-        "message": message,
-    }
     answer = build_answer(
         outcome=outcome,
         answered_at=datetime.now(UTC),
@@ -182,7 +162,7 @@ def build_answer(
         lines = [f"the answer is not valid for outcome {outcome}:"]
         for problem in describe_validation_error(err):
             field = problem["field"]
-            option = _ANSWER_OPTIONS.get(field, "--by" if field == "responded_by" else field)
+            option = _OPTIONS.get(field, "--by" if field == "responded_by" else field)
             text = problem["message"]
             if text == "Field required":
                 text = f"required for outcome {outcome}"
@@ -190,6 +170,9 @@ def build_answer(
                 text = f"does not belong to outcome {outcome}"
             lines.append(f"  {option}: {text}")
         raise CliError(*lines) from err
+
+
+_OPTIONS = {f.name: f.option for f in answer_fields()}
 
 
 async def _respond(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
@@ -247,7 +230,7 @@ def answer_from_email(
 
 
 @click.command("withdraw")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--reason", metavar="TEXT", help="Why the customer withdrew (for ops).")
 @click.option(
     "--by",
@@ -286,7 +269,7 @@ async def _case_action(
 
 
 @click.command("snooze")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--until",
     "until",
@@ -317,6 +300,3 @@ def snooze(case_id: str, until: date, reason: str, requested_by: str) -> None:
     )
     resumes = state.snoozed_until.isoformat() if state.snoozed_until else until
     click.echo(f"case {case_id}: snoozed until {resumes}; status {state.status.value}")
-
-
-COMMANDS: list[click.Command] = [respond, withdraw, snooze]

@@ -4,23 +4,14 @@ its state, the email replies stored for it, its history as a timeline."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from temporalio.service import RPCError, RPCStatusCode
 
-from cases.client import CaseListing, list_cases
-from cases.history_source import CaseHistoryNotFound, HistorySource
-from cases.queries import case_query
-from domain.case import CaseState, CaseStatus
-from domain.replies.note import ReplySuggestion
-from inbound.store import InboundMailStore, text_of
-from ops.audit import Timeline, render_text, timeline_of_runs
-from ops.terminal import visible
-from workers.commands.archive import ArchiveOnDemand
-from workers.commands.cases import describe_state, read_state
+from domain.case import CaseStatus
 from workers.commands.common import (
     CliError,
+    case_id_argument,
     case_not_found,
     echo_json,
     fail,
@@ -28,9 +19,12 @@ from workers.commands.common import (
     run,
     temporal_client,
 )
-from workers.database import database_url
-from workers.mail_gateway_service import gateway_pool
-from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from cases.client import CaseListing
+    from domain.case import CaseState
+    from ops.audit import Timeline
+    from workers.settings import Settings
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -59,6 +53,10 @@ def list_cases_command(
     as_json: bool,
 ) -> None:
     """List cases by status, merchant, escalation (Temporal visibility; newest first)."""
+    from cases.queries import case_query
+    from domain.reply_token import case_reference
+    from ops.terminal import visible
+
     if merchant and not _SLUG.match(merchant):
         fail(f"--merchant: '{visible(merchant)}' is not a merchant id (letters, digits, . _ -)")
     settings = load_settings()
@@ -76,10 +74,11 @@ def list_cases_command(
     if not rows:
         click.echo(f"no cases match: {visible(text)}")
         return
-    header = ("CASE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
+    header = ("CASE", "REFERENCE", "STATUS", "MERCHANT", "ROUND", "ESC", "OUTCOME", "REQUESTED")
     table = [header] + [
         (
             visible(r.case_id),
+            case_reference(r.case_id),
             visible(r.status or "?"),
             visible(r.merchant_id or "?"),
             str(r.round or "?"),
@@ -95,8 +94,11 @@ def list_cases_command(
 
 
 def _listing_json(listing: CaseListing) -> dict[str, Any]:
+    from domain.reply_token import case_reference
+
     return {
         "case_id": listing.case_id,
+        "reference": case_reference(listing.case_id),
         "workflow_id": listing.workflow_id,
         "status": listing.status,
         "merchant_id": listing.merchant_id,
@@ -109,6 +111,11 @@ def _listing_json(listing: CaseListing) -> dict[str, Any]:
 
 
 async def _list(settings: Settings, filters: dict[str, Any], limit: int) -> list[CaseListing]:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from cases.client import list_cases
+    from ops.terminal import visible
+
     client = await temporal_client(settings)
     try:
         return [c async for c in list_cases(client, **filters, limit=limit)]
@@ -125,10 +132,13 @@ async def _list(settings: Settings, filters: dict[str, Any], limit: int) -> list
 
 
 @click.command("show")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print state and replies as JSON.")
 def show(case_id: str, as_json: bool) -> None:
     """Show case CASE_ID: its state and any email replies the merchant sent."""
+    from ops.terminal import visible
+    from workers.commands.cases import describe_state
+
     settings = load_settings()
     state, replies, db_problem = run(_show(settings, case_id))
     if as_json:
@@ -179,6 +189,9 @@ def show(case_id: str, as_json: bool) -> None:
 def _echo_suggestion(suggestion: dict[str, Any] | None) -> None:
     if suggestion is None:
         return
+    from domain.replies.note import ReplySuggestion
+    from ops.terminal import visible
+
     note = ReplySuggestion.model_validate(suggestion)
     click.echo(f"Reader:   {visible(note.describe())}")
     for sentence in note.evidence:
@@ -186,6 +199,8 @@ def _echo_suggestion(suggestion: dict[str, Any] | None) -> None:
 
 
 def unverified(why: str | None = None) -> str:
+    from ops.terminal import visible
+
     reason = visible(why) if why else "the sender could not be verified"
     return f"UNVERIFIED: {reason}; the case did not pause for it"
 
@@ -200,6 +215,17 @@ _SIGNAL_STATUS = {
 async def _show(
     settings: Settings, case_id: str
 ) -> tuple[CaseState, list[dict[str, Any]], str | None]:
+    from cases.history_source import HistorySource
+    from workers.commands.archive import ArchiveOnDemand
+    from workers.commands.cases import read_state
+    from workers.commands.cases_erase import erased_case_state, erasure_record
+
+    erased = await erasure_record(settings, case_id)
+    if erased is not None:
+        state = erased_case_state(erased)
+        if state is not None:
+            on = erased.erased_at.date().isoformat()
+            return state, [], f"personal data erased on {on} ({erased.trigger.value})"
     client = await temporal_client(settings)
     try:
         state = await read_state(client, case_id, settings.temporal.task_queue)
@@ -217,6 +243,10 @@ async def _show(
 
 
 async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any]]:
+    from inbound.store import InboundMailStore, text_of
+    from workers.database import database_url
+    from workers.mail_gateway_service import gateway_pool
+
     pool = await gateway_pool(database_url(settings))
     try:
         store = InboundMailStore(pool)
@@ -245,13 +275,21 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
 
 
 @click.command("audit")
-@click.argument("case_id")
+@case_id_argument()
 @click.option("--json", "as_json", is_flag=True, help="Export the timeline as JSON.")
 def audit(case_id: str, as_json: bool) -> None:
     """The case's history as a timeline: who did what when (open or closed cases)."""
+    from cases.history_source import CaseHistoryNotFound, HistorySource
+    from ops.audit import render_text, timeline_of_runs
+    from workers.commands.archive import ArchiveOnDemand
+    from workers.commands.cases_erase import erased_case_timeline, erasure_record
+
     settings = load_settings()
 
     async def timeline() -> Timeline:
+        erased = await erasure_record(settings, case_id)
+        if erased is not None:
+            return erased_case_timeline(erased)
         client = await temporal_client(settings)
         source = HistorySource(client, ArchiveOnDemand(settings))
         try:
@@ -265,6 +303,3 @@ def audit(case_id: str, as_json: bool) -> None:
         echo_json(result.to_json())
     else:
         click.echo(render_text(result))
-
-
-COMMANDS: list[click.Command] = [list_cases_command, show, audit]

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
-import asyncpg
 import click
-from pydantic import ValidationError
-from temporalio.client import Client
 
-from domain.common import describe_validation_error
-from workers.database import database_pool, database_url
-from workers.settings import Settings, SettingsRefused, settings_for_process
-from workers.temporal_client import TemporalUnreachable, connect
-from workflows.cancellation import workflow_id_for
+if TYPE_CHECKING:
+    # Commands import this module at their top, and `--help` must not pay for these: each
+    # function below imports what it runs.
+    import asyncpg
+    from pydantic import ValidationError
+    from temporalio.client import Client
+
+    from workers.settings import Settings
 
 T = TypeVar("T")
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -57,6 +57,8 @@ def fail(*lines: str, exit_code: int = EXIT_ERROR) -> NoReturn:
 
 def validation_failure(what: str, error: ValidationError, prefix: str = "") -> CliError:
     """One line per problem, each naming the field and the rule."""
+    from domain.common import describe_validation_error
+
     problems = describe_validation_error(error)
     lines = [f"{what} is not valid ({len(problems)} problem{'s' if len(problems) > 1 else ''}):"]
     lines += [f"  {prefix}{p['field']}: {p['message']}" for p in problems]
@@ -65,6 +67,10 @@ def validation_failure(what: str, error: ValidationError, prefix: str = "") -> C
 
 def load_settings(ctx: click.Context | None = None) -> Settings:
     """Settings from the environment, read once per invocation."""
+    from pydantic import ValidationError
+
+    from workers.settings import SettingsRefused, settings_for_process
+
     ctx = ctx or click.get_current_context()
     root = ctx.find_root()
     if not isinstance(root.obj, dict):
@@ -89,12 +95,16 @@ def database(settings: Settings) -> AbstractAsyncContextManager[asyncpg.Pool]:
     `cancelflow db migrate` alone, so an operator's CLI needs no DDL rights. The development
     stack's embedded database is brought up to date here, as `cancelflow dev` does.
     """
+    from workers.database import database_pool, database_url
+
     schema: Literal["migrate", "check"] = "check" if settings.database_url else "migrate"
     return database_pool(database_url(settings), schema=schema)
 
 
 async def temporal_client(settings: Settings) -> Client:
     """The Temporal client of a command; an unreachable server or bad profile is a clear error."""
+    from workers.temporal_client import TemporalUnreachable, connect
+
     try:
         return await connect(settings)
     except TemporalUnreachable as err:
@@ -117,26 +127,65 @@ async def temporal_client(settings: Settings) -> Client:
         )
 
 
+def case_id_or_reference(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: the case id, also when the operator typed the CF-… reference."""
+    from domain.reply_token import CASE_REFERENCE_PATTERN
+
+    if not isinstance(value, str) or not CASE_REFERENCE_PATTERN.fullmatch(value.strip().upper()):
+        return value
+
+    async def resolve() -> str:
+        from cases.client import resolve_case_id
+
+        settings = load_settings(ctx)
+        client = await temporal_client(settings)
+        try:
+            return await resolve_case_id(client, value, _ArchivedReferences(settings))
+        except (OSError, RuntimeError, click.ClickException) as err:
+            # No archive to ask (no database): Temporal's answer alone, and the command
+            # reports an unknown case as it would for the id.
+            reason = err.format_message() if isinstance(err, click.ClickException) else err
+            click.echo(f"note: the archive was not searched for {value}: {reason}", err=True)
+            return await resolve_case_id(client, value)
+
+    return run(resolve())
+
+
+class _ArchivedReferences:
+    """The archive, opened only when Temporal has no case with the reference."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def cases_with_reference(self, reference: str) -> list[str]:
+        from storage.archive import ArchiveStore
+
+        async with database(self._settings) as pool:
+            return await ArchiveStore(pool).cases_with_reference(reference)
+
+
+def case_id_argument() -> Callable[[FC], FC]:
+    """The CASE_ID argument of every command that reads or changes one case."""
+    return click.argument("case_id", metavar="CASE_ID|CF-REFERENCE", callback=case_id_or_reference)
+
+
 def case_not_found(case_id: str) -> CliError:
+    from workflows.cancellation import workflow_id_for
+
     return CliError(f"no case '{case_id}' (workflow {workflow_id_for(case_id)} not found)")
-
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     """A click callback: the option's date, or the same refusal the API gives."""
+    # Imported here: `--help` loads no domain module (tests/workers/test_cli_loading.py).
+    from domain.wording import ISO_DATE_RULE, read_iso_date
+
     if value is None:
         return None
     name = f"--{(param.name or '').replace('_', '-')}"
-    parsed: date | None = None
-    if _ISO_DATE.match(value.strip()):
-        try:
-            parsed = date.fromisoformat(value.strip())
-        except ValueError:
-            parsed = None
+    parsed = read_iso_date(value.strip())
     if parsed is None:
-        fail(f"{name}: must be a date written YYYY-MM-DD, such as '2026-12-31' (got {value!r})")
+        fail(f"{name}: {ISO_DATE_RULE} (got {value!r})")
     return parsed
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncpg
+from typing import TYPE_CHECKING
+
 import click
 
-from storage.db import create_pool, migrate
 from workers.commands.common import load_settings, run
-from workers.database import DatabaseUnavailable, database_url
-from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from workers.settings import Settings
 
 
 @click.group("db")
@@ -27,6 +28,11 @@ def migrate_command() -> None:
 
 
 async def _migrate(settings: Settings) -> str:
+    import asyncpg
+
+    from storage.db import create_pool, migrate
+    from workers.database import DatabaseUnavailable, database_url
+
     url = database_url(settings)
     try:
         pool = await create_pool(url, min_size=1, max_size=1)

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import getpass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import TypeAdapter, ValidationError
 
-from domain.common import describe_validation_error
-from domain.merchant import Merchant
-from storage.merchant_changes import MerchantChanges
-from storage.merchants import MerchantDirectory
 from workers.commands.common import CliError, database, echo_json, load_settings, read_json, run
-from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from domain.merchant import Merchant
+    from workers.settings import Settings
 
 
 @click.group()
 def merchants() -> None:
     """Manage the merchant directory."""
-
-
-_MERCHANTS = TypeAdapter(list[Merchant])
 
 
 def ops_actor(by: str | None = None) -> str:
@@ -37,11 +32,17 @@ def ops_actor(by: str | None = None) -> str:
 @click.option("--by", help="Who makes the change, for the change log (default: the OS user).")
 def add(file: str, by: str | None) -> None:
     """Add or update the merchant(s) in FILE (one Merchant object or a list; '-' for stdin)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from domain.common import describe_validation_error
+    from domain.merchant import Merchant
+
     settings = load_settings()
     actor = ops_actor(by)
     document = read_json(file)
     try:
-        items = _MERCHANTS.validate_python(document if isinstance(document, list) else [document])
+        listed = document if isinstance(document, list) else [document]
+        items = TypeAdapter(list[Merchant]).validate_python(listed)
     except ValidationError as err:
         problems = describe_validation_error(err)
         single = not isinstance(document, list)
@@ -78,6 +79,9 @@ def changed_settings(before: Merchant | None, after: Merchant) -> dict[str, dict
 async def _upsert(
     settings: Settings, items: list[Merchant], actor: str
 ) -> list[tuple[Merchant, bool]]:
+    from storage.merchant_changes import MerchantChanges
+    from storage.merchants import MerchantDirectory
+
     done: list[tuple[Merchant, bool]] = []
     async with database(settings) as pool:
         directory = MerchantDirectory(pool)
@@ -115,5 +119,7 @@ def list_(as_json: bool) -> None:
 
 
 async def _list(settings: Settings) -> list[Merchant]:
+    from storage.merchants import MerchantDirectory
+
     async with database(settings) as pool:
         return await MerchantDirectory(pool).list()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from storage.api_keys import ApiKeyInfo, ApiKeyStore, NewApiKey, UnknownMerchantForKey
 from workers.commands.common import CliError, database, echo_json, load_settings, run
-from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.api_keys import ApiKeyInfo, NewApiKey
+    from workers.settings import Settings
 
 
 @click.group("key")
@@ -30,6 +34,8 @@ def create(merchant_id: str, label: str, as_json: bool) -> None:
 
 
 async def _create(settings: Settings, merchant_id: str, label: str) -> NewApiKey:
+    from storage.api_keys import ApiKeyStore, UnknownMerchantForKey
+
     async with database(settings) as pool:
         try:
             return await ApiKeyStore(pool).create(merchant_id, label)
@@ -58,6 +64,8 @@ def list_(merchant_id: str | None, as_json: bool) -> None:
 
 
 async def _list(settings: Settings, merchant_id: str | None) -> list[ApiKeyInfo]:
+    from storage.api_keys import ApiKeyStore
+
     async with database(settings) as pool:
         return await ApiKeyStore(pool).list(merchant_id)
 
@@ -73,6 +81,8 @@ def revoke(key_id: str) -> None:
 
 
 async def _revoke(settings: Settings, key_id: str) -> ApiKeyInfo | None:
+    from storage.api_keys import ApiKeyStore
+
     async with database(settings) as pool:
         return await ApiKeyStore(pool).revoke(key_id)
 

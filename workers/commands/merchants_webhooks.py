@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING
 
 import click
 
-from domain.webhooks import (
-    ALL_EVENT_TYPES,
-    InvalidEndpointUrl,
-    parse_event_types,
-    validate_endpoint_url,
-)
-from integrations.webhooks import PostResult, post_test_event
-from storage.merchant_changes import MerchantChanges
-from storage.webhooks import NewEndpoint, UnknownMerchantForWebhook, WebhookEndpoint
+from domain.webhooks import ALL_EVENT_TYPES
 from workers.commands.common import CliError, database, echo_json, load_settings, run
-from workers.commands.merchants import merchants
-from workers.settings import Settings
-from workers.wiring import webhook_endpoints
+
+if TYPE_CHECKING:
+    from integrations.webhooks import PostResult
+    from storage.webhooks import NewEndpoint, WebhookEndpoint
+    from workers.settings import Settings
 
 
-@merchants.group("webhook")
+@click.group("webhook")
 def webhook() -> None:
     """Add, list, remove and test merchants' webhook endpoints."""
 
@@ -43,6 +38,8 @@ def _who() -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def add(merchant_id: str, url: str, events: tuple[str, ...], as_json: bool) -> None:
     """Register URL (https) for MERCHANT_ID. The signing secret is printed once."""
+    from domain.webhooks import InvalidEndpointUrl, parse_event_types, validate_endpoint_url
+
     settings = load_settings()
     try:
         url = validate_endpoint_url(url, settings.webhooks.allow_insecure_localhost)
@@ -60,6 +57,10 @@ def add(merchant_id: str, url: str, events: tuple[str, ...], as_json: bool) -> N
 
 
 async def _add(settings: Settings, merchant_id: str, url: str, events: list[str]) -> NewEndpoint:
+    from storage.merchant_changes import MerchantChanges
+    from storage.webhooks import UnknownMerchantForWebhook
+    from workers.wiring import webhook_endpoints
+
     async with database(settings) as pool:
         try:
             created = await webhook_endpoints(settings, pool).add(
@@ -102,6 +103,8 @@ def list_(merchant_id: str | None, include_removed: bool, as_json: bool) -> None
 async def _list(
     settings: Settings, merchant_id: str | None, include_removed: bool
 ) -> list[WebhookEndpoint]:
+    from workers.wiring import webhook_endpoints
+
     async with database(settings) as pool:
         return await webhook_endpoints(settings, pool).list(merchant_id, include_removed)
 
@@ -120,6 +123,9 @@ def remove(endpoint_id: str) -> None:
 
 
 async def _remove(settings: Settings, endpoint_id: str) -> WebhookEndpoint | None:
+    from storage.merchant_changes import MerchantChanges
+    from workers.wiring import webhook_endpoints
+
     async with database(settings) as pool:
         removed = await webhook_endpoints(settings, pool).disable(endpoint_id)
         if removed is not None:
@@ -140,6 +146,9 @@ def test(endpoint_id: str) -> None:
 
 
 async def _test(settings: Settings, endpoint_id: str) -> PostResult:
+    from integrations.webhooks import post_test_event
+    from workers.wiring import webhook_endpoints
+
     async with database(settings) as pool:
         endpoints = webhook_endpoints(settings, pool)
         endpoint = await endpoints.get(endpoint_id)

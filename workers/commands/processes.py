@@ -8,20 +8,14 @@ SIGTERM through workers.process.stop_on_signals.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
-from workers import dev as dev_stack
-from workers import worker as worker_process
-from workers.codec import CodecKeyError, EncryptionCodec, format_keys, new_key, parse_keys
-from workers.codec_server import running_codec_server, ui_origins
 from workers.commands.common import fail, load_settings, run, temporal_client
-from workers.database import check_schema, database_pool, database_url
-from workers.mail_gateway_service import gateway_pool, running_gateway_ops, running_mail_gateway
-from workers.observability.tracing import configure_tracing
-from workers.process import prepare_process, stop_on_signals
-from workers.settings import Settings
-from workers.wiring import portal_from_settings
+
+if TYPE_CHECKING:
+    from workers.settings import Settings
 
 
 @click.command("worker")
@@ -31,6 +25,9 @@ def worker() -> None:
     Temporal: TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_PROFILE.
     Database: DATABASE_URL. Mail: CANCELFLOW_SMTP__*. Stops gracefully on SIGTERM or Ctrl-C.
     """
+    from workers import worker as worker_process
+    from workers.process import prepare_process
+
     run(worker_process.serve(prepare_process(load_settings())))
 
 
@@ -41,6 +38,9 @@ def dev() -> None:
     State lives under CANCELFLOW_VAR_DIR (default ./var), so open cases survive a restart.
     Ctrl-C stops everything.
     """
+    from workers import dev as dev_stack
+    from workers.process import prepare_process
+
     run(dev_stack.serve(prepare_process(load_settings())))
 
 
@@ -55,10 +55,17 @@ def portal() -> None:
     Set CANCELFLOW_PORTAL__SECRET_KEY (the same as the workers') and
     CANCELFLOW_PORTAL__INTERNAL_API_KEY outside development.
     """
+    from workers.process import prepare_process
+
     run(_serve_portal(prepare_process(load_settings())))
 
 
 async def _serve_portal(settings: Settings) -> None:
+    from workers.database import database_pool, database_url
+    from workers.observability.tracing import configure_tracing
+    from workers.process import stop_on_signals
+    from workers.wiring import portal_from_settings
+
     configure_tracing("portal")
     client = await temporal_client(settings)
     stop = asyncio.Event()
@@ -80,10 +87,16 @@ def mail_gateway() -> None:
 
     Listens on CANCELFLOW_MAIL_GATEWAY__HOST/PORT for reply+<token>@CANCELFLOW_EMAIL__REPLY_DOMAIN.
     """
+    from workers.process import prepare_process
+
     run(_serve_mail_gateway(prepare_process(load_settings())))
 
 
 async def _serve_mail_gateway(settings: Settings) -> None:
+    from workers.database import check_schema, database_url
+    from workers.mail_gateway_service import gateway_pool, running_gateway_ops, running_mail_gateway
+    from workers.process import stop_on_signals
+
     pool = await gateway_pool(database_url(settings))
     try:
         await check_schema(pool)
@@ -119,6 +132,8 @@ def new_key_command(key_id: str) -> None:
     To rotate, put the new key first and keep the old ones after it: the first encrypts,
     all of them decrypt.
     """
+    from workers.codec import CodecKeyError, format_keys, new_key, parse_keys
+
     text = format_keys([new_key(key_id)])
     try:
         parse_keys(text)
@@ -127,16 +142,46 @@ def new_key_command(key_id: str) -> None:
     click.echo(text)
 
 
+@codec.command("rewrap-case-keys")
+def rewrap_case_keys() -> None:
+    """Re-wrap every case's key under the first key of CANCELFLOW_CODEC__KEYS, so an older
+    ring key is no longer needed to read any case (docs/privacy.md)."""
+    from storage.case_keys import CaseKeyStore, RingKey
+    from workers.codec import configured_keys
+    from workers.commands.common import database
+
+    settings = load_settings()
+    keys = configured_keys(settings)
+    if not keys:
+        fail("CANCELFLOW_CODEC__KEYS is not set: there is no ring to wrap the case keys with")
+
+    async def rewrap() -> int:
+        async with database(settings) as pool:
+            ring = [RingKey(k.key_id, k.secret) for k in keys]
+            return await CaseKeyStore(pool, ring).rewrap()
+
+    count = run(rewrap())
+    click.echo(f"re-wrapped {count} case key(s) under ring key '{keys[0].key_id}'")
+
+
 @codec.command("serve")
 def codec_serve() -> None:
     """Serve the codec over HTTP for the Temporal UI (`--ui-codec-endpoint`), until Ctrl-C."""
+    from workers.process import prepare_process
+
     run(_serve_codec(prepare_process(load_settings())))
 
 
 async def _serve_codec(settings: Settings) -> None:
+    from workers.codec import payload_codec
+    from workers.codec_server import running_codec_server, ui_origins
+    from workers.process import stop_on_signals
+
     if settings.codec.keys is None:
         fail("CANCELFLOW_CODEC__KEYS is not set: there is nothing to decrypt with")
-    codec_ = EncryptionCodec(parse_keys(settings.codec.keys.get_secret_value()))
+    # With case keys on, it reads each case's key (named in the payload) from PostgreSQL.
+    codec_ = payload_codec(settings)
+    assert codec_ is not None
     origins = settings.codec.allowed_origins or ui_origins(settings.temporal.dev_ui_port)
     stop = asyncio.Event()
     with stop_on_signals(stop):
@@ -145,6 +190,3 @@ async def _serve_codec(settings: Settings) -> None:
         ) as url:
             click.echo(f"codec server at {url} for {', '.join(origins)}; Ctrl-C stops it")
             await stop.wait()
-
-
-COMMANDS: list[click.Command] = [worker, dev, portal, mail_gateway, codec]

@@ -9,16 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
-from temporalio.worker import Replayer
 
-from storage.archive import ArchivedRun, ArchiveStore
-from workers.commands.common import fail, load_settings, run
-from workers.database import database_pool, database_url
-from workers.settings import Settings
-from workflows.cancellation import CancellationWorkflow
-from workflows.sandbox import workflow_runner
+from workers.commands.common import case_id_or_reference, fail, load_settings, run
+
+if TYPE_CHECKING:
+    from storage.archive import ArchivedRun
+    from workers.settings import Settings
 
 EXIT_NONDETERMINISM = 4
 _SINCE = re.compile(r"^(?P<n>[0-9]{1,5})(?P<unit>[dh])$")
@@ -47,15 +46,23 @@ class ReplayFailure:
 
 @click.command("replay")
 @click.option("--since", metavar="DURATION", help="Runs closed in the last DURATION (7d, 12h).")
-@click.option("--case", "case_id", metavar="CASE_ID", help="Every archived run of this case.")
+@click.option(
+    "--case",
+    "case_id",
+    metavar="CASE_ID|CF-REFERENCE",
+    callback=case_id_or_reference,
+    help="Every archived run of this case.",
+)
 def replay(since: str | None, case_id: str | None) -> None:
     """Replay archived histories with the current workflow code; exit 4 on nondeterminism."""
     if (since is None) == (case_id is None):
         fail("give exactly one of --since DURATION and --case CASE_ID")
     settings = load_settings()
     window = parse_since(since) if since else None
-    runs, failures = run(_replay(settings, window, case_id))
-    if not runs:
+    runs, failures, erased = run(_replay(settings, window, case_id))
+    if erased:
+        click.echo(f"skipped {erased} run(s) of erased cases: their payloads no longer decode")
+    if not runs and not erased:
         fail(
             f"no archived run of case '{case_id}'"
             if case_id
@@ -74,7 +81,9 @@ def replay(since: str | None, case_id: str | None) -> None:
 
 async def _replay(
     settings: Settings, window: timedelta | None, case_id: str | None
-) -> tuple[int, list[ReplayFailure]]:
+) -> tuple[int, list[ReplayFailure], int]:
+    from storage.archive import ArchiveStore
+    from workers.database import database_pool, database_url
     from workers.temporal_client import data_converter
 
     async with database_pool(database_url(settings)) as pool:
@@ -84,13 +93,20 @@ async def _replay(
         else:
             assert window is not None
             runs = await store.runs_closed_since(datetime.now(UTC) - window)
-    return len(runs), await replay_runs(runs, data_converter(settings))
+        erased = await store.erasures.erased_among({r.case_id for r in runs})
+    kept = [r for r in runs if r.case_id not in erased]
+    return len(kept), await replay_runs(kept, data_converter(settings)), len(runs) - len(kept)
 
 
 async def replay_runs(
     runs: list[ArchivedRun], converter: object, workflows: list[type] | None = None
 ) -> list[ReplayFailure]:
     """The runs that the given workflow code (default: the current one) cannot replay."""
+    from temporalio.worker import Replayer
+
+    from workflows.cancellation import CancellationWorkflow
+    from workflows.sandbox import workflow_runner
+
     replayer = Replayer(
         workflows=workflows or [CancellationWorkflow],
         workflow_runner=workflow_runner(),

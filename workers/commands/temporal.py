@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
-from temporalio.client import Client
-from temporalio.service import RPCError
 
-from workers import temporal_namespace as sa
 from workers.commands.common import fail, load_settings, run, temporal_client
-from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from workers.settings import Settings
 
 
 @click.group("temporal")
@@ -27,6 +29,8 @@ def temporal() -> None:
 )
 def setup(retention: str | None) -> None:
     """Register the case search attributes in the namespace (safe to run again)."""
+    from workers import temporal_namespace as sa
+
     settings = load_settings()
     try:
         ttl = None if retention is None else sa.parse_retention(retention)
@@ -38,6 +42,8 @@ def setup(retention: str | None) -> None:
 
 async def register_search_attributes(client: Client) -> list[str]:
     """Add the missing case search attributes; returns one line per attribute."""
+    from workers import temporal_namespace as sa
+
     try:
         added = await sa.register_search_attributes(client)
     except sa.SearchAttributeConflict as err:
@@ -51,6 +57,10 @@ async def register_search_attributes(client: Client) -> list[str]:
 
 
 async def _setup(settings: Settings, retention: timedelta | None) -> list[str]:
+    from temporalio.service import RPCError
+
+    from workers import temporal_namespace as sa
+
     client = await temporal_client(settings)
     try:
         lines = await register_search_attributes(client)

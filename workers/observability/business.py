@@ -1,7 +1,9 @@
 """Business metrics: what cases do, in Prometheus terms.
 
-Counters move when an activity has done the thing (an email sent, not retried into a
-duplicate): workflow code replays, so it must not count. Gauges that describe a state of
+Counters move when an activity has done the thing (a request that reached the merchant by
+email or, for a webhook-only merchant, by webhook; a notice that reached the customer through
+a channel), not when a retry found it already done: workflow code replays, so it must not
+count. Gauges that describe a state of
 the database (outbox emails waiting, the archive's lag) are read from it at scrape time.
 """
 
@@ -20,6 +22,7 @@ from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, 
 
 from activities import contracts
 from cases.client import TemporalArchiveSource, case_state
+from domain.webhooks import EventType
 from storage.archive import ArchiveStore
 from storage.archive_source import archive_lag
 
@@ -35,7 +38,8 @@ class BusinessMetrics:
         self.registry = registry
         self.cases_started = Counter(
             "cancelflow_cases_started",
-            "Cases whose first request reached the merchant",
+            "Cases whose first request reached the merchant (email, or webhook for "
+            "webhook-only merchants)",
             registry=registry,
         )
         self.answers = Counter(
@@ -45,7 +49,15 @@ class BusinessMetrics:
             registry=registry,
         )
         self.reminders_sent = Counter(
-            "cancelflow_reminders_sent", "Reminder emails sent to merchants", registry=registry
+            "cancelflow_reminders_sent",
+            "Reminders that reached merchants (by email, or by webhook for webhook-only ones)",
+            registry=registry,
+        )
+        self.notifications = Counter(
+            "cancelflow_customer_notifications",
+            "Notices sent to customers, by channel (email, ...) and kind (outcome, ...)",
+            ["channel", "kind"],
+            registry=registry,
         )
         self.escalations_sent = Counter(
             "cancelflow_escalations_sent", "Escalations sent to ops", registry=registry
@@ -140,10 +152,23 @@ class _CountingActivity(ActivityInboundInterceptor):
         return result
 
     async def _count(self, activity_type: str, args: Any, result: Any) -> None:
-        if not isinstance(result, contracts.EmailSent) or result.already_sent or not args:
+        """What happened, read from the activity's input and whether it newly did it: a
+        retry that found its email sent or its event delivered counts nothing."""
+        if not args:
             return
-        arg = args[0]
-        metrics = self._owner.metrics
+        arg, metrics = args[0], self._owner.metrics
+        if isinstance(result, contracts.WebhookDelivered):
+            if not result.delivered_to or not arg.required:
+                return
+            # A webhook-only merchant (required): the event is how the request reaches it.
+            data = arg.event.data
+            if arg.event.type is EventType.REQUESTED and data.round == 1:
+                metrics.cases_started.inc()
+            elif arg.event.type is EventType.REMINDER:
+                metrics.reminders_sent.inc()
+            return
+        if not isinstance(result, contracts.EmailSent) or result.already_sent:
+            return
         if activity_type == contracts.SEND_MERCHANT_REQUEST and arg.round == 1:
             metrics.cases_started.inc()
         elif activity_type == contracts.SEND_MERCHANT_REMINDER:
@@ -153,17 +178,29 @@ class _CountingActivity(ActivityInboundInterceptor):
             and arg.kind == contracts.OpsNotificationKind.ESCALATION
         ):
             metrics.escalations_sent.inc()
-        elif (
-            activity_type == contracts.NOTIFY_CUSTOMER
-            and arg.kind == contracts.CustomerNotificationKind.OUTCOME
-        ):
-            # The answer's channel and time live in the case, not in the notification.
-            state = await case_state(self._owner.client, arg.case_id)
-            if state.answer is None:
-                return
-            metrics.answers.labels(
-                channel=state.answer.channel.value, outcome=state.answer.outcome.value
-            ).inc()
-            if state.answered_at is not None:
-                waited = (state.answered_at - state.requested_at).total_seconds()
-                metrics.request_to_answer.observe(max(waited, 0.0))
+        elif activity_type == contracts.NOTIFY_CUSTOMER:
+            await self._count_notification(arg, result)
+
+    async def _count_notification(
+        self, notice: contracts.CustomerNotificationInput, receipt: contracts.EmailSent
+    ) -> None:
+        metrics = self._owner.metrics
+        receipts = [receipt]
+        if isinstance(receipt, contracts.CustomerNotified):
+            receipts += receipt.also
+        for sent in receipts:
+            if not sent.already_sent:
+                channel = sent.channel if isinstance(sent, contracts.CustomerNotified) else "email"
+                metrics.notifications.labels(channel=channel, kind=notice.kind.value).inc()
+        if notice.kind != contracts.CustomerNotificationKind.OUTCOME:
+            return
+        # The answer's channel and time live in the case, not in the notification.
+        state = await case_state(self._owner.client, notice.case_id)
+        if state.answer is None:
+            return
+        metrics.answers.labels(
+            channel=state.answer.channel.value, outcome=state.answer.outcome.value
+        ).inc()
+        if state.answered_at is not None:
+            waited = (state.answered_at - state.requested_at).total_seconds()
+            metrics.request_to_answer.observe(max(waited, 0.0))

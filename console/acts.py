@@ -1,0 +1,237 @@
+"""Every ops act on a case, each through cases/client.py (the one door) and so through the
+case's own validator. A refusal comes back to the case page with the case's reason; the op
+is named in the case history (responded_by for an answer, requested_by for the rest).
+
+Erasure (issue 20) is not wired yet: ERASE is the hook, a callable taking (client, case_id,
+actor) from the cases door once it exists; while it is None the page says it is not
+available. Resending the merchant request needs an Update the case workflow does not have
+yet; RESEND is its hook in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from cases.client import (
+    AnswerRejected,
+    CaseNotFound,
+    case_state,
+    snooze_case,
+    submit_answer,
+    withdraw_case,
+)
+from console.access import require
+from console.answer_form import FIELD_NAMES, chosen_outcome, outcome_fields
+from console.case_view import stored_replies
+from console.config import Role
+from console.context import context_of
+from console.csrf import require_form_token
+from console.pages import flash
+from console.session import Op
+from domain.actions import SnoozeRequest, WithdrawalRequest
+from domain.answers import MerchantAnswer, parse_answer
+from domain.common import Channel, describe_validation_error
+
+router = APIRouter(prefix="/cases/{case_id}")
+
+ActHook = Callable[[Client, str, str], Awaitable[object]]
+ERASE: ActHook | None = None
+RESEND: ActHook | None = None
+
+_ANSWER_FIELDS = FIELD_NAMES
+# Longer than any valid message, short enough that a pasted novel is not kept twice.
+MAX_KEPT_CHARS = 8000
+
+
+def _back(case_id: str) -> Response:
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
+
+
+def _problems(err: ValidationError) -> str:
+    return "; ".join(f"{p['field']}: {p['message']}" for p in describe_validation_error(err))
+
+
+async def _email_source(
+    request: Request, case_id: str, message_id: str, op: Op
+) -> tuple[str, str, str] | str:
+    """(channel, reference, responded_by) for an answer read in one of the case's replies, as
+    `cases respond --from-email` records it; or the refusal."""
+    state = await case_state(context_of(request).client, case_id)
+    notice = next((r for r in state.email_replies if r.message_id == message_id), None)
+    if notice is None:
+        refusal: str = request.state.t("err_no_such_reply", message_id=message_id)
+        return refusal
+    return Channel.EMAIL.value, message_id, f"{notice.sender} (recorded by {op.actor})"
+
+
+async def _record(request: Request, case_id: str, data: dict[str, Any]) -> Response:
+    t = request.state.t
+    try:
+        answer: MerchantAnswer = parse_answer(data)
+    except ValidationError as err:
+        flash(request, "refused", t("refused_answer", reason=_problems(err)))
+        return _back(case_id)
+    try:
+        receipt = await submit_answer(context_of(request).client, case_id, answer)
+    except CaseNotFound:
+        flash(request, "refused", t("not_found_text", case=case_id))
+    except AnswerRejected as err:
+        flash(request, "refused", t("refused_answer", reason=str(err)))
+    else:
+        key = "done_answer" if receipt.recorded else "done_answer_again"
+        flash(request, "done", t(key, outcome=t("outcome_" + receipt.answer.outcome.value)))
+    return _back(case_id)
+
+
+@router.post("/answer")
+async def record_answer(
+    request: Request,
+    case_id: str,
+    csrf_token: str = Form(""),
+    choice: str = Form(""),
+    reason: str = Form(""),
+    from_reply: str = Form(""),
+) -> Response:
+    require_form_token(request, csrf_token)
+    op = require(request, Role.AGENT)
+    t = request.state.t
+    outcome = chosen_outcome(choice, reason)
+    if outcome is None:
+        flash(request, "refused", t("refused_answer", reason=t("err_choose_outcome")))
+        return _back(case_id)
+    submitted = await request.form()
+    values = {name: str(submitted.get(name) or "")[:MAX_KEPT_CHARS] for name in FIELD_NAMES}
+    channel, reference, responded_by = Channel.OPS.value, None, op.actor
+    if from_reply:
+        source = await _email_source(request, case_id, from_reply, op)
+        if isinstance(source, str):
+            flash(request, "refused", source)
+            return _back(case_id)
+        channel, reference, responded_by = source
+    data: dict[str, Any] = {
+        "outcome": outcome.value,
+        "answered_at": datetime.now(UTC),
+        "channel": channel,
+        "responded_by": responded_by,
+    }
+    if reference is not None:
+        data["reference"] = reference
+    data.update(outcome_fields(outcome, values))
+    return await _record(request, case_id, data)
+
+
+@router.post("/accept-suggestion")
+async def accept_suggestion(
+    request: Request, case_id: str, csrf_token: str = Form(""), message_id: str = Form("")
+) -> Response:
+    """The reply reader's suggestion for one reply, recorded as the answer from that email."""
+    require_form_token(request, csrf_token)
+    op = require(request, Role.AGENT)
+    t = request.state.t
+    replies = await stored_replies(context_of(request).pool, case_id)
+    reply = next((r.reply for r in replies if r.reply.message_id == message_id), None)
+    if reply is None or reply.suggestion is None:
+        flash(request, "refused", t("err_no_suggestion"))
+        return _back(case_id)
+    source = await _email_source(request, case_id, message_id, op)
+    if isinstance(source, str):
+        flash(request, "refused", source)
+        return _back(case_id)
+    channel, reference, responded_by = source
+    suggested = {k: v for k, v in reply.suggestion.items() if k in _ANSWER_FIELDS}
+    data = {
+        "outcome": reply.suggestion["outcome"],
+        **suggested,
+        "answered_at": datetime.now(UTC),
+        "channel": channel,
+        "responded_by": responded_by,
+        "reference": reference,
+    }
+    return await _record(request, case_id, data)
+
+
+async def _case_act(
+    request: Request, case_id: str, done_key: str, act: Callable[[], Awaitable[object]]
+) -> Response:
+    t = request.state.t
+    try:
+        await act()
+    except CaseNotFound:
+        flash(request, "refused", t("not_found_text", case=case_id))
+    except AnswerRejected as err:  # CaseActionRejected is one
+        flash(request, "refused", t("refused_act", reason=str(err)))
+    else:
+        flash(request, "done", t(done_key))
+    return _back(case_id)
+
+
+@router.post("/snooze")
+async def snooze(
+    request: Request,
+    case_id: str,
+    csrf_token: str = Form(""),
+    until: str = Form(""),
+    reason: str = Form(""),
+) -> Response:
+    require_form_token(request, csrf_token)
+    op = require(request, Role.AGENT)
+    t = request.state.t
+    try:
+        day = date.fromisoformat(until.strip())
+        snooze_request = SnoozeRequest(until=day, reason=reason, requested_by=op.actor)
+    except ValueError as err:
+        why = _problems(err) if isinstance(err, ValidationError) else t("err_date")
+        flash(request, "refused", t("refused_act", reason=why))
+        return _back(case_id)
+    client = context_of(request).client
+    return await _case_act(
+        request, case_id, "done_snooze", lambda: snooze_case(client, case_id, snooze_request)
+    )
+
+
+@router.post("/withdraw")
+async def withdraw(
+    request: Request, case_id: str, csrf_token: str = Form(""), reason: str = Form("")
+) -> Response:
+    require_form_token(request, csrf_token)
+    op = require(request, Role.AGENT)
+    try:
+        withdrawal = WithdrawalRequest(
+            requested_by=f"{op.actor} for the customer", reason=reason.strip() or None
+        )
+    except ValidationError as err:
+        flash(request, "refused", request.state.t("refused_act", reason=_problems(err)))
+        return _back(case_id)
+    client = context_of(request).client
+    return await _case_act(
+        request, case_id, "done_withdraw", lambda: withdraw_case(client, case_id, withdrawal)
+    )
+
+
+async def _hooked(request: Request, case_id: str, hook: ActHook | None, done: str) -> Response:
+    op = require(request, Role.AGENT)
+    if hook is None:
+        flash(request, "refused", request.state.t("not_available"))
+        return _back(case_id)
+    client = context_of(request).client
+    return await _case_act(request, case_id, done, lambda: hook(client, case_id, op.actor))
+
+
+@router.post("/resend")
+async def resend(request: Request, case_id: str, csrf_token: str = Form("")) -> Response:
+    require_form_token(request, csrf_token)
+    return await _hooked(request, case_id, RESEND, "done_resend")
+
+
+@router.post("/erase")
+async def erase(request: Request, case_id: str, csrf_token: str = Form("")) -> Response:
+    require_form_token(request, csrf_token)
+    return await _hooked(request, case_id, ERASE, "done_erase")
