@@ -16,7 +16,9 @@ from activities import contracts
 from activities.config import EmailSettings
 from activities.ops_mail import send_to_ops_once
 from activities.smtp import SmtpSender
+from domain.case import CaseStatus
 from domain.digest import DigestReport, OpenCase, archive_lag_line
+from domain.replies.note import ReplySuggestion
 from domain.reply_token import case_reference
 from storage.archive_source import ArchiveLag
 from storage.outbox import Outbox, OutboxEntry
@@ -32,6 +34,9 @@ FailedWebhookSource = Callable[[datetime, datetime], Awaitable[list[FailedDelive
 
 FAILED_WEBHOOKS_WINDOW = timedelta(days=1)
 
+TriageSuggestionSource = Callable[[str], Awaitable[ReplySuggestion | None]]
+"""The reader's suggestion for a case's latest email reply (None: no stored reply)."""
+
 
 class DigestActivities:
     def __init__(
@@ -42,7 +47,9 @@ class DigestActivities:
         outbox: Outbox,
         archive_lag: Callable[[], Awaitable[ArchiveLag]] | None = None,
         failed_webhooks: FailedWebhookSource | None = None,
+        triage_suggestions: TriageSuggestionSource | None = None,
     ) -> None:
+        self._triage_suggestions = triage_suggestions
         self._failed_webhooks = failed_webhooks
         self._archive_lag = archive_lag
         self._open_cases = open_cases
@@ -75,7 +82,10 @@ class DigestActivities:
 
         async def text() -> str:
             return render_digest(
-                input.report, await self._archive_line(), await self._failed(input.report)
+                input.report,
+                await self._archive_line(),
+                await self._failed(input.report),
+                await self._suggestions(input.report),
             )
 
         sent = await send_to_ops_once(self._outbox, self._sender, self._email, entry, text)
@@ -89,6 +99,21 @@ class DigestActivities:
         until = report.generated_at
         return await self._failed_webhooks(until - FAILED_WEBHOOKS_WINDOW, until)
 
+    async def _suggestions(self, report: DigestReport) -> dict[str, str]:
+        """case id -> the reader's line for its reply; a failure leaves the line out."""
+        if self._triage_suggestions is None:
+            return {}
+        lines = {}
+        for case in report.needs_triage:
+            try:
+                note = await self._triage_suggestions(case.case_id)
+            except Exception as err:  # noqa: BLE001 - the digest goes out regardless
+                lines[case.case_id] = f"reader: not available ({type(err).__name__})"
+                continue
+            if note is not None:
+                lines[case.case_id] = triage_line(case.case_id, note)
+        return lines
+
     async def _archive_line(self) -> str | None:
         """The archive lag at sending time; a failure to measure it is said, not fatal."""
         if self._archive_lag is None:
@@ -100,10 +125,25 @@ class DigestActivities:
         return archive_lag_line(lag.lag.total_seconds(), lag.unarchived_runs)
 
 
+def triage_line(case_id: str, note: ReplySuggestion) -> str:
+    """The reader's suggestion on one line of plain text (no evidence: the merchant's words
+    stay in `cancelflow cases show`), with the command that records it."""
+    line = "reader: " + plain_text(note.describe())
+    if note.outcome is not None:
+        line += f"; to record it: cancelflow triage accept {case_id}"
+    return line
+
+
+def plain_text(text: str) -> str:
+    # The ops email is plain text; a reason may quote a header, so no line breaks or controls.
+    return "".join(c if c.isprintable() else " " for c in text)[:300]
+
+
 def render_digest(
     report: DigestReport,
     archive_line: str | None = None,
     failed_webhooks: list[FailedDelivery] | None = None,
+    triage_lines: dict[str, str] | None = None,
 ) -> str:
     lines = [
         f"Open cases: {report.open_total} (at {report.generated_at.isoformat(timespec='minutes')})",
@@ -120,11 +160,13 @@ def render_digest(
         ("Email replies awaiting triage", report.needs_triage),
     ):
         lines += ["", f"{title}: {len(cases)}"]
-        lines += [
-            f"  {c.case_id}  {case_reference(c.case_id)}  {c.merchant_id}  {c.status.value}  "
-            f"since {c.requested_at.date().isoformat()}  round {c.round}"
-            for c in cases
-        ]
+        for c in cases:
+            lines.append(
+                f"  {c.case_id}  {case_reference(c.case_id)}  {c.merchant_id}  {c.status.value}  "
+                f"since {c.requested_at.date().isoformat()}  round {c.round}"
+            )
+            if c.status is CaseStatus.NEEDS_TRIAGE and c.case_id in (triage_lines or {}):
+                lines.append(f"      {(triage_lines or {})[c.case_id]}")
     if failed_webhooks is not None:
         lines += ["", f"Webhook deliveries given up in the last 24 h: {len(failed_webhooks)}"]
         lines += [

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.customer import CustomerIdentifiers
+from domain.replies.note import ReplySuggestion
 from domain.text import Line200, Paragraph2000
 
 Actor = Line200
@@ -52,3 +53,5 @@ class EmailReplyNotice(BaseModel):
     received_at: datetime
     sender_verified: bool = True
     """False when the sender is none of the merchant's known contacts: shown, never obeyed."""
+    suggestion: ReplySuggestion | None = None
+    """What the reply reader made of it (domain/replies); None for replies read before #19."""

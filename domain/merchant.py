@@ -81,6 +81,19 @@ class Merchant(BaseModel):
         "email_and_webhook: both",
     )
 
+    # Email replies that record themselves (#19): off unless the merchant opts in. Only a
+    # verified sender's reply whose reading is above the threshold, and never "other reason".
+    auto_record_replies: bool = Field(
+        default=False,
+        description="record a verified email reply's suggested answer without a person",
+    )
+    auto_record_threshold: float = Field(
+        default=0.9,
+        ge=0.5,
+        le=0.99,
+        description="the reader's confidence a reply must be above to record itself",
+    )
+
     @property
     def wants_email(self) -> bool:
         return self.notify_by is not NotifyBy.WEBHOOK

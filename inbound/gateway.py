@@ -138,6 +138,8 @@ class ReplyHandler:
             return status
         unverified_reason = await self._unverified_reason(parsed, raw, target.known_contacts)
         verified = unverified_reason is None
+        received_at = datetime.now(UTC)
+        suggestion = await self._store.read_or_none(target.case_id, raw, received_at, self._timeout)
         try:
             result = await asyncio.wait_for(
                 self._store.store(
@@ -146,9 +148,10 @@ class ReplyHandler:
                     sender=parsed.sender,
                     subject=parsed.subject,
                     raw=raw,
-                    received_at=datetime.now(UTC),
+                    received_at=received_at,
                     sender_verified=verified,
                     unverified_reason=unverified_reason,
+                    suggestion=suggestion,
                 ),
                 self._timeout,
             )
@@ -168,6 +171,7 @@ class ReplyHandler:
             duplicate=not result.created,
             sender_verified=verified,
             unverified_reason=unverified_reason,
+            suggested=suggestion.outcome.value if suggestion and suggestion.outcome else None,
             size=len(raw),
         )
         self._on_stored()

@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from cases.client import signal_email_reply
+from cases.client import AnswerRejected, signal_email_reply, submit_answer
 from domain.actions import EmailReplyNotice
+from domain.answers import MerchantAnswer, Outcome, parse_answer
+from domain.common import Channel
 from inbound.store import InboundMailStore, StoredReply
 
 log = structlog.get_logger("mail_gateway")
@@ -30,6 +34,7 @@ def notice_for(reply: StoredReply) -> EmailReplyNotice:
         subject=reply.subject,
         received_at=reply.received_at,
         sender_verified=reply.sender_verified,
+        suggestion=reply.suggestion,
     )
 
 
@@ -76,6 +81,7 @@ class ReplySignaller:
                 await signal_email_reply(
                     self._client, reply.case_id, notice_for(reply), rpc_timeout=self._rpc_timeout
                 )
+                await self._record_if_allowed(reply)
             except RPCError as err:
                 if err.status == RPCStatusCode.NOT_FOUND:
                     # Closed (or never started): nothing to tell; the message stays stored.
@@ -95,6 +101,55 @@ class ReplySignaller:
             delivered += 1
             log.info("mail_gateway.reply_signalled", case_id=reply.case_id, reply_id=reply.id)
         return delivered
+
+    async def _record_if_allowed(self, reply: StoredReply) -> None:
+        """Record the suggested answer when the merchant lets verified replies record themselves.
+
+        Only a verified sender, a suggestion above the merchant's threshold and never "other
+        reason" (ops always read those); the same Update and validator as every answer.
+        """
+        answer = await self._recordable(reply)
+        if answer is None:
+            return
+        try:
+            receipt = await submit_answer(self._client, reply.case_id, answer)
+        except AnswerRejected as err:
+            # Already answered otherwise, withdrawn, closed: the reply stays with the case.
+            log.info("mail_gateway.auto_record_refused", case_id=reply.case_id, reason=str(err))
+            return
+        log.info(
+            "mail_gateway.auto_recorded",
+            case_id=reply.case_id,
+            reply_id=reply.id,
+            outcome=answer.outcome.value,
+            recorded=receipt.recorded,
+        )
+
+    async def _recordable(self, reply: StoredReply) -> MerchantAnswer | None:
+        note = reply.suggestion
+        if not reply.sender_verified or note is None or note.outcome is None:
+            return None
+        if note.outcome is Outcome.OTHER_REASON or note.confidence is None:
+            return None
+        policy = await self._store.reply_policy(reply.case_id)
+        if policy is None or not policy.auto_record or note.confidence <= policy.threshold:
+            return None
+        try:
+            return parse_answer(
+                {
+                    "outcome": note.outcome.value,
+                    # On the merchant's calendar, the day the reader read the reply as.
+                    "answered_at": reply.received_at.astimezone(ZoneInfo(policy.timezone)),
+                    "channel": Channel.EMAIL.value,
+                    "responded_by": note.reader,
+                    "reference": reply.message_id,
+                    **note.answer_fields(),
+                }
+            )
+        except ValidationError as err:
+            # Not retried: the reply goes to triage like any other.
+            log.warning("mail_gateway.auto_record_invalid", case_id=reply.case_id, error=str(err))
+            return None
 
     async def _failed(self, reply: StoredReply, error: str) -> None:
         delay = self._backoff(reply.signal_attempts)

@@ -41,6 +41,7 @@ from portal.i18n import LANGUAGE_NAMES, Translator, choose_locale
 from portal.merchant_settings import batches as settings_batches
 from portal.merchant_settings import integration_pages as settings_integration_pages
 from portal.merchant_settings import pages as settings_pages
+from portal.merchant_settings import replies as settings_replies  # noqa: F401 (its route)
 from portal.merchant_settings import requests as settings_requests
 from portal.merchant_settings import sign_in as settings_sign_in
 from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContext

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "merchants": "workers.commands.merchants:merchants",
     "merchants key": "workers.commands.merchants_keys:key",
     "merchants webhook": "workers.commands.merchants_webhooks:webhook",
+    "merchants auto-record": "workers.commands.merchants_replies:auto_record",
     "temporal": "workers.commands.temporal:temporal",
     "archive": "workers.commands.archive:archive",
     "replay": "workers.commands.replay:replay",
@@ -47,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "portal": "workers.commands.processes:portal",
     "mail-gateway": "workers.commands.processes:mail_gateway",
     "codec": "workers.commands.processes:codec",
+    "triage": "workers.commands.triage:triage",
     "ops-console": "workers.commands.ops_console:ops_console",
 }
 

@@ -27,6 +27,7 @@ from activities.webhooks import WebhookActivities
 from cases.bulk_answers import answer_in_bulk
 from cases.client import TemporalArchiveSource, open_cases
 from domain.reply_token import ReplyTokenSigner
+from inbound.store import InboundMailStore
 from integrations.webhooks import WebhookSender
 from storage.archive import ArchiveStore
 from storage.archive_source import archive_lag
@@ -107,6 +108,7 @@ def build_activities(
             Outbox(pool),
             archive_lag=lambda: archive_lag(source, archive),
             failed_webhooks=WebhookFailures(pool).between,
+            triage_suggestions=InboundMailStore(pool).latest_suggestion,
         )
         activities += [digest.collect_open_cases, digest.send_ops_digest]
         archiving = ArchivingActivities(source, archive, settings.archive)

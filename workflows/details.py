@@ -77,6 +77,10 @@ def current_details(
     if state.email_replies:
         last = state.email_replies[-1]
         lines.append(f"**Email reply** {e(last.message_id)} received {when(last.received_at)}")
+        if last.suggestion is not None:
+            # Outcome, date and confidence only: the evidence (the merchant's words) stays in
+            # `cancelflow cases show`; a reason may quote a header, so it is escaped too.
+            lines.append(f"**Reader suggests** {e(last.suggestion.describe())}")
     if state.snoozed_until:
         lines.append(
             f"**Snoozed until** {when(state.snoozed_until)}: {e(state.snooze_reason or '')}"

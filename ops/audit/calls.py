@@ -155,33 +155,61 @@ def _answer(run: RunReading, event: HistoryEvent, call: Call, submission: Submit
     responder = answer.get("responded_by") or call.identity or "unknown"
     outcome = answer.get("outcome", "?")
     reference = answer.get("reference")
+    verdict = _against_suggestion(run, answer)
     run.add(
         event,
         "answer_received",
         str(responder),
-        f"answer '{outcome}' through {channel}" + (f" (ref {reference})" if reference else ""),
+        f"answer '{outcome}' through {channel}"
+        + (f" (ref {reference})" if reference else "")
+        + (f"; {verdict}" if verdict else ""),
         outcome=outcome,
         channel=channel,
         responded_by=responder,
         reference=reference,
         answered_at=answer.get("answered_at"),
         via=call.via,
+        suggestion=verdict,
         # The outcome's own dates; the other-reason message stays out (ops read it in show).
         **{k: answer[k] for k in date_fields() if k in answer},
     )
 
 
+def _against_suggestion(run: RunReading, answer: dict[str, Any]) -> str | None:
+    """Whether an answer from an email reply took the reader's suggestion for it or not."""
+    reference = answer.get("reference")
+    if answer.get("channel") != "email" or not reference:
+        return None
+    for entry in reversed(run.case.entries):
+        if entry.kind != "email_reply_received" or entry.details.get("message_id") != reference:
+            continue
+        suggested = entry.details.get("suggested_answer")
+        if not isinstance(suggested, dict) or suggested.get("outcome") is None:
+            return None
+        same = all(answer.get(k) == v for k, v in suggested.items() if k in _ANSWER_KEYS)
+        return "the reader's suggestion accepted" if same else "the reader's suggestion overridden"
+    return None
+
+
+_ANSWER_KEYS = ("outcome", "access_until", "cancelled_on", "contract_ends_on", "message")
+
+
 def _email_reply(
     run: RunReading, event: HistoryEvent, call: Call, notice: EmailReplyNotice
 ) -> None:
+    note = notice.suggestion
     run.add(
         event,
         "email_reply_received",
         notice.sender or "unknown",
-        f"merchant replied by email, Message-ID {notice.message_id}",
+        f"merchant replied by email, Message-ID {notice.message_id}"
+        + (f"; reader: {note.describe()}" if note else ""),
         message_id=notice.message_id,
         sender=notice.sender,
         received_at=notice.model_dump(mode="json")["received_at"],
+        # The evidence is the merchant's words: kept in the timeline as the reader saw them.
+        suggested_answer=note.to_json() if note else None,
+        reader=note.reader if note else None,
     )
 
 

@@ -105,6 +105,8 @@ CASES: list[tuple[str, Callable[[Any], object], dict[str, Any], set[str]]] = [
                 "repeat_reminder_every": 10,
             },
             "notify_by": "email",
+            "auto_record_replies": False,
+            "auto_record_threshold": 0.9,
         },
         set(),
     ),

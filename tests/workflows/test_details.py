@@ -88,6 +88,44 @@ def test_the_current_details_escape_the_email_reply_and_snooze_reason() -> None:
     assert date(2026, 3, 9).isoformat() in text
 
 
+def test_the_current_details_show_the_readers_suggestion_escaped() -> None:
+    from domain.answers import Outcome
+    from domain.replies.note import ReplySuggestion
+
+    def details(suggestion: ReplySuggestion) -> str:
+        state = CaseState(
+            case_id="c-1",
+            merchant_id="acme",
+            status=CaseStatus.NEEDS_TRIAGE,
+            requested_at=datetime(2026, 3, 1, tzinfo=UTC),
+            email_replies=[
+                EmailReplyNotice(
+                    message_id="m-1@acme.example",
+                    sender="kim@acme.example",
+                    subject="Re: cancel",
+                    received_at=datetime(2026, 3, 2, tzinfo=UTC),
+                    suggestion=suggestion,
+                )
+            ],
+        )
+        return current_details(state, "an email reply awaits ops triage", None)
+
+    suggested = details(
+        ReplySuggestion(
+            reader="r v1",
+            outcome=Outcome.HAS_NOW_BEEN_CANCELLED,
+            access_until=date(2026, 3, 31),
+            confidence=0.92,
+            evidence=("Kim Larsson's plan is cancelled, access until 31 March.",),
+        )
+    )
+    assert "**Reader suggests** has\\_now\\_been\\_cancelled access\\_until 2026-03-31" in suggested
+    assert "Larsson" not in suggested  # the evidence stays out of Temporal's details
+    none = details(ReplySuggestion(reader="r v1", reason="an automatic reply (X: <img src=x>)"))
+    html = render(none)
+    assert "<img" not in html and "no suggestion: an automatic reply" in html
+
+
 def test_the_details_lead_with_reference_merchant_status_outcome_and_local_minutes() -> None:
     merchant = Merchant.model_validate(
         {

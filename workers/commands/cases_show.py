@@ -159,6 +159,8 @@ def show(case_id: str, as_json: bool) -> None:
                 f"{'' if notice.sender_verified else ' (' + unverified() + ')'}: "
                 f"{visible(notice.subject)} (Message-ID {visible(notice.message_id)})"
             )
+            if notice.suggestion is not None:
+                click.echo(f"           reader: {visible(notice.suggestion.describe())}")
     for reply in replies:
         click.echo("")
         click.echo(f"--- email reply, Message-ID {visible(reply['message_id'])}")
@@ -169,16 +171,31 @@ def show(case_id: str, as_json: bool) -> None:
         click.echo(f"Subject:  {visible(reply['subject'])}")
         told = _SIGNAL_STATUS.get(reply["signal_status"], reply["signal_status"])
         click.echo(f"Received: {reply['received_at']} ({told})")
+        _echo_suggestion(reply["suggestion"])
         click.echo("")
         click.echo(visible(reply["text"], keep_newlines=True))
     if db_problem:
         click.echo(f"\n(stored email replies not shown: {db_problem})", err=True)
     if state.email_replies and state.answer is None:
         first = state.email_replies[-1].message_id
+        if any(r["suggestion"] and r["suggestion"].get("outcome") for r in replies):
+            click.echo(f"\nto record the reader's suggestion: cancelflow triage accept {case_id}")
         click.echo(
             f"\nto record the answer from this email: cancelflow cases respond {case_id} "
             f"--outcome ... --from-email '{visible(first)}'"
         )
+
+
+def _echo_suggestion(suggestion: dict[str, Any] | None) -> None:
+    if suggestion is None:
+        return
+    from domain.replies.note import ReplySuggestion
+    from ops.terminal import visible
+
+    note = ReplySuggestion.model_validate(suggestion)
+    click.echo(f"Reader:   {visible(note.describe())}")
+    for sentence in note.evidence:
+        click.echo(f"          evidence: {visible(sentence)}")
 
 
 def unverified(why: str | None = None) -> str:
@@ -245,6 +262,7 @@ async def stored_replies(settings: Settings, case_id: str) -> list[dict[str, Any
                     "signal_status": reply.signal_status,
                     "sender_verified": reply.sender_verified,
                     "unverified_reason": reply.unverified_reason,
+                    "suggestion": (await store.suggestion_of(reply)).model_dump(mode="json"),
                     "text": text_of(message),
                 }
             )
