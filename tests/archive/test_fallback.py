@@ -61,7 +61,9 @@ async def test_deleted_cases_read_the_same_from_the_archive(
             cli_before[case.case_id] = await _cli_reads(case.case_id)
 
     result = await archiver.run()
-    assert result.written == sum(len(c.runs) for c in cases) and not result.gone
+    # The session's server is shared: runs that other modules' cases closed since the last
+    # job are archived by this one too, so ours are counted by what the archive holds below.
+    assert result.written >= sum(len(c.runs) for c in cases) and not result.gone
     again = await archiver.run()  # idempotent: nothing new, nothing written twice
     assert again.written == 0
 

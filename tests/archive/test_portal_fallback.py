@@ -137,7 +137,11 @@ async def test_apis_and_reply_page_answer_the_same_after_temporal_deleted_the_ca
             assert reads.page[0] == expected_page, (case.status, reads.page[0])
 
     result = await archiver.run()
-    assert result.written == sum(len(c.runs) for c in cases) and not result.gone
+    # The session's server is shared: runs that other modules' cases closed since the last
+    # job are archived by this one too, so ours are counted by what the archive holds.
+    assert result.written >= sum(len(c.runs) for c in cases) and not result.gone
+    for case in cases:
+        assert [r.run_id for r in await store.runs_of_case(case.case_id)] == case.runs
     for case in cases:
         await delete_from_temporal(client, workflow_id_for(case.case_id), case.runs)
     await wait_until_deleted(client, [(workflow_id_for(c.case_id), c.runs) for c in cases])

@@ -343,7 +343,8 @@ async def fault_stack(folder: Path) -> AsyncIterator[Stack]:
             relay=relay,
             database_url=url,
             portal_port=free_port(),
-            settings=Settings(var_dir=folder),
+            # The client encrypts under each case's key, which lives in this database.
+            settings=Settings(var_dir=folder, database_url=url),
         )
 
         def stop_processes() -> None:
