@@ -266,6 +266,9 @@ async def dev_stack(folder: Path) -> AsyncIterator[Stack]:
     )
     port = free_port()
     async with AsyncExitStack() as stack:
+        # First, so the client's codec finds each case's key in it.
+        url = await stack.enter_async_context(postgres(folder))
+        settings = settings.model_copy(update={"database_url": url})
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=binary("temporal"),
             dev_server_database_filename=str(folder / "temporal.db"),
@@ -279,7 +282,6 @@ async def dev_stack(folder: Path) -> AsyncIterator[Stack]:
             ],
         )
         stack.push_async_callback(env.shutdown)
-        url = await stack.enter_async_context(postgres(folder))
         sink = RecordingSink()
         await stack.enter_async_context(sink.serving(smtp_port))
         yield Stack(

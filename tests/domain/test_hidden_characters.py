@@ -12,7 +12,7 @@ import pytest
 from domain.request import Subscription
 from domain.text import has_forbidden_characters, reading_recorded_text, visible
 from tests.domain.helpers import problems_of
-from tests.domain.test_text_fields import CASES, IDS, inside, replaced, text_leaves
+from tests.helpers.text_fields import CASES, IDS, inside, replaced, text_leaves
 
 HIDDEN = {
     "\u202e": "RIGHT-TO-LEFT OVERRIDE",

@@ -10,9 +10,8 @@ import httpx
 
 from tests.eventually import eventually
 from tests.helpers.cli import clean_environ, run_cli
+from tests.helpers.dev_stack import dev_stack
 from tests.helpers.servers import free_port
-
-from .test_dev_stack import dev_stack
 
 
 async def test_the_dev_stack_prints_and_serves_the_worker_metrics(tmp_path: Path) -> None:

@@ -3,12 +3,8 @@ receiver trusted through a CA file, and the webhook stores and activity built fr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import asyncpg
 import pytest
-from pydantic import SecretStr
 
 from activities.webhooks import WebhookActivities
 from domain.merchant import Merchant
@@ -16,30 +12,9 @@ from domain.reply_token import ReplyTokenSigner
 from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.merchants import MerchantDirectory
-from storage.webhooks import SecretBox, WebhookDeliveries, WebhookEndpoints
-from tests.helpers.webhooks import PORTAL_BASE_URL, SECRETS_KEY, webhook_merchant
-from tests.integrations.receiver import HttpsReceiver
-
-
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[HttpsReceiver]:
-    with HttpsReceiver(tmp_path) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def webhook_settings(receiver: HttpsReceiver) -> WebhookSettings:
-    return WebhookSettings(
-        secrets_key=SecretStr(SECRETS_KEY),
-        ca_file=str(receiver.ca_file),
-        # The receiver is on this machine.
-        allow_insecure_localhost=True,
-    )
-
-
-@pytest.fixture
-def endpoints(pool: asyncpg.Pool) -> WebhookEndpoints:
-    return WebhookEndpoints(pool, SecretBox(SECRETS_KEY))
+from storage.webhooks import WebhookDeliveries, WebhookEndpoints
+from tests.helpers.webhook_fixtures import endpoints, receiver, webhook_settings  # noqa: F401
+from tests.helpers.webhooks import PORTAL_BASE_URL, webhook_merchant
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from domain.merchant import Merchant
 from storage.merchant_changes import MerchantChanges
 from storage.merchant_sessions import MerchantSessions
 from tests.eventually import eventually
+from tests.helpers.settings_portal import csrf_of, signed_in_browser  # noqa: F401
 from tests.integrations.portal_stack import SettingsStack, settings_stack
 
 
@@ -45,24 +46,8 @@ async def loaded_merchant(stack: SettingsStack, case_id: str) -> Merchant:
     raise AssertionError(f"case {case_id} recorded no merchant")
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
-async def signed_in_browser(
-    stack: SettingsStack, merchant_id: str, address: str
-) -> httpx.AsyncClient:
-    http = httpx.AsyncClient(base_url=stack.base_url, timeout=20, headers=stack.own_origin)
-    sent = await http.post("/merchant/sign-in", data={"merchant_id": merchant_id, "email": address})
-    assert sent.status_code == 200 and "Check your email" in sent.text
-    link = await stack.sign_in_link(address)
-    confirm = await http.get(link)
-    assert confirm.status_code == 200 and address in confirm.text
-    done = await http.post(link)
-    assert done.status_code == 303 and done.headers["location"] == "/merchant/settings"
-    return http
 
 
 async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(

@@ -26,9 +26,9 @@ from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from tests.helpers.cli import CANCELFLOW
 from tests.helpers.operator_env import OPERATOR_ENV
+from tests.helpers.own_postgres import own_postgres
 from tests.helpers.portal import PortalStack, request_body
 from tests.helpers.servers import free_port
-from tests.portal.test_hardening_outages import own_postgres
 
 __all__ = ["own_postgres"]  # the fixture, used by name
 

