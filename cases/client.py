@@ -305,7 +305,18 @@ async def submit_answer(
             raise CaseNotFound(case_id) from err
         raise AnswerRejected(getattr(cause, "message", None) or str(cause)) from err
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
+        closed = err.status == RPCStatusCode.NOT_FOUND
+        aborted = (
+            RPCStatusCode.CANCELLED,
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+        )
+        if not closed and err.status in aborted:
+            # An Update the server aborted because the case closed meanwhile ends as one sent
+            # after it closed, not as an outage (a burst of answers to one case does this).
+            status = await _describe_or_none(handle)
+            closed = status is not None and status != WorkflowExecutionStatus.RUNNING
+        if closed:
             # Updates cannot reach a closed workflow; say why in the case's own words.
             desc = await _describe_or_none(handle)
             if desc is None:
