@@ -32,6 +32,11 @@ from storage.reply_addresses import ReplyAddresses, ReplyRegistration
 INVALID_EMAIL_INPUT = contracts.INVALID_EMAIL_INPUT
 
 
+_SAME_IN_EVERY_EMAIL = frozenset(
+    {"from", "auto-submitted", "mime-version", "content-type", "content-transfer-encoding"}
+)
+
+
 class _HeaderClasses(HeaderRegistry):
     """The standard registry, creating each header's class once per process: the standard one
     creates a new class for every header set or counted, a fifth of building a message."""
@@ -39,6 +44,7 @@ class _HeaderClasses(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._classes: dict[str, type[BaseHeader]] = {}
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         key = name.lower()
@@ -46,6 +52,19 @@ class _HeaderClasses(HeaderRegistry):
         if cls is None:
             cls = self._classes[key] = super().__getitem__(name)
         return cls
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        # Parsing a header is most of building a message; half of a message's headers (the
+        # sender, the MIME parts' types and encodings) are the same in every email, so each is
+        # parsed once. Parsed headers are read-only; short ones are never refolded.
+        if name.lower() not in _SAME_IN_EVERY_EMAIL or len(value) > 76 or "boundary" in value:
+            return super().__call__(name, value)
+        header = self._parsed.get((name, value))
+        if header is None:
+            header = super().__call__(name, value)
+            if len(self._parsed) < 64:
+                self._parsed[(name, value)] = header
+        return header
 
 
 # email's default policy (what EmailMessage() uses), with the cached header classes.
