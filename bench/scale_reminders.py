@@ -109,8 +109,8 @@ def report(cases: int, calibration: int, outcome: Outcome) -> str:
             "|---|---|",
             f"| calibration drain rate ({calibration} due together) | "
             f"{outcome.calibration_rate:.1f} /s |",
-            f"| predicted drain time ({cases} ÷ rate) | {outcome.predicted_seconds:.0f} s |",
-            f"| simulated drain time | {outcome.drained_seconds:.0f} s |",
+            f"| predicted drain time ({cases} ÷ rate) | {outcome.predicted_seconds:.1f} s |",
+            f"| simulated drain time | {outcome.drained_seconds:.1f} s |",
             f"| simulated ÷ predicted | {outcome.ratio:.2f} ({verdict} ±{TOLERANCE:.0%}) |",
             f"| lateness p95 of the simulated batch | {outcome.lateness_p95:.1f} s |",
             f"| load average (1 min) before / after | {outcome.load[0]:.2f} / "
