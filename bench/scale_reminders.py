@@ -97,8 +97,10 @@ async def simulate(cases: int, calibration: int) -> Outcome:
             lateness_p95=percentile(drain.lateness, 0.95),
             load=(load_before, os.getloadavg()[0]),
         )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        _say(f"failed; the run's folder (worker logs) is kept: {work}")
+        raise
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def report(cases: int, calibration: int, outcome: Outcome) -> str:
