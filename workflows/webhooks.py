@@ -189,11 +189,11 @@ async def tell_merchant(
         return
     # Deprecated, not checked: a merchant recorded before webhooks-v1 has no notify_by and
     # reads as email-only, so wants_webhooks alone picks the branch of every history. The
-    # call stays for the marker that older histories hold. A query that reaches the case
-    # while its first task waits for the merchant lookup (a local activity) makes core
-    # record the lookup's marker in that task and give the workflow its result in the next;
-    # on replay the result comes in the first task, so this call runs one task early, before
-    # core tells the SDK of the marker. patched() then answered False and left the marker
+    # call stays for the marker that older histories hold. A query handed to the worker
+    # with the case's first task (sent before a worker took it) makes core record the
+    # merchant lookup's marker (a local activity) in that task and give the workflow its
+    # result in the next; on replay the result comes in the first task, so this call runs
+    # one task early, before core tells the SDK of the marker. patched() then answered False and left the marker
     # unmatched ("Non-deprecated patch marker encountered"); a deprecated marker that meets
     # no command is skipped by core, so such histories replay.
     workflow.deprecate_patch(PATCH_ID)

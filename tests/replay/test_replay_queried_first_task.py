@@ -1,9 +1,10 @@
-"""A webhook merchant's case queried while its first task waits for the merchant lookup.
+"""A webhook merchant's case queried before a worker took its first task.
 
-Issue 21: the query makes core complete the first task with the lookup's marker and give
-the workflow the result in the next task, so the webhooks-v1 marker lands in task 2. On
-replay the lookup resolves in task 1; the case must still replay (tell_merchant's
-deprecated patch). Recorded live on a dev server, the lookup held until the query is in,
+Issue 21: the server hands the query out with the first task, and core completes that
+task with the merchant lookup's marker (a local activity) and gives the workflow the
+result in the next task, so the webhooks-v1 marker lands in task 2. On replay the lookup
+resolves in task 1; the case must still replay (tell_merchant's deprecated patch). A query
+sent once the task has started does not split it (tried). Recorded live on a dev server,
 then answered while the request's delivery child still runs; once on a worker that keeps
 the case cached (then replayed by the Replayer and by a query of the closed case), once on
 one that caches nothing, so every task replays the history from the start.
