@@ -123,7 +123,7 @@ def respond(
         reference=reference,
         fields={k: v for k, v in fields.items() if v is not None},
     )
-    receipt = run(_respond(settings, case_id, answer))
+    receipt = run(submit_to_case(settings, case_id, answer))
     if as_json:
         click.echo(receipt.model_dump_json(indent=2))
         return
@@ -175,7 +175,8 @@ def build_answer(
 _OPTIONS = {f.name: f.option for f in answer_fields()}
 
 
-async def _respond(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
+async def submit_to_case(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
+    """The answer submitted to the case as `cases respond` and `triage run` do; a refusal exits."""
     client = await temporal_client(settings)
     try:
         return await submit_answer(client, case_id, answer)
