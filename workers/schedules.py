@@ -141,13 +141,6 @@ async def _ensure(
     return True
 
 
-def archive_schedule(
-    task_queue: str, settings: ArchiveSettings, workflow_id: str = ARCHIVE_SCHEDULE_ID
-) -> Schedule:
-    arg = ArchivingInput(batch_size=settings.batch_size)
-    return _every(settings.every_minutes, task_queue, workflow_id, ArchivingWorkflow.run, arg)
-
-
 async def ensure_archive_schedule(
     client: Client,
     task_queue: str,
@@ -158,16 +151,9 @@ async def ensure_archive_schedule(
 
     True when this call created it. Many workers starting at once each write the same schedule.
     """
-    schedule = archive_schedule(task_queue, settings, workflow_id=schedule_id)
+    arg = ArchivingInput(batch_size=settings.batch_size)
+    schedule = _every(settings.every_minutes, task_queue, schedule_id, ArchivingWorkflow.run, arg)
     return await _ensure(client, schedule_id, schedule, every_minutes=settings.every_minutes)
-
-
-def retention_schedule(
-    task_queue: str, settings: ErasureSettings, workflow_id: str = RETENTION_SCHEDULE_ID
-) -> Schedule:
-    """Automatic erasure of closed cases past CANCELFLOW_ERASURE__AFTER_DAYS (issue 20)."""
-    arg = RetentionInput(batch_size=settings.batch_size)
-    return _every(settings.every_minutes, task_queue, workflow_id, RetentionWorkflow.run, arg)
 
 
 async def ensure_retention_schedule(
@@ -176,6 +162,9 @@ async def ensure_retention_schedule(
     settings: ErasureSettings,
     schedule_id: str = RETENTION_SCHEDULE_ID,
 ) -> bool:
-    """Create the retention schedule, or bring it up to the settings; True when created."""
-    schedule = retention_schedule(task_queue, settings, workflow_id=schedule_id)
+    """Create the schedule of automatic erasure of closed cases past
+    CANCELFLOW_ERASURE__AFTER_DAYS (issue 20), or bring it up to the settings; True when
+    created."""
+    arg = RetentionInput(batch_size=settings.batch_size)
+    schedule = _every(settings.every_minutes, task_queue, schedule_id, RetentionWorkflow.run, arg)
     return await _ensure(client, schedule_id, schedule, every_minutes=settings.every_minutes)
