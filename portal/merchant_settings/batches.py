@@ -34,7 +34,9 @@ from portal.bulk_batches import (
     now_in,
 )
 from portal.context import Ctx
+from portal.merchant_settings.bulk_words import BulkTranslator
 from portal.merchant_settings.deps import SCtx
+from portal.merchant_settings.pages import _Signed
 from portal.merchant_settings.paging import list_query, page_number
 from portal.merchant_settings.rendering import render
 from portal.merchant_settings.requests import (
@@ -45,6 +47,7 @@ from portal.merchant_settings.requests import (
     signed,
     signed_form,
 )
+from storage.bulk_answers import Batch
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
@@ -104,15 +107,25 @@ async def upload(
     )
 
 
-@router.get("/batches/{batch_id}")
-async def batch_page(
-    request: Request, batch_id: str, ctx: Ctx, sctx: SCtx, batches: Batches
-) -> Response:
+async def _with_batch(
+    request: Request, sctx: SCtx, batches: Batches, batch_id: str
+) -> tuple[_Signed, BulkTranslator, Batch | None] | Response:
+    """The signed-in merchant and its batch of that id (None: no such batch of its own)."""
     current = await signed(request, sctx)
     if isinstance(current, Response):
         return current
     signed_in, t = current
-    batch = await batches.get(batch_id[:64], signed_in.merchant.merchant_id)
+    return signed_in, t, await batches.get(batch_id[:64], signed_in.merchant.merchant_id)
+
+
+@router.get("/batches/{batch_id}")
+async def batch_page(
+    request: Request, batch_id: str, ctx: Ctx, sctx: SCtx, batches: Batches
+) -> Response:
+    current = await _with_batch(request, sctx, batches, batch_id)
+    if isinstance(current, Response):
+        return current
+    signed_in, t, batch = current
     if batch is None:
         return render(
             request, "batch.html", t, status=404, path=request.url.path, batch=None, who=None
@@ -149,11 +162,10 @@ async def batch_page(
 async def batch_results_csv(
     request: Request, batch_id: str, ctx: Ctx, sctx: SCtx, batches: Batches
 ) -> Response:
-    current = await signed(request, sctx)
+    current = await _with_batch(request, sctx, batches, batch_id)
     if isinstance(current, Response):
         return current
-    signed_in, t = current
-    batch = await batches.get(batch_id[:64], signed_in.merchant.merchant_id)
+    signed_in, t, batch = current
     if batch is None:
         return Response(status_code=404)
     delimiter = ";" if signed_in.merchant.locale == "sv" else ","
