@@ -92,5 +92,7 @@ class CaseResend(CaseSteps):
             merchant=merchant,
             requested_at=self._state.requested_at,
         )
-        resent_id = event_id_for(self._state.case_id, EventType.REQUESTED, self._state.round, number + 1)
+        resent_id = event_id_for(
+            self._state.case_id, EventType.REQUESTED, self._state.round, number + 1
+        )
         await webhooks.start_delivery(merchant, event.model_copy(update={"id": resent_id}))

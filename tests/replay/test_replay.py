@@ -109,9 +109,7 @@ def test_the_resend_history_sends_the_request_again_on_both_channels() -> None:
     assert len(requests) == 2
     assert any(
         e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"
-        and e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"][
-            "name"
-        ]
+        and e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
         == "resend_request"
         for e in events
     )

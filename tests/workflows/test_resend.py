@@ -100,9 +100,7 @@ async def test_an_answered_case_refuses_a_resend_with_its_reason(
             responded_by="Acme",
         )
         await submit_answer(client, case_id, answer)
-        await eventually(
-            lambda: _status_is(time_skipping_env, case_id, CaseStatus.FOLLOW_UP)
-        )
+        await eventually(lambda: _status_is(time_skipping_env, case_id, CaseStatus.FOLLOW_UP))
         # Still running (following up), so its validator says no.
         with pytest.raises(CaseActionRejected, match="the merchant already answered"):
             await resend_request(client, case_id, BY_EVA)
