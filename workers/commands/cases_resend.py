@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workers.commands.common import case_id_argument
+
 if TYPE_CHECKING:
     from domain.actions import ResendRequest
     from domain.case import CaseState
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @click.command("resend")
-@click.argument("case_id")
+@case_id_argument()
 @click.option(
     "--by",
     "requested_by",
