@@ -5,6 +5,7 @@ SMTP sink): each act reaches the case through cases/client.py or cases/erasure.p
 from __future__ import annotations
 
 import html
+import json
 from email.message import EmailMessage
 
 import httpx
@@ -105,6 +106,8 @@ async def test_an_agent_erases_a_case_after_confirming_with_a_reason(
     async with stack.http() as http:
         await stack.sign_in("aron", http)
         at = f"/cases/{case_id}"
+        page = await post_form(http, f"{at}/resend", {"note": "Astrid called twice"}, at)
+        assert said(page) == "The merchant request is sent again."
         page = await post_form(http, f"{at}/erase", {"reason": "customer asked (GDPR 17)"}, at)
         assert said(page) == ("Not erased: tick the box to confirm: erasure cannot be undone")
         page = await post_form(http, f"{at}/erase", {"reason": "  ", "confirm": "yes"}, at)
@@ -124,6 +127,10 @@ async def test_an_agent_erases_a_case_after_confirming_with_a_reason(
         )
         assert record.erased_by == "ops:aron@ops.example"
         assert record.reason == "customer asked (GDPR 17)" and record.withdrawn
+        # What the case still shows: the resend, without the op's address or the note.
+        kept = json.dumps(record.remains)
+        assert "resend_requested" in kept
+        assert "Astrid called twice" not in kept and "aron@ops.example" not in kept
 
         # Asked again: acknowledged with the first erasure, not an error.
         page = await post_form(http, f"{at}/erase", {**asked, "reason": "again"}, at)
