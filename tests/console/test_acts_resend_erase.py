@@ -50,7 +50,8 @@ async def test_an_agent_resends_the_request_and_the_audit_names_them(
         assert "merchant_email_resent" in page.text and "ops:aron@ops.example" in page.text
 
     sent = await eventually(
-        lambda: (found := _requests(stack, case_id)) and "request-resend-1" in found and found,
+        lambda: _requests(stack, case_id),
+        lambda found: "request-resend-1" in found,
         what="the resent request email",
     )
     first, again = sent["request"], sent["request-resend-1"]
