@@ -81,8 +81,11 @@ class CaseResend(CaseSteps):
 
     async def _resend_webhook(self, merchant: Merchant, number: int) -> None:
         """A webhook merchant gets `cancellation.requested` again: the same event with the
-        next number in its id, so the merchant's deduplication by id does not drop it."""
-        if not merchant.wants_webhooks or not workflow.patched(webhooks.PATCH_ID):
+        next number in its id, so the merchant's deduplication by id does not drop it.
+
+        Decided by wants_webhooks alone, as tell_merchant does (webhooks-v1 is deprecated):
+        only histories with this Update run it, so it needs no patch of its own."""
+        if not merchant.wants_webhooks:
             return
         event = webhooks.case_event(
             EventType.REQUESTED,

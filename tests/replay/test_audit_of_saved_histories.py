@@ -126,8 +126,8 @@ EXPECTED: dict[str, list[str]] = {
     "resend-then-answer": [
         "request_received",
         "webhook_sent",
-        "webhook_delivered",
         "merchant_email_sent",
+        "webhook_delivered",
         "resend_requested",
         "webhook_sent",
         "merchant_email_resent",
