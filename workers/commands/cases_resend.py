@@ -6,12 +6,11 @@ Like every command module, it imports only click at its top (workers/cli.py load
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING
 
 import click
 
-from workers.commands.common import case_id_argument
+from workers.commands.common import by_option, case_id_argument
 
 if TYPE_CHECKING:
     from domain.actions import ResendRequest
@@ -21,13 +20,7 @@ if TYPE_CHECKING:
 
 @click.command("resend")
 @case_id_argument()
-@click.option(
-    "--by",
-    "requested_by",
-    default=lambda: f"ops:{getpass.getuser()}",
-    show_default="ops:<your user name>",
-    help="Who asked for the resend (kept in the case's history).",
-)
+@by_option("Who asked for the resend (kept in the case's history).")
 @click.option("--note", metavar="TEXT", help="Why, e.g. the merchant says it never got it.")
 def resend(case_id: str, requested_by: str, note: str | None) -> None:
     """Send CASE_ID's request to the merchant again: the same identifiers, by email (and
