@@ -27,6 +27,9 @@ class ConsoleContext:
     webhook_secrets: SecretBox
     # `cancelflow dev` only: sign a local op in without a provider, from this machine.
     dev_sign_in: bool = False
+    # The worker's task queue, where erasure starts the case's ErasureWorkflow (None: the
+    # console cannot erase, e.g. a benchmark's app).
+    task_queue: str | None = None
     oauth: Any = None  # the authlib client of the provider, when an issuer is set
     timelines: TimelineCache = field(default_factory=TimelineCache)
 

@@ -10,7 +10,13 @@ from typing import Any, Generic, TypeVar
 from temporalio.api.history.v1 import HistoryEvent
 
 from activities import contracts as act
-from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.actions import (
+    DetailsCorrection,
+    EmailReplyNotice,
+    ResendRequest,
+    SnoozeRequest,
+    WithdrawalRequest,
+)
 from domain.outcomes import date_fields
 from ops.audit.run import SYSTEM, RunReading
 from workflows.inputs import SubmitAnswer
@@ -33,15 +39,17 @@ def _resent(sent: act.EmailSent) -> bool | None:
 def _merchant_request(
     run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
 ) -> None:
+    again = data.resend_number
     run.add(
         event,
-        "merchant_email_sent",
+        "merchant_email_resent" if again else "merchant_email_sent",
         SYSTEM,
-        f"cancellation request emailed to {data.merchant.display_name or '?'}, "
-        f"Message-ID {sent.message_id}",
+        f"cancellation request emailed{f' again (resend {again})' if again else ''} to "
+        f"{data.merchant.display_name or '?'}, Message-ID {sent.message_id}",
         message_id=sent.message_id,
         to=data.merchant.model_dump(mode="json")["cancellation_emails"],
         found_in_outbox=_resent(sent),
+        resend_number=again,
     )
 
 
@@ -238,6 +246,16 @@ def _snooze(run: RunReading, event: HistoryEvent, call: Call, request: SnoozeReq
     )
 
 
+def _resend(run: RunReading, event: HistoryEvent, call: Call, request: ResendRequest) -> None:
+    run.add(
+        event,
+        "resend_requested",
+        request.requested_by or call.identity or "unknown",
+        "asked to send the merchant request again" + (f": {request.note}" if request.note else ""),
+        note=request.note,
+    )
+
+
 def _correction(
     run: RunReading, event: HistoryEvent, call: Call, correction: DetailsCorrection
 ) -> None:
@@ -253,6 +271,7 @@ CALL_READERS: dict[str, CallReader[Any]] = {
     "withdraw": CallReader(WithdrawalRequest, _withdrawal),
     "withdraw_case": CallReader(WithdrawalRequest, _withdrawal),
     "snooze": CallReader(SnoozeRequest, _snooze),
+    "resend_request": CallReader(ResendRequest, _resend),
     "correct_details": CallReader(DetailsCorrection, _correction),
     "correct_customer_details": CallReader(DetailsCorrection, _correction),
 }

@@ -125,10 +125,8 @@ async def test_refusals_come_back_with_the_case_reason(stack: ConsoleStack) -> N
             at,
         )
         assert flash(page).startswith("The case refused the answer: cancelled_on:")
-        page = await post_form(http, f"{at}/resend", {}, at)
-        assert flash(page).startswith("Not available yet")
-        page = await post_form(http, f"{at}/erase", {}, at)
-        assert flash(page).startswith("Not available yet")
+        page = await post_form(http, f"{at}/erase", {"reason": "asked"}, at)
+        assert flash(page) == "Not erased: tick the box to confirm: erasure cannot be undone"
         soon = (date.today() + timedelta(days=7)).isoformat()
         page = await post_form(http, f"{at}/snooze", {"until": soon, "reason": "holiday"}, at)
         assert flash(page) == "Snoozed."
@@ -159,8 +157,8 @@ async def test_a_viewer_is_refused_every_act(stack: ConsoleStack) -> None:
         "accept-suggestion": {"message_id": "v1@m"},
         "snooze": {"until": soon, "reason": "r"},
         "withdraw": {"reason": "r"},
-        "resend": {},
-        "erase": {},
+        "resend": {"note": "n"},
+        "erase": {"reason": "r", "confirm": "yes"},
     }
     async with stack.http() as http:
         await stack.sign_in("vera", http)
