@@ -37,16 +37,35 @@ Undecoded = Unreadable | Unrecognised
 
 class PayloadDecoder:
     """Decodes through the client's data converter: its codec first (so encrypted histories
-    read in clear with the right keys), then its payload converter into the model given."""
+    read in clear with the right keys), then its payload converter into the model given.
+
+    Each distinct payload is decoded once per decoder (one reading of a case): a run's
+    continue-as-new input is the next run's start input, and it carries the case's whole
+    state so far, the costliest payload of a long case. Decoding is a pure function of the
+    bytes and the model, so a repeat is the same value (read only by the handlers).
+    """
 
     def __init__(self, converter: DataConverter) -> None:
         self._converter = converter
+        self._decoded: dict[tuple[type[Any], bytes], Any] = {}
+
+    @property
+    def converter(self) -> DataConverter:
+        return self._converter
 
     async def first(self, payloads: Sequence[Payload], model: type[T]) -> T | Undecoded:
         """The first payload as a `model`; a call's first argument is all our code ever sends."""
         if not payloads:
             return Unrecognised(None, "no payload")
-        clear = list(payloads[:1])
+        key = (model, payloads[0].SerializeToString(deterministic=True))
+        if key in self._decoded:
+            return cast(T | Undecoded, self._decoded[key])
+        value = await self._decode(payloads[0], model)
+        self._decoded[key] = value
+        return value
+
+    async def _decode(self, payload: Payload, model: type[T]) -> T | Undecoded:
+        clear = [payload]
         codec = self._converter.payload_codec
         if codec is not None:
             try:

@@ -4,7 +4,9 @@ tasks, timers, markers) and say nothing about the case."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import (
@@ -16,6 +18,7 @@ from temporalio.converter import DataConverter, decode_search_attributes
 
 from activities import contracts as act
 from domain.case import AnswerReceipt, CaseState
+from domain.request import CancellationRequest
 from ops.audit.calls import ACTIVITY_READERS, CALL_READERS, RECEIPT_UPDATES, Call, unknown_call
 from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised
 from ops.audit.entry import TimelineEntry
@@ -27,18 +30,57 @@ from workflows.search_attributes import CASE_STATUS
 Handler = Callable[[RunReading, HistoryEvent], Awaitable[None]]
 
 
+class RunStart(BaseModel):
+    """What the timeline reads of a CaseInput (a run's start, a continue-as-new's input): the
+    request and the round as CaseInput has them, and whether the run carries a state.
+
+    The carried state is the case's whole state so far, growing with every reminder, and a
+    long case carries it into each of its dozens of runs: validating it into a CaseState each
+    time was most of a long case's timeline, for an entry that shows only that it is there.
+    So are the merchant and the previous rounds, not shown either (extra fields are ignored).
+    """
+
+    model_config = ConfigDict(title=CaseInput.__name__)
+
+    request: CancellationRequest
+    round: int = Field(default=1, ge=1)
+    carry: dict[str, Any] | None = None
+
+
+def _same_field(name: str) -> bool:
+    ours, theirs = RunStart.model_fields[name], CaseInput.model_fields[name]
+    return (ours.annotation, ours.default, ours.metadata) == (
+        theirs.annotation,
+        theirs.default,
+        theirs.metadata,
+    )
+
+
+if not (_same_field("request") and _same_field("round")):
+    raise TypeError("RunStart reads request and round as CaseInput has them; update it")
+
+
 async def read_case(
     converter: DataConverter, runs: Sequence[Sequence[HistoryEvent]]
 ) -> list[TimelineEntry]:
     """The entries of every run, oldest run first."""
-    case = CaseReading(PayloadDecoder(converter))
+    case = start_reading(converter)
+    await read_runs(case, runs)
+    return case.entries
+
+
+def start_reading(converter: DataConverter) -> CaseReading:
+    return CaseReading(PayloadDecoder(converter))
+
+
+async def read_runs(case: CaseReading, runs: Sequence[Sequence[HistoryEvent]]) -> None:
+    """Reads further runs of the case, oldest first, into `case` (its entries grow)."""
     for events in runs:
         run = RunReading(case)
         for event in events:
             handler = HANDLERS.get(event.event_type)
             if handler is not None:
                 await handler(run, event)
-    return case.entries
 
 
 async def _started(run: RunReading, event: HistoryEvent) -> None:
@@ -51,7 +93,7 @@ async def _started(run: RunReading, event: HistoryEvent) -> None:
 async def _started_case(
     run: RunReading, event: HistoryEvent, attrs: WorkflowExecutionStartedEventAttributes
 ) -> None:
-    case_input = await run.decoder.first(attrs.input.payloads, CaseInput)
+    case_input = await run.decoder.first(attrs.input.payloads, RunStart)
     first_run, run.case.first_run = run.case.first_run, False
     if isinstance(case_input, Unreadable | Unrecognised):
         run.add_unrecognised(event, "a run of the case started", case_input)
@@ -191,8 +233,8 @@ def _status(
 
 async def _continued_as_new(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_continued_as_new_event_attributes
-    next_input = await run.decoder.first(attrs.input.payloads, CaseInput)
-    new_round = isinstance(next_input, CaseInput) and next_input.round != run.round
+    next_input = await run.decoder.first(attrs.input.payloads, RunStart)
+    new_round = isinstance(next_input, RunStart) and next_input.round != run.round
     deliveries_left_running(
         run,
         event,

