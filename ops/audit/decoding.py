@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter
@@ -91,6 +92,19 @@ class PayloadDecoder:
         cause = error.__cause__
         text = str(error)
         return f"{text}: {cause}" if cause is not None and str(cause) not in text else text
+
+
+def reads_as(ours: type[BaseModel], theirs: type[BaseModel], *names: str) -> None:
+    """Refuses (at import) a reading model whose fields differ from the model it reads:
+    the same annotations, defaults and constraints, so both refuse the same values."""
+    for name in names:
+        mine, real = ours.model_fields[name], theirs.model_fields[name]
+        if (mine.annotation, mine.default, mine.metadata) != (
+            real.annotation,
+            real.default,
+            real.metadata,
+        ):
+            raise TypeError(f"{ours.__name__}.{name} no longer reads {theirs.__name__}.{name}")
 
 
 def _first_line(text: str) -> str:

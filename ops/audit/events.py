@@ -20,7 +20,7 @@ from activities import contracts as act
 from domain.case import AnswerReceipt, CaseState
 from domain.request import CancellationRequest
 from ops.audit.calls import ACTIVITY_READERS, CALL_READERS, RECEIPT_UPDATES, Call, unknown_call
-from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised
+from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised, reads_as
 from ops.audit.entry import TimelineEntry
 from ops.audit.run import SYSTEM, CaseReading, OpenUpdate, RunReading, ScheduledActivity
 from ops.audit.webhooks import WEBHOOK_HANDLERS, deliveries_left_running
@@ -47,17 +47,7 @@ class RunStart(BaseModel):
     carry: dict[str, Any] | None = None
 
 
-def _same_field(name: str) -> bool:
-    ours, theirs = RunStart.model_fields[name], CaseInput.model_fields[name]
-    return (ours.annotation, ours.default, ours.metadata) == (
-        theirs.annotation,
-        theirs.default,
-        theirs.metadata,
-    )
-
-
-if not (_same_field("request") and _same_field("round")):
-    raise TypeError("RunStart reads request and round as CaseInput has them; update it")
+reads_as(RunStart, CaseInput, "request", "round")
 
 
 async def read_case(
