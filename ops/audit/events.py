@@ -4,7 +4,6 @@ tasks, timers, markers) and say nothing about the case."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payload
@@ -30,6 +29,12 @@ from workflows.search_attributes import CASE_STATUS
 Handler = Callable[[RunReading, HistoryEvent], Awaitable[None]]
 
 
+class _Carried(BaseModel):
+    """A carried state, only as being there: its fields are skipped, not built or validated."""
+
+    model_config = ConfigDict(title=CaseState.__name__, extra="ignore")
+
+
 class RunStart(BaseModel):
     """What the timeline reads of a CaseInput (a run's start, a continue-as-new's input): the
     request and the round as CaseInput has them, and whether the run carries a state.
@@ -37,14 +42,14 @@ class RunStart(BaseModel):
     The carried state is the case's whole state so far, growing with every reminder, and a
     long case carries it into each of its dozens of runs: validating it into a CaseState each
     time was most of a long case's timeline, for an entry that shows only that it is there.
-    So are the merchant and the previous rounds, not shown either (extra fields are ignored).
+    The merchant and the previous rounds, not shown either, are skipped too (extra fields).
     """
 
     model_config = ConfigDict(title=CaseInput.__name__)
 
     request: CancellationRequest
     round: int = Field(default=1, ge=1)
-    carry: dict[str, Any] | None = None
+    carry: _Carried | None = None
 
 
 reads_as(RunStart, CaseInput, "request", "round")
