@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from cases.client import CaseHistoryNotFound, CaseNotFound, HistorySource, settled_state
 from cases.history_source import CaseHistories
@@ -80,7 +81,9 @@ class TimelineCache:
         self._size = size
         self._entries: OrderedDict[str, _Kept] = OrderedDict()
 
-    async def timeline(self, client: Client, case_id: str, runs: CaseHistories) -> Timeline:
+    async def timeline(
+        self, converter: DataConverter, case_id: str, runs: CaseHistories
+    ) -> Timeline:
         events = runs.events
         shape = (*runs.run_ids, sum(len(e) for e in events))
         kept = self._entries.get(case_id)
@@ -92,7 +95,7 @@ class TimelineCache:
         if kept is not None and ended_ids[: len(kept.ended)] == kept.ended:
             reading, done = kept.after_ended.resumable(), len(kept.ended)
         else:
-            reading, done = start_reading(client.data_converter), 0
+            reading, done = start_reading(converter), 0
         await read_runs(reading, events[done:ended])
         after_ended = reading.resumable()
         await read_runs(reading, events[ended:])
@@ -145,7 +148,8 @@ async def read_case(
             runs = await history.case_histories(case_id)
         except CaseHistoryNotFound:
             return None
-        return await (timelines or TimelineCache(size=0)).timeline(client, case_id, runs)
+        cache = timelines or TimelineCache(size=0)
+        return await cache.timeline(client.data_converter, case_id, runs)
 
     found_state, found_timeline, replies = await asyncio.gather(
         state(), timeline(), stored_replies(pool, case_id)

@@ -139,7 +139,9 @@ async def main(reminders: int, samples: int, profile: bool = False) -> None:
             plain = await timeline_of_runs(
                 client.data_converter, "bench-long", runs.events, runs.run_ids
             )
-            shown = await app.state.console.timelines.timeline(client, "bench-long", runs)
+            shown = await app.state.console.timelines.timeline(
+                client.data_converter, "bench-long", runs
+            )
             assert shown.to_json() == plain.to_json(), "the page and cases audit differ"
         print(f"a case with {state.reminders_sent} reminders made in {made_in:.0f} s")
         print(f"{'reminders':>10} {'page rows':>10} {'p50 ms':>8} {'p95 ms':>8}")
