@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, SearchAttributes
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import (
     HistoryEvent,
@@ -211,7 +211,12 @@ def _status(
     attrs: UpsertWorkflowSearchAttributesEventAttributes | WorkflowExecutionStartedEventAttributes,
 ) -> None:
     """A status change, from an upsert or from the attributes the case was started with."""
-    values = decode_search_attributes(attrs.search_attributes).get(CASE_STATUS.name)
+    # Only the status is read: the other attributes of each upsert are left encoded.
+    found = attrs.search_attributes.indexed_fields.get(CASE_STATUS.name)
+    if found is None:
+        return
+    only = SearchAttributes(indexed_fields={CASE_STATUS.name: found})
+    values = decode_search_attributes(only).get(CASE_STATUS.name)
     if not values:
         return
     status = str(values[0])
