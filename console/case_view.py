@@ -7,6 +7,7 @@ import asyncio
 import email
 import email.policy
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,6 +64,7 @@ class _Kept:
     """The runs read that had ended, oldest first."""
     after_ended: CaseReading
     """The reading after them, to go on from."""
+    read_at: float
 
 
 class TimelineCache:
@@ -72,18 +74,24 @@ class TimelineCache:
     so a case page opened again decodes nothing, and after an act (new events in the running
     run, or a new run) it decodes only the runs that had not ended when it was last read.
 
-    It holds decoded values, personal ones among them, so an erased case is forgotten here
-    when its page is next read (`read_case` asks the erasure records first, in every
-    process), and is never read into it again.
+    It holds decoded values, personal ones among them: an erased case is forgotten here when
+    its page is next read (`read_case` asks the erasure records first, in every process), and
+    nothing is kept longer than `ttl` seconds after it was read, as long as this process may
+    keep a case's key (workers/case_key_cache.py), so an erasure elsewhere of a case no one
+    opens again leaves nothing decoded here either.
     """
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, ttl: float = 300.0) -> None:
         self._size = size
+        self._ttl = ttl
         self._entries: OrderedDict[str, _Kept] = OrderedDict()
 
     async def timeline(
         self, converter: DataConverter, case_id: str, runs: CaseHistories
     ) -> Timeline:
+        now = time.monotonic()
+        for old in [c for c, kept in self._entries.items() if kept.read_at + self._ttl <= now]:
+            del self._entries[old]
         events = runs.events
         shape = (*runs.run_ids, sum(len(e) for e in events))
         kept = self._entries.get(case_id)
@@ -106,7 +114,7 @@ class TimelineCache:
             entries=reading.entries,
         )
         if self._size > 0:
-            self._entries[case_id] = _Kept(shape, read, ended_ids, after_ended)
+            self._entries[case_id] = _Kept(shape, read, ended_ids, after_ended, now)
             self._entries.move_to_end(case_id)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

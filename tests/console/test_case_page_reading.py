@@ -65,6 +65,13 @@ async def test_an_erased_case_is_forgotten() -> None:
     assert await cache.timeline(pydantic_data_converter, "c", _histories("c", runs)) is not first
 
 
+async def test_nothing_decoded_is_kept_past_its_time() -> None:
+    runs = _runs("has-now-been-cancelled")
+    cache = TimelineCache(ttl=0.0)
+    first = await cache.timeline(pydantic_data_converter, "c", _histories("c", runs))
+    assert await cache.timeline(pydantic_data_converter, "c", _histories("c", runs)) is not first
+
+
 def test_only_ended_runs_are_kept_and_within_their_bound() -> None:
     runs = _runs("reminders-escalation-answer")
     assert all(run_closed(run) for run in runs)
