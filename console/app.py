@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from cases.client import HistorySource
+from cases.history_source import ClosedRunCache
 from console import acts, acts_erase, auth, merchants, pages
 from console.access import RoleRefused, SignInNeeded, role_refusal, sign_in_redirect
 from console.config import ConsoleSettings
@@ -37,11 +38,13 @@ def create_app(
     task_queue: str | None = None,
 ) -> FastAPI:
     app = FastAPI(title="cancelflow ops console", docs_url=None, redoc_url=None, openapi_url=None)
+    closed_runs = ClosedRunCache()
     app.state.console = ConsoleContext(
         client=client,
         pool=pool,
         settings=settings,
-        history=HistorySource(client, ArchiveStore(pool)),
+        history=HistorySource(client, ArchiveStore(pool), closed_runs),
+        closed_runs=closed_runs,
         webhook_secrets=SecretBox(webhook_secrets_key),
         dev_sign_in=dev_sign_in,
         task_queue=task_queue,

@@ -1,5 +1,6 @@
-"""The console's words in English and Swedish. The outcomes are the merchant guide's words,
-as on the merchant's reply form."""
+"""The console's words in English and Swedish. The outcomes and their fields are not here:
+their words are domain/outcomes.py's (the merchant guide's, as on the merchant's reply form),
+joined in as `outcome_<outcome>` and `field_<field>`, so a new outcome needs no edit here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from domain.common import SUPPORTED_LOCALES, Locale
+from domain.outcomes import OUTCOMES, answer_fields
 
 LANGUAGE_COOKIE = "cf_ops_lang"
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}
@@ -93,19 +95,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "acts": "Acts",
         "record_answer": "Record the answer",
         "outcome_legend": "The subscription…",
-        "choice_has_now_been_cancelled": "has now been cancelled",
-        "choice_was_already_cancelled": "was already cancelled",
-        "choice_could_not_be_cancelled": "could not be cancelled",
         "reason_legend": "Reason",
-        "outcome_has_now_been_cancelled": "has now been cancelled",
-        "outcome_was_already_cancelled": "was already cancelled",
-        "outcome_binding_contract": "binding contract",
-        "outcome_no_subscription_found": "no subscription found",
-        "outcome_other_reason": "other reason",
-        "access_until": "Date the customer has access to the subscription until",
-        "cancelled_on": "Date the cancellation was performed",
-        "contract_ends_on": "Date the binding contract expires",
-        "message": "Message (never shown to the customer)",
         "never_to_customer": "never shown to the customer",
         "answer_source": "The answer came",
         "source_ops": "from the merchant to ops (phone, chat…)",
@@ -271,19 +261,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "acts": "Åtgärder",
         "record_answer": "Registrera svaret",
         "outcome_legend": "Abonnemanget…",
-        "choice_has_now_been_cancelled": "har nu sagts upp",
-        "choice_was_already_cancelled": "var redan uppsagt",
-        "choice_could_not_be_cancelled": "kunde inte sägas upp",
         "reason_legend": "Orsak",
-        "outcome_has_now_been_cancelled": "har nu sagts upp",
-        "outcome_was_already_cancelled": "var redan uppsagt",
-        "outcome_binding_contract": "bindningstid",
-        "outcome_no_subscription_found": "inget abonnemang hittades",
-        "outcome_other_reason": "annan orsak",
-        "access_until": "Datum som kunden har tillgång till abonnemanget till och med",
-        "cancelled_on": "Datum då uppsägningen genomfördes",
-        "contract_ends_on": "Datum då bindningstiden löper ut",
-        "message": "Meddelande (visas aldrig för kunden)",
         "never_to_customer": "visas aldrig för kunden",
         "answer_source": "Svaret kom",
         "source_ops": "från handlaren till oss (telefon, chatt…)",
@@ -368,6 +346,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "merchant_cases": "Handlarens ärenden i inkorgen",
     },
 }
+
+
+def outcome_words(locale: Locale) -> dict[str, str]:
+    """Each outcome's label and each answer field's label, from the outcomes' definitions."""
+    words = {f"outcome_{o.value}": spec.label[locale] for o, spec in OUTCOMES.items()}
+    words |= {f"field_{f.name}": f.text.label[locale] for f in answer_fields()}
+    return words
+
+
+for _locale in SUPPORTED_LOCALES:
+    _derived = outcome_words(_locale)
+    _clash = set(_derived) & set(MESSAGES[_locale])
+    if _clash:
+        raise TypeError(f"console words named like an outcome's or a field's: {sorted(_clash)}")
+    MESSAGES[_locale] |= _derived
 
 
 def choose_locale(asked: str | None, request: Request) -> Locale:

@@ -362,3 +362,22 @@ async def test_failed_cases_and_webhooks_that_gave_up(stack: ConsoleStack) -> No
         "cancellation.requested" in hooks
         and "HTTP 500 from &lt;https://hooks.example/x&gt;" in hooks
     )
+
+
+async def test_an_erased_case_shows_what_cases_audit_shows(stack: ConsoleStack) -> None:
+    from cases.erasure import erase_case
+    from domain.erasure import ErasureRequest
+
+    merchant = await stack.add_merchant()
+    case_id = await stack.start(merchant)
+    async with stack.http() as http:
+        await stack.sign_in("vera", http)
+        before = await http.get(f"/cases/{case_id}")  # read into the console's cache
+        assert before.status_code == 200 and "personal_data_erased" not in before.text
+        request = ErasureRequest(reason="customer asked", requested_by="ops:test")
+        await erase_case(stack.client, case_id, request, stack.settings.temporal.task_queue)
+        page = await http.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert "<td>personal_data_erased</td>" in page.text
+    assert "personal data erased (request): customer asked" in page.text
+    assert CUSTOMER not in page.text
