@@ -111,7 +111,7 @@ def unexplained_duplicates(
         if copies <= 1:
             continue
         if message_id not in unsent_at_kill:
-            found.append(f"duplicate {message_id}: {copies} copies, 'sent' before the kill")
+            found.append(f"duplicate {message_id}: {copies} copies, not being sent at the kill")
         elif first_at[message_id] >= second_worker_at:
             found.append(f"duplicate {message_id}: {copies} copies, all after the kill")
     return found
