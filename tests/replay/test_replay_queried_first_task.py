@@ -146,12 +146,16 @@ async def _queried_during_lookup_then_answered(client: Client, sticky: bool) -> 
 async def test_a_case_queried_during_its_first_lookup_replays(
     dev_server_env: WorkflowEnvironment, sticky: bool
 ) -> None:
-    history = await _queried_during_lookup_then_answered(dev_server_env.client, sticky)
-    markers = _patch_markers_by_task(history)
-    # The shape of issue 21: the lookup's marker in task 1, what follows it in task 2.
-    assert _lookup_marker_task(history) == 1
-    assert markers[PATCH_ID] == (2, True)
-    await _replays(history)
+    # The shape of issue 21: the lookup's marker in task 1, what follows it in task 2. The
+    # server makes it most times, not every time (about 29 in 30 seen), so up to three
+    # cases are recorded; each of them must replay, split or not.
+    for _ in range(3):
+        history = await _queried_during_lookup_then_answered(dev_server_env.client, sticky)
+        await _replays(history)
+        if _lookup_marker_task(history) == 1:
+            break
+    assert _lookup_marker_task(history) == 1, "no case of three had its first task split"
+    assert _patch_markers_by_task(history)[PATCH_ID] == (2, True)
 
 
 def test_the_saved_split_histories_have_the_shape() -> None:
