@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -24,6 +25,9 @@ from tests.helpers.operator_env import set_operator_env
 from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 # Tests that start processes, stacks or browsers of their own, or fuzz: `pytest -m "not slow"`
 # leaves them out while editing (README, Tests). Paths from the repository root.
@@ -53,7 +57,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # PYTHONDONTWRITEBYTECODE=1 (the team's machines, CI) means no process writes bytecode:
     # every CLI call, worker and dev stack the tests start, and the workflow sandbox for each
     # workflow run, would compile the project from source again. Compiled once here instead,
-    # as production compiles at install (deploy/install.sh).
+    # as production compiles at install (deploy/install.sh). Under xdist the controller
+    # compiles before it starts the workers (its own sessionstart hook runs last), so the
+    # workers, which run this hook too, would only write the same files again, side by side.
+    if hasattr(session.config, "workerinput"):
+        return
     from bench.bytecode import compile_project
 
     compile_project()
@@ -205,6 +213,16 @@ def cli_env(
     monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
     set_operator_env(monkeypatch)
     monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, launched once per session (per xdist worker) when a test first asks;
+    each test opens its own context (cookies, JavaScript, viewport) on it."""
+    from tests.helpers.browser import chromium
+
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
