@@ -11,10 +11,10 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -22,12 +22,10 @@ from temporalio.testing import WorkflowEnvironment
 from storage.db import create_pool, migrate
 from tests.helpers.database import fresh_database
 from tests.helpers.operator_env import set_operator_env
+from tests.helpers.schedule import long_first
 from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
-
-if TYPE_CHECKING:
-    from playwright.async_api import Browser
 
 # Tests that start processes, stacks or browsers of their own, or fuzz: `pytest -m "not slow"`
 # leaves them out while editing (README, Tests). Paths from the repository root.
@@ -71,6 +69,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.relative_to(REPO_ROOT).as_posix().startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+    # Stable: every other file, and the tests inside each file, keep their order.
+    items.sort(key=lambda i: long_first(i.path.relative_to(REPO_ROOT).as_posix()))
 
 
 @pytest.fixture(scope="session")
