@@ -193,9 +193,9 @@ async def tell_merchant(
     # with the case's first task (sent before a worker took it) makes core record the
     # merchant lookup's marker (a local activity) in that task and give the workflow its
     # result in the next; on replay the result comes in the first task, so this call runs
-    # one task early, before core tells the SDK of the marker. patched() then answered False and left the marker
-    # unmatched ("Non-deprecated patch marker encountered"); a deprecated marker that meets
-    # no command is skipped by core, so such histories replay.
+    # one task early, before core tells the SDK of the marker. patched() then answered
+    # False and left the marker unmatched ("Non-deprecated patch marker encountered"); a
+    # deprecated marker that meets no command is skipped by core, so such histories replay.
     workflow.deprecate_patch(PATCH_ID)
     if isinstance(event_type, act.MerchantEmailKind):
         event_type = _EVENT_OF_EMAIL[event_type]
