@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -21,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from storage.db import create_pool, migrate
 from tests.helpers.database import fresh_database
 from tests.helpers.operator_env import set_operator_env
+from tests.helpers.schedule import long_first
 from tests.helpers.servers import REPO_ROOT, TEST_VAR, _binary, free_port
 from workers.codec import EncryptionKey, encrypting_converter, format_keys, new_key
 from workers.mail_sink import MailSink
@@ -53,7 +55,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # PYTHONDONTWRITEBYTECODE=1 (the team's machines, CI) means no process writes bytecode:
     # every CLI call, worker and dev stack the tests start, and the workflow sandbox for each
     # workflow run, would compile the project from source again. Compiled once here instead,
-    # as production compiles at install (deploy/install.sh).
+    # as production compiles at install (deploy/install.sh). Under xdist the controller
+    # compiles before it starts the workers (its own sessionstart hook runs last), so the
+    # workers, which run this hook too, would only write the same files again, side by side.
+    if hasattr(session.config, "workerinput"):
+        return
     from bench.bytecode import compile_project
 
     compile_project()
@@ -63,6 +69,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.relative_to(REPO_ROOT).as_posix().startswith(SLOW):
             item.add_marker(pytest.mark.slow)
+    # Stable: every other file, and the tests inside each file, keep their order.
+    items.sort(key=lambda i: long_first(i.path.relative_to(REPO_ROOT).as_posix()))
 
 
 @pytest.fixture(scope="session")
@@ -205,6 +213,16 @@ def cli_env(
     monkeypatch.setenv("CANCELFLOW_VAR_DIR", str(tmp_path))
     set_operator_env(monkeypatch)
     monkeypatch.delenv("CANCELFLOW_CODEC__ALLOW_PLAINTEXT")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, launched once per session (per xdist worker) when a test first asks;
+    each test opens its own context (cookies, JavaScript, viewport) on it."""
+    from tests.helpers.browser import chromium
+
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

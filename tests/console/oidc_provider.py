@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import httpx
 
+from tests.helpers.servers import one_at_a_time
+
 HERE = Path(__file__).resolve().parent / "oidc"
 ROLE_CLAIM = "cancelflow_roles"
 CLIENT_ID = "cancelflow-ops-console"
@@ -33,13 +35,21 @@ ROLE_VALUES = {"viewer": ["ops-viewers"], "agent": ["ops-agents"], "admin": ["op
 
 
 def ensure_installed() -> None:
-    """node_modules from package-lock.json (`npm ci`: exactly the locked versions)."""
-    if (HERE / "node_modules" / "oidc-provider").exists():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is needed for the console's sign-in tests (node 20.19+)")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
+    """node_modules from package-lock.json (`npm ci`: exactly the locked versions).
+
+    One xdist worker installs while the others wait: `npm ci` first deletes node_modules, so
+    a worker checking meanwhile would start the provider on a half-written folder."""
+    with one_at_a_time("oidc-npm-ci"):
+        modules = HERE / "node_modules"
+        # npm writes .package-lock.json last: without it an install was cut short.
+        if (modules / "oidc-provider").exists() and (modules / ".package-lock.json").exists():
+            return
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed for the console's sign-in tests (node 20.19+)")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True
+        )
 
 
 @dataclass

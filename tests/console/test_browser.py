@@ -9,44 +9,22 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from domain.case import CaseStatus
 from tests.console.stack import ConsoleStack
 from tests.eventually import eventually
+from tests.helpers.browser import new_page
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CUSTOMER = "astrid.lindqvist@example.org"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(java_script_enabled=False, locale="en-GB")
-    # The provider's development pages import a web font; this machine is offline.
-    await context.route("https://fonts.googleapis.com/**", lambda route: route.abort())
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
+    async with new_page(browser, java_script_enabled=False, locale="en-GB") as opened:
+        # The provider's development pages import a web font; this machine is offline.
+        await opened.context.route("https://fonts.googleapis.com/**", lambda r: r.abort())
+        yield opened
 
 
 async def sign_in(page: Page, stack: ConsoleStack, login: str) -> None:

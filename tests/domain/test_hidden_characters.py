@@ -12,7 +12,7 @@ import pytest
 from domain.request import Subscription
 from domain.text import has_forbidden_characters, reading_recorded_text, visible
 from tests.domain.helpers import problems_of
-from tests.helpers.text_fields import CASES, IDS, inside, replaced, text_leaves
+from tests.helpers.text_fields import CASES, IDS, poisoned
 
 HIDDEN = {
     "\u202e": "RIGHT-TO-LEFT OVERRIDE",
@@ -41,9 +41,8 @@ def test_a_hidden_character_in_any_text_is_refused_naming_the_field(
     multiline: set[str],
     char: str,
 ) -> None:
-    for path, text in text_leaves(payload):
-        poisoned = replaced(payload, path, inside(text, char))
-        problems = problems_of(lambda p=poisoned: build(p))  # type: ignore[misc]
+    for path, bad in poisoned(payload, char):
+        problems = problems_of(lambda p=bad: build(p))  # type: ignore[misc]
         assert ".".join(path) in problems, (path, problems)
 
 

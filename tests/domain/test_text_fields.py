@@ -18,17 +18,11 @@ from domain.actions import WithdrawalRequest
 from domain.answers import parse_answer
 from domain.text import has_forbidden_characters
 from tests.domain.helpers import problems_of
-from tests.helpers.text_fields import ANSWERED, CASES, CUSTOMER, IDS, inside, replaced, text_leaves  # noqa: F401
+from tests.helpers.text_fields import CASES, IDS, poisoned
 
 # (name, build, payload, fields whose text may span lines)
 # NUL, ESC (terminal escapes), DEL, a C1 control, and an unpaired surrogate.
 FORBIDDEN = ["\x00", "\x1b", "\x7f", "\x85", "\ud800"]
-
-
-
-
-
-
 
 
 def every_field_filled(model: BaseModel) -> list[str]:
@@ -63,11 +57,10 @@ def test_a_control_character_in_any_text_is_refused_naming_the_field(
     multiline: set[str],
     char: str,
 ) -> None:
-    leaves = list(text_leaves(payload))
-    assert leaves
-    for path, text in leaves:
-        poisoned = replaced(payload, path, inside(text, char))
-        problems = problems_of(lambda p=poisoned: build(p))  # type: ignore[misc]
+    variants = list(poisoned(payload, char))
+    assert variants
+    for path, bad in variants:
+        problems = problems_of(lambda p=bad: build(p))  # type: ignore[misc]
         assert ".".join(path) in problems, (path, problems)
 
 
@@ -92,11 +85,10 @@ def test_free_text_fields_say_the_rule_and_where(
         "requested_by",
         "display_name",
     }
-    for path, text in text_leaves(payload):
+    for path, bad in poisoned(payload, "\x00"):
         if path[-1] not in free:
             continue
-        poisoned = replaced(payload, path, inside(text, "\x00"))
-        problems = problems_of(lambda p=poisoned: build(p))  # type: ignore[misc]
+        problems = problems_of(lambda p=bad: build(p))  # type: ignore[misc]
         message = problems[".".join(path)]
         assert message == (
             "must not contain control characters"
@@ -118,8 +110,7 @@ def test_line_breaks_and_tabs_only_where_text_may_span_lines(
     multiline: set[str],
     char: str,
 ) -> None:
-    for path, text in text_leaves(payload):
-        inner = replaced(payload, path, inside(text, char))
+    for path, inner in poisoned(payload, char):
         if path[-1] in multiline:
             build(inner)
         else:

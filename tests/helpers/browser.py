@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -29,6 +30,16 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+@asynccontextmanager
+async def new_page(browser: Browser, **context: Any) -> AsyncIterator[Page]:
+    """A page in a context of its own (Playwright's new_context options), closed after."""
+    opened = await browser.new_context(**context)
+    try:
+        yield await opened.new_page()
+    finally:
+        await opened.close()
 
 
 @dataclass(frozen=True)

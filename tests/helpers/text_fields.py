@@ -130,6 +130,12 @@ def inside(text: str, char: str) -> str:
     return text[:at] + char + text[at:]
 
 
+def poisoned(payload: Any, char: str) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Each text of the payload in turn with `char` inside it: (the text's path, the payload)."""
+    for path, text in text_leaves(payload):
+        yield path, replaced(payload, path, inside(text, char))
+
+
 def replaced(data: Any, path: tuple[str, ...], value: str) -> Any:
     if not path:
         return value

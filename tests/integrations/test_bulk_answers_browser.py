@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state, start_case
@@ -24,7 +24,7 @@ from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from portal.merchant_settings import requests as open_requests
 from tests.eventually import eventually
-from tests.helpers.browser import CHROMIUM_ARGS
+from tests.helpers.browser import new_page
 from tests.integrations.portal_stack import SettingsStack, settings_stack
 from workers.wiring import webhook_endpoints
 
@@ -40,18 +40,10 @@ async def stack(
 
 
 @pytest.fixture
-async def page() -> AsyncIterator[Page]:
+async def page(browser: Browser) -> AsyncIterator[Page]:
     """Chromium with JavaScript off, as the issue's test asks."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = await browser.new_context(java_script_enabled=False)
-        try:
-            yield await context.new_page()
-        finally:
-            await context.close()
-            await browser.close()
+    async with new_page(browser, java_script_enabled=False) as opened:
+        yield opened
 
 
 async def _start(stack: SettingsStack, merchant: Merchant, case_id: str, name: str) -> None:
@@ -324,7 +316,7 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
 
 
 async def test_with_javascript_the_progress_page_refreshes_itself(
-    stack: SettingsStack, monkeypatch: pytest.MonkeyPatch
+    stack: SettingsStack, browser: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from domain.bulk_answers import BatchSource
     from portal import bulk_batches
@@ -350,23 +342,15 @@ async def test_with_javascript_the_progress_page_refreshes_itself(
         """The job is not started while the first page is shown: it shows the batch running."""
 
     monkeypatch.setattr(bulk_batches, "start_bulk_answers", not_yet)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+    async with new_page(browser, java_script_enabled=True) as js_page:
+        await _sign_in(stack, js_page, merchant)
+        loads: list[str] = []
+        js_page.on("load", lambda _: loads.append("load"))
+        await js_page.goto(f"{stack.base_url}/merchant/settings/batches/{batch.batch_id}")
+        await expect(js_page.get_by_test_id("progress")).to_contain_text("0 klara")
+        monkeypatch.undo()
+        # No click: the page reloads itself and the next read starts the job.
+        await expect(js_page.get_by_test_id("progress")).to_have_text(
+            "Klart: 1 registrerade, 0 redan registrerade, 0 avvisade av 1.", timeout=60_000
         )
-        try:
-            context = await browser.new_context(java_script_enabled=True)
-            js_page = await context.new_page()
-            await _sign_in(stack, js_page, merchant)
-            loads: list[str] = []
-            js_page.on("load", lambda _: loads.append("load"))
-            await js_page.goto(f"{stack.base_url}/merchant/settings/batches/{batch.batch_id}")
-            await expect(js_page.get_by_test_id("progress")).to_contain_text("0 klara")
-            monkeypatch.undo()
-            # No click: the page reloads itself and the next read starts the job.
-            await expect(js_page.get_by_test_id("progress")).to_have_text(
-                "Klart: 1 registrerade, 0 redan registrerade, 0 avvisade av 1.", timeout=60_000
-            )
-            assert len(loads) >= 2
-        finally:
-            await browser.close()
+        assert len(loads) >= 2

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state
@@ -20,9 +20,8 @@ from domain.wording import MONTHS, format_date
 from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
+from tests.helpers.browser import new_page
 from tests.integrations.portal_stack import SettingsStack, settings_stack
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture
@@ -34,17 +33,9 @@ async def stack(
 
 
 @pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = await browser.new_context(java_script_enabled=False)
-        try:
-            yield await context.new_page()
-        finally:
-            await context.close()
-            await browser.close()
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    async with new_page(browser, java_script_enabled=False) as opened:
+        yield opened
 
 
 async def test_sign_in_and_change_settings_in_the_browser(

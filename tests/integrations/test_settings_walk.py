@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from storage.merchants import MerchantDirectory
-from tests.helpers.browser import WALKS, Walk, chromium, fits_the_screen
+from tests.helpers.browser import WALKS, Walk, fits_the_screen
 from tests.helpers.servers import free_port
 from tests.integrations.portal_stack import SettingsStack, settings_stack
 
@@ -100,12 +100,6 @@ async def stack(
 ) -> AsyncIterator[SettingsStack]:
     async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def _sign_in(page: Page, stack: SettingsStack, address: str, walk: Walk, shots: Path) -> None:

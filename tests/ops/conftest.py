@@ -1,4 +1,5 @@
-"""Fixtures for the ops tests: the codec server (the rest is shared, in tests/conftest.py)."""
+"""Fixtures for the ops tests: the codec server, the Temporal UI decoding through one (the rest
+is shared, in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.helpers.servers import free_port
+from tests.helpers.temporal_ui import TemporalUi, temporal_ui
 from workers.codec import EncryptionCodec, EncryptionKey
 from workers.codec_server import running_codec_server, ui_origins
 
@@ -18,3 +20,10 @@ async def codec_url(codec_keys: list[EncryptionKey]) -> AsyncIterator[str]:
         EncryptionCodec(codec_keys), "127.0.0.1", free_port(), ui_origins(8233)
     ) as url:
         yield url
+
+
+@pytest.fixture
+async def ui(codec_keys: list[EncryptionKey]) -> AsyncIterator[TemporalUi]:
+    """A dev server of the test's own with the Web UI and the codec server, as in `cancelflow dev`."""
+    async with temporal_ui(codec_keys) as started:
+        yield started

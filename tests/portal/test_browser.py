@@ -12,50 +12,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from domain.case import CaseStatus
+from tests.helpers.browser import new_page, send
 from tests.helpers.portal import PortalStack, _in
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE: ViewportSize = {"width": 375, "height": 740}
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1000, "height": 900})
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
-
-
-async def send(page: Page) -> int:
-    """Press Send and return the HTTP status of the form's POST."""
-    async with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        await page.get_by_role("button", name=re.compile("^(Send|Skicka)$")).click()
-    status = (await posted.value).status
-    await page.wait_for_load_state()
-    return status
+    async with new_page(browser, viewport={"width": 1000, "height": 900}) as opened:
+        yield opened
 
 
 async def test_merchant_answers_from_the_email_link(

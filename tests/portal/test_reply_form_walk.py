@@ -6,7 +6,6 @@ happens next; line breaks arrive as \\n; the portal's own address has a landing 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from domain.wording import format_date
-from tests.helpers.browser import WALKS, Walk, chromium, contrast_with_white, fits_the_screen, send
+from tests.helpers.browser import WALKS, Walk, contrast_with_white, fits_the_screen, send
 from tests.helpers.portal import PortalStack, _in
 
 WORDS = {
@@ -49,12 +48,6 @@ WORDS = {
 
 async def _focus_edge(page: Page) -> str:
     return str(await page.evaluate("getComputedStyle(document.activeElement).boxShadow"))
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.parametrize("walk", WALKS, ids=[w.id for w in WALKS])

@@ -3,34 +3,19 @@ newest first, each as HTML and as text, with hostile email content kept inert.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.eventually import eventually
 from tests.helpers.servers import free_port
 from workers.mail_sink import MailSink, kind_of
 from workers.mail_viewer import serve_mail_page
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 HOSTILE = "<script>window.pwned=1</script><img src=x onerror='window.pwned=1'>"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 def email_message(to: str, subject: str, message_id: str, text: str, html: str) -> EmailMessage:

@@ -6,29 +6,15 @@ from __future__ import annotations
 import getpass
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
-from temporalio.client import Client
 
-from cases.client import (
-    AnswerRejected,
-    CaseActionRejected,
-    CaseNotFound,
-    snooze_case,
-    submit_answer,
-    withdraw_case,
-)
-from domain.actions import SnoozeRequest, WithdrawalRequest
-from domain.answers import MerchantAnswer, Outcome, parse_answer
-from domain.case import AnswerReceipt, CaseState
-from domain.common import Channel, describe_validation_error, format_validation_error
-from domain.outcomes import OUTCOMES, FieldKind, answer_fields
 from workers.commands.cases import describe_answer, read_state
 from workers.commands.common import (
     EXIT_REJECTED,
     CliError,
+    LazyChoice,
     by_option,
     case_id_argument,
     case_not_found,
@@ -38,37 +24,75 @@ from workers.commands.common import (
     run,
     temporal_client,
 )
-from workers.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where they run: `cancelflow cases --help` lists these commands and
+    # `cases respond --help` shows the outcomes without a Temporal client or the case's models
+    # (tests/workers/test_cli_loading.py).
+    from temporalio.client import Client
+
+    from domain.answers import MerchantAnswer
+    from domain.case import AnswerReceipt, CaseState
+    from workers.settings import Settings
 
 # --- cases respond ---------------------------------------------------------------------------
 
 
-def _answer_field_options(command: Callable[..., None]) -> Callable[..., None]:
+def _outcomes() -> list[str]:
+    from domain.answers import Outcome
+
+    return [o.value for o in Outcome]
+
+
+def _channels() -> list[str]:
+    from domain.common import Channel
+
+    return [c.value for c in Channel]
+
+
+def _answer_field_options() -> list[click.Parameter]:
     """One option per answer field of any outcome (--access-until, ..., --message), with the
     outcome it belongs to and its help, from domain/outcomes.py."""
-    for answer_field in reversed(answer_fields()):
+    from domain.outcomes import OUTCOMES, FieldKind, answer_fields
+
+    options: list[click.Parameter] = []
+    for answer_field in answer_fields():
         owners = ", ".join(s.outcome.value for s in OUTCOMES.values() if answer_field in s.fields)
         help_text = answer_field.text.help
         is_date = answer_field.kind is FieldKind.DATE
-        command = click.option(
-            answer_field.option,
-            answer_field.name,
-            metavar="YYYY-MM-DD" if is_date else "TEXT",
-            callback=date_option if is_date else None,
-            help=f"{owners}: {help_text[0].lower()}{help_text[1:]}.",
-        )(command)
-    return command
+        options.append(
+            click.Option(
+                [answer_field.option, answer_field.name],
+                metavar="YYYY-MM-DD" if is_date else "TEXT",
+                callback=date_option if is_date else None,
+                help=f"{owners}: {help_text[0].lower()}{help_text[1:]}.",
+            )
+        )
+    return options
 
 
-@click.command("respond")
+class _RespondCommand(click.Command):
+    """`cases respond`, whose answer field options (after --outcome) are built from the
+    domain's outcomes when the command is parsed or its help shown, not when it is listed."""
+
+    _expanded = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._expanded:
+            at = next(i for i, p in enumerate(self.params) if p.name == "outcome") + 1
+            self.params[at:at] = _answer_field_options()
+            self._expanded = True
+        return super().get_params(ctx)
+
+
+@click.command("respond", cls=_RespondCommand)
 @case_id_argument()
 @click.option(
     "--outcome",
     required=True,
-    type=click.Choice([o.value for o in Outcome]),
+    type=LazyChoice(_outcomes),
     help="What the merchant answered (an outcome of the merchant guide).",
 )
-@_answer_field_options
 @click.option(
     "--by",
     "responded_by",
@@ -78,7 +102,7 @@ def _answer_field_options(command: Callable[..., None]) -> Callable[..., None]:
 )
 @click.option(
     "--channel",
-    type=click.Choice([c.value for c in Channel]),
+    type=LazyChoice(_channels),
     default="ops",
     show_default=True,
     help="How the answer reached us.",
@@ -148,6 +172,12 @@ def build_answer(
     fields: dict[str, Any],
 ) -> MerchantAnswer:
     """The answer from command-line values; problems name the option to fix."""
+    from pydantic import ValidationError
+
+    from domain.answers import parse_answer
+    from domain.common import describe_validation_error
+    from domain.outcomes import answer_fields
+
     data: dict[str, Any] = {
         "outcome": outcome,
         "answered_at": answered_at,
@@ -163,7 +193,8 @@ def build_answer(
         lines = [f"the answer is not valid for outcome {outcome}:"]
         for problem in describe_validation_error(err):
             field = problem["field"]
-            option = _OPTIONS.get(field, "--by" if field == "responded_by" else field)
+            options = {f.name: f.option for f in answer_fields()}
+            option = options.get(field, "--by" if field == "responded_by" else field)
             text = problem["message"]
             if text == "Field required":
                 text = f"required for outcome {outcome}"
@@ -173,11 +204,10 @@ def build_answer(
         raise CliError(*lines) from err
 
 
-_OPTIONS = {f.name: f.option for f in answer_fields()}
-
-
 async def submit_to_case(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
     """The answer submitted to the case as `cases respond` and `triage run` do; a refusal exits."""
+    from cases.client import AnswerRejected, CaseNotFound, submit_answer
+
     client = await temporal_client(settings)
     try:
         return await submit_answer(client, case_id, answer)
@@ -237,6 +267,9 @@ def answer_from_email(
 @by_option("Who asked for the withdrawal.")
 def withdraw(case_id: str, reason: str | None, requested_by: str) -> None:
     """Withdraw case CASE_ID: the merchant is told to disregard it, the customer is told."""
+    from cases.client import withdraw_case
+    from domain.actions import WithdrawalRequest
+
     settings = load_settings()
     request = WithdrawalRequest(requested_by=requested_by, reason=reason)
     state = run(
@@ -252,6 +285,8 @@ async def _case_action(
     action: Callable[[Client], Awaitable[CaseState]],
 ) -> CaseState:
     """Run one of the case's Updates; a refusal exits 3 with the case's reason."""
+    from cases.client import CaseActionRejected, CaseNotFound
+
     client = await temporal_client(settings)
     try:
         return await action(client)
@@ -278,6 +313,12 @@ async def _case_action(
 @by_option("Who pushed the deadline.")
 def snooze(case_id: str, until: date, reason: str, requested_by: str) -> None:
     """Push CASE_ID's next reminder or escalation to a date; resumes a case in triage."""
+    from pydantic import ValidationError
+
+    from cases.client import snooze_case
+    from domain.actions import SnoozeRequest
+    from domain.common import format_validation_error
+
     try:
         request = SnoozeRequest.model_validate(
             {"until": until, "reason": reason, "requested_by": requested_by}

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from domain.case import CaseStatus
 from workers.commands.common import (
     CliError,
+    LazyChoice,
     case_id_argument,
     case_not_found,
     echo_json,
@@ -29,10 +29,16 @@ if TYPE_CHECKING:
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+def _statuses() -> list[str]:
+    from domain.case import CaseStatus
+
+    return [s.value for s in CaseStatus]
+
+
 @click.command("list")
 @click.option(
     "--status",
-    type=click.Choice([s.value for s in CaseStatus]),
+    type=LazyChoice(_statuses),
     help="Only cases with this status.",
 )
 @click.option("--merchant", metavar="MERCHANT_ID", help="Only this merchant's cases.")

@@ -206,6 +206,28 @@ def date_option(ctx: click.Context, param: click.Parameter, value: str | None) -
     return parsed
 
 
+class LazyChoice(click.Choice[str]):
+    """A choice whose values come from the domain, read when the option is first parsed or its
+    command's help shown: the group's help (`cancelflow cases --help`) lists the command
+    without importing the models that define them."""
+
+    def __init__(self, values: Callable[[], list[str]]) -> None:
+        self._values = values
+        self._loaded: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(self._values())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, values: Any) -> None:
+        # click.Choice.__init__ assigns the (empty) tuple; the function stays the source.
+        pass
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
