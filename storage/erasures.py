@@ -16,7 +16,11 @@ from typing import Any
 import asyncpg
 
 from domain.erasure import ErasureTrigger
+from storage.bulk_answers import erase_case_bulk_answers
+from storage.case_keys import erase_case_key
 from storage.config import ErasureSettings as ErasureSettings  # read with the store
+from storage.inbound_mail import erase_case_replies
+from storage.outbox import erase_case_emails
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,16 @@ class RemainsAltered(RuntimeError):
 
 def remains_digest(remains: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(remains, sort_keys=True).encode()).digest()
+
+
+async def strike_case(conn: asyncpg.Connection, case_id: str, marker: str) -> None:
+    """Every table's personal values of the case replaced by the marker, and its key destroyed
+    (each idempotent): what an erasure does to our tables, and what re-applying it after a
+    restore does again. Call it inside the transaction that records the erasure."""
+    await erase_case_emails(conn, case_id, marker)
+    await erase_case_replies(conn, case_id, marker)
+    await erase_case_bulk_answers(conn, case_id, marker)
+    await erase_case_key(conn, case_id)
 
 
 class ErasureStore:
