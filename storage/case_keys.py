@@ -17,6 +17,9 @@ import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _NONCE_BYTES = 12
+# Destroying a key notifies this channel with the case id (at commit), so every process's
+# key cache drops it at once (workers/case_key_cache.py).
+ERASED_CHANNEL = "cancelflow_case_key_erased"
 
 
 class CaseKeyErased(LookupError):
@@ -164,4 +167,6 @@ async def erase_case_key(pool: asyncpg.Pool | asyncpg.Connection, case_id: str) 
         "erased_at = COALESCE(case_keys.erased_at, now()) RETURNING erased_at",
         case_id,
     )
+    # Inside the caller's transaction, delivered when it commits; never if it rolls back.
+    await pool.execute("SELECT pg_notify($1, $2)", ERASED_CHANNEL, case_id)
     return erased_at

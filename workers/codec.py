@@ -278,7 +278,15 @@ def case_keys_for(settings: Settings, keys: Sequence[EncryptionKey]) -> CaseKeys
 
             return await create_pool(database_url(settings), min_size=1, max_size=4)
 
-        _CASE_KEYS[memo] = CaseKeys(keys, pool)
+        async def listen() -> asyncpg.Connection:
+            # Its own connection, outside the pool: it stays open to hear erasures.
+            import asyncpg
+
+            from workers.database import database_url
+
+            return await asyncpg.connect(database_url(settings), timeout=10)
+
+        _CASE_KEYS[memo] = CaseKeys(keys, pool, listen=listen)
     return _CASE_KEYS[memo]
 
 
