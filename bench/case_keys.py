@@ -56,13 +56,15 @@ async def measure(stack: Stack, bench: Bench, merchant_id: str, sizing: Sizing) 
     """Cases per second with per-case keys (the row's first side) and without, and the ratio
     of each repetition; `bench.answered` gains every case answered, for the honesty checks."""
     workers: list[WorkerProcess] = []
+    watched = stack.sink.workers
+    # Only these are watched while waiting: the run's own case and bare workers have stopped.
+    stack.sink.workers = workers
     try:
         sides: dict[bool, CaseSide] = {}
         for on in (True, False):  # one after the other: each worker brings up the schedules
             workers.append(_worker(stack, on))
             await workers[-1].until_serving()
             sides[on] = CaseSide(await _client(stack, on), task_queue=_queue(on))
-        stack.sink.workers = [*stack.sink.workers, *workers]
         for on in (True, False):  # warm-up: imports, sandbox, the first keys
             await throughput(bench, sides[on], merchant_id, sizing.warmup)
         rates: dict[bool, list[float]] = {True: [], False: []}
@@ -76,6 +78,6 @@ async def measure(stack: Stack, bench: Bench, merchant_id: str, sizing: Sizing) 
             worker.signal_stop()
         for worker in workers:
             worker.stop()
-        stack.sink.workers = [w for w in stack.sink.workers if w not in workers]
+        stack.sink.workers = watched
     ratios = [on / off for on, off in zip(rates[True], rates[False], strict=True) if off]
     return Row(MEASURE, GOAL, rates[True], rates[False], ratios, "cases/s", sides=SIDES)

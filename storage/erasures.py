@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,21 @@ class ErasureRecord:
     trigger: ErasureTrigger
     withdrawn: bool
     remains: dict[str, Any]
+
+
+    def to_json(self) -> dict[str, Any]:
+        """As the erasure log exported for restores holds it (no personal data)."""
+        return {**asdict(self), "erased_at": self.erased_at.isoformat(), "trigger": self.trigger}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ErasureRecord:
+        return cls(
+            **{
+                **data,
+                "erased_at": datetime.fromisoformat(data["erased_at"]),
+                "trigger": ErasureTrigger(data["trigger"]),
+            }
+        )
 
 
 class RemainsAltered(RuntimeError):
@@ -101,6 +116,16 @@ class ErasureStore:
             remains=remains,
         )
 
+    async def since(self, after: datetime | None = None) -> list[ErasureRecord]:
+        """Every erasure (after `after`), oldest first: the log to keep apart from backups."""
+        rows = await self._pool.fetch(
+            "SELECT case_id FROM case_erasures WHERE $1::timestamptz IS NULL OR erased_at > $1 "
+            "ORDER BY erased_at, case_id",
+            after,
+        )
+        found = [await self.get(r["case_id"]) for r in rows]
+        return [r for r in found if r is not None]
+
     async def erased_among(self, case_ids: set[str]) -> set[str]:
         """Which of these cases are erased."""
         rows = await self._pool.fetch(
@@ -123,3 +148,4 @@ class ErasureStore:
             limit,
         )
         return [r["case_id"] for r in rows]
+
