@@ -85,7 +85,7 @@ async def test_a_restored_pre_erasure_copy_is_erased_again(
     again = await run_cli("codec", "reapply-erasures", "--log", str(log), env=env)
     assert again.code == 0, again.stderr
     put_back = 1 if "case_erasures" in tables else 0
-    assert f"re-applied 1 erasure(s)" in again.stdout
+    assert "re-applied 1 erasure(s)" in again.stdout
     assert f"{put_back} record(s) put back from the log" in again.stdout
     assert not await decodes(codec_keys, case_keys, history)
     assert await ErasureStore(running.pool).get(case_id) == record
