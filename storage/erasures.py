@@ -33,7 +33,6 @@ class ErasureRecord:
     withdrawn: bool
     remains: dict[str, Any]
 
-
     def to_json(self) -> dict[str, Any]:
         """As the erasure log exported for restores holds it (no personal data)."""
         return {**asdict(self), "erased_at": self.erased_at.isoformat(), "trigger": self.trigger}
@@ -148,4 +147,3 @@ class ErasureStore:
             limit,
         )
         return [r["case_id"] for r in rows]
-

@@ -86,6 +86,7 @@ class CaseKeys:
         cached = self._cache.get(case_id)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
+            self._cache.move_to_end(case_id)  # least recently used goes first when full
             return cached[0]
         for _ in range(2):
             asked = time.monotonic()
