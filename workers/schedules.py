@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import structlog
 from temporalio.client import (
@@ -28,6 +29,8 @@ from workflows.ops_digest import DIGEST_SCHEDULE_ID, OpsDigestInput, OpsDigestWo
 from workflows.retention import RETENTION_SCHEDULE_ID, RetentionInput, RetentionWorkflow
 
 log = structlog.get_logger("cancelflow.schedules")
+
+_Input = TypeVar("_Input", ArchivingInput, RetentionInput)
 
 
 def digest_schedule(
@@ -72,19 +75,6 @@ def _values(ranges: Sequence[ScheduleRange]) -> list[int]:
     return [v for r in ranges for v in range(r.start, max(r.end, r.start) + 1, r.step or 1)]
 
 
-def _log_digest_schedule(
-    event: str, schedule_id: str, task_queue: str, settings: DigestSettings
-) -> None:
-    log.info(
-        event,
-        schedule_id=schedule_id,
-        task_queue=task_queue,
-        hour=settings.hour,
-        minute=settings.minute,
-        time_zone=settings.time_zone,
-    )
-
-
 async def ensure_digest_schedule(
     client: Client,
     task_queue: str,
@@ -95,60 +85,60 @@ async def ensure_digest_schedule(
     queue); True when this call created it. Only a schedule that differs is written, so
     many workers starting at once do not rewrite it each time."""
     settings = settings or DigestSettings()
-    wanted = digest_schedule(task_queue, settings, workflow_id=schedule_id)
+    return await _ensure(
+        client,
+        schedule_id,
+        digest_schedule(task_queue, settings, workflow_id=schedule_id),
+        differs=lambda current: _digest_differs(current, task_queue, settings),
+        task_queue=task_queue,
+        hour=settings.hour,
+        minute=settings.minute,
+        time_zone=settings.time_zone,
+    )
+
+
+def _every(
+    minutes: int,
+    task_queue: str,
+    workflow_id: str,
+    run: Callable[[Any, _Input], Awaitable[Any]],
+    arg: _Input,
+) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(run, arg, id=workflow_id, task_queue=task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=minutes))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def _ensure(
+    client: Client,
+    schedule_id: str,
+    wanted: Schedule,
+    *,
+    differs: Callable[[Schedule], bool] | None = None,
+    **fields: Any,
+) -> bool:
+    """Create the schedule, or bring an existing one up to `wanted`; True when this call
+    created it. With `differs`, an existing schedule is read first and written (and the
+    update logged) only when it differs; without, it is written at each start, unlogged,
+    since an interval spec comes back from the server filled in and a write is cheap."""
     try:
         await client.create_schedule(schedule_id, wanted)
     except ScheduleAlreadyRunningError:
         handle = client.get_schedule_handle(schedule_id)
-        if not _digest_differs((await handle.describe()).schedule, task_queue, settings):
+        if differs is not None and not differs((await handle.describe()).schedule):
             return False
 
         async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=wanted)
 
         await handle.update(replace)
-        _log_digest_schedule("schedule.updated", schedule_id, task_queue, settings)
+        if differs is not None:
+            log.info("schedule.updated", schedule_id=schedule_id, **fields)
         return False
-    _log_digest_schedule("schedule.created", schedule_id, task_queue, settings)
+    log.info("schedule.created", schedule_id=schedule_id, **fields)
     return True
-
-
-def _every(minutes: int, action: ScheduleActionStartWorkflow) -> Schedule:
-    return Schedule(
-        action=action,
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=minutes))]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
-
-
-async def _ensure(client: Client, schedule_id: str, schedule: Schedule, every_minutes: int) -> bool:
-    """Create the schedule, or bring an existing one up to it; True when this call created it.
-    Many workers starting at once each write the same schedule."""
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id).update(replace)
-        return False
-    log.info("schedule.created", schedule_id=schedule_id, every_minutes=every_minutes)
-    return True
-
-
-def archive_schedule(
-    task_queue: str, settings: ArchiveSettings, workflow_id: str = ARCHIVE_SCHEDULE_ID
-) -> Schedule:
-    return _every(
-        settings.every_minutes,
-        ScheduleActionStartWorkflow(
-            ArchivingWorkflow.run,
-            ArchivingInput(batch_size=settings.batch_size),
-            id=workflow_id,
-            task_queue=task_queue,
-        ),
-    )
 
 
 async def ensure_archive_schedule(
@@ -161,23 +151,9 @@ async def ensure_archive_schedule(
 
     True when this call created it. Many workers starting at once each write the same schedule.
     """
-    schedule = archive_schedule(task_queue, settings, workflow_id=schedule_id)
-    return await _ensure(client, schedule_id, schedule, settings.every_minutes)
-
-
-def retention_schedule(
-    task_queue: str, settings: ErasureSettings, workflow_id: str = RETENTION_SCHEDULE_ID
-) -> Schedule:
-    """Automatic erasure of closed cases past CANCELFLOW_ERASURE__AFTER_DAYS (issue 20)."""
-    return _every(
-        settings.every_minutes,
-        ScheduleActionStartWorkflow(
-            RetentionWorkflow.run,
-            RetentionInput(batch_size=settings.batch_size),
-            id=workflow_id,
-            task_queue=task_queue,
-        ),
-    )
+    arg = ArchivingInput(batch_size=settings.batch_size)
+    schedule = _every(settings.every_minutes, task_queue, schedule_id, ArchivingWorkflow.run, arg)
+    return await _ensure(client, schedule_id, schedule, every_minutes=settings.every_minutes)
 
 
 async def ensure_retention_schedule(
@@ -186,6 +162,9 @@ async def ensure_retention_schedule(
     settings: ErasureSettings,
     schedule_id: str = RETENTION_SCHEDULE_ID,
 ) -> bool:
-    """Create the retention schedule, or bring it up to the settings; True when created."""
-    schedule = retention_schedule(task_queue, settings, workflow_id=schedule_id)
-    return await _ensure(client, schedule_id, schedule, settings.every_minutes)
+    """Create the schedule of automatic erasure of closed cases past
+    CANCELFLOW_ERASURE__AFTER_DAYS (issue 20), or bring it up to the settings; True when
+    created."""
+    arg = RetentionInput(batch_size=settings.batch_size)
+    schedule = _every(settings.every_minutes, task_queue, schedule_id, RetentionWorkflow.run, arg)
+    return await _ensure(client, schedule_id, schedule, every_minutes=settings.every_minutes)

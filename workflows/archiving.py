@@ -12,18 +12,13 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+
+from workflows.scheduled_jobs import SCHEDULED_JOB_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from activities import archiving_contracts as act
 
 ARCHIVE_SCHEDULE_ID = "cancelflow-case-archive"
-
-_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=10,
-)
 
 
 class ArchivingInput(BaseModel):
@@ -58,7 +53,7 @@ class ArchivingWorkflow:
                 result_type=act.UnarchivedBatch,
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(minutes=1),
-                retry_policy=_RETRY,
+                retry_policy=SCHEDULED_JOB_RETRY,
                 summary="Find closed runs not yet archived",
             )
             if batch.runs:
@@ -68,7 +63,7 @@ class ArchivingWorkflow:
                     result_type=act.ArchiveRunsResult,
                     start_to_close_timeout=timedelta(minutes=10),
                     heartbeat_timeout=timedelta(minutes=1),
-                    retry_policy=_RETRY,
+                    retry_policy=SCHEDULED_JOB_RETRY,
                     summary=f"Archive {len(batch.runs)} runs",
                 )
                 written += copied.written
@@ -80,7 +75,7 @@ class ArchivingWorkflow:
                     act.AdvanceCheckpointInput(close_time=batch.checkpoint_to),
                     result_type=datetime,
                     start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=_RETRY,
+                    retry_policy=SCHEDULED_JOB_RETRY,
                     summary="Move the archive checkpoint",
                 )
             if not batch.more:
@@ -94,7 +89,7 @@ class ArchivingWorkflow:
             act.PurgeArchiveInput(),
             result_type=act.PurgeArchiveResult,
             start_to_close_timeout=timedelta(minutes=10),
-            retry_policy=_RETRY,
+            retry_policy=SCHEDULED_JOB_RETRY,
             summary="Delete archived runs past the archive's retention",
         )
         return ArchivingResult(

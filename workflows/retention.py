@@ -11,18 +11,13 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+
+from workflows.scheduled_jobs import SCHEDULED_JOB_RETRY
 
 with workflow.unsafe.imports_passed_through():
     from activities import erasure_contracts as act
 
 RETENTION_SCHEDULE_ID = "cancelflow-case-retention"
-
-_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=10,
-)
 
 
 class RetentionInput(BaseModel):
@@ -49,7 +44,7 @@ class RetentionWorkflow:
                 act.FindDueInput(limit=input.batch_size),
                 result_type=list[str],
                 start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=_RETRY,
+                retry_policy=SCHEDULED_JOB_RETRY,
                 summary="Find closed cases past their retention",
             )
             due = [case_id for case_id in due if case_id not in skipped]
@@ -63,7 +58,7 @@ class RetentionWorkflow:
                 result_type=act.EraseClosedResult,
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(minutes=1),
-                retry_policy=_RETRY,
+                retry_policy=SCHEDULED_JOB_RETRY,
                 summary=f"Erase {len(due)} cases",
             )
             erased += done.erased

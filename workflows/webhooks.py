@@ -183,10 +183,20 @@ async def tell_merchant(
     """Starts the webhook delivery of a case event if the merchant takes webhooks.
 
     Email-only merchants (every case before this change) record nothing new, so their
-    histories replay unchanged; the patch marks the cases that do.
+    histories replay unchanged.
     """
-    if not merchant.wants_webhooks or not workflow.patched(PATCH_ID):
+    if not merchant.wants_webhooks:
         return
+    # Deprecated, not checked: a merchant recorded before webhooks-v1 has no notify_by and
+    # reads as email-only, so wants_webhooks alone picks the branch of every history. The
+    # call stays for the marker that older histories hold. A query handed to the worker
+    # with the case's first task (sent before a worker took it) makes core record the
+    # merchant lookup's marker (a local activity) in that task and give the workflow its
+    # result in the next; on replay the result comes in the first task, so this call runs
+    # one task early, before core tells the SDK of the marker. patched() then answered
+    # False and left the marker unmatched ("Non-deprecated patch marker encountered"); a
+    # deprecated marker that meets no command is skipped by core, so such histories replay.
+    workflow.deprecate_patch(PATCH_ID)
     if isinstance(event_type, act.MerchantEmailKind):
         event_type = _EVENT_OF_EMAIL[event_type]
     event = case_event(

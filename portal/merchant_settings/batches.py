@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from domain.bulk_answers import (
     ANSWER_COLUMNS,
@@ -28,25 +28,26 @@ from domain.merchant import Merchant
 from domain.reply_token import case_reference
 from portal.bulk_batches import (
     Batches,
-    accept_batch,
     checked_item,
     digest_of,
     ensure_running,
     now_in,
 )
 from portal.context import Ctx
+from portal.merchant_settings.bulk_words import BulkTranslator
 from portal.merchant_settings.deps import SCtx
+from portal.merchant_settings.pages import _Signed
+from portal.merchant_settings.paging import list_query, page_number
 from portal.merchant_settings.rendering import render
 from portal.merchant_settings.requests import (
-    AGES,
-    VIEWS,
-    choice,
-    form_allowed,
+    accepted,
     listings,
     request_rows,
     requests_page,
     signed,
+    signed_form,
 )
+from storage.bulk_answers import Batch
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
@@ -62,14 +63,10 @@ async def upload(
     file: UploadFile,
     csrf_token: str = Form(""),
 ) -> Response:
-    current = await signed(request, sctx)
+    current = await signed_form(request, ctx, sctx, batches, csrf_token)
     if isinstance(current, Response):
         return current
     signed_in, t = current
-    if not form_allowed(request, ctx, signed_in, csrf_token):
-        return await requests_page(
-            request, ctx, signed_in, t, batches, status=403, errors={"form": t("err_form_expired")}
-        )
     # One byte over the limit is enough to refuse the file as too large.
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     try:
@@ -96,31 +93,39 @@ async def upload(
         )
         for row in parsed.rows
     ]
-    batch, _ = await accept_batch(
+    return await accepted(
         ctx,
         batches,
-        merchant_id=merchant.merchant_id,
-        timezone=merchant.timezone,
+        signed_in,
+        t,
         source=BatchSource.UPLOAD,
-        channel=Channel.PORTAL,
         responded_by=responded_by,
         answered_at=answered_at,
         items=items,
         digest=digest_of(data),
         blank_rows=parsed.blank_rows,
     )
-    return RedirectResponse(f"/merchant/settings/batches/{batch.batch_id}?lang={t.locale}", 303)
+
+
+async def _with_batch(
+    request: Request, sctx: SCtx, batches: Batches, batch_id: str
+) -> tuple[_Signed, BulkTranslator, Batch | None] | Response:
+    """The signed-in merchant and its batch of that id (None: no such batch of its own)."""
+    current = await signed(request, sctx)
+    if isinstance(current, Response):
+        return current
+    signed_in, t = current
+    return signed_in, t, await batches.get(batch_id[:64], signed_in.merchant.merchant_id)
 
 
 @router.get("/batches/{batch_id}")
 async def batch_page(
     request: Request, batch_id: str, ctx: Ctx, sctx: SCtx, batches: Batches
 ) -> Response:
-    current = await signed(request, sctx)
+    current = await _with_batch(request, sctx, batches, batch_id)
     if isinstance(current, Response):
         return current
-    signed_in, t = current
-    batch = await batches.get(batch_id[:64], signed_in.merchant.merchant_id)
+    signed_in, t, batch = current
     if batch is None:
         return render(
             request, "batch.html", t, status=404, path=request.url.path, batch=None, who=None
@@ -128,10 +133,7 @@ async def batch_page(
     await ensure_running(ctx, batch)
     counts = await batches.counts(batch.batch_id)
     only = RowResult.REFUSED if request.query_params.get("only") == "refused" else None
-    try:
-        page = max(0, int(request.query_params.get("page", "0")[:6]))
-    except ValueError:
-        page = 0
+    page = page_number(request.query_params)
     results = await batches.results(
         batch.batch_id, offset=page * RESULTS_PER_PAGE, limit=RESULTS_PER_PAGE + 1, only=only
     )
@@ -160,11 +162,10 @@ async def batch_page(
 async def batch_results_csv(
     request: Request, batch_id: str, ctx: Ctx, sctx: SCtx, batches: Batches
 ) -> Response:
-    current = await signed(request, sctx)
+    current = await _with_batch(request, sctx, batches, batch_id)
     if isinstance(current, Response):
         return current
-    signed_in, t = current
-    batch = await batches.get(batch_id[:64], signed_in.merchant.merchant_id)
+    signed_in, t, batch = current
     if batch is None:
         return Response(status_code=404)
     delimiter = ";" if signed_in.merchant.locale == "sv" else ","
@@ -225,8 +226,7 @@ async def download_requests(request: Request, ctx: Ctx, sctx: SCtx) -> Response:
         return current
     signed_in, t = current
     merchant = signed_in.merchant
-    view = choice(request.query_params.get("view"), tuple(VIEWS), "waiting")
-    age = choice(request.query_params.get("age"), AGES, 0)
+    query = list_query(request.query_params)
     # Excel in Swedish opens ';'-separated files as columns; elsewhere ','.
     delimiter = ";" if merchant.locale == "sv" else ","
     header = csv_header(merchant)
@@ -254,7 +254,7 @@ async def download_requests(request: Request, ctx: Ctx, sctx: SCtx) -> Response:
                     delimiter,
                 )
 
-        async for listing in listings(ctx, merchant, view, age, None, None):
+        async for listing in listings(ctx, merchant, query.view, query.age, None, None):
             chunk.append(listing.case_id)
             if len(chunk) >= 200:
                 async for line in flush():

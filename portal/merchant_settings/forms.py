@@ -7,6 +7,7 @@ merchant typed, never a model field or a setting of ours.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -116,14 +117,13 @@ def endpoint_url_problem(url: str, allow_insecure_localhost: bool, t: Translator
     return t("err_url_public")
 
 
-def changed_fields(before: Merchant, after: Merchant) -> dict[str, dict[str, Any]]:
-    """{field: {"from": old, "to": new}} for the settings the page can change."""
+def changed_fields(
+    before: Merchant, after: Merchant, fields: Sequence[str] = PROFILE_FIELDS
+) -> dict[str, dict[str, Any]]:
+    """{field: {"from": old, "to": new}} for the settings a form can change (the profile's,
+    unless told)."""
     old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
-    return {
-        name: {"from": old[name], "to": new[name]}
-        for name in PROFILE_FIELDS
-        if old[name] != new[name]
-    }
+    return {name: {"from": old[name], "to": new[name]} for name in fields if old[name] != new[name]}
 
 
 def extras_of(merchant: Merchant) -> str:

@@ -6,19 +6,79 @@ without JavaScript); every change is recorded in the merchant's change log.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from domain.webhooks import parse_event_types, validate_endpoint_url
-from portal.context import Ctx
-from portal.merchant_settings.deps import SCtx
+from portal.context import Ctx, PortalContext
+from portal.merchant_settings.deps import SCtx, SettingsContext
 from portal.merchant_settings.forms import endpoint_url_problem
-from portal.merchant_settings.pages import confirm_page, guarded, render_settings
+from portal.merchant_settings.pages import _Signed, confirm_page, guarded, render_settings
 from portal.merchant_settings.webhook_test import send_test_event
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class _Removal:
+    """A change the merchant confirms first, and what it leaves in the change log."""
+
+    words: str  # message keys of the question: <words>_title, <words>_text, <words>
+    action: str
+    back: str  # the settings page's anchor the question's Cancel returns to
+    change: str
+    details: dict[str, str]
+    notice: str
+    # The answer to a question about something that is not the merchant's. Unequal on
+    # purpose, as they were before the flows were shared: an unknown endpoint is a 404,
+    # an unknown key id the settings page (200) without a notice.
+    unknown_status: int
+
+
+async def _confirmed_removal(
+    request: Request,
+    ctx: PortalContext,
+    sctx: SettingsContext,
+    csrf_token: str,
+    confirmed: str,
+    removal: _Removal,
+    *,
+    describe: Callable[[_Signed], Awaitable[dict[str, str] | None]],
+    remove: Callable[[_Signed], Awaitable[bool]],
+) -> Response:
+    """The question page until the merchant says yes, then the change, logged if it was made.
+
+    `describe` gives the question's text values (None: nothing of the merchant's by that id);
+    `remove` makes the change and says whether there was anything to change.
+    """
+    signed = await guarded(request, ctx, sctx, csrf_token)
+    if isinstance(signed, Response):
+        return signed
+    if confirmed != "yes":
+        values = await describe(signed)
+        if values is None:
+            return await render_settings(request, ctx, sctx, signed, status=removal.unknown_status)
+        return confirm_page(
+            request,
+            ctx,
+            signed,
+            title=signed.t(f"{removal.words}_title"),
+            text=signed.t(f"{removal.words}_text", **values),
+            action=removal.action,
+            button=signed.t(removal.words),
+            back=removal.back,
+        )
+    removed = await remove(signed)
+    if removed:
+        await sctx.changes.record(
+            signed.merchant.merchant_id, signed.who.email, removal.change, removal.details
+        )
+    notice: dict[str, Any] = {removal.notice: removed}
+    return await render_settings(request, ctx, sctx, signed, **notice)
 
 
 @router.post("/webhooks")
@@ -72,33 +132,27 @@ async def remove_webhook(
     csrf_token: str = Form(""),
     confirmed: str = Form("", max_length=3),
 ) -> Response:
-    signed = await guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    if confirmed != "yes":
+    async def describe(signed: _Signed) -> dict[str, str] | None:
         endpoints = await sctx.endpoints.list(signed.merchant.merchant_id)
         target = next((e for e in endpoints if e.endpoint_id == endpoint_id), None)
-        if target is None:
-            return await render_settings(request, ctx, sctx, signed, status=404)
-        return confirm_page(
-            request,
-            ctx,
-            signed,
-            title=signed.t("confirm_remove_title"),
-            text=signed.t("confirm_remove_text", url=target.url),
-            action=f"/merchant/settings/webhooks/{endpoint_id}/remove",
-            button=signed.t("confirm_remove"),
-            back="#webhooks",
-        )
-    removed = await sctx.endpoints.disable(endpoint_id, signed.merchant.merchant_id)
-    if removed is not None:
-        await sctx.changes.record(
-            signed.merchant.merchant_id,
-            signed.who.email,
-            "webhook.removed",
-            {"endpoint_id": endpoint_id},
-        )
-    return await render_settings(request, ctx, sctx, signed, webhook_removed=removed is not None)
+        return None if target is None else {"url": target.url}
+
+    async def remove(signed: _Signed) -> bool:
+        removed = await sctx.endpoints.disable(endpoint_id, signed.merchant.merchant_id)
+        return removed is not None
+
+    removal = _Removal(
+        words="confirm_remove",
+        action=f"/merchant/settings/webhooks/{endpoint_id}/remove",
+        back="#webhooks",
+        change="webhook.removed",
+        details={"endpoint_id": endpoint_id},
+        notice="webhook_removed",
+        unknown_status=404,
+    )
+    return await _confirmed_removal(
+        request, ctx, sctx, csrf_token, confirmed, removal, describe=describe, remove=remove
+    )
 
 
 @router.post("/webhooks/{endpoint_id}/test")
@@ -151,27 +205,28 @@ async def revoke_key(
     csrf_token: str = Form(""),
     confirmed: str = Form("", max_length=3),
 ) -> Response:
-    signed = await guarded(request, ctx, sctx, csrf_token)
-    if isinstance(signed, Response):
-        return signed
-    keys = {k.key_id: k for k in await ctx.api_keys.list(signed.merchant.merchant_id)}
-    own = set(keys)
-    if key_id in own and confirmed != "yes":
-        return confirm_page(
-            request,
-            ctx,
-            signed,
-            title=signed.t("confirm_revoke_title"),
-            text=signed.t(
-                "confirm_revoke_text", api_key=f"cfk_{key_id}_…", label=keys[key_id].label
-            ),
-            action=f"/merchant/settings/keys/{key_id}/revoke",
-            button=signed.t("confirm_revoke"),
-            back="#api-keys",
-        )
-    if key_id in own:
-        await ctx.api_keys.revoke(key_id)
-        await sctx.changes.record(
-            signed.merchant.merchant_id, signed.who.email, "api_key.revoked", {"key_id": key_id}
-        )
-    return await render_settings(request, ctx, sctx, signed, key_revoked=key_id in own)
+    async def describe(signed: _Signed) -> dict[str, str] | None:
+        keys = {k.key_id: k for k in await ctx.api_keys.list(signed.merchant.merchant_id)}
+        if key_id not in keys:
+            return None
+        return {"api_key": f"cfk_{key_id}_…", "label": keys[key_id].label}
+
+    async def remove(signed: _Signed) -> bool:
+        # Only the merchant's own keys: a key id is no secret, it shows in every key.
+        own = {k.key_id for k in await ctx.api_keys.list(signed.merchant.merchant_id)}
+        if key_id in own:
+            await ctx.api_keys.revoke(key_id)
+        return key_id in own
+
+    removal = _Removal(
+        words="confirm_revoke",
+        action=f"/merchant/settings/keys/{key_id}/revoke",
+        back="#api-keys",
+        change="api_key.revoked",
+        details={"key_id": key_id},
+        notice="key_revoked",
+        unknown_status=200,
+    )
+    return await _confirmed_removal(
+        request, ctx, sctx, csrf_token, confirmed, removal, describe=describe, remove=remove
+    )

@@ -185,6 +185,20 @@ async def save_profile(
             request, ctx, sctx, signed, status=422, errors=errors, form=form
         )
     changes = changed_fields(signed.merchant, updated)
+    signed.t = translator(request, updated.locale)
+    return await save_settings(request, ctx, sctx, signed, updated, changes)
+
+
+async def save_settings(
+    request: Request,
+    ctx: PortalContext,
+    sctx: SettingsContext,
+    signed: _Signed,
+    updated: Merchant,
+    changes: dict[str, Any],
+) -> Response:
+    """Stores and logs the changed settings (none: nothing is written) and shows the page
+    saying which it was; cases started from now on load the merchant as saved."""
     if changes:
         await sctx.directory.upsert(updated)
         await sctx.changes.record(
@@ -192,7 +206,6 @@ async def save_profile(
         )
         log.info("merchant.settings_changed", merchant_id=updated.merchant_id, fields=list(changes))
     signed.merchant = updated
-    signed.t = translator(request, updated.locale)
     return await render_settings(
         request, ctx, sctx, signed, saved=bool(changes), unchanged=not changes
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from fastapi import Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
@@ -17,10 +16,9 @@ from domain.common import describe_validation_error
 from domain.merchant import Merchant
 from portal.context import Ctx
 from portal.merchant_settings.deps import SCtx
+from portal.merchant_settings.forms import changed_fields
 from portal.merchant_settings.i18n import MESSAGES
-from portal.merchant_settings.pages import guarded, render_settings, router
-
-log = structlog.get_logger("cancelflow.portal.merchant")
+from portal.merchant_settings.pages import guarded, render_settings, router, save_settings
 
 FIELDS = ("auto_record_replies", "auto_record_threshold")
 
@@ -80,15 +78,5 @@ async def save_auto_record(
     updated, errors = read_auto_record(before, auto_record_replies == "on", auto_record_threshold)
     if updated is None:
         return await render_settings(request, ctx, sctx, signed, status=422, errors=errors)
-    old, new = before.model_dump(mode="json"), updated.model_dump(mode="json")
-    changes = {n: {"from": old[n], "to": new[n]} for n in FIELDS if old[n] != new[n]}
-    if changes:
-        await sctx.directory.upsert(updated)
-        await sctx.changes.record(
-            updated.merchant_id, signed.who.email, "settings.changed", changes
-        )
-        log.info("merchant.settings_changed", merchant_id=updated.merchant_id, fields=list(changes))
-    signed.merchant = updated
-    return await render_settings(
-        request, ctx, sctx, signed, saved=bool(changes), unchanged=not changes
-    )
+    changes = changed_fields(before, updated, FIELDS)
+    return await save_settings(request, ctx, sctx, signed, updated, changes)

@@ -33,7 +33,7 @@ from domain.bulk_answers import (
     BatchSource,
     iso_date,
 )
-from domain.case import CaseState, CaseStatus
+from domain.case import CaseState
 from domain.common import Channel
 from domain.merchant import Merchant
 from domain.outcomes import OUTCOMES
@@ -45,7 +45,9 @@ from portal.i18n import choose_locale
 from portal.merchant_settings.bulk_words import BulkTranslator
 from portal.merchant_settings.deps import CSRF_PURPOSE, SCtx
 from portal.merchant_settings.pages import _Signed, _signed
+from portal.merchant_settings.paging import AGES, VIEWS, list_query
 from portal.merchant_settings.rendering import render, same_origin
+from storage.bulk_answers import NewItem
 
 router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
@@ -54,16 +56,6 @@ UPLOAD_PATH = "/merchant/settings/requests/upload"
 # The file, and the form's own few fields around it.
 LARGER_BODIES = {UPLOAD_PATH: MAX_UPLOAD_BYTES + 64 * 1024}
 PAGE_SIZE = 50
-VIEWS: dict[str, tuple[CaseStatus, ...]] = {
-    "waiting": (
-        CaseStatus.AWAITING,
-        CaseStatus.REMINDED,
-        CaseStatus.ESCALATED,
-        CaseStatus.NEEDS_TRIAGE,
-    ),
-    "follow_up": (CaseStatus.ANSWERED, CaseStatus.FOLLOW_UP),
-}
-AGES = (0, 3, 7, 14, 30)
 # Case reads in flight at once for one page or one download.
 READS_IN_FLIGHT = 16
 
@@ -167,13 +159,6 @@ async def request_rows(
     return [r for r in found if r is not None]
 
 
-def choice(value: str | None, allowed: tuple[Any, ...], default: Any) -> Any:
-    for candidate in allowed:
-        if str(candidate) == value:
-            return candidate
-    return default
-
-
 async def requests_page(
     request: Request,
     ctx: PortalContext,
@@ -185,17 +170,8 @@ async def requests_page(
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
-    params = request.query_params
-    view = choice(params.get("view"), tuple(VIEWS), "waiting")
-    age = choice(params.get("age"), AGES, 0)
-    before = None
-    if params.get("before"):
-        try:
-            before = datetime.fromisoformat(params["before"][:40])
-        except ValueError:
-            before = None
-        if before is not None and before.tzinfo is None:
-            before = before.replace(tzinfo=UTC)
+    query = list_query(request.query_params)
+    view, age, before = query.view, query.age, query.before
     merchant = signed_in.merchant
     found = [c async for c in listings(ctx, merchant, view, age, before, PAGE_SIZE + 1)]
     page = found[:PAGE_SIZE]
@@ -247,6 +223,55 @@ def form_allowed(request: Request, ctx: PortalContext, signed_in: _Signed, csrf_
     )
 
 
+async def signed_form(
+    request: Request, ctx: PortalContext, sctx: SCtx, batches: Batches, csrf_token: str
+) -> tuple[_Signed, BulkTranslator] | Response:
+    """The merchant posting one of the open-requests forms, or the answer that refuses the
+    post: the sign-in redirect, or the open requests (403) for a foreign or expired form."""
+    current = await signed(request, sctx)
+    if isinstance(current, Response):
+        return current
+    signed_in, t = current
+    if not form_allowed(request, ctx, signed_in, csrf_token):
+        return await requests_page(
+            request, ctx, signed_in, t, batches, status=403, errors={"form": t("err_form_expired")}
+        )
+    return current
+
+
+async def accepted(
+    ctx: PortalContext,
+    batches: Batches,
+    signed_in: _Signed,
+    t: BulkTranslator,
+    *,
+    source: BatchSource,
+    responded_by: str,
+    answered_at: datetime,
+    items: list[NewItem],
+    digest: str,
+    idempotency_key: str | None = None,
+    blank_rows: int = 0,
+) -> Response:
+    """Stores the merchant's batch from the portal and starts its job; the answer is its page."""
+    merchant = signed_in.merchant
+    batch, _ = await accept_batch(
+        ctx,
+        batches,
+        merchant_id=merchant.merchant_id,
+        timezone=merchant.timezone,
+        source=source,
+        channel=Channel.PORTAL,
+        responded_by=responded_by,
+        answered_at=answered_at,
+        items=items,
+        digest=digest,
+        idempotency_key=idempotency_key,
+        blank_rows=blank_rows,
+    )
+    return RedirectResponse(f"/merchant/settings/batches/{batch.batch_id}?lang={t.locale}", 303)
+
+
 def answer_fields(
     outcome: str, day: str, message: str, t: BulkTranslator
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -281,14 +306,10 @@ async def answer_selected(
     date: str = Form("", max_length=40),
     message: str = Form("", max_length=4000),
 ) -> Response:
-    current = await signed(request, sctx)
+    current = await signed_form(request, ctx, sctx, batches, csrf_token)
     if isinstance(current, Response):
         return current
     signed_in, t = current
-    if not form_allowed(request, ctx, signed_in, csrf_token):
-        return await requests_page(
-            request, ctx, signed_in, t, batches, status=403, errors={"form": t("err_form_expired")}
-        )
     selected = list(dict.fromkeys(c.strip() for c in case_id or [] if c.strip()))
     fields, errors = answer_fields(outcome, date, message, t)
     if not selected:
@@ -317,13 +338,12 @@ async def answer_selected(
             request, ctx, signed_in, t, batches, status=422, errors=errors, form=form
         )
     items = [checked_item(c, fields, answered_at, Channel.PORTAL, responded_by) for c in selected]
-    batch, _ = await accept_batch(
+    return await accepted(
         ctx,
         batches,
-        merchant_id=merchant.merchant_id,
-        timezone=merchant.timezone,
+        signed_in,
+        t,
         source=BatchSource.PORTAL,
-        channel=Channel.PORTAL,
         responded_by=responded_by,
         answered_at=answered_at,
         items=items,
@@ -332,7 +352,6 @@ async def answer_selected(
         # batch, not two.
         idempotency_key="portal:" + digest_of([signed_in.session, selected, fields]),
     )
-    return RedirectResponse(f"/merchant/settings/batches/{batch.batch_id}?lang={t.locale}", 303)
 
 
 def _invalid(err: ValidationError) -> Any:

@@ -103,14 +103,6 @@ def _table(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known, intermittent (issue 21 left open): a query of a webhook merchant's closing case "
-        "sometimes fails replay with 'Non-deprecated patch marker encountered for change "
-        "webhooks-v1', so the bulk job's row for it is retried until the page times out"
-    ),
-)
 async def test_answer_many_then_by_spreadsheet_in_swedish(
     stack: SettingsStack,
     page: Page,

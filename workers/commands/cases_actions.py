@@ -29,6 +29,7 @@ from workers.commands.cases import describe_answer, read_state
 from workers.commands.common import (
     EXIT_REJECTED,
     CliError,
+    by_option,
     case_id_argument,
     case_not_found,
     date_option,
@@ -123,7 +124,7 @@ def respond(
         reference=reference,
         fields={k: v for k, v in fields.items() if v is not None},
     )
-    receipt = run(_respond(settings, case_id, answer))
+    receipt = run(submit_to_case(settings, case_id, answer))
     if as_json:
         click.echo(receipt.model_dump_json(indent=2))
         return
@@ -175,7 +176,8 @@ def build_answer(
 _OPTIONS = {f.name: f.option for f in answer_fields()}
 
 
-async def _respond(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
+async def submit_to_case(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
+    """The answer submitted to the case as `cases respond` and `triage run` do; a refusal exits."""
     client = await temporal_client(settings)
     try:
         return await submit_answer(client, case_id, answer)
@@ -232,13 +234,7 @@ def answer_from_email(
 @click.command("withdraw")
 @case_id_argument()
 @click.option("--reason", metavar="TEXT", help="Why the customer withdrew (for ops).")
-@click.option(
-    "--by",
-    "requested_by",
-    default=lambda: f"ops:{getpass.getuser()}",
-    show_default="ops:<your user name>",
-    help="Who asked for the withdrawal.",
-)
+@by_option("Who asked for the withdrawal.")
 def withdraw(case_id: str, reason: str | None, requested_by: str) -> None:
     """Withdraw case CASE_ID: the merchant is told to disregard it, the customer is told."""
     settings = load_settings()
@@ -279,13 +275,7 @@ async def _case_action(
     help="No reminder or escalation before 09:00 (merchant time) on this date.",
 )
 @click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the history).")
-@click.option(
-    "--by",
-    "requested_by",
-    default=lambda: f"ops:{getpass.getuser()}",
-    show_default="ops:<your user name>",
-    help="Who pushed the deadline.",
-)
+@by_option("Who pushed the deadline.")
 def snooze(case_id: str, until: date, reason: str, requested_by: str) -> None:
     """Push CASE_ID's next reminder or escalation to a date; resumes a case in triage."""
     try:

@@ -1,14 +1,16 @@
 """`cancelflow cases erase`: erase a case's personal data (docs/privacy.md).
 
-Like every command module, it imports only click at its top (workers/cli.py loads it lazily).
+Like every command module, it imports only click and workers.commands.common (itself click
+and the standard library) at its top (workers/cli.py loads it lazily).
 """
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING
 
 import click
+
+from workers.commands.common import by_option
 
 if TYPE_CHECKING:
     from domain.case import CaseState
@@ -21,13 +23,7 @@ if TYPE_CHECKING:
 @click.command("erase")
 @click.argument("case_id")
 @click.option("--reason", metavar="TEXT", required=True, help="Why (kept; no personal data).")
-@click.option(
-    "--by",
-    "requested_by",
-    default=lambda: f"ops:{getpass.getuser()}",
-    show_default="ops:<your user name>",
-    help="Who asked for the erasure.",
-)
+@by_option("Who asked for the erasure.")
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
 def erase(case_id: str, reason: str, requested_by: str, as_json: bool) -> None:
     """Erase case CASE_ID's personal data: an open case is withdrawn first (the merchant is

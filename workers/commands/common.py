@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Callable, Coroutine
@@ -167,6 +168,22 @@ class _ArchivedReferences:
 def case_id_argument() -> Callable[[FC], FC]:
     """The CASE_ID argument of every command that reads or changes one case."""
     return click.argument("case_id", metavar="CASE_ID|CF-REFERENCE", callback=case_id_or_reference)
+
+
+def ops_user() -> str:
+    """Who acts when a command is not told: the operator's login, as ops:<name>."""
+    return f"ops:{getpass.getuser()}"
+
+
+def by_option(help: str) -> Callable[[FC], FC]:
+    """The --by option of the commands that record who asked for an act."""
+    return click.option(
+        "--by",
+        "requested_by",
+        default=ops_user,
+        show_default="ops:<your user name>",
+        help=help,
+    )
 
 
 def case_not_found(case_id: str) -> CliError:

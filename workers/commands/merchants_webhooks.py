@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING
 
 import click
 
 from domain.webhooks import ALL_EVENT_TYPES
-from workers.commands.common import CliError, database, echo_json, load_settings, run
+from workers.commands.common import CliError, database, echo_json, load_settings, ops_user, run
 
 if TYPE_CHECKING:
     from integrations.webhooks import PostResult
@@ -19,10 +18,6 @@ if TYPE_CHECKING:
 @click.group("webhook")
 def webhook() -> None:
     """Add, list, remove and test merchants' webhook endpoints."""
-
-
-def _who() -> str:
-    return f"ops:{getpass.getuser()}"
 
 
 @webhook.command("add")
@@ -64,7 +59,7 @@ async def _add(settings: Settings, merchant_id: str, url: str, events: list[str]
     async with database(settings) as pool:
         try:
             created = await webhook_endpoints(settings, pool).add(
-                merchant_id, url, events, created_by=_who()
+                merchant_id, url, events, created_by=ops_user()
             )
         except UnknownMerchantForWebhook as err:
             raise CliError(
@@ -72,7 +67,7 @@ async def _add(settings: Settings, merchant_id: str, url: str, events: list[str]
             ) from err
         await MerchantChanges(pool).record(
             merchant_id,
-            _who(),
+            ops_user(),
             "webhook.added",
             {"endpoint_id": created.endpoint.endpoint_id, "url": url, "events": events},
         )
@@ -130,7 +125,7 @@ async def _remove(settings: Settings, endpoint_id: str) -> WebhookEndpoint | Non
         removed = await webhook_endpoints(settings, pool).disable(endpoint_id)
         if removed is not None:
             await MerchantChanges(pool).record(
-                removed.merchant_id, _who(), "webhook.removed", {"endpoint_id": endpoint_id}
+                removed.merchant_id, ops_user(), "webhook.removed", {"endpoint_id": endpoint_id}
             )
         return removed
 

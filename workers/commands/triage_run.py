@@ -11,17 +11,15 @@ from typing import Any
 
 import click
 
-from cases.client import AnswerRejected, CaseNotFound, list_cases, submit_answer
+from cases.client import list_cases
 from domain.answers import MerchantAnswer
-from domain.case import AnswerReceipt, CaseStatus
+from domain.case import CaseStatus
 from domain.replies.note import ReplySuggestion
 from domain.replies.reader import note_of, read_reply
 from inbound.store import InboundMailStore, StoredReply
 from ops.terminal import visible
-from workers.commands.cases_actions import build_answer
+from workers.commands.cases_actions import build_answer, submit_to_case
 from workers.commands.common import (
-    EXIT_REJECTED,
-    case_not_found,
     echo_json,
     fail,
     load_settings,
@@ -159,7 +157,7 @@ def run_accept(case_id: str, accepted_by: str, as_json: bool) -> None:
     """
     settings = load_settings()
     reply, answer = run(_answer_to_accept(settings, case_id, accepted_by))
-    receipt = run(_submit(settings, case_id, answer))
+    receipt = run(submit_to_case(settings, case_id, answer))
     if as_json:
         echo_json({"message_id": reply.message_id, **receipt.model_dump(mode="json")})
         return
@@ -204,13 +202,3 @@ async def _answer_to_accept(
         fields=note.answer_fields(),
     )
     return reply, answer
-
-
-async def _submit(settings: Settings, case_id: str, answer: MerchantAnswer) -> AnswerReceipt:
-    client = await temporal_client(settings)
-    try:
-        return await submit_answer(client, case_id, answer)
-    except CaseNotFound:
-        raise case_not_found(case_id) from None
-    except AnswerRejected as err:
-        fail(f"case {case_id} rejected the answer: {err}", exit_code=EXIT_REJECTED)
