@@ -27,9 +27,14 @@ from activities.rendering import Templates
 from activities.smtp import SmtpSender
 from domain.reply_token import ReplyTokenSigner
 from storage.outbox import Outbox, OutboxEntry
-from storage.reply_addresses import ReplyAddresses
+from storage.reply_addresses import ReplyAddresses, ReplyRegistration
 
 INVALID_EMAIL_INPUT = contracts.INVALID_EMAIL_INPUT
+
+
+_SAME_IN_EVERY_EMAIL = frozenset(
+    {"from", "auto-submitted", "mime-version", "content-type", "content-transfer-encoding"}
+)
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -39,6 +44,7 @@ class _HeaderClasses(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._classes: dict[str, type[BaseHeader]] = {}
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         key = name.lower()
@@ -46,6 +52,19 @@ class _HeaderClasses(HeaderRegistry):
         if cls is None:
             cls = self._classes[key] = super().__getitem__(name)
         return cls
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        # Parsing a header is most of building a message; half of a message's headers (the
+        # sender, the MIME parts' types and encodings) are the same in every email, so each is
+        # parsed once. Parsed headers are read-only; short ones are never refolded.
+        if name.lower() not in _SAME_IN_EVERY_EMAIL or len(value) > 76 or "boundary" in value:
+            return super().__call__(name, value)
+        header = self._parsed.get((name, value))
+        if header is None:
+            header = super().__call__(name, value)
+            if len(self._parsed) < 64:
+                self._parsed[(name, value)] = header
+        return header
 
 
 # email's default policy (what EmailMessage() uses), with the cached header classes.
@@ -143,9 +162,9 @@ class EmailActivities:
     async def _merchant_email(
         self, input: contracts.MerchantEmailInput, expected: contracts.MerchantEmailKind
     ) -> contracts.EmailSent:
-        # A database hiccup here is retried like any other; only bad input is final.
-        reply_address = (
-            await self._reply_addresses.address_for(input.case_id, input.merchant.merchant_id)
+        # The address's row is written with the outbox claim, before the send (one statement).
+        reply_to = (
+            self._reply_addresses.registration(input.case_id, input.merchant.merchant_id)
             if self._reply_addresses is not None
             else None
         )
@@ -154,13 +173,16 @@ class EmailActivities:
                 raise InvalidEmailInput(
                     f"kind: this activity sends a merchant {expected.value}, not {input.kind.value}"
                 )
-            composed = self._composer.merchant(input, reply_address=reply_address)
+            composed = self._composer.merchant(
+                input, reply_address=None if reply_to is None else reply_to.address
+            )
         return await self._deliver(
             input.case_id,
             input.round,
             composed,
             audience="merchant",
             merchant_id=input.merchant.merchant_id,
+            reply_to=reply_to,
         )
 
     async def _deliver(
@@ -170,6 +192,7 @@ class EmailActivities:
         composed: ComposedEmail,
         audience: str,
         merchant_id: str | None = None,
+        reply_to: ReplyRegistration | None = None,
     ) -> contracts.EmailSent:
         log = structlog.get_logger().bind(
             case_id=case_id,
@@ -187,8 +210,16 @@ class EmailActivities:
             message_id=composed.message_id,
             recipient=", ".join(composed.to),
             subject=composed.subject,
+            reply_to=reply_to,
         )
-        async with _refused_values_are_final(), self._outbox.claim(entry) as claim:
+        # The sender's turn first, then the claim: an email waiting for a free SMTP connection
+        # holds no database connection or row lock meanwhile, so emails due together do not
+        # queue for the database behind each other's sends.
+        async with (
+            self._sender.turn(),
+            _refused_values_are_final(),
+            self._outbox.claim(entry) as claim,
+        ):
             if claim.sent_at is not None:
                 log.info("email.already_sent", sent_at=claim.sent_at.isoformat())
                 return contracts.EmailSent(
@@ -196,7 +227,9 @@ class EmailActivities:
                 )
             try:
                 # 'sent' is committed the moment the relay accepts, before QUIT (see outbox).
-                await self._sender.send(self._message(composed), on_accepted=claim.mark_sent)
+                await self._sender.send_in_turn(
+                    self._message(composed), on_accepted=claim.mark_sent
+                )
             except ApplicationError as err:
                 log.warning("email.rejected", error_type=err.type, error=err.message)
                 raise

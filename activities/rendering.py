@@ -66,6 +66,9 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=_shown,
+            # Compiled once per process: the templates ship with the code and change only with
+            # a deploy, so no stat of each file for every email (issue 23).
+            auto_reload=False,
         )
 
     def render(self, locale: Locale, name: str, **context: Any) -> RenderedBody:

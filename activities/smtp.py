@@ -62,15 +62,21 @@ class SmtpSender:
         on_accepted runs as soon as the relay's reply to DATA says it took the message, before
         anything else: what the caller records there survives a connection that fails afterwards.
         """
-        async with self._turn():
-            connection = await self._take()
-            try:
-                refused = await _deliver(connection.smtp, message, on_accepted)
-            except BaseException:
-                # Whatever state the session is in, it is not reused.
-                await _quit(connection.smtp)
-                raise
-            self._give_back(connection)
+        async with self.turn():
+            await self.send_in_turn(message, on_accepted)
+
+    async def send_in_turn(
+        self, message: EmailMessage, on_accepted: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        """send(), inside a turn the caller holds (`async with sender.turn():`)."""
+        connection = await self._take()
+        try:
+            refused = await _deliver(connection.smtp, message, on_accepted)
+        except BaseException:
+            # Whatever state the session is in, it is not reused.
+            await _quit(connection.smtp)
+            raise
+        self._give_back(connection)
         if refused:
             # Delivered to the others; whoever is left out is in the outbox row's recipient list.
             log.warning(
@@ -80,7 +86,8 @@ class SmtpSender:
             )
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
+    async def turn(self) -> AsyncIterator[None]:
+        """One of the max_connections sends: held around what must wait for the relay."""
         loop = asyncio.get_running_loop()
         if self._gate is None or self._loop is not loop:
             # Connections and the semaphore belong to one event loop (tests run several).

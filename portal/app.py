@@ -23,6 +23,7 @@ from cases.client import HistorySource
 from domain.reply_token import ReplyTokenSigner
 from portal import pages
 from portal.api import answers, intake, merchant
+from portal.api.auth import VERIFIED_KEY_TTL
 from portal.api.problems import (
     FieldProblem,
     Problem,
@@ -47,6 +48,7 @@ from portal.merchant_settings import sign_in as settings_sign_in
 from portal.merchant_settings.deps import MerchantSettingsConfig, SettingsContext
 from portal.outages import DATABASE_OUTAGES
 from portal.pages import language_link_path
+from portal.security_headers import SecurityHeaders
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
 from storage.bulk_answers import BulkAnswerBatches
@@ -81,7 +83,7 @@ def create_app(
     app.state.portal = PortalContext(
         client=client,
         merchants=merchants or MerchantDirectory(pool),
-        api_keys=ApiKeyStore(pool),
+        api_keys=ApiKeyStore(pool, cache_for=VERIFIED_KEY_TTL),
         settings=settings,
         task_queue=task_queue,
         signer=ReplyTokenSigner(
@@ -111,7 +113,7 @@ def create_app(
         app.include_router(settings_batches.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _install_error_handlers(app)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -120,24 +122,6 @@ def create_app(
 
     install_ops_routes(app, client, pool)
     return app
-
-
-async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-    response: Response = await call_next(request)
-    # Reply tokens live in the URL: never leak them to another site in a Referer, never cache
-    # the pages. same-origin rather than no-referrer: with no-referrer a browser sends
-    # 'Origin: null' on the form's POST, and the reply form checks Origin (issue 9 #9).
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if not request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    if not request.url.path.startswith("/api/"):
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        )
-    return response
 
 
 def _is_api(request: Request) -> bool:
@@ -269,8 +253,17 @@ class _EmbeddedServer(uvicorn.Server):
 
 async def serve_portal(app: FastAPI, host: str, port: int) -> None:
     """Serve until cancelled; cancelling shuts the server down cleanly (sockets closed)."""
+    # httptools parses HTTP/1.1 in C (h11, the default, in Python): measured on the merchant
+    # answer path (docs/BENCHMARKS.md, issue 23). The event loop is the process's own: uvloop
+    # where the process chose it (`cancelflow portal`), see workers/commands/processes.py.
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        http="httptools",
     )
     server = _EmbeddedServer(config)
     serving = asyncio.create_task(server.serve())

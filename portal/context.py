@@ -42,7 +42,8 @@ class PortalContext:
         return f"{self.settings.base_url}/r/{token}"
 
 
-def portal_context(request: Request) -> PortalContext:
+# async: FastAPI runs a plain-def dependency in its thread pool, a thread hop per request.
+async def portal_context(request: Request) -> PortalContext:
     context = request.app.state.portal
     assert isinstance(context, PortalContext)
     return context

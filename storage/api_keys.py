@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,10 @@ from domain.merchant import Merchant
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 _DEFAULT_TIMEZONE = str(Merchant.model_fields["timezone"].default)
+
+# A revocation in this process empties every store's cache at once (the generation moves on);
+# one made elsewhere (another portal replica, the CLI) is seen once the cached entry expires.
+_revocations = 0
 
 _KEY = re.compile(r"^cfk_(?P<key_id>[a-f0-9]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 
@@ -57,6 +62,14 @@ class UnknownMerchantForKey(LookupError):
     pass
 
 
+@dataclass(frozen=True)
+class _Cached:
+    secret_hash: bytes
+    holder: KeyHolder
+    until: float
+    generation: int
+
+
 def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("ascii")).digest()
 
@@ -73,8 +86,13 @@ def _info(row: asyncpg.Record) -> ApiKeyInfo:
 
 
 class ApiKeyStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, cache_for: timedelta = timedelta(0)) -> None:
+        """cache_for: how long a verified key is trusted without asking PostgreSQL again (the
+        portal's merchant API: a few seconds, so a revocation made in another process takes
+        effect within that time; one made through any store of this process, at once)."""
         self._pool = pool
+        self._cache_seconds = cache_for.total_seconds()
+        self._cache: dict[str, _Cached] = {}
 
     async def create(self, merchant_id: str, label: str = "default") -> NewApiKey:
         key_id = secrets.token_hex(6)
@@ -108,6 +126,31 @@ class ApiKeyStore:
         match = _KEY.match(key.strip())
         if match is None:
             return None
+        key_id, secret_hash = match.group("key_id"), _hash(match.group("secret"))
+        cached = self._cache.get(key_id)
+        if (
+            cached is not None
+            and cached.generation == _revocations
+            and time.monotonic() < cached.until
+        ):
+            # Only a key that matched its stored hash is cached, and the secret is still
+            # compared on every call: a wrong secret for a cached key_id is refused.
+            if hmac.compare_digest(cached.secret_hash, secret_hash):
+                return cached.holder
+            return None
+        generation = _revocations
+        holder = await self._verified(key_id, secret_hash)
+        # Not cached when a revocation committed while this read was on its way: the row
+        # read may predate it.
+        if holder is not None and self._cache_seconds > 0 and generation == _revocations:
+            if len(self._cache) > 10_000:  # keys of a process are few; this bounds a leak
+                self._cache.clear()
+            self._cache[key_id] = _Cached(
+                secret_hash, holder, time.monotonic() + self._cache_seconds, generation
+            )
+        return holder
+
+    async def _verified(self, key_id: str, secret_hash: bytes) -> KeyHolder | None:
         row = await self._pool.fetchrow(
             """
             SELECT k.merchant_id, k.secret_hash, k.last_used_at < now() - $2::interval AS stale,
@@ -116,19 +159,17 @@ class ApiKeyStore:
             FROM merchant_api_keys k JOIN merchants m USING (merchant_id)
             WHERE k.key_id = $1 AND k.revoked_at IS NULL
             """,
-            match.group("key_id"),
+            key_id,
             LAST_USED_PRECISION,
         )
-        if row is None or not hmac.compare_digest(
-            bytes(row["secret_hash"]), _hash(match.group("secret"))
-        ):
+        if row is None or not hmac.compare_digest(bytes(row["secret_hash"]), secret_hash):
             return None
         if row["unused"] or row["stale"]:
             # Concurrent calls may both write: harmless, the condition keeps it rare.
             await self._pool.execute(
                 "UPDATE merchant_api_keys SET last_used_at = now() WHERE key_id = $1 "
                 "AND (last_used_at IS NULL OR last_used_at < now() - $2::interval)",
-                match.group("key_id"),
+                key_id,
                 LAST_USED_PRECISION,
             )
         return KeyHolder(
@@ -138,6 +179,7 @@ class ApiKeyStore:
         )
 
     async def revoke(self, key_id: str) -> ApiKeyInfo | None:
+        global _revocations
         row = await self._pool.fetchrow(
             """
             UPDATE merchant_api_keys SET revoked_at = coalesce(revoked_at, now())
@@ -146,6 +188,8 @@ class ApiKeyStore:
             """,
             key_id,
         )
+        # After the commit: a read that began before it is not cached (authenticate_holder).
+        _revocations += 1
         return None if row is None else _info(row)
 
     async def list(self, merchant_id: str | None = None) -> builtins.list[ApiKeyInfo]:

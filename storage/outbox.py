@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 import asyncpg
 from asyncpg.transaction import Transaction
 
+from storage.reply_addresses import ReplyRegistration
+
 
 @dataclass(frozen=True)
 class OutboxEntry:
@@ -31,6 +33,9 @@ class OutboxEntry:
     message_id: str
     recipient: str
     subject: str
+    reply_to: ReplyRegistration | None = None
+    """The reply address the email offers, registered (idempotently) in the claim's first
+    statement, so it is committed before the message can reach anyone."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,17 @@ class Outbox:
         async with self._pool.acquire() as conn:
             # Committed on its own (autocommit) before the lock is taken: a row in 'sending'
             # stays visible while the send fails, for the retries and for ops.
+            # The reply address's row in the same statement: one round trip for both.
+            reply = entry.reply_to
+            if reply is not None and reply.case_id != entry.case_id:
+                raise OutboxConflict("the reply address is another case's")
             await conn.execute(
                 """
+                WITH reply AS (
+                    INSERT INTO reply_addresses (case_key, case_id, merchant_id)
+                    SELECT $7::text, $1, $8::text WHERE $7::text IS NOT NULL
+                    ON CONFLICT (case_key) DO NOTHING
+                )
                 INSERT INTO email_outbox (case_id, round, kind, message_id, recipient, subject)
                 VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT DO NOTHING
@@ -113,6 +127,8 @@ class Outbox:
                 entry.message_id,
                 entry.recipient,
                 entry.subject,
+                None if reply is None else reply.case_key,
+                None if reply is None else reply.merchant_id,
             )
             # Started and ended by hand: mark_sent() commits mid-block, the moment it is known.
             transaction = conn.transaction()

@@ -21,6 +21,17 @@ class ReplyTarget:
     """The merchant's cancellation emails, which a genuine reply comes from (or their domain)."""
 
 
+@dataclass(frozen=True)
+class ReplyRegistration:
+    """A reply address and the row that lets the gateway find its case; the outbox writes the
+    row in the statement that claims the email offering the address (storage/outbox.py)."""
+
+    address: str
+    case_key: str
+    case_id: str
+    merchant_id: str
+
+
 class ReplyAddresses:
     """Which case a reply address belongs to."""
 
@@ -28,6 +39,15 @@ class ReplyAddresses:
         self._pool = pool
         self._signer = signer
         self._domain = reply_domain
+
+    def registration(self, case_id: str, merchant_id: str) -> ReplyRegistration:
+        """The case's reply address with its row, not yet written (no I/O)."""
+        return ReplyRegistration(
+            address=self._signer.address(case_id, self._domain),
+            case_key=self._signer.case_key(case_id),
+            case_id=case_id,
+            merchant_id=merchant_id,
+        )
 
     async def address_for(self, case_id: str, merchant_id: str) -> str:
         """The case's reply address, registered so the gateway can find the case (idempotent)."""

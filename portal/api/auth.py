@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import Depends
@@ -11,6 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from portal.api.problems import ProblemError
 from portal.context import Ctx
 from storage.api_keys import KeyHolder
+
+# How long a verified merchant key is trusted without a PostgreSQL read (issue 23): a key
+# revoked through another process (a second portal replica, `cancelflow api-keys revoke`)
+# stops working within this time; one revoked through this process stops at once.
+VERIFIED_KEY_TTL = timedelta(seconds=5)
 
 internal_scheme = HTTPBearer(
     auto_error=False, scheme_name="InternalKey", description="The internal API key"

@@ -5,6 +5,7 @@ A case of another merchant is answered exactly like a case that does not exist (
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from portal.api.schemas import (
 )
 from portal.cases import MerchantCase, is_case_id, load_merchant_case, owns_live_case
 from portal.context import Ctx, PortalContext
+from storage.erasures import ErasureRecord
 
 log = structlog.get_logger()
 
@@ -67,11 +69,11 @@ async def _erased_case(
     if not is_case_id(case_id):
         return None
     record = await ctx.archive.erasures.get(case_id)
-    if record is None or record.remains.get("state") is None:
+    if record is None:
         return None
-    state = CaseState.model_validate(record.remains["state"])
-    if state.merchant_id != merchant_id:
-        raise _not_found(case_id)
+    state = _erased_state(record, merchant_id)
+    if state is None:
+        return None
     subscription = record.remains.get("subscription") or {
         "name": erased_marker(record.erased_at.date())
     }
@@ -84,6 +86,17 @@ async def _erased_case(
         customer=[],
         answer=state.answer,
     )
+
+
+def _erased_state(record: ErasureRecord, merchant_id: str) -> CaseState | None:
+    """The erased case's state as it closed; None when the record keeps none; 404 when it
+    was another merchant's."""
+    if record.remains.get("state") is None:
+        return None
+    state = CaseState.model_validate(record.remains["state"])
+    if state.merchant_id != merchant_id:
+        raise _not_found(case_id=state.case_id)
+    return state
 
 
 @router.get("/cases", response_model=MerchantCaseList, summary="List my cases")
@@ -170,9 +183,17 @@ async def answer_case(
     # no case (issue 16 #1): the Update's validator would refuse another merchant's case too,
     # but only after a round trip to the worker that an unknown id never makes. Then the
     # Update, whose validator says whether the case takes answers.
-    if not is_case_id(case_id) or not await owns_live_case(ctx, case_id, holder.merchant_id):
+    if not is_case_id(case_id):
         raise _not_found(case_id)
-    if await _erased_case(ctx, holder.merchant_id, case_id) is not None:
+    # Both reads side by side (issue 23): each costs the same for any id, and neither result
+    # is shown unless ownership holds.
+    owned, erased = await asyncio.gather(
+        owns_live_case(ctx, case_id, holder.merchant_id),
+        ctx.archive.erasures.get(case_id),
+    )
+    if not owned:
+        raise _not_found(case_id)
+    if erased is not None and _erased_state(erased, holder.merchant_id) is not None:
         raise ProblemError(409, "Answer not recorded", f"case '{case_id}' was erased")
     data = body.model_dump(exclude={"responded_by"})
     data.update(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -73,3 +75,31 @@ async def test_last_used_at_is_written_at_most_once_a_minute(pool: asyncpg.Pool)
     assert await store.authenticate(new.key) == "streamco"
     refreshed = await _last_used(pool, key_id)
     assert refreshed is not None and refreshed != aged
+
+
+async def test_a_cached_key_is_refused_at_once_when_revoked_here_and_within_its_ttl_elsewhere(
+    pool: asyncpg.Pool,
+) -> None:
+    cached = ApiKeyStore(pool, cache_for=timedelta(seconds=0.5))
+    revoked_here = await ApiKeyStore(pool).create("streamco", "here")
+    revoked_elsewhere = await ApiKeyStore(pool).create("streamco", "elsewhere")
+    for key in (revoked_here.key, revoked_elsewhere.key):
+        assert await cached.authenticate(key) == "streamco"
+
+    # A wrong secret for a cached key id is refused: the cache keeps the hash, not a verdict.
+    wrong = revoked_here.key[:-2] + ("AA" if not revoked_here.key.endswith("AA") else "BB")
+    assert await cached.authenticate(wrong) is None
+
+    # Through any store of this process: refused on the next call.
+    await ApiKeyStore(pool).revoke(revoked_here.info.key_id)
+    assert await cached.authenticate(revoked_here.key) is None
+
+    # Another process (here: plain SQL): trusted until the entry expires, then refused.
+    assert await cached.authenticate(revoked_elsewhere.key) == "streamco"
+    await pool.execute(
+        "UPDATE merchant_api_keys SET revoked_at = now() WHERE key_id = $1",
+        revoked_elsewhere.info.key_id,
+    )
+    assert await cached.authenticate(revoked_elsewhere.key) == "streamco"
+    await asyncio.sleep(0.6)
+    assert await cached.authenticate(revoked_elsewhere.key) is None
