@@ -71,12 +71,18 @@ class MerchantEmailInput(BaseModel):
         default=None,
         description="When the next reminder (or escalation) is due: the answer is expected before",
     )
+    resend_number: int | None = Field(
+        default=None, ge=1, description="A request sent again by ops: the how-manieth resend"
+    )
 
     @property
     def outbox_kind(self) -> str:
         """Part of the outbox key and Message-ID: one email per (case, round, outbox_kind)."""
         if self.kind is MerchantEmailKind.REMINDER:
             return f"reminder-{self.reminder_number}"
+        if self.kind is MerchantEmailKind.REQUEST and self.resend_number is not None:
+            # Its own outbox row: the first request's row would otherwise say "already sent".
+            return f"request-resend-{self.resend_number}"
         return self.kind.value
 
 

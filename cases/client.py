@@ -41,7 +41,13 @@ from cases.recorded_merchant import RecordedCase as RecordedCase
 from cases.recorded_merchant import recorded_case as recorded_case
 from cases.recorded_merchant import recorded_case_of as recorded_case_of
 from domain import refusals
-from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.actions import (
+    DetailsCorrection,
+    EmailReplyNotice,
+    ResendRequest,
+    SnoozeRequest,
+    WithdrawalRequest,
+)
 from domain.answers import MerchantAnswer
 from domain.case import AnswerReceipt, CaseState, CaseStatus
 from domain.reply_token import CASE_REFERENCE_PATTERN, case_reference
@@ -434,6 +440,15 @@ async def snooze_case(client: Client, case_id: str, request: SnoozeRequest) -> C
         CancellationWorkflow.snooze,
         request,
         lambda state: refusals.snooze_refusal(state, None, request, datetime.now(UTC)),
+    )
+
+
+async def resend_request(client: Client, case_id: str, request: ResendRequest) -> CaseState:
+    """Ops send the merchant the round's request again (email and, for a webhook merchant,
+    `cancellation.requested`); the reminders and escalation keep their dates. Returns when
+    it is sent; a relay that refuses for two minutes refuses the resend with its reason."""
+    return await _case_update(
+        client, case_id, CancellationWorkflow.resend_request, request, refusals.resend_refusal
     )
 
 

@@ -9,7 +9,9 @@ in visibility, their raw histories) are here too: storage/ holds only the Postgr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,7 +21,7 @@ from temporalio.api.history.v1 import History, HistoryEvent
 from temporalio.client import Client, WorkflowExecution, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from cases.queries import CASE_WORKFLOW_TYPE
+from cases.queries import CASE_WORKFLOW_TYPE, quoted
 from domain.archive import ClosedRun, RunHistory
 from domain.case import CaseState
 from domain.request import CancellationRequest
@@ -38,6 +40,23 @@ class CaseHistoryNotFound(LookupError):
     """Neither Temporal nor the archive holds the case."""
 
 
+_CLOSING = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
+
+
+def run_closed(events: Sequence[HistoryEvent]) -> bool:
+    """Whether the run has ended: its history then never changes."""
+    return bool(events) and events[-1].event_type in _CLOSING
+
+
 @dataclass(frozen=True)
 class CaseHistories:
     case_id: str
@@ -51,6 +70,61 @@ class CaseHistories:
     def events(self) -> list[list[HistoryEvent]]:
         return [list(h.events) for h in self.histories]
 
+    @property
+    def closed(self) -> int:
+        """How many runs, from the oldest, have ended (all but a running last one)."""
+        count = 0
+        for history in self.histories:
+            if not run_closed(history.events):
+                break
+            count += 1
+        return count
+
+
+class ClosedRunCache:
+    """The histories of ended runs, by run id, as Temporal holds them, least recently used
+    dropped first past `max_bytes`. An ended run's history never changes, so a case page
+    opened again fetches only the case's running run.
+
+    Its payloads stay as Temporal stores them, sealed under the case's key (workers/codec.py):
+    it holds nothing that Temporal does not, and an erasure (which destroys the key) leaves
+    them as unreadable here as there. Decoded values are never kept here.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._runs: OrderedDict[tuple[str, str], tuple[list[HistoryEvent], int]] = OrderedDict()
+
+    def get(self, workflow_id: str, run_id: str) -> list[HistoryEvent] | None:
+        kept = self._runs.get((workflow_id, run_id))
+        if kept is None:
+            return None
+        self._runs.move_to_end((workflow_id, run_id))
+        return kept[0]
+
+    def put(self, workflow_id: str, run_id: str, events: list[HistoryEvent]) -> None:
+        key = (workflow_id, run_id)
+        if key in self._runs or not run_closed(events):
+            return
+        size = sum(e.ByteSize() for e in events)
+        if size > self._max_bytes:
+            return
+        self._runs[key] = (events, size)
+        self._bytes += size
+        while self._bytes > self._max_bytes:
+            _, (_, dropped) = self._runs.popitem(last=False)
+            self._bytes -= dropped
+
+    def clear(self) -> None:
+        self._runs.clear()
+        self._bytes = 0
+
+
+# Runs of one case fetched at once when a case page is first opened (a long case has dozens,
+# each its own history RPCs): enough to overlap them, few enough not to crowd the frontend.
+FETCH_CONCURRENCY = 8
+
 
 @dataclass(frozen=True)
 class ArchivedCase:
@@ -61,9 +135,15 @@ class ArchivedCase:
 
 
 class HistorySource:
-    def __init__(self, client: Client, archive: ArchivedHistories | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        archive: ArchivedHistories | None = None,
+        closed_runs: ClosedRunCache | None = None,
+    ) -> None:
         self._client = client
         self._archive = archive
+        self._closed_runs = closed_runs
 
     async def case_histories(self, case_id: str) -> CaseHistories:
         """Every run of the case, following continue-as-new back to the first run."""
@@ -73,8 +153,18 @@ class HistorySource:
         run_ids: list[str] = []
         from_archive = 0
         run_id: str | None = None
+        fetched: dict[str, list[HistoryEvent]] | None = None
         while True:
-            events = await self._temporal_events(workflow_id, run_id)
+            events = self._cached(workflow_id, run_id)
+            if events is None and run_id is not None and fetched is None:
+                # The chain goes on past what is cached: its other runs at once, not one by one.
+                fetched = await self._fetch_ended_runs(workflow_id)
+            if events is None and run_id is not None and fetched is not None:
+                events = fetched.get(run_id)
+            if events is None:
+                events = await self._temporal_events(workflow_id, run_id)
+                if events is not None and run_id is not None and self._closed_runs is not None:
+                    self._closed_runs.put(workflow_id, run_id, events)
             if events is None:
                 if archived is None:
                     archived = await self._archived(case_id)
@@ -100,6 +190,41 @@ class HistorySource:
             if run_id is None:
                 break
         return CaseHistories(case_id, run_ids, runs, from_archive)
+
+    def _cached(self, workflow_id: str, run_id: str | None) -> list[HistoryEvent] | None:
+        if run_id is None or self._closed_runs is None:
+            return None
+        return self._closed_runs.get(workflow_id, run_id)
+
+    async def _fetch_ended_runs(self, workflow_id: str) -> dict[str, list[HistoryEvent]]:
+        """The histories of the workflow's ended runs that visibility lists and the cache lacks,
+        fetched concurrently. Only a head start: a run visibility does not list yet, or one
+        whose fetch fails, is fetched again on its own by the caller."""
+        query = f"WorkflowId = {quoted(workflow_id)} AND ExecutionStatus != 'Running'"
+        try:
+            listed = [
+                e.run_id
+                async for e in self._client.list_workflows(query)
+                if self._cached(workflow_id, e.run_id) is None
+            ]
+        except RPCError:
+            return {}
+        gate = asyncio.Semaphore(FETCH_CONCURRENCY)
+
+        async def fetch(run_id: str) -> tuple[str, list[HistoryEvent] | None]:
+            async with gate:
+                try:
+                    return run_id, await self._temporal_events(workflow_id, run_id)
+                except RPCError:
+                    return run_id, None
+
+        found: dict[str, list[HistoryEvent]] = {}
+        for run_id, events in await asyncio.gather(*(fetch(r) for r in listed)):
+            if events is not None:
+                found[run_id] = events
+                if self._closed_runs is not None:
+                    self._closed_runs.put(workflow_id, run_id, events)
+        return found
 
     async def _temporal_events(
         self, workflow_id: str, run_id: str | None

@@ -1,11 +1,7 @@
 """Every ops act on a case, each through cases/client.py (the one door) and so through the
 case's own validator. A refusal comes back to the case page with the case's reason; the op
 is named in the case history (responded_by for an answer, requested_by for the rest).
-
-Erasure (issue 20) is not wired yet: ERASE is the hook, a callable taking (client, case_id,
-actor) from the cases door once it exists; while it is None the page says it is not
-available. Resending the merchant request needs an Update the case workflow does not have
-yet; RESEND is its hook in the same way.
+Erasure, which goes through the case's ErasureWorkflow, is in console/acts_erase.py.
 """
 
 from __future__ import annotations
@@ -18,12 +14,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from temporalio.client import Client
 
 from cases.client import (
     AnswerRejected,
     CaseNotFound,
     case_state,
+    resend_request,
     snooze_case,
     submit_answer,
     withdraw_case,
@@ -36,26 +32,23 @@ from console.context import context_of
 from console.csrf import require_form_token
 from console.pages import flash
 from console.session import Op
-from domain.actions import SnoozeRequest, WithdrawalRequest
+from domain.actions import ResendRequest, SnoozeRequest, WithdrawalRequest
 from domain.answers import MerchantAnswer, parse_answer
 from domain.common import Channel, describe_validation_error
+from storage.erasures import ErasureStore
 
 router = APIRouter(prefix="/cases/{case_id}")
-
-ActHook = Callable[[Client, str, str], Awaitable[object]]
-ERASE: ActHook | None = None
-RESEND: ActHook | None = None
 
 _ANSWER_FIELDS = FIELD_NAMES
 # Longer than any valid message, short enough that a pasted novel is not kept twice.
 MAX_KEPT_CHARS = 8000
 
 
-def _back(case_id: str) -> Response:
+def back_to_case(case_id: str) -> Response:
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
 
 
-def _problems(err: ValidationError) -> str:
+def problems_in(err: ValidationError) -> str:
     return "; ".join(f"{p['field']}: {p['message']}" for p in describe_validation_error(err))
 
 
@@ -77,8 +70,8 @@ async def _record(request: Request, case_id: str, data: dict[str, Any]) -> Respo
     try:
         answer: MerchantAnswer = parse_answer(data)
     except ValidationError as err:
-        flash(request, "refused", t("refused_answer", reason=_problems(err)))
-        return _back(case_id)
+        flash(request, "refused", t("refused_answer", reason=problems_in(err)))
+        return back_to_case(case_id)
     try:
         receipt = await submit_answer(context_of(request).client, case_id, answer)
     except CaseNotFound:
@@ -88,7 +81,7 @@ async def _record(request: Request, case_id: str, data: dict[str, Any]) -> Respo
     else:
         key = "done_answer" if receipt.recorded else "done_answer_again"
         flash(request, "done", t(key, outcome=t("outcome_" + receipt.answer.outcome.value)))
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @router.post("/answer")
@@ -106,7 +99,7 @@ async def record_answer(
     outcome = chosen_outcome(choice, reason)
     if outcome is None:
         flash(request, "refused", t("refused_answer", reason=t("err_choose_outcome")))
-        return _back(case_id)
+        return back_to_case(case_id)
     submitted = await request.form()
     values = {name: str(submitted.get(name) or "")[:MAX_KEPT_CHARS] for name in FIELD_NAMES}
     channel, reference, responded_by = Channel.OPS.value, None, op.actor
@@ -114,7 +107,7 @@ async def record_answer(
         source = await _email_source(request, case_id, from_reply, op)
         if isinstance(source, str):
             flash(request, "refused", source)
-            return _back(case_id)
+            return back_to_case(case_id)
         channel, reference, responded_by = source
     data: dict[str, Any] = {
         "outcome": outcome.value,
@@ -140,11 +133,11 @@ async def accept_suggestion(
     reply = next((r.reply for r in replies if r.reply.message_id == message_id), None)
     if reply is None or reply.suggestion is None:
         flash(request, "refused", t("err_no_suggestion"))
-        return _back(case_id)
+        return back_to_case(case_id)
     source = await _email_source(request, case_id, message_id, op)
     if isinstance(source, str):
         flash(request, "refused", source)
-        return _back(case_id)
+        return back_to_case(case_id)
     channel, reference, responded_by = source
     suggested = {k: v for k, v in reply.suggestion.items() if k in _ANSWER_FIELDS}
     data = {
@@ -170,7 +163,7 @@ async def _case_act(
         flash(request, "refused", t("refused_act", reason=str(err)))
     else:
         flash(request, "done", t(done_key))
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @router.post("/snooze")
@@ -188,9 +181,9 @@ async def snooze(
         day = date.fromisoformat(until.strip())
         snooze_request = SnoozeRequest(until=day, reason=reason, requested_by=op.actor)
     except ValueError as err:
-        why = _problems(err) if isinstance(err, ValidationError) else t("err_date")
+        why = problems_in(err) if isinstance(err, ValidationError) else t("err_date")
         flash(request, "refused", t("refused_act", reason=why))
-        return _back(case_id)
+        return back_to_case(case_id)
     client = context_of(request).client
     return await _case_act(
         request, case_id, "done_snooze", lambda: snooze_case(client, case_id, snooze_request)
@@ -208,30 +201,34 @@ async def withdraw(
             requested_by=f"{op.actor} for the customer", reason=reason.strip() or None
         )
     except ValidationError as err:
-        flash(request, "refused", request.state.t("refused_act", reason=_problems(err)))
-        return _back(case_id)
+        flash(request, "refused", request.state.t("refused_act", reason=problems_in(err)))
+        return back_to_case(case_id)
     client = context_of(request).client
     return await _case_act(
         request, case_id, "done_withdraw", lambda: withdraw_case(client, case_id, withdrawal)
     )
 
 
-async def _hooked(request: Request, case_id: str, hook: ActHook | None, done: str) -> Response:
-    op = require(request, Role.AGENT)
-    if hook is None:
-        flash(request, "refused", request.state.t("not_available"))
-        return _back(case_id)
-    client = context_of(request).client
-    return await _case_act(request, case_id, done, lambda: hook(client, case_id, op.actor))
-
-
 @router.post("/resend")
-async def resend(request: Request, case_id: str, csrf_token: str = Form("")) -> Response:
+async def resend(
+    request: Request, case_id: str, csrf_token: str = Form(""), note: str = Form("")
+) -> Response:
+    """The round's request to the merchant again; the chase keeps its dates."""
     require_form_token(request, csrf_token)
-    return await _hooked(request, case_id, RESEND, "done_resend")
-
-
-@router.post("/erase")
-async def erase(request: Request, case_id: str, csrf_token: str = Form("")) -> Response:
-    require_form_token(request, csrf_token)
-    return await _hooked(request, case_id, ERASE, "done_erase")
+    op = require(request, Role.AGENT)
+    t = request.state.t
+    try:
+        asked = ResendRequest(requested_by=op.actor, note=note.strip()[:MAX_KEPT_CHARS] or None)
+    except ValidationError as err:
+        flash(request, "refused", t("refused_act", reason=problems_in(err)))
+        return back_to_case(case_id)
+    ctx = context_of(request)
+    erased = await ErasureStore(ctx.pool).get(case_id)
+    if erased is not None:
+        # Its history can no longer be read once its key is gone: say why in plain words.
+        on = erased.erased_at.date().isoformat()
+        flash(request, "refused", t("refused_act", reason=t("err_erased", on=on)))
+        return back_to_case(case_id)
+    return await _case_act(
+        request, case_id, "done_resend", lambda: resend_request(ctx.client, case_id, asked)
+    )

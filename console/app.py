@@ -13,7 +13,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from cases.client import HistorySource
-from console import acts, auth, merchants, pages
+from cases.history_source import ClosedRunCache
+from console import acts, acts_erase, auth, merchants, pages
 from console.access import RoleRefused, SignInNeeded, role_refusal, sign_in_redirect
 from console.config import ConsoleSettings
 from console.context import ConsoleContext
@@ -34,18 +35,22 @@ def create_app(
     webhook_secrets_key: str,
     *,
     dev_sign_in: bool = False,
+    task_queue: str | None = None,
 ) -> FastAPI:
     app = FastAPI(title="cancelflow ops console", docs_url=None, redoc_url=None, openapi_url=None)
+    closed_runs = ClosedRunCache()
     app.state.console = ConsoleContext(
         client=client,
         pool=pool,
         settings=settings,
-        history=HistorySource(client, ArchiveStore(pool)),
+        history=HistorySource(client, ArchiveStore(pool), closed_runs),
+        closed_runs=closed_runs,
         webhook_secrets=SecretBox(webhook_secrets_key),
         dev_sign_in=dev_sign_in,
+        task_queue=task_queue,
         oauth=auth.oauth_client(settings) if settings.issuer else None,
     )
-    for router in (auth.router, pages.router, acts.router, merchants.router):
+    for router in (auth.router, pages.router, acts.router, acts_erase.router, merchants.router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -4,22 +4,29 @@ audit`), its emails sent and replies received, its webhook deliveries. Read only
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from cases.client import CaseHistoryNotFound, CaseNotFound, HistorySource, settled_state
 from cases.history_source import CaseHistories
 from cases.queries import case_query, quoted
-from console.inbox import ReplySummary, has_suggestions, parse_suggestion
+from console.inbox import SUGGESTION_COLUMN, ReplySummary, parse_suggestion
 from domain.case import CaseState
 from domain.reply_token import case_reference
-from inbound.store import InboundMailStore, text_of
-from ops.audit import Timeline, TimelineEntry, timeline_of_runs
+from inbound.store import text_of
+from ops.audit import CaseReading, Timeline, TimelineEntry, read_runs, start_reading
+from ops.audit.erased import erased_timeline
+from storage.erasures import ErasureRecord, ErasureStore
 from workflows.inputs import WORKFLOW_ID_PREFIX, workflow_id_for
 
 STATE_TIMEOUT = timedelta(seconds=5)
@@ -49,31 +56,72 @@ class CaseView:
         return [e for e in entries if e.kind.startswith("webhook_")]
 
 
+@dataclass(frozen=True)
+class _Kept:
+    shape: tuple[object, ...]
+    timeline: Timeline
+    ended: tuple[str, ...]
+    """The runs read that had ended, oldest first."""
+    after_ended: CaseReading
+    """The reading after them, to go on from."""
+    read_at: float
+
+
 class TimelineCache:
     """Timelines already read, by case, with the shape of the history they were read from.
 
     A history only grows: the same runs with the same number of events are the same events,
-    so a case page opened again (after every act) decodes only a history that changed.
-    Reading a long case's timeline costs far more than fetching its history (a case with 250
-    reminders: about 180 ms against 40 ms, docs/ops-console.md).
+    so a case page opened again decodes nothing, and after an act (new events in the running
+    run, or a new run) it decodes only the runs that had not ended when it was last read.
+
+    It holds decoded values, personal ones among them: an erased case is forgotten here when
+    its page is next read (`read_case` asks the erasure records first, in every process), and
+    nothing is kept longer than `ttl` seconds after it was read, as long as this process may
+    keep a case's key (workers/case_key_cache.py), so an erasure elsewhere of a case no one
+    opens again leaves nothing decoded here either.
     """
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, ttl: float = 300.0) -> None:
         self._size = size
-        self._entries: OrderedDict[str, tuple[tuple[object, ...], Timeline]] = OrderedDict()
+        self._ttl = ttl
+        self._entries: OrderedDict[str, _Kept] = OrderedDict()
 
-    async def timeline(self, client: Client, case_id: str, runs: CaseHistories) -> Timeline:
-        shape = (*runs.run_ids, sum(len(events) for events in runs.events))
-        cached = self._entries.get(case_id)
-        if cached is not None and cached[0] == shape:
+    async def timeline(
+        self, converter: DataConverter, case_id: str, runs: CaseHistories
+    ) -> Timeline:
+        now = time.monotonic()
+        for old in [c for c, kept in self._entries.items() if kept.read_at + self._ttl <= now]:
+            del self._entries[old]
+        events = runs.events
+        shape = (*runs.run_ids, sum(len(e) for e in events))
+        kept = self._entries.get(case_id)
+        if kept is not None and kept.shape == shape:
             self._entries.move_to_end(case_id)
-            return cached[1]
-        read = await timeline_of_runs(client.data_converter, case_id, runs.events, runs.run_ids)
-        self._entries[case_id] = (shape, read)
-        self._entries.move_to_end(case_id)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+            return kept.timeline
+        ended = runs.closed
+        ended_ids = tuple(runs.run_ids[:ended])
+        if kept is not None and ended_ids[: len(kept.ended)] == kept.ended:
+            reading, done = kept.after_ended.resumable(), len(kept.ended)
+        else:
+            reading, done = start_reading(converter), 0
+        await read_runs(reading, events[done:ended])
+        after_ended = reading.resumable()
+        await read_runs(reading, events[ended:])
+        read = Timeline(
+            case_id=case_id,
+            workflow_id=workflow_id_for(case_id),
+            runs=list(runs.run_ids),
+            entries=reading.entries,
+        )
+        if self._size > 0:
+            self._entries[case_id] = _Kept(shape, read, ended_ids, after_ended, now)
+            self._entries.move_to_end(case_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
         return read
+
+    def forget(self, case_id: str) -> None:
+        self._entries.pop(case_id, None)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -87,6 +135,12 @@ async def read_case(
     timelines: TimelineCache | None = None,
 ) -> CaseView:
     """Raises CaseNotFound when neither Temporal nor the archive knows the case."""
+    erased = await ErasureStore(pool).get(case_id)
+    if erased is not None:
+        # What `cases audit` shows of it: the timeline kept at erasure, never the history.
+        if timelines is not None:
+            timelines.forget(case_id)
+        return _erased_view(case_id, erased, await stored_replies(pool, case_id))
 
     async def state() -> CaseState:
         try:
@@ -102,7 +156,8 @@ async def read_case(
             runs = await history.case_histories(case_id)
         except CaseHistoryNotFound:
             return None
-        return await (timelines or TimelineCache(size=0)).timeline(client, case_id, runs)
+        cache = timelines or TimelineCache(size=0)
+        return await cache.timeline(client.data_converter, case_id, runs)
 
     found_state, found_timeline, replies = await asyncio.gather(
         state(), timeline(), stored_replies(pool, case_id)
@@ -117,29 +172,51 @@ async def read_case(
     )
 
 
+def _erased_view(case_id: str, record: ErasureRecord, replies: list[StoredReplyView]) -> CaseView:
+    state = record.remains.get("state")
+    if state is None:
+        raise CaseNotFound(case_id)
+    timeline = erased_timeline(
+        record.remains, record.erased_at, record.erased_by, record.reason, record.trigger.value
+    )
+    return CaseView(
+        case_id=case_id,
+        workflow_id=workflow_id_for(case_id),
+        reference=case_reference(case_id),
+        state=CaseState.model_validate(state),
+        timeline=timeline,
+        replies=replies,
+    )
+
+
 async def stored_replies(pool: asyncpg.Pool, case_id: str) -> list[StoredReplyView]:
-    store = InboundMailStore(pool)
-    suggestions: dict[str, str | None] = {}
-    if await has_suggestions(pool):
-        rows = await pool.fetch(
-            "SELECT message_id, suggestion::text AS s FROM inbound_mail WHERE case_id = $1",
-            case_id,
-        )
-        suggestions = {row["message_id"]: row["s"] for row in rows}
+    """The case's replies with their texts and suggestions, in one query."""
+    rows = await pool.fetch(
+        "SELECT message_id, sender, subject, received_at, sender_verified, unverified_reason, "
+        f"signal_status, raw, {SUGGESTION_COLUMN}::text AS suggestion "
+        "FROM inbound_mail WHERE case_id = $1 ORDER BY received_at, id",
+        case_id,
+    )
     views = []
-    for reply in await store.replies_for(case_id):
-        message = await store.raw_message(reply.id)
+    for row in rows:
         summary = ReplySummary(
-            message_id=reply.message_id,
-            sender=reply.sender,
-            subject=reply.subject,
-            received_at=reply.received_at,
-            sender_verified=reply.sender_verified,
-            unverified_reason=reply.unverified_reason,
-            suggestion=parse_suggestion(suggestions.get(reply.message_id)),
+            message_id=row["message_id"],
+            sender=row["sender"],
+            subject=row["subject"],
+            received_at=row["received_at"],
+            sender_verified=row["sender_verified"],
+            unverified_reason=row["unverified_reason"],
+            suggestion=parse_suggestion(row["suggestion"]),
         )
-        views.append(StoredReplyView(summary, reply.signal_status, text_of(message)))
+        text = _text(bytes(row["raw"] or b""))
+        views.append(StoredReplyView(summary, row["signal_status"], text))
     return views
+
+
+def _text(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return text_of(message)
 
 
 async def find_cases(client: Client, pool: asyncpg.Pool, text: str) -> list[str] | str:

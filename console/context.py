@@ -10,6 +10,7 @@ from fastapi import Request
 from temporalio.client import Client
 
 from cases.client import HistorySource
+from cases.history_source import ClosedRunCache
 from console.case_view import TimelineCache
 from console.config import ConsoleSettings
 from inbound.store import InboundMailStore
@@ -27,8 +28,13 @@ class ConsoleContext:
     webhook_secrets: SecretBox
     # `cancelflow dev` only: sign a local op in without a provider, from this machine.
     dev_sign_in: bool = False
+    # The worker's task queue, where erasure starts the case's ErasureWorkflow (None: the
+    # console cannot erase, e.g. a benchmark's app).
+    task_queue: str | None = None
     oauth: Any = None  # the authlib client of the provider, when an issuer is set
     timelines: TimelineCache = field(default_factory=TimelineCache)
+    # The histories of ended runs (still sealed as Temporal holds them), shared with `history`.
+    closed_runs: ClosedRunCache = field(default_factory=ClosedRunCache)
 
     @property
     def merchants(self) -> MerchantDirectory:

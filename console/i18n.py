@@ -1,5 +1,6 @@
-"""The console's words in English and Swedish. The outcomes are the merchant guide's words,
-as on the merchant's reply form."""
+"""The console's words in English and Swedish. The outcomes and their fields are not here:
+their words are domain/outcomes.py's (the merchant guide's, as on the merchant's reply form),
+joined in as `outcome_<outcome>` and `field_<field>`, so a new outcome needs no edit here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from domain.common import SUPPORTED_LOCALES, Locale
+from domain.outcomes import OUTCOMES, answer_fields
 
 LANGUAGE_COOKIE = "cf_ops_lang"
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "sv": "Svenska"}
@@ -93,19 +95,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "acts": "Acts",
         "record_answer": "Record the answer",
         "outcome_legend": "The subscription…",
-        "choice_has_now_been_cancelled": "has now been cancelled",
-        "choice_was_already_cancelled": "was already cancelled",
-        "choice_could_not_be_cancelled": "could not be cancelled",
         "reason_legend": "Reason",
-        "outcome_has_now_been_cancelled": "has now been cancelled",
-        "outcome_was_already_cancelled": "was already cancelled",
-        "outcome_binding_contract": "binding contract",
-        "outcome_no_subscription_found": "no subscription found",
-        "outcome_other_reason": "other reason",
-        "access_until": "Date the customer has access to the subscription until",
-        "cancelled_on": "Date the cancellation was performed",
-        "contract_ends_on": "Date the binding contract expires",
-        "message": "Message (never shown to the customer)",
         "never_to_customer": "never shown to the customer",
         "answer_source": "The answer came",
         "source_ops": "from the merchant to ops (phone, chat…)",
@@ -116,7 +106,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "withdraw": "Withdraw for the customer",
         "resend": "Resend the merchant request",
         "erase": "Erase the customer's data",
-        "not_available": "Not available yet: the case has no such request to take.",
+        "resend_note": "Note (why; kept in the case's history)",
+        "resend_keeps_dates": "The same identifiers again; reminders and escalation keep "
+        "their dates.",
+        "erase_warning": "Cannot be undone: an open case is withdrawn first (the merchant is "
+        "told to disregard it), then the customer's data is struck and the case key destroyed.",
+        "erase_reason": "Reason (kept with the erasure; no personal data)",
+        "erase_confirm": "I understand that erasure cannot be undone",
+        "requests_resent": "Request sent again",
+        "erased_heading": "Personal data erased",
+        "back_to_case": "Back to the case",
         "emails_sent": "Emails sent",
         "kind": "Kind",
         "sent_at": "Sent",
@@ -138,7 +137,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "done_snooze": "Snoozed.",
         "done_withdraw": "Withdrawal recorded.",
         "done_resend": "The merchant request is sent again.",
-        "done_erase": "Erased.",
+        "done_erase": "The customer's personal data was erased on {on}.",
+        "done_erase_withdrawn": "The case was withdrawn first (the merchant was told to "
+        "disregard it), then the customer's personal data was erased on {on}.",
+        "done_erase_already": "Already erased on {on} by {by}; nothing more to do.",
+        "refused_erase": "Not erased: {reason}",
+        "err_erase_confirm": "tick the box to confirm: erasure cannot be undone",
+        "err_no_task_queue": "this console was started without the worker's task queue",
+        "err_erased": "its personal data was erased on {on}",
         "status_starting": "starting",
         "status_awaiting": "awaiting the merchant",
         "status_reminded": "reminded",
@@ -255,19 +261,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "acts": "Åtgärder",
         "record_answer": "Registrera svaret",
         "outcome_legend": "Abonnemanget…",
-        "choice_has_now_been_cancelled": "har nu sagts upp",
-        "choice_was_already_cancelled": "var redan uppsagt",
-        "choice_could_not_be_cancelled": "kunde inte sägas upp",
         "reason_legend": "Orsak",
-        "outcome_has_now_been_cancelled": "har nu sagts upp",
-        "outcome_was_already_cancelled": "var redan uppsagt",
-        "outcome_binding_contract": "bindningstid",
-        "outcome_no_subscription_found": "inget abonnemang hittades",
-        "outcome_other_reason": "annan orsak",
-        "access_until": "Datum som kunden har tillgång till abonnemanget till och med",
-        "cancelled_on": "Datum då uppsägningen genomfördes",
-        "contract_ends_on": "Datum då bindningstiden löper ut",
-        "message": "Meddelande (visas aldrig för kunden)",
         "never_to_customer": "visas aldrig för kunden",
         "answer_source": "Svaret kom",
         "source_ops": "från handlaren till oss (telefon, chatt…)",
@@ -278,7 +272,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "withdraw": "Återkalla för kunden",
         "resend": "Skicka begäran till handlaren igen",
         "erase": "Radera kundens uppgifter",
-        "not_available": "Inte tillgängligt än: ärendet tar inte emot en sådan begäran.",
+        "resend_note": "Anteckning (varför; sparas i ärendets historik)",
+        "resend_keeps_dates": "Samma uppgifter igen; påminnelser och eskalering behåller "
+        "sina datum.",
+        "erase_warning": "Kan inte ångras: ett öppet ärende återkallas först (handlaren ombeds "
+        "bortse från det), sedan stryks kundens uppgifter och ärendets nyckel förstörs.",
+        "erase_reason": "Skäl (sparas med raderingen; inga personuppgifter)",
+        "erase_confirm": "Jag förstår att raderingen inte kan ångras",
+        "requests_resent": "Begäran skickad igen",
+        "erased_heading": "Personuppgifter raderade",
+        "back_to_case": "Tillbaka till ärendet",
         "emails_sent": "Skickade e-postmeddelanden",
         "kind": "Typ",
         "sent_at": "Skickat",
@@ -300,7 +303,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "done_snooze": "Pausat.",
         "done_withdraw": "Återkallelsen registrerad.",
         "done_resend": "Begäran är skickad till handlaren igen.",
-        "done_erase": "Raderat.",
+        "done_erase": "Kundens personuppgifter raderades {on}.",
+        "done_erase_withdrawn": "Ärendet återkallades först (handlaren ombads bortse från det), "
+        "sedan raderades kundens personuppgifter {on}.",
+        "done_erase_already": "Redan raderat {on} av {by}; inget mer att göra.",
+        "refused_erase": "Inte raderat: {reason}",
+        "err_erase_confirm": "kryssa i rutan för att bekräfta: raderingen kan inte ångras",
+        "err_no_task_queue": "konsolen startades utan arbetarens uppgiftskö",
+        "err_erased": "dess personuppgifter raderades {on}",
         "status_starting": "startar",
         "status_awaiting": "väntar på handlaren",
         "status_reminded": "påmind",
@@ -336,6 +346,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "merchant_cases": "Handlarens ärenden i inkorgen",
     },
 }
+
+
+def outcome_words(locale: Locale) -> dict[str, str]:
+    """Each outcome's label and each answer field's label, from the outcomes' definitions."""
+    words = {f"outcome_{o.value}": spec.label[locale] for o, spec in OUTCOMES.items()}
+    words |= {f"field_{f.name}": f.text.label[locale] for f in answer_fields()}
+    return words
+
+
+for _locale in SUPPORTED_LOCALES:
+    _derived = outcome_words(_locale)
+    _clash = set(_derived) & set(MESSAGES[_locale])
+    if _clash:
+        raise TypeError(f"console words named like an outcome's or a field's: {sorted(_clash)}")
+    MESSAGES[_locale] |= _derived
 
 
 def choose_locale(asked: str | None, request: Request) -> Locale:

@@ -15,6 +15,7 @@ from console.case_view import find_cases, read_case
 from console.context import context_of
 from console.inbox import InboxFilter, read_inbox
 from console.rendering import render
+from domain.outcomes import date_fields
 
 router = APIRouter()
 
@@ -93,5 +94,7 @@ async def case_page(request: Request, case_id: str) -> Response:
             "flash": take_flash(request),
             "may_act": op.may_act,
             "form": answer_form(request.state.t.locale),
+            # The dates a reply's suggestion may name, each shown with its field's label.
+            "date_fields": date_fields(),
         },
     )

@@ -23,10 +23,19 @@ async def running_console(
     pool: asyncpg.Pool,
     webhook_secrets_key: str,
     *,
+    task_queue: str,
     dev_sign_in: bool = False,
 ) -> AsyncIterator[str]:
-    """The console served on settings.host:port until the block ends; yields its base URL."""
-    app = create_app(client, pool, settings, webhook_secrets_key, dev_sign_in=dev_sign_in)
+    """The console served on settings.host:port until the block ends; yields its base URL.
+    task_queue: the worker's, where an erasure's workflow runs."""
+    app = create_app(
+        client,
+        pool,
+        settings,
+        webhook_secrets_key,
+        dev_sign_in=dev_sign_in,
+        task_queue=task_queue,
+    )
     serving = asyncio.create_task(serve_app(app, settings.host, settings.port))
     try:
         loop = asyncio.get_running_loop()

@@ -33,6 +33,16 @@ class WithdrawalRequest(BaseModel):
     reason: Reason | None = None
 
 
+class ResendRequest(BaseModel):
+    """Ops send the merchant the round's request again (it says it never got it, or it went
+    to an old address): the same identifiers, a new Message-ID; the chase keeps its dates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requested_by: Actor
+    note: Reason | None = None
+
+
 class DetailsCorrection(BaseModel):
     """Corrected customer details after 'no subscription found'."""
 

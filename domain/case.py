@@ -75,6 +75,7 @@ class CaseState(BaseModel):
     escalated_at: datetime | None = None
     round_started_at: datetime | None = None
     reminders_sent: int = 0
+    requests_resent: int = Field(default=0, description="Times ops sent this round's request again")
     chase_steps_done: int = 0
     last_chase_at: datetime | None = None
     snoozed_until: datetime | None = None

@@ -34,6 +34,7 @@ PERSONAL_FIELDS = frozenset(
         "account_reference",
         "message",
         "reason",
+        "note",
         "snooze_reason",
         "withdrawal_reason",
         "failure",

@@ -1,4 +1,4 @@
-"""Why a case refuses an answer, a withdrawal, corrected details or a snooze.
+"""Why a case refuses an answer, a withdrawal, corrected details, a snooze or a resend.
 
 Pure functions of the case state: the workflow's validators and signal handlers ask them,
 and so does the client when the case has closed and its Updates can no longer be reached.
@@ -88,4 +88,26 @@ def snooze_refusal(
         return "the request has not been sent to the merchant yet"
     if local_morning(request.until, merchant.timezone) <= now:
         return f"until: {request.until.isoformat()} is not in the future"
+    return None
+
+
+def resend_refusal(state: CaseState) -> str | None:
+    """Sending the request again only makes sense while the merchant still owes the answer.
+
+    An erased case is closed (erasure withdraws it first), so it is refused as closed.
+    """
+    if not state.is_open:
+        return f"the case is {state.status.value}; there is no request to send again"
+    if state.withdrawn_at is not None:
+        return (
+            f"the customer withdrew the request on {state.withdrawn_at.isoformat()}; "
+            "the merchant is told to disregard it"
+        )
+    if state.answer is not None:
+        return (
+            f"the merchant already answered on {state.answer.answered_at.isoformat()} "
+            f"({state.answer.outcome.value})"
+        )
+    if state.round_started_at is None:
+        return "the request has not been sent to the merchant yet"
     return None

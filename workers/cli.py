@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "cases withdraw": "workers.commands.cases_actions:withdraw",
     "cases snooze": "workers.commands.cases_actions:snooze",
     "cases erase": "workers.commands.cases_erase:erase",
+    "cases resend": "workers.commands.cases_resend:resend",
     "merchants": "workers.commands.merchants:merchants",
     "merchants key": "workers.commands.merchants_keys:key",
     "merchants webhook": "workers.commands.merchants_webhooks:webhook",

@@ -354,6 +354,7 @@ class DevStack:
                 client,
                 pool,
                 settings.webhooks.secrets_key.get_secret_value(),
+                task_queue=settings.temporal.task_queue,
                 dev_sign_in=not console.issuer,
             )
         )

@@ -37,7 +37,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.request import missing_identifiers
     from domain.webhooks import EventType
     from workflows.case_emails import CORRECTION_WINDOW, new_round_day
-    from workflows.case_steps import CaseFailed, CaseSteps
+    from workflows.case_resend import CaseResend
+    from workflows.case_steps import CaseFailed
     from workflows.inputs import (
         NOT_YOUR_CASE,
         WORKFLOW_ID_PREFIX,
@@ -77,7 +78,7 @@ def _requested_at(input: CaseInput) -> datetime:
 
 
 @workflow.defn
-class CancellationWorkflow(CaseSteps):
+class CancellationWorkflow(CaseResend):  # CaseResend: resend_request; it extends CaseSteps
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
         self._request = input.request

@@ -42,6 +42,16 @@ EMAIL_RETRY = RetryPolicy(
 )
 DIRECTORY_TIMEOUT = timedelta(seconds=15)
 EMAIL_TIMEOUT = timedelta(seconds=60)
+# A resend has an op waiting for it: a few tries in two minutes, then the op is told why
+# (the chase's own emails keep trying for as long as it takes).
+RESEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+    non_retryable_error_types=act.NON_RETRYABLE_ERROR_TYPES,
+)
+RESEND_WINDOW = timedelta(minutes=2)
 
 
 async def load_merchant(merchant_id: str, *, local: bool) -> Merchant:
@@ -66,8 +76,10 @@ def merchant_email(
     kind: act.MerchantEmailKind,
     reminder_number: int | None = None,
     answer_expected_by: datetime | None = None,
+    resend_number: int | None = None,
 ) -> act.MerchantEmailInput:
     return act.MerchantEmailInput(
+        resend_number=resend_number,
         case_id=state.case_id,
         round=state.round,
         kind=kind,
@@ -82,12 +94,14 @@ def merchant_email(
 
 async def send_merchant_email(email: act.MerchantEmailInput) -> act.EmailSent:
     merchant = escape_markdown(email.merchant.display_name)
+    resend = email.resend_number is not None
     result: act.EmailSent = await workflow.execute_activity(
         email.kind.activity,
         email,
         result_type=act.EmailSent,
         start_to_close_timeout=EMAIL_TIMEOUT,
-        retry_policy=EMAIL_RETRY,
+        schedule_to_close_timeout=RESEND_WINDOW if resend else None,
+        retry_policy=RESEND_RETRY if resend else EMAIL_RETRY,
         summary=f"{_merchant_email_summary(email)} to {merchant} (round {email.round})",
     )
     return result
@@ -96,6 +110,8 @@ async def send_merchant_email(email: act.MerchantEmailInput) -> act.EmailSent:
 def _merchant_email_summary(email: act.MerchantEmailInput) -> str:
     match email.kind:
         case act.MerchantEmailKind.REQUEST:
+            if email.resend_number is not None:
+                return f"Email cancellation request again (resend {email.resend_number})"
             return "Email cancellation request"
         case act.MerchantEmailKind.REMINDER:
             return f"Email reminder {email.reminder_number}"

@@ -7,11 +7,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.history.v1 import HistoryEvent
 
 from activities import contracts as act
-from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.actions import (
+    DetailsCorrection,
+    EmailReplyNotice,
+    ResendRequest,
+    SnoozeRequest,
+    WithdrawalRequest,
+)
+from domain.merchant import Merchant
 from domain.outcomes import date_fields
+from domain.text import Line200
+from ops.audit.decoding import reads_as
 from ops.audit.run import SYSTEM, RunReading
 from workflows.inputs import SubmitAnswer
 
@@ -33,20 +43,46 @@ def _resent(sent: act.EmailSent) -> bool | None:
 def _merchant_request(
     run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
 ) -> None:
+    again = data.resend_number
     run.add(
         event,
-        "merchant_email_sent",
+        "merchant_email_resent" if again else "merchant_email_sent",
         SYSTEM,
-        f"cancellation request emailed to {data.merchant.display_name or '?'}, "
-        f"Message-ID {sent.message_id}",
+        f"cancellation request emailed{f' again (resend {again})' if again else ''} to "
+        f"{data.merchant.display_name or '?'}, Message-ID {sent.message_id}",
         message_id=sent.message_id,
         to=data.merchant.model_dump(mode="json")["cancellation_emails"],
         found_in_outbox=_resent(sent),
+        resend_number=again,
     )
 
 
+class NamedMerchant(BaseModel):
+    """The merchant as a reminder's or withdrawal's entry names it."""
+
+    model_config = ConfigDict(title=Merchant.__name__)
+
+    display_name: Line200
+
+
+class MerchantEmailRead(BaseModel):
+    """What the timeline reads of a reminder's or withdrawal's MerchantEmailInput. A long case
+    sends hundreds of reminders, each input carrying the whole merchant: validating its
+    addresses (the email validator) for an entry that shows only its name was most of the
+    cost of reading those (the request's entry, once a round, reads the whole input)."""
+
+    model_config = ConfigDict(title=act.MerchantEmailInput.__name__)
+
+    reminder_number: int | None = Field(default=None, ge=1)
+    merchant: NamedMerchant
+
+
+reads_as(MerchantEmailRead, act.MerchantEmailInput, "reminder_number")
+reads_as(NamedMerchant, Merchant, "display_name")
+
+
 def _merchant_reminder(
-    run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
+    run: RunReading, event: HistoryEvent, data: MerchantEmailRead, sent: act.EmailSent
 ) -> None:
     number = data.reminder_number
     run.add(
@@ -62,7 +98,7 @@ def _merchant_reminder(
 
 
 def _merchant_withdrawal(
-    run: RunReading, event: HistoryEvent, data: act.MerchantEmailInput, sent: act.EmailSent
+    run: RunReading, event: HistoryEvent, data: MerchantEmailRead, sent: act.EmailSent
 ) -> None:
     run.add(
         event,
@@ -120,8 +156,8 @@ def _ops_notified(
 # load_merchant and activities not named here are plumbing, not part of the story.
 ACTIVITY_READERS: dict[str, ActivityReader[Any]] = {
     act.SEND_MERCHANT_REQUEST: ActivityReader(act.MerchantEmailInput, _merchant_request),
-    act.SEND_MERCHANT_REMINDER: ActivityReader(act.MerchantEmailInput, _merchant_reminder),
-    act.SEND_MERCHANT_WITHDRAWAL: ActivityReader(act.MerchantEmailInput, _merchant_withdrawal),
+    act.SEND_MERCHANT_REMINDER: ActivityReader(MerchantEmailRead, _merchant_reminder),
+    act.SEND_MERCHANT_WITHDRAWAL: ActivityReader(MerchantEmailRead, _merchant_withdrawal),
     act.NOTIFY_CUSTOMER: ActivityReader(act.CustomerNotificationInput, _customer_notified),
     act.NOTIFY_OPS: ActivityReader(act.OpsNotificationInput, _ops_notified),
 }
@@ -238,6 +274,16 @@ def _snooze(run: RunReading, event: HistoryEvent, call: Call, request: SnoozeReq
     )
 
 
+def _resend(run: RunReading, event: HistoryEvent, call: Call, request: ResendRequest) -> None:
+    run.add(
+        event,
+        "resend_requested",
+        request.requested_by or call.identity or "unknown",
+        "asked to send the merchant request again" + (f": {request.note}" if request.note else ""),
+        note=request.note,
+    )
+
+
 def _correction(
     run: RunReading, event: HistoryEvent, call: Call, correction: DetailsCorrection
 ) -> None:
@@ -253,6 +299,7 @@ CALL_READERS: dict[str, CallReader[Any]] = {
     "withdraw": CallReader(WithdrawalRequest, _withdrawal),
     "withdraw_case": CallReader(WithdrawalRequest, _withdrawal),
     "snooze": CallReader(SnoozeRequest, _snooze),
+    "resend_request": CallReader(ResendRequest, _resend),
     "correct_details": CallReader(DetailsCorrection, _correction),
     "correct_customer_details": CallReader(DetailsCorrection, _correction),
 }

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter
@@ -37,16 +38,35 @@ Undecoded = Unreadable | Unrecognised
 
 class PayloadDecoder:
     """Decodes through the client's data converter: its codec first (so encrypted histories
-    read in clear with the right keys), then its payload converter into the model given."""
+    read in clear with the right keys), then its payload converter into the model given.
+
+    Each distinct payload is decoded once per decoder (one reading of a case): a run's
+    continue-as-new input is the next run's start input, and it carries the case's whole
+    state so far, the costliest payload of a long case. Decoding is a pure function of the
+    bytes and the model, so a repeat is the same value (read only by the handlers).
+    """
 
     def __init__(self, converter: DataConverter) -> None:
         self._converter = converter
+        self._decoded: dict[tuple[type[Any], bytes], Any] = {}
+
+    @property
+    def converter(self) -> DataConverter:
+        return self._converter
 
     async def first(self, payloads: Sequence[Payload], model: type[T]) -> T | Undecoded:
         """The first payload as a `model`; a call's first argument is all our code ever sends."""
         if not payloads:
             return Unrecognised(None, "no payload")
-        clear = list(payloads[:1])
+        key = (model, payloads[0].SerializeToString(deterministic=True))
+        if key in self._decoded:
+            return cast(T | Undecoded, self._decoded[key])
+        value = await self._decode(payloads[0], model)
+        self._decoded[key] = value
+        return value
+
+    async def _decode(self, payload: Payload, model: type[T]) -> T | Undecoded:
+        clear = [payload]
         codec = self._converter.payload_codec
         if codec is not None:
             try:
@@ -72,6 +92,19 @@ class PayloadDecoder:
         cause = error.__cause__
         text = str(error)
         return f"{text}: {cause}" if cause is not None and str(cause) not in text else text
+
+
+def reads_as(ours: type[BaseModel], theirs: type[BaseModel], *names: str) -> None:
+    """Refuses (at import) a reading model whose fields differ from the model it reads:
+    the same annotations, defaults and constraints, so both refuse the same values."""
+    for name in names:
+        mine, real = ours.model_fields[name], theirs.model_fields[name]
+        if (mine.annotation, mine.default, mine.metadata) != (
+            real.annotation,
+            real.default,
+            real.metadata,
+        ):
+            raise TypeError(f"{ours.__name__}.{name} no longer reads {theirs.__name__}.{name}")
 
 
 def _first_line(text: str) -> str:

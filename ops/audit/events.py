@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from temporalio.api.common.v1 import Payload
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.api.common.v1 import Payload, SearchAttributes
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import (
     HistoryEvent,
@@ -16,8 +17,9 @@ from temporalio.converter import DataConverter, decode_search_attributes
 
 from activities import contracts as act
 from domain.case import AnswerReceipt, CaseState
+from domain.request import CancellationRequest
 from ops.audit.calls import ACTIVITY_READERS, CALL_READERS, RECEIPT_UPDATES, Call, unknown_call
-from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised
+from ops.audit.decoding import PayloadDecoder, Unreadable, Unrecognised, reads_as
 from ops.audit.entry import TimelineEntry
 from ops.audit.run import SYSTEM, CaseReading, OpenUpdate, RunReading, ScheduledActivity
 from ops.audit.webhooks import WEBHOOK_HANDLERS, deliveries_left_running
@@ -27,18 +29,53 @@ from workflows.search_attributes import CASE_STATUS
 Handler = Callable[[RunReading, HistoryEvent], Awaitable[None]]
 
 
+class _Carried(BaseModel):
+    """A carried state, only as being there: its fields are skipped, not built or validated."""
+
+    model_config = ConfigDict(title=CaseState.__name__, extra="ignore")
+
+
+class RunStart(BaseModel):
+    """What the timeline reads of a CaseInput (a run's start, a continue-as-new's input): the
+    request and the round as CaseInput has them, and whether the run carries a state.
+
+    The carried state is the case's whole state so far, growing with every reminder, and a
+    long case carries it into each of its dozens of runs: validating it into a CaseState each
+    time was most of a long case's timeline, for an entry that shows only that it is there.
+    The merchant and the previous rounds, not shown either, are skipped too (extra fields).
+    """
+
+    model_config = ConfigDict(title=CaseInput.__name__)
+
+    request: CancellationRequest
+    round: int = Field(default=1, ge=1)
+    carry: _Carried | None = None
+
+
+reads_as(RunStart, CaseInput, "request", "round")
+
+
 async def read_case(
     converter: DataConverter, runs: Sequence[Sequence[HistoryEvent]]
 ) -> list[TimelineEntry]:
     """The entries of every run, oldest run first."""
-    case = CaseReading(PayloadDecoder(converter))
+    case = start_reading(converter)
+    await read_runs(case, runs)
+    return case.entries
+
+
+def start_reading(converter: DataConverter) -> CaseReading:
+    return CaseReading(PayloadDecoder(converter))
+
+
+async def read_runs(case: CaseReading, runs: Sequence[Sequence[HistoryEvent]]) -> None:
+    """Reads further runs of the case, oldest first, into `case` (its entries grow)."""
     for events in runs:
         run = RunReading(case)
         for event in events:
             handler = HANDLERS.get(event.event_type)
             if handler is not None:
                 await handler(run, event)
-    return case.entries
 
 
 async def _started(run: RunReading, event: HistoryEvent) -> None:
@@ -51,7 +88,7 @@ async def _started(run: RunReading, event: HistoryEvent) -> None:
 async def _started_case(
     run: RunReading, event: HistoryEvent, attrs: WorkflowExecutionStartedEventAttributes
 ) -> None:
-    case_input = await run.decoder.first(attrs.input.payloads, CaseInput)
+    case_input = await run.decoder.first(attrs.input.payloads, RunStart)
     first_run, run.case.first_run = run.case.first_run, False
     if isinstance(case_input, Unreadable | Unrecognised):
         run.add_unrecognised(event, "a run of the case started", case_input)
@@ -174,7 +211,12 @@ def _status(
     attrs: UpsertWorkflowSearchAttributesEventAttributes | WorkflowExecutionStartedEventAttributes,
 ) -> None:
     """A status change, from an upsert or from the attributes the case was started with."""
-    values = decode_search_attributes(attrs.search_attributes).get(CASE_STATUS.name)
+    # Only the status is read: the other attributes of each upsert are left encoded.
+    found = attrs.search_attributes.indexed_fields.get(CASE_STATUS.name)
+    if found is None:
+        return
+    only = SearchAttributes(indexed_fields={CASE_STATUS.name: found})
+    values = decode_search_attributes(only).get(CASE_STATUS.name)
     if not values:
         return
     status = str(values[0])
@@ -191,8 +233,8 @@ def _status(
 
 async def _continued_as_new(run: RunReading, event: HistoryEvent) -> None:
     attrs = event.workflow_execution_continued_as_new_event_attributes
-    next_input = await run.decoder.first(attrs.input.payloads, CaseInput)
-    new_round = isinstance(next_input, CaseInput) and next_input.round != run.round
+    next_input = await run.decoder.first(attrs.input.payloads, RunStart)
+    new_round = isinstance(next_input, RunStart) and next_input.round != run.round
     deliveries_left_running(
         run,
         event,

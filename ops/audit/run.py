@@ -46,6 +46,14 @@ class CaseReading:
     status: str | None = None
     first_run: bool = True
 
+    def resumable(self) -> CaseReading:
+        """A copy to read further runs from, this one left as it is. Taken between runs: the
+        entries of a run that ended are never changed by later runs (updates and deliveries
+        are matched within their run), so they are shared; the decoder starts afresh."""
+        return CaseReading(
+            PayloadDecoder(self.decoder.converter), list(self.entries), self.status, self.first_run
+        )
+
 
 @dataclass
 class RunReading:

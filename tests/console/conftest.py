@@ -80,7 +80,9 @@ async def console_stack(
         worker = build_worker(client, settings, build_activities(settings, pool, client))
         worker_task = asyncio.create_task(worker.run())
         try:
-            async with running_console(console, client, pool, WEBHOOK_KEY) as url:
+            async with running_console(
+                console, client, pool, WEBHOOK_KEY, task_queue=settings.temporal.task_queue
+            ) as url:
                 assert url == base_url
                 yield ConsoleStack(
                     base_url=base_url,

@@ -88,6 +88,16 @@ async def test_an_agent_triages_a_reply_without_javascript(
     await expect(reply).to_contain_text("<script>document.title='x'</script>")  # as text
     assert await page.locator("script").count() == 0
 
+    # The merchant says it never got the request: sent again, the page says so and why.
+    resend = page.get_by_test_id("resend-form")
+    await resend.get_by_label("Note (why").fill("merchant asked for it again")
+    await resend.get_by_role("button", name="Resend the merchant request").click()
+    await expect(page.get_by_test_id("flash")).to_have_text("The merchant request is sent again.")
+    await expect(page.get_by_test_id("requests-resent")).to_have_text("1")
+    await expect(page.get_by_test_id("audit")).to_contain_text(
+        "asked to send the merchant request again: merchant asked for it again"
+    )
+
     form = page.get_by_test_id("answer-form")
     await form.get_by_label("has now been cancelled").check()
     access = (date.today() + timedelta(days=30)).isoformat()

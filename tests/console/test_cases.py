@@ -125,10 +125,8 @@ async def test_refusals_come_back_with_the_case_reason(stack: ConsoleStack) -> N
             at,
         )
         assert flash(page).startswith("The case refused the answer: cancelled_on:")
-        page = await post_form(http, f"{at}/resend", {}, at)
-        assert flash(page).startswith("Not available yet")
-        page = await post_form(http, f"{at}/erase", {}, at)
-        assert flash(page).startswith("Not available yet")
+        page = await post_form(http, f"{at}/erase", {"reason": "asked"}, at)
+        assert flash(page) == "Not erased: tick the box to confirm: erasure cannot be undone"
         soon = (date.today() + timedelta(days=7)).isoformat()
         page = await post_form(http, f"{at}/snooze", {"until": soon, "reason": "holiday"}, at)
         assert flash(page) == "Snoozed."
@@ -159,8 +157,8 @@ async def test_a_viewer_is_refused_every_act(stack: ConsoleStack) -> None:
         "accept-suggestion": {"message_id": "v1@m"},
         "snooze": {"until": soon, "reason": "r"},
         "withdraw": {"reason": "r"},
-        "resend": {},
-        "erase": {},
+        "resend": {"note": "n"},
+        "erase": {"reason": "r", "confirm": "yes"},
     }
     async with stack.http() as http:
         await stack.sign_in("vera", http)
@@ -364,3 +362,22 @@ async def test_failed_cases_and_webhooks_that_gave_up(stack: ConsoleStack) -> No
         "cancellation.requested" in hooks
         and "HTTP 500 from &lt;https://hooks.example/x&gt;" in hooks
     )
+
+
+async def test_an_erased_case_shows_what_cases_audit_shows(stack: ConsoleStack) -> None:
+    from cases.erasure import erase_case
+    from domain.erasure import ErasureRequest
+
+    merchant = await stack.add_merchant()
+    case_id = await stack.start(merchant)
+    async with stack.http() as http:
+        await stack.sign_in("vera", http)
+        before = await http.get(f"/cases/{case_id}")  # read into the console's cache
+        assert before.status_code == 200 and "personal_data_erased" not in before.text
+        request = ErasureRequest(reason="customer asked", requested_by="ops:test")
+        await erase_case(stack.client, case_id, request, stack.settings.temporal.task_queue)
+        page = await http.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert "<td>personal_data_erased</td>" in page.text
+    assert "personal data erased (request): customer asked" in page.text
+    assert CUSTOMER not in page.text

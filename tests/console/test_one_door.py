@@ -17,6 +17,7 @@ ALLOWED_FROM_CLIENT = {
     "HistorySource",
     "case_state",
     "list_cases",
+    "resend_request",
     "settled_state",
     "snooze_case",
     "submit_answer",

@@ -15,6 +15,7 @@ from domain.merchant import Merchant
 from domain.refusals import (
     answer_refusal,
     correction_refusal,
+    resend_refusal,
     snooze_refusal,
     withdrawal_refusal,
 )
@@ -189,3 +190,32 @@ def test_a_decided_case_cannot_be_snoozed() -> None:
     assert snooze_refusal(answered, MERCHANT, snooze(date(2026, 4, 1)), NOW) == (
         "the case is answered; it is not waiting"
     )
+
+
+SENT = {"round_started_at": datetime(2026, 3, 1, 9, 0, tzinfo=UTC)}
+
+
+@pytest.mark.parametrize(
+    ("case", "refusal"),
+    [
+        (state(CaseStatus.AWAITING, **SENT), None),
+        (state(CaseStatus.NEEDS_TRIAGE, **SENT), None),
+        (state(CaseStatus.ESCALATED, escalated=True, **SENT), None),
+        (state(CaseStatus.STARTING), "the request has not been sent to the merchant yet"),
+        (state(CaseStatus.CLOSED, **SENT), "the case is closed; there is no request to send again"),
+        (state(CaseStatus.FAILED), "the case is failed; there is no request to send again"),
+        (
+            state(CaseStatus.AWAITING, withdrawn_at=ANSWERED_AT, **SENT),
+            "the customer withdrew the request on 2026-03-02T10:00:00+00:00; "
+            "the merchant is told to disregard it",
+        ),
+        (
+            state(CaseStatus.ANSWERED, answer=cancelled(), **SENT),
+            "the merchant already answered on 2026-03-02T10:00:00+00:00 (has_now_been_cancelled)",
+        ),
+    ],
+)
+def test_a_resend_only_while_the_merchant_owes_the_answer(
+    case: CaseState, refusal: str | None
+) -> None:
+    assert resend_refusal(case) == refusal

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -49,6 +50,9 @@ class Relay:
     def __init__(self, port: int) -> None:
         self.port = port
         self.received: Counter[str] = Counter()
+        # When each Message-ID first arrived (time.monotonic()): tells a duplicate from the SMTP
+        # window (its first copy came before a kill) from one sent twice by a live worker.
+        self.first_at: dict[str, float] = {}
         self._server: asyncio.Server | None = None
         self._sessions: set[SMTP] = set()
 
@@ -56,7 +60,9 @@ class Relay:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         headers = BytesHeaderParser().parsebytes(envelope.original_content or b"")
-        self.received[str(headers.get("Message-ID", "")).strip()] += 1
+        message_id = str(headers.get("Message-ID", "")).strip()
+        self.received[message_id] += 1
+        self.first_at.setdefault(message_id, time.monotonic())
         return "250 2.0.0 Queued"
 
     async def start(self) -> None:

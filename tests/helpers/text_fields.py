@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from domain.actions import DetailsCorrection, SnoozeRequest, WithdrawalRequest
+from domain.actions import DetailsCorrection, ResendRequest, SnoozeRequest, WithdrawalRequest
 from domain.answers import parse_answer
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
@@ -76,6 +76,12 @@ CASES: list[tuple[str, Callable[[Any], object], dict[str, Any], set[str]]] = [
         SnoozeRequest.model_validate,
         {"until": "2026-04-01", "reason": "Merchant\tasked for time", "requested_by": "ops:kim"},
         {"reason"},
+    ),
+    (
+        "resend",
+        ResendRequest.model_validate,
+        {"requested_by": "ops:kim", "note": "Merchant says\r\nit never arrived"},
+        {"note"},
     ),
     (
         "merchant",

@@ -29,12 +29,19 @@ from cases.client import (
     case_handle,
     case_state,
     correct_customer_details,
+    resend_request,
     snooze_case,
     start_case,
     submit_answer,
     withdraw_case,
 )
-from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.actions import (
+    DetailsCorrection,
+    EmailReplyNotice,
+    ResendRequest,
+    SnoozeRequest,
+    WithdrawalRequest,
+)
 from domain.answers import (
     BindingContract,
     HasNowBeenCancelled,
@@ -261,6 +268,34 @@ async def webhook_merchant(env: WorkflowEnvironment, client: Client, case_id: st
     )
 
 
+async def resend_then_answer(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    """Ops send the request again (Update resend_request) to a merchant told by email and
+    webhook: a second request email and `cancellation.requested` again; reminder 1 keeps
+    its date."""
+    await advance_to(env, START + timedelta(days=1))
+    await resend_request(
+        client,
+        case_id,
+        ResendRequest(requested_by="ops:eva@example.com", note="merchant never got it"),
+    )
+    await advance_to(env, START + timedelta(days=3))
+
+    async def reminded() -> bool:
+        return (await case_state(client, case_id)).reminders_sent >= 1
+
+    await eventually(reminded)
+    await _answer_and_finish(
+        env,
+        client,
+        case_id,
+        HasNowBeenCancelled(
+            access_until=date(2027, 3, 31),
+            answered_at=await _now(env),
+            **_by(Channel.PORTAL, "Acme support"),
+        ),
+    )
+
+
 class RecordingWithWebhooks(RecordingActivities):
     """Also takes the delivery children's POSTs (recorded, never sent anywhere)."""
 
@@ -314,10 +349,11 @@ SCENARIOS: dict[str, Scenario] = {
     "snooze-then-answer": snooze_then_answer,
     "withdrawal": withdrawal,
     "webhook-merchant": webhook_merchant,
+    "resend-then-answer": resend_then_answer,
 }
 
 # Scenarios whose merchant is told by webhook as well as by email.
-WEBHOOK_MERCHANTS = {"webhook-merchant"}
+WEBHOOK_MERCHANTS = {"webhook-merchant", "resend-then-answer"}
 
 
 async def capture(name: str, scenario: Scenario) -> list[Path]:

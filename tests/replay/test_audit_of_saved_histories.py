@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,26 @@ EXPECTED: dict[str, list[str]] = {
         "webhook_in_flight",
         "case_closed",
     ],
+    # Ops sent the request again on 2 March (who and why in the Update's entry): a second
+    # email and `cancellation.requested` again; reminder 1 still on 3 March.
+    "resend-then-answer": [
+        "request_received",
+        "webhook_sent",
+        "merchant_email_sent",
+        "webhook_delivered",
+        "resend_requested",
+        "webhook_sent",
+        "merchant_email_resent",
+        "webhook_delivered",
+        "webhook_sent",
+        "reminder_sent",
+        "webhook_delivered",
+        "answer_received",
+        "webhook_sent",
+        "customer_notified",
+        "webhook_in_flight",
+        "case_closed",
+    ],
     # Told the outcome, then 14 days later that the case closed unresolved.
     "no-subscription-unresolved": [
         "request_received",
@@ -192,3 +213,14 @@ async def test_reminders_and_escalation_show_in_the_timeline() -> None:
     assert chase[:3] == ["reminder_sent", "reminder_sent", "escalated"]
     assert set(chase[3:]) == {"reminder_sent"} and len(chase) >= 6
     assert kinds.count("history_continued") == len(runs) - 1
+
+
+async def test_the_resend_names_the_op_and_its_note() -> None:
+    timeline = await _timeline_of("resend-then-answer")
+    [asked] = [e for e in timeline.entries if e.kind == "resend_requested"]
+    assert asked.actor == "ops:eva@example.com"
+    assert asked.details == {"note": "merchant never got it"}
+    [sent] = [e for e in timeline.entries if e.kind == "merchant_email_resent"]
+    assert sent.details["resend_number"] == 1
+    assert "request-resend-1" in sent.details["message_id"]
+    assert sent.at - asked.at < timedelta(seconds=1)

@@ -34,6 +34,7 @@ PATHS_COVERED = {
     "snooze-then-answer",
     "withdrawal",
     "webhook-merchant",
+    "resend-then-answer",
 }
 
 
@@ -81,3 +82,34 @@ def test_the_webhook_merchant_history_covers_the_delivery_children() -> None:
         f"webhook-evt_replay-webhook-merchant_{kind}_1_1"
         for kind in ("requested", "reminder", "answer_recorded")
     ]
+
+
+def test_the_resend_history_sends_the_request_again_on_both_channels() -> None:
+    """Replay of this history checks the Update resend_request: a second request email under
+    its own outbox kind and `cancellation.requested` again under the next event number."""
+    raw = (HISTORIES[0].parent / "resend-then-answer.run1.json").read_text()
+    events = json.loads(raw)["events"]
+    started = [
+        e["startChildWorkflowExecutionInitiatedEventAttributes"]["workflowId"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
+    ]
+    case = "replay-resend-then-answer"
+    assert started[:2] == [
+        f"webhook-evt_{case}_requested_1_1",
+        f"webhook-evt_{case}_requested_1_2",
+    ]
+    requests = [
+        e
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+        and e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        == "send_merchant_request"
+    ]
+    assert len(requests) == 2
+    assert any(
+        e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"
+        and e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        == "resend_request"
+        for e in events
+    )

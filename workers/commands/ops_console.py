@@ -51,6 +51,7 @@ async def _serve(settings: Settings) -> None:
                 client,
                 pool,
                 settings.webhooks.secrets_key.get_secret_value(),
+                task_queue=settings.temporal.task_queue,
             ) as url,
         ):
             issuer = settings.console.issuer
