@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -19,8 +19,6 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -29,6 +27,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from cases.case_listing import CaseListing as CaseListing
 from cases.case_listing import list_cases as list_cases
 from cases.case_listing import open_cases as open_cases
+from cases.case_start import case_summary as case_summary
+from cases.case_start import starting_search_attributes as starting_search_attributes
 
 # Re-exported: callers read histories (live or archived) through this one door too.
 from cases.history_source import ArchivedHistories as ArchivedHistories
@@ -36,10 +36,11 @@ from cases.history_source import CaseHistoryNotFound as CaseHistoryNotFound
 from cases.history_source import HistorySource as HistorySource
 from cases.history_source import TemporalArchiveSource as TemporalArchiveSource
 from cases.ownership import is_merchants_live_case as is_merchants_live_case
-from cases.queries import quoted
 from cases.recorded_merchant import RecordedCase as RecordedCase
 from cases.recorded_merchant import recorded_case as recorded_case
 from cases.recorded_merchant import recorded_case_of as recorded_case_of
+from cases.references import ArchivedReferences as ArchivedReferences
+from cases.references import resolve_case_id as resolve_case_id
 from domain import refusals
 from domain.actions import (
     DetailsCorrection,
@@ -49,12 +50,10 @@ from domain.actions import (
     WithdrawalRequest,
 )
 from domain.answers import MerchantAnswer
-from domain.case import AnswerReceipt, CaseState, CaseStatus
-from domain.reply_token import CASE_REFERENCE_PATTERN, case_reference
+from domain.case import AnswerReceipt, CaseState
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
-from workflows.details import escape_markdown
 from workflows.inputs import (
     NOT_YOUR_CASE,
     CaseInput,
@@ -133,39 +132,6 @@ async def start_case(
     return StartedCase(handle=handle, created=created, request=original)
 
 
-def case_summary(request: CancellationRequest, merchant_name: str | None = None) -> str:
-    """The Temporal UI's one-line summary: reference, subscription, merchant.
-
-    The UI renders it as markdown: the subscription and merchant names are outside text.
-    Status and outcome change, so they lead the case's current details (workflows/details.py).
-    """
-    merchant = escape_markdown(request.merchant_id)
-    if merchant_name:
-        merchant = f"{escape_markdown(merchant_name)} ({merchant})"
-    return (
-        f"{case_reference(request.case_id)}: cancel "
-        f"{escape_markdown(request.subscription.name)} at {merchant}"
-    )
-
-
-def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttributes:
-    """What the case shows in visibility from its start, so its first status costs no upsert.
-
-    'awaiting' from the start: the case waits for the merchant from the moment it exists
-    (an answer is taken even before the request email went out).
-    """
-    pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(sa.MERCHANT_ID, request.merchant_id),
-        SearchAttributePair(sa.CASE_REFERENCE, case_reference(request.case_id)),
-        SearchAttributePair(sa.CASE_STATUS, CaseStatus.AWAITING.value),
-        SearchAttributePair(sa.ESCALATED, False),
-        SearchAttributePair(sa.CASE_ROUND, 1),
-        # Without one in the request, the case takes this instant as its requested_at.
-        SearchAttributePair(sa.REQUESTED_AT, request.requested_at or datetime.now(UTC)),
-    ]
-    return TypedSearchAttributes(pairs)
-
-
 async def original_request(
     handle: WorkflowHandle[CancellationWorkflow, CaseState],
 ) -> CancellationRequest | None:
@@ -179,46 +145,6 @@ async def original_request(
             return case_input.request
         break
     return None
-
-
-class ArchivedReferences(Protocol):
-    async def cases_with_reference(self, reference: str) -> list[str]: ...
-
-
-async def resolve_case_id(
-    client: Client, given: str, archive: ArchivedReferences | None = None
-) -> str:
-    """The case id for what a person typed: a case id, or the CF-… reference of a case.
-
-    A reference is looked up by its search attribute (open and closed cases Temporal still
-    holds), then in the archive when given (cases Temporal deleted after its retention).
-    Anything else, or a reference no case carries, is taken as the case id itself, so a case
-    whose own id looks like a reference is still found.
-    """
-    candidate = given.strip()
-    if not CASE_REFERENCE_PATTERN.fullmatch(candidate.upper()):
-        return given
-    reference = candidate.upper()
-    by_attribute = f"{sa.CASE_REFERENCE.name} = {quoted(reference)}"
-    found = await _cases_with_reference(client, reference, by_attribute, limit=10)
-    if not found:
-        # Cases started before the attribute existed carry it from their next status change
-        # or round; until then the reference is recomputed from their ids.
-        found = await _cases_with_reference(client, reference, f"{sa.CASE_REFERENCE.name} IS NULL")
-    if not found and archive is not None:
-        found = set(await archive.cases_with_reference(reference))
-    return found.pop() if len(found) == 1 else given
-
-
-async def _cases_with_reference(
-    client: Client, reference: str, extra: str, limit: int | None = None
-) -> set[str]:
-    # The hash is checked too: a reference is derived from the id, never trusted alone.
-    return {
-        c.case_id
-        async for c in list_cases(client, extra=extra, limit=limit)
-        if case_reference(c.case_id) == reference
-    }
 
 
 def case_handle(client: Client, case_id: str) -> WorkflowHandle[CancellationWorkflow, CaseState]:

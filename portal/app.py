@@ -264,6 +264,10 @@ async def serve_portal(app: FastAPI, host: str, port: int) -> None:
         access_log=False,
         lifespan="off",
         http="httptools",
+        # Longer than the idle timeout of the load balancers in front (60 s for an AWS ALB
+        # or nginx's upstream keepalive): a server that closes an idle connection first
+        # races the balancer's next request on it, which the client sees as a 502.
+        timeout_keep_alive=75,
     )
     server = _EmbeddedServer(config)
     serving = asyncio.create_task(server.serve())
