@@ -20,10 +20,13 @@ from temporalio.exceptions import ApplicationError
 from activities import erasure_contracts as contracts
 from domain.erasure import ErasureReceipt, ErasureTrigger, erased_marker
 from storage.archive_chain import chain_erasure
-from storage.case_keys import erase_case_key
-from storage.erasures import ErasureRecord, ErasureSettings, ErasureStore, remains_digest
-from storage.inbound_mail import erase_case_replies
-from storage.outbox import erase_case_emails
+from storage.erasures import (
+    ErasureRecord,
+    ErasureSettings,
+    ErasureStore,
+    remains_digest,
+    strike_case,
+)
 
 log = structlog.get_logger()
 
@@ -118,9 +121,7 @@ class ErasureActivities:
                 assert found is not None
                 kept, created = found, False
             marker = erased_marker(kept.erased_at.date())
-            await erase_case_emails(conn, case_id, marker)
-            await erase_case_replies(conn, case_id, marker)
-            await erase_case_key(conn, case_id)
+            await strike_case(conn, case_id, marker)
         self._forget_key(case_id)
         return kept, created
 

@@ -40,10 +40,13 @@ class Row:
     unit: str
     digits: int = 2
     note: str = ""
+    sides: tuple[str, str] = ("case", "bare")
+    """What `case` and `bare` measured, as the table names them (the ratio is first ÷ second)."""
 
     def cells(self) -> list[str]:
-        measured = f"case {spread(self.case, self.digits)} {self.unit}; " + (
-            f"bare {spread(self.bare, self.digits)} {self.unit}"
+        first, second = self.sides
+        measured = f"{first} {spread(self.case, self.digits)} {self.unit}; " + (
+            f"{second} {spread(self.bare, self.digits)} {self.unit}"
         )
         return [self.measure, self.goal, measured, spread(self.ratio), self.note]
 

@@ -14,7 +14,7 @@ from typing import TextIO
 
 import httpx
 
-from bench import memory, reminders
+from bench import case_keys, memory, reminders
 from bench.honesty import check
 from bench.report import Report, Row, machine, percentile
 from bench.scenarios import Bench, PortalAnswers, latency, throughput
@@ -245,6 +245,9 @@ async def _dev_server_measures(
         for w in workers:
             w.stop()
     report.mark("answer latency")
+    keys = case_keys.Sizing(size.repetitions, size.throughput_cases, size.warmup)
+    report.rows.append(await case_keys.measure(stack, bench, merchant_id, keys))
+    report.mark("case keys")
     honesty = await check(stack.client, stack.sink, bench.answered)
     events = honesty.events
     report.rows.insert(

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from domain.bulk_answers import BatchCounts, BatchSource, RowProblem, RowResult
+from domain.erasure import redact
 
 
 @dataclass(frozen=True)
@@ -275,3 +276,32 @@ class BulkAnswerBatches:
             )
             for r in rows
         ]
+
+
+async def erase_case_bulk_answers(
+    conn: asyncpg.Pool | asyncpg.Connection, case_id: str, marker: str
+) -> int:
+    """Erasure (issue 20): the case's rows in every batch keep their positions, outcomes,
+    dates and results and lose the personal fields (domain/erasure.py) of the answer and of
+    the problem (a refusal's detail can quote what was sent). The batch itself names only the
+    merchant's side (who sent it), not the customer, and stays. Returns how many rows changed."""
+    rows = await conn.fetch(
+        "SELECT batch_id, position, answer::text AS answer, problem::text AS problem "
+        "FROM bulk_answer_items WHERE case_id = $1",
+        case_id,
+    )
+    changed = 0
+    for row in rows:
+        kept = [None if row[n] is None else json.loads(row[n]) for n in ("answer", "problem")]
+        struck = [redact(value, marker) for value in kept]
+        if struck == kept:
+            continue
+        await conn.execute(
+            "UPDATE bulk_answer_items SET answer = $3::jsonb, problem = $4::jsonb "
+            "WHERE batch_id = $1 AND position = $2",
+            row["batch_id"],
+            row["position"],
+            *(None if value is None else json.dumps(value) for value in struck),
+        )
+        changed += 1
+    return changed

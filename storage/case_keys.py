@@ -17,6 +17,9 @@ import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _NONCE_BYTES = 12
+# Destroying a key notifies this channel with the case id (at commit), so every process's
+# key cache drops it at once (workers/case_key_cache.py).
+ERASED_CHANNEL = "cancelflow_case_key_erased"
 
 
 class CaseKeyErased(LookupError):
@@ -66,34 +69,35 @@ class CaseKeyStore:
     ) -> dict[str, bytes | None | CaseKeyErased]:
         """Many cases' keys in one read, and those in `create` still missing made in one
         transaction: one commit (one disk flush) for however many cases start at once."""
-        rows = {
-            r["case_id"]: r
-            for r in await self._pool.fetch(
-                "SELECT case_id, wrapping_key_id, wrapped_key, erased_at FROM case_keys "
-                "WHERE case_id = ANY($1::text[])",
-                list(case_ids),
-            )
-        }
-        missing = [c for c in case_ids if c in create and c not in rows]
-        if missing:
-            wrapped = [self._wrap(c, AESGCM.generate_key(bit_length=256)) for c in missing]
-            # Two processes may make the first payload of a case at once: the first row wins.
-            await self._pool.execute(
-                "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
-                "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) "
-                "ON CONFLICT (case_id) DO NOTHING",
-                missing,
-                [self._wrapping.key_id] * len(missing),
-                wrapped,
-            )
+        make = [c for c in dict.fromkeys(case_ids) if c in create]
+        read = [c for c in dict.fromkeys(case_ids) if c not in create]
+        rows: dict[str, asyncpg.Record] = {}
+        if read:
+            rows |= await self._read(read)
+        if make:
+            # One round trip for reading and making (a case's first payload is a make): the
+            # rows made, and those there before (the main query's snapshot predates the
+            # INSERT, so it sees only the old ones). Two processes may make a case's key at
+            # once: the first row wins, and the loser reads it on its retry below.
+            wrapped = [self._wrap(c, AESGCM.generate_key(bit_length=256)) for c in make]
             rows |= {
                 r["case_id"]: r
                 for r in await self._pool.fetch(
+                    "WITH made AS (INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
+                    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) "
+                    "ON CONFLICT (case_id) DO NOTHING "
+                    "RETURNING case_id, wrapping_key_id, wrapped_key, erased_at) "
+                    "SELECT * FROM made UNION ALL "
                     "SELECT case_id, wrapping_key_id, wrapped_key, erased_at FROM case_keys "
                     "WHERE case_id = ANY($1::text[])",
-                    missing,
+                    make,
+                    [self._wrapping.key_id] * len(make),
+                    wrapped,
                 )
             }
+            lost = [c for c in make if c not in rows]  # made meanwhile by another process
+            if lost:
+                rows |= await self._read(lost)
         found: dict[str, bytes | None | CaseKeyErased] = {}
         for case_id in case_ids:
             row = rows.get(case_id)
@@ -104,6 +108,16 @@ class CaseKeyStore:
             else:
                 found[case_id] = self._unwrap(case_id, row["wrapping_key_id"], row["wrapped_key"])
         return found
+
+    async def _read(self, case_ids: Sequence[str]) -> dict[str, asyncpg.Record]:
+        return {
+            r["case_id"]: r
+            for r in await self._pool.fetch(
+                "SELECT case_id, wrapping_key_id, wrapped_key, erased_at FROM case_keys "
+                "WHERE case_id = ANY($1::text[])",
+                list(case_ids),
+            )
+        }
 
     async def erase(self, case_id: str) -> datetime:
         return await erase_case_key(self._pool, case_id)
@@ -164,4 +178,6 @@ async def erase_case_key(pool: asyncpg.Pool | asyncpg.Connection, case_id: str) 
         "erased_at = COALESCE(case_keys.erased_at, now()) RETURNING erased_at",
         case_id,
     )
+    # Inside the caller's transaction, delivered when it commits; never if it rolls back.
+    await pool.execute("SELECT pg_notify($1, $2)", ERASED_CHANNEL, case_id)
     return erased_at

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from domain.erasure import ErasureTrigger
+from storage.bulk_answers import erase_case_bulk_answers
+from storage.case_keys import erase_case_key
 from storage.config import ErasureSettings as ErasureSettings  # read with the store
+from storage.inbound_mail import erase_case_replies
+from storage.outbox import erase_case_emails
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,20 @@ class ErasureRecord:
     withdrawn: bool
     remains: dict[str, Any]
 
+    def to_json(self) -> dict[str, Any]:
+        """As the erasure log exported for restores holds it (no personal data)."""
+        return {**asdict(self), "erased_at": self.erased_at.isoformat(), "trigger": self.trigger}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ErasureRecord:
+        return cls(
+            **{
+                **data,
+                "erased_at": datetime.fromisoformat(data["erased_at"]),
+                "trigger": ErasureTrigger(data["trigger"]),
+            }
+        )
+
 
 class RemainsAltered(RuntimeError):
     """The stored remains no longer match their hash."""
@@ -36,6 +54,16 @@ class RemainsAltered(RuntimeError):
 
 def remains_digest(remains: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(remains, sort_keys=True).encode()).digest()
+
+
+async def strike_case(conn: asyncpg.Connection, case_id: str, marker: str) -> None:
+    """Every table's personal values of the case replaced by the marker, and its key destroyed
+    (each idempotent): what an erasure does to our tables, and what re-applying it after a
+    restore does again. Call it inside the transaction that records the erasure."""
+    await erase_case_emails(conn, case_id, marker)
+    await erase_case_replies(conn, case_id, marker)
+    await erase_case_bulk_answers(conn, case_id, marker)
+    await erase_case_key(conn, case_id)
 
 
 class ErasureStore:
@@ -86,6 +114,16 @@ class ErasureStore:
             withdrawn=row["withdrawn"],
             remains=remains,
         )
+
+    async def since(self, after: datetime | None = None) -> list[ErasureRecord]:
+        """Every erasure (after `after`), oldest first: the log to keep apart from backups."""
+        rows = await self._pool.fetch(
+            "SELECT case_id FROM case_erasures WHERE $1::timestamptz IS NULL OR erased_at > $1 "
+            "ORDER BY erased_at, case_id",
+            after,
+        )
+        found = [await self.get(r["case_id"]) for r in rows]
+        return [r for r in found if r is not None]
 
     async def erased_among(self, case_ids: set[str]) -> set[str]:
         """Which of these cases are erased."""

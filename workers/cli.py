@@ -49,6 +49,8 @@ COMMANDS: dict[str, str] = {
     "portal": "workers.commands.processes:portal",
     "mail-gateway": "workers.commands.processes:mail_gateway",
     "codec": "workers.commands.processes:codec",
+    "codec export-erasures": "workers.commands.codec_erasures:export_erasures",
+    "codec reapply-erasures": "workers.commands.codec_erasures:reapply_erasures",
     "triage": "workers.commands.triage:triage",
     "ops-console": "workers.commands.ops_console:ops_console",
 }

@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Self, cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
@@ -146,6 +146,7 @@ class EncryptionCodec(PayloadCodec):
 
 
 CASE_KEY_PREFIX = "case:"
+_MAX_CONTEXTS = 10_000
 
 
 def case_of_workflow(workflow_id: str | None) -> str | None:
@@ -174,15 +175,22 @@ class CaseKeyCodec(EncryptionCodec, WithSerializationContext):
         super().__init__(keys)
         self.case_keys = case_keys
         self.case_id = case_id
+        # One codec per workflow id, shared by every copy (the SDK asks for one at each
+        # activation and activity; a copy per call cost more than the payloads' own AES).
+        self._by_workflow: dict[str | None, CaseKeyCodec] = {}
 
     def with_context(self, context: SerializationContext) -> Self:
-        # Called for every workflow activation and activity: a shallow copy shares the ciphers.
-        case_id = case_of_workflow(getattr(context, "workflow_id", None))
-        if case_id == self.case_id:
-            return self
-        clone = copy.copy(self)
-        clone.case_id = case_id
-        return clone
+        workflow_id = getattr(context, "workflow_id", None)
+        found = self._by_workflow.get(workflow_id)
+        if found is None:
+            case_id = case_of_workflow(workflow_id)
+            # A shallow copy shares the ciphers, the case keys and this table.
+            found = self if case_id == self.case_id else copy.copy(self)
+            found.case_id = case_id
+            if len(self._by_workflow) >= _MAX_CONTEXTS:
+                self._by_workflow.clear()
+            self._by_workflow[workflow_id] = found
+        return cast(Self, found)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if self.case_id is None or not payloads:
@@ -278,7 +286,15 @@ def case_keys_for(settings: Settings, keys: Sequence[EncryptionKey]) -> CaseKeys
 
             return await create_pool(database_url(settings), min_size=1, max_size=4)
 
-        _CASE_KEYS[memo] = CaseKeys(keys, pool)
+        async def listen() -> asyncpg.Connection:
+            # Its own connection, outside the pool: it stays open to hear erasures.
+            import asyncpg
+
+            from workers.database import database_url
+
+            return await asyncpg.connect(database_url(settings), timeout=10)
+
+        _CASE_KEYS[memo] = CaseKeys(keys, pool, listen=listen)
     return _CASE_KEYS[memo]
 
 

@@ -127,7 +127,8 @@ def erasure_activities(settings: Settings, pool: asyncpg.Pool, client: Client) -
     codec = client.data_converter.payload_codec
 
     def forget_key(case_id: str) -> None:
-        # This process's cached copy goes at once; other processes' within their cache's TTL.
+        # This process's cached copy goes at once; other processes' when the erasure's
+        # notification reaches them (workers/case_key_cache.py), the TTL as the backstop.
         if isinstance(codec, CaseKeyCodec):
             codec.case_keys.forget(case_id)
 

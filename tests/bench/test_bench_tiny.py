@@ -12,6 +12,7 @@ from bench.run import SIZES, run
 
 ROWS = [
     "case throughput ÷ bare",
+    "per-case keys ÷ ring key alone",
     "history events, happy path",
     "billable Temporal Cloud actions, happy path",
     "one merchant at a time, p50",
