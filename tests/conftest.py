@@ -51,6 +51,18 @@ SLOW = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Servers that tests run in-process (mail gateway, portal) log through structlog, whose
+    # default prints to the sys.stdout of the moment: during an in-process CLI call that is
+    # the command's captured output, which a `--json` test then reads. Their lines go to the
+    # process's own stderr instead (pytest captures it per test), as in production.
+    import sys
+
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.__stderr__))
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # PYTHONDONTWRITEBYTECODE=1 (the team's machines, CI) means no process writes bytecode:
     # every CLI call, worker and dev stack the tests start, and the workflow sandbox for each

@@ -177,6 +177,22 @@ class CancelflowGroup(click.Group):
 @click.version_option(package_name="cancelflow", prog_name="cancelflow")
 def cli() -> None:
     """cancelflow: durable cancellation cases on Temporal."""
+    import structlog
+
+    # A command's output is its stdout (`--json` is read by programs): log lines of the code
+    # it runs (stores, clients) go to stderr, as every long-running process's do. Left as
+    # it is when already configured: processes (`cancelflow worker`, ...) configure their own.
+    if not structlog.is_configured():
+        structlog.configure(logger_factory=_StderrLoggerFactory())
+
+
+class _StderrLoggerFactory:
+    """structlog.PrintLogger on the stderr of the moment (never a stream captured earlier)."""
+
+    def __call__(self, *args: object) -> Any:
+        import structlog
+
+        return structlog.PrintLogger(sys.stderr)
 
 
 def command_at(*path: str) -> click.Command | None:
