@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Self, cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
@@ -39,6 +38,7 @@ from domain.archive import CASE_WORKFLOW_ID_PREFIX
 from domain.webhooks import ALL_EVENT_TYPES, DELIVERY_WORKFLOW_ID_PREFIX
 from storage.case_keys import CaseKeyErased
 from workers.case_key_cache import CaseKeys as CaseKeys
+from workers.recorded_payloads import recorded_data_converter
 
 if TYPE_CHECKING:
     import asyncpg
@@ -248,7 +248,7 @@ def encrypting_converter(
     case_keys, each case's payloads under the case's own key."""
     codec = EncryptionCodec(keys) if case_keys is None else CaseKeyCodec(keys, case_keys)
     return dataclasses.replace(
-        pydantic_data_converter,
+        recorded_data_converter,
         payload_codec=codec,
         # Failure messages can quote data; move them into the encrypted attributes too.
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
@@ -312,7 +312,7 @@ def data_converter(settings: Settings) -> DataConverter:
     return (
         encrypting_converter(keys, case_keys_for(settings, keys))
         if keys
-        else (pydantic_data_converter)
+        else recorded_data_converter
     )
 
 
