@@ -4,8 +4,8 @@ SMTP window at the kill, README "What is guaranteed when processes die").
 
 The scenario and its checks are tests/faults/bulk_kill.py's. The issue asks for 5,000 rows:
 `python -m tests.faults.bulk_kill --rows 5000` runs that size (docs/bulk-answers.md has its
-figures). Here it runs at 600 (BULK_FAULT_ROWS to change it): the suite must stay short on
-machines whose two cores are shared by several runs at once.
+figures). Here it runs at 300 (BULK_FAULT_ROWS to change it): the kill still falls mid-way
+and every check is the same, and the suite stays within its five minutes on two cores.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pytest
 
 from tests.faults.bulk_kill import run_bulk_kill, unexplained_duplicates
 
-ROWS = int(os.environ.get("BULK_FAULT_ROWS", "600"))
+ROWS = int(os.environ.get("BULK_FAULT_ROWS", "300"))
 
 
-# 600 rows took 213 s on a loaded two-core machine, near the suite's 300 s default.
+# 600 rows took 213 s on a loaded two-core machine, 112 s on a quiet one.
 @pytest.mark.timeout(1800)
 async def test_rows_answered_while_the_worker_is_killed(tmp_path: Path) -> None:
     report = await run_bulk_kill(tmp_path / "faults", ROWS)
