@@ -12,6 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, expect
+from playwright.async_api import Error as PlaywrightError
 
 from cases.client import case_state, start_case
 from domain.case import CaseStatus
@@ -54,7 +55,13 @@ async def test_ops_read_reference_merchant_status_and_local_times_in_the_ui(
             ]
 
             async def shown() -> str:
-                texts = [await f.locator("body").inner_text() for f in page.frames]
+                texts = []
+                for frame in page.frames:
+                    try:
+                        texts.append(await frame.locator("body").inner_text())
+                    except PlaywrightError:
+                        # The UI re-renders a markdown frame while it is read: read again.
+                        return ""
                 return " ".join(" ".join(texts).split())
 
             text = await eventually(
