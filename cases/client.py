@@ -248,8 +248,11 @@ async def submit_answer(
             # after it closed, not as an outage (a burst of answers to one case does this).
             status = await _describe_or_none(handle)
             closed = status is not None and status != WorkflowExecutionStatus.RUNNING
-        if closed:
-            # Updates cannot reach a closed workflow; say why in the case's own words.
+        busy = err.status == RPCStatusCode.RESOURCE_EXHAUSTED
+        if closed or busy:
+            # Updates cannot reach a closed workflow; one still busy after the backoff is in a
+            # burst of answers, whose first recorded one settles the rest as its validator
+            # would. Either way, say why in the case's own words.
             desc = await _describe_or_none(handle)
             if desc is None:
                 raise CaseNotFound(case_id) from err
@@ -261,6 +264,8 @@ async def submit_answer(
                 return AnswerReceipt(
                     case_id=case_id, recorded=False, answer=state.answer, status=state.status
                 )
+            if refusal is None and not closed:
+                raise  # nothing settles it yet: busy, and the caller may retry (503)
             raise AnswerRejected(
                 refusal or f"the case is {state.status.value}; it no longer takes answers"
             ) from err
