@@ -35,7 +35,10 @@ def _dockerfile_install(phase: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = shutil.which("uv")
+    # The venv's own uv (`./run` installs the pinned one there); PATH has it only when the
+    # venv is activated, which `./run test` does not do.
+    beside = Path(sys.executable).parent / "uv"
+    uv = str(beside) if beside.exists() else shutil.which("uv")
     assert UV_VERSION is not None
     found = subprocess.run([uv, "--version"], capture_output=True, text=True) if uv else None
     if found is None or not found.stdout.startswith(f"uv {UV_VERSION.group(1)}"):
