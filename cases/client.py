@@ -5,8 +5,6 @@ Used by the CLI, the portal and the APIs; runs outside workflows (it is client c
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +39,7 @@ from cases.recorded_merchant import recorded_case as recorded_case
 from cases.recorded_merchant import recorded_case_of as recorded_case_of
 from cases.references import ArchivedReferences as ArchivedReferences
 from cases.references import resolve_case_id as resolve_case_id
+from cases.update_limits import aborted_by_server, describe_or_none, update_within_limits
 from domain import refusals
 from domain.actions import (
     DetailsCorrection,
@@ -225,7 +224,7 @@ async def submit_answer(
 
     handle = case_handle(client, case_id)
     try:
-        receipt: AnswerReceipt = await _update_within_limits(
+        receipt: AnswerReceipt = await update_within_limits(
             handle,
             CancellationWorkflow.submit_answer,
             SubmitAnswer(answer=answer, merchant_id=merchant_id),
@@ -246,14 +245,14 @@ async def submit_answer(
         if not closed and err.status in aborted:
             # An Update the server aborted because the case closed meanwhile ends as one sent
             # after it closed, not as an outage (a burst of answers to one case does this).
-            status = await _describe_or_none(handle)
+            status = await describe_or_none(handle)
             closed = status is not None and status != WorkflowExecutionStatus.RUNNING
-        busy = err.status == RPCStatusCode.RESOURCE_EXHAUSTED
+        busy = err.status == RPCStatusCode.RESOURCE_EXHAUSTED or aborted_by_server(err)
         if closed or busy:
             # Updates cannot reach a closed workflow; one still busy after the backoff is in a
             # burst of answers, whose first recorded one settles the rest as its validator
             # would. Either way, say why in the case's own words.
-            desc = await _describe_or_none(handle)
+            desc = await describe_or_none(handle)
             if desc is None:
                 raise CaseNotFound(case_id) from err
             state = await handle.query(CancellationWorkflow.state)
@@ -270,41 +269,6 @@ async def submit_answer(
                 refusal or f"the case is {state.status.value}; it no longer takes answers"
             ) from err
         raise
-
-
-async def _describe_or_none(
-    handle: WorkflowHandle[CancellationWorkflow, CaseState],
-) -> WorkflowExecutionStatus | None:
-    from temporalio.service import RPCError
-
-    try:
-        return (await handle.describe()).status
-    except RPCError:
-        return None
-
-
-# Temporal admits a few in-flight Updates per workflow and refuses the rest with
-# RESOURCE_EXHAUSTED; many merchants' clicks on one case wait their turn instead of failing.
-UPDATE_BUSY_ATTEMPTS = 8
-UPDATE_BUSY_FIRST_DELAY = timedelta(milliseconds=50)
-UPDATE_BUSY_MAX_DELAY = timedelta(seconds=1)
-
-
-async def _update_within_limits(
-    handle: WorkflowHandle[Any, Any], update: Any, argument: Any
-) -> Any:
-    from temporalio.service import RPCError, RPCStatusCode
-
-    delay = UPDATE_BUSY_FIRST_DELAY.total_seconds()
-    for attempt in range(1, UPDATE_BUSY_ATTEMPTS + 1):
-        try:
-            return await handle.execute_update(update, argument)
-        except RPCError as err:
-            if err.status != RPCStatusCode.RESOURCE_EXHAUSTED or attempt == UPDATE_BUSY_ATTEMPTS:
-                raise
-        await asyncio.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, UPDATE_BUSY_MAX_DELAY.total_seconds())
-    raise AssertionError("unreachable")
 
 
 class CaseActionRejected(AnswerRejected):
@@ -326,14 +290,14 @@ async def _case_update(
 
     handle = case_handle(client, case_id)
     try:
-        result: CaseState = await _update_within_limits(handle, update, argument)
+        result: CaseState = await update_within_limits(handle, update, argument)
         return result
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         raise CaseActionRejected(getattr(cause, "message", None) or str(cause)) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            if await _describe_or_none(handle) is None:
+            if await describe_or_none(handle) is None:
                 raise CaseNotFound(case_id) from err
             state = await handle.query(CancellationWorkflow.state)
             raise CaseActionRejected(

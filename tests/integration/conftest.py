@@ -3,5 +3,3 @@
 from __future__ import annotations
 
 from tests.helpers.cli_stack import stack  # noqa: F401
-
-

@@ -35,10 +35,6 @@ def running(pid: int) -> bool:
         return False
 
 
-
-
-
-
 async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
     tmp_path: Path,
 ) -> None:
@@ -55,7 +51,7 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
             "CANCELFLOW_TEMPORAL__DEV_UI_PORT": str(free_port()),
             "CANCELFLOW_SMTP__PORT": str(free_port()),
             "CANCELFLOW_PORTAL__PORT": str(free_port()),
-        "CANCELFLOW_CONSOLE__PORT": str(free_port()),
+            "CANCELFLOW_CONSOLE__PORT": str(free_port()),
             "CANCELFLOW_MAIL_GATEWAY__PORT": str(free_port()),
             "CANCELFLOW_CODEC__PORT": str(free_port()),
             "CANCELFLOW_DEV_MAIL_PORT": str(free_port()),

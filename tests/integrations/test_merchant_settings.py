@@ -46,10 +46,6 @@ async def loaded_merchant(stack: SettingsStack, case_id: str) -> Merchant:
     raise AssertionError(f"case {case_id} recorded no merchant")
 
 
-
-
-
-
 async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
     stack: SettingsStack,
 ) -> None:
