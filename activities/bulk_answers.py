@@ -97,18 +97,29 @@ class BulkAnswerActivities:
         unreached: list[str] = []
         ended = 0
 
-        async def one(item: PendingItem) -> None:
+        async def one(item: PendingItem) -> bool:
             nonlocal ended
             async with slots:
                 result = await self._row(batch, item, attempt)
                 if result is None:
                     unreached.append(item.case_id)
-                    return
+                    return False
                 if await self._batches.finish_item(batch.batch_id, item.position, *result):
                     ended += 1
                 activity.heartbeat(ended)
+                return True
 
-        await asyncio.gather(*(one(item) for item in items))
+        async def in_file_order(rows: list[PendingItem]) -> None:
+            # Rows of one case go one after the other, so its first row is the answer and
+            # the case refuses the rest; a row left unreached holds back those after it.
+            for row in rows:
+                if not await one(row):
+                    return
+
+        by_case: dict[str, list[PendingItem]] = {}
+        for item in items:
+            by_case.setdefault(item.case_id, []).append(item)
+        await asyncio.gather(*(in_file_order(rows) for rows in by_case.values()))
         left = (await self._batches.counts(batch.batch_id)).left
         log.info(
             "bulk.rows", batch_id=batch.batch_id, ended=ended, unreached=len(unreached), left=left

@@ -114,13 +114,17 @@ async def create_pool(
         timeout=waits.connect_seconds,
         command_timeout=waits.command_seconds,
     )
+    # The first connections, with one retry: a process starting (the CLI, a worker) says it
+    # cannot reach the database within seconds instead of waiting a whole acquire.
+    startup_seconds = 2 * waits.connect_seconds
     try:
-        async with asyncio.timeout(waits.acquire_seconds):
+        async with asyncio.timeout(startup_seconds):
             return await pool
     except TimeoutError as err:
         pool.terminate()
         raise TimeoutError(
-            f"PostgreSQL did not answer within {waits.connect_seconds:g} s (connect timeout)"
+            f"PostgreSQL did not answer within {startup_seconds:g} s "
+            f"({waits.connect_seconds:g} s per connection attempt)"
         ) from err
 
 

@@ -105,7 +105,9 @@ async def test_the_audit_shows_a_delivered_event_and_one_that_gave_up_while_the_
         await env.sleep(timedelta(hours=12))
         return False
 
-    await eventually(delivery_closed, what="the request's delivery to give up")
+    # About 720 attempts (5 days at most 10 minutes apart), each a real connection refused:
+    # some 30 s of a quiet machine, more on a loaded one.
+    await eventually(delivery_closed, what="the request's delivery to give up", within=180)
     with pytest.raises(WorkflowFailureError):
         await delivery.result()
 
