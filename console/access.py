@@ -3,10 +3,14 @@ edits an admin. A refusal says which role it takes."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.config import Role
+from console.csrf import require_form_token
 from console.rendering import render
 from console.session import Op, current_op
 
@@ -28,6 +32,24 @@ def require(request: Request, role: Role = Role.VIEWER) -> Op:
     if not op.may(role):
         raise RoleRefused(role)
     return op
+
+
+def form_by(role: Role) -> Callable[..., Awaitable[Op]]:
+    """The guard of every form that changes something: the console's own form (its token,
+    same origin), then the role. The token comes first: a post from elsewhere is refused as
+    such, whoever is signed in."""
+
+    async def guard(request: Request, csrf_token: str = Form("")) -> Op:
+        require_form_token(request, csrf_token)
+        return require(request, role)
+
+    return guard
+
+
+# Every act on a case, erasure included: agents and admins.
+ActingOp = Annotated[Op, Depends(form_by(Role.AGENT))]
+# Edits of the merchant directory: admins only.
+AdminOp = Annotated[Op, Depends(form_by(Role.ADMIN))]
 
 
 def sign_in_redirect(request: Request) -> Response:

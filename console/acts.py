@@ -24,12 +24,10 @@ from cases.client import (
     submit_answer,
     withdraw_case,
 )
-from console.access import require
+from console.access import ActingOp
 from console.answer_form import FIELD_NAMES, chosen_outcome, outcome_fields
 from console.case_view import stored_replies
-from console.config import Role
 from console.context import context_of
-from console.csrf import require_form_token
 from console.pages import flash
 from console.session import Op
 from domain.actions import ResendRequest, SnoozeRequest, WithdrawalRequest
@@ -46,6 +44,12 @@ MAX_KEPT_CHARS = 8000
 
 def back_to_case(case_id: str) -> Response:
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
+
+
+def refuse(request: Request, case_id: str, text: str) -> Response:
+    """Back to the case page, which shows why the act was refused."""
+    flash(request, "refused", text)
+    return back_to_case(case_id)
 
 
 def problems_in(err: ValidationError) -> str:
@@ -70,8 +74,7 @@ async def _record(request: Request, case_id: str, data: dict[str, Any]) -> Respo
     try:
         answer: MerchantAnswer = parse_answer(data)
     except ValidationError as err:
-        flash(request, "refused", t("refused_answer", reason=problems_in(err)))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_answer", reason=problems_in(err)))
     try:
         receipt = await submit_answer(context_of(request).client, case_id, answer)
     except CaseNotFound:
@@ -88,26 +91,22 @@ async def _record(request: Request, case_id: str, data: dict[str, Any]) -> Respo
 async def record_answer(
     request: Request,
     case_id: str,
-    csrf_token: str = Form(""),
+    op: ActingOp,
     choice: str = Form(""),
     reason: str = Form(""),
     from_reply: str = Form(""),
 ) -> Response:
-    require_form_token(request, csrf_token)
-    op = require(request, Role.AGENT)
     t = request.state.t
     outcome = chosen_outcome(choice, reason)
     if outcome is None:
-        flash(request, "refused", t("refused_answer", reason=t("err_choose_outcome")))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_answer", reason=t("err_choose_outcome")))
     submitted = await request.form()
     values = {name: str(submitted.get(name) or "")[:MAX_KEPT_CHARS] for name in FIELD_NAMES}
     channel, reference, responded_by = Channel.OPS.value, None, op.actor
     if from_reply:
         source = await _email_source(request, case_id, from_reply, op)
         if isinstance(source, str):
-            flash(request, "refused", source)
-            return back_to_case(case_id)
+            return refuse(request, case_id, source)
         channel, reference, responded_by = source
     data: dict[str, Any] = {
         "outcome": outcome.value,
@@ -123,21 +122,16 @@ async def record_answer(
 
 @router.post("/accept-suggestion")
 async def accept_suggestion(
-    request: Request, case_id: str, csrf_token: str = Form(""), message_id: str = Form("")
+    request: Request, case_id: str, op: ActingOp, message_id: str = Form("")
 ) -> Response:
     """The reply reader's suggestion for one reply, recorded as the answer from that email."""
-    require_form_token(request, csrf_token)
-    op = require(request, Role.AGENT)
-    t = request.state.t
     replies = await stored_replies(context_of(request).pool, case_id)
     reply = next((r.reply for r in replies if r.reply.message_id == message_id), None)
     if reply is None or reply.suggestion is None:
-        flash(request, "refused", t("err_no_suggestion"))
-        return back_to_case(case_id)
+        return refuse(request, case_id, request.state.t("err_no_suggestion"))
     source = await _email_source(request, case_id, message_id, op)
     if isinstance(source, str):
-        flash(request, "refused", source)
-        return back_to_case(case_id)
+        return refuse(request, case_id, source)
     channel, reference, responded_by = source
     suggested = {k: v for k, v in reply.suggestion.items() if k in _ANSWER_FIELDS}
     data = {
@@ -168,22 +162,15 @@ async def _case_act(
 
 @router.post("/snooze")
 async def snooze(
-    request: Request,
-    case_id: str,
-    csrf_token: str = Form(""),
-    until: str = Form(""),
-    reason: str = Form(""),
+    request: Request, case_id: str, op: ActingOp, until: str = Form(""), reason: str = Form("")
 ) -> Response:
-    require_form_token(request, csrf_token)
-    op = require(request, Role.AGENT)
     t = request.state.t
     try:
         day = date.fromisoformat(until.strip())
         snooze_request = SnoozeRequest(until=day, reason=reason, requested_by=op.actor)
     except ValueError as err:
         why = problems_in(err) if isinstance(err, ValidationError) else t("err_date")
-        flash(request, "refused", t("refused_act", reason=why))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_act", reason=why))
     client = context_of(request).client
     return await _case_act(
         request, case_id, "done_snooze", lambda: snooze_case(client, case_id, snooze_request)
@@ -192,17 +179,14 @@ async def snooze(
 
 @router.post("/withdraw")
 async def withdraw(
-    request: Request, case_id: str, csrf_token: str = Form(""), reason: str = Form("")
+    request: Request, case_id: str, op: ActingOp, reason: str = Form("")
 ) -> Response:
-    require_form_token(request, csrf_token)
-    op = require(request, Role.AGENT)
     try:
         withdrawal = WithdrawalRequest(
             requested_by=f"{op.actor} for the customer", reason=reason.strip() or None
         )
     except ValidationError as err:
-        flash(request, "refused", request.state.t("refused_act", reason=problems_in(err)))
-        return back_to_case(case_id)
+        return refuse(request, case_id, request.state.t("refused_act", reason=problems_in(err)))
     client = context_of(request).client
     return await _case_act(
         request, case_id, "done_withdraw", lambda: withdraw_case(client, case_id, withdrawal)
@@ -210,25 +194,19 @@ async def withdraw(
 
 
 @router.post("/resend")
-async def resend(
-    request: Request, case_id: str, csrf_token: str = Form(""), note: str = Form("")
-) -> Response:
+async def resend(request: Request, case_id: str, op: ActingOp, note: str = Form("")) -> Response:
     """The round's request to the merchant again; the chase keeps its dates."""
-    require_form_token(request, csrf_token)
-    op = require(request, Role.AGENT)
     t = request.state.t
     try:
         asked = ResendRequest(requested_by=op.actor, note=note.strip()[:MAX_KEPT_CHARS] or None)
     except ValidationError as err:
-        flash(request, "refused", t("refused_act", reason=problems_in(err)))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_act", reason=problems_in(err)))
     ctx = context_of(request)
     erased = await ErasureStore(ctx.pool).get(case_id)
     if erased is not None:
         # Its history can no longer be read once its key is gone: say why in plain words.
         on = erased.erased_at.date().isoformat()
-        flash(request, "refused", t("refused_act", reason=t("err_erased", on=on)))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_act", reason=t("err_erased", on=on)))
     return await _case_act(
         request, case_id, "done_resend", lambda: resend_request(ctx.client, case_id, asked)
     )

@@ -15,13 +15,10 @@ from pydantic import ValidationError
 
 from cases.client import CaseNotFound
 from cases.erasure import erase_case
-from console.access import require
-from console.acts import MAX_KEPT_CHARS, back_to_case, problems_in
-from console.config import Role
+from console.access import ActingOp
+from console.acts import MAX_KEPT_CHARS, problems_in, refuse
 from console.context import context_of
-from console.csrf import require_form_token
 from console.i18n import Translator
-from console.pages import flash
 from console.rendering import render
 from domain.erasure import ErasureReceipt, ErasureRequest
 
@@ -32,32 +29,22 @@ CONFIRMED = "yes"
 
 @router.post("/erase")
 async def erase(
-    request: Request,
-    case_id: str,
-    csrf_token: str = Form(""),
-    reason: str = Form(""),
-    confirm: str = Form(""),
+    request: Request, case_id: str, op: ActingOp, reason: str = Form(""), confirm: str = Form("")
 ) -> Response:
-    require_form_token(request, csrf_token)
-    op = require(request, Role.AGENT)
     t = request.state.t
     ctx = context_of(request)
     if confirm != CONFIRMED:
-        flash(request, "refused", t("refused_erase", reason=t("err_erase_confirm")))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_erase", reason=t("err_erase_confirm")))
     try:
         asked = ErasureRequest(reason=reason.strip()[:MAX_KEPT_CHARS], requested_by=op.actor)
     except ValidationError as err:
-        flash(request, "refused", t("refused_erase", reason=problems_in(err)))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_erase", reason=problems_in(err)))
     if ctx.task_queue is None:
-        flash(request, "refused", t("refused_erase", reason=t("err_no_task_queue")))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("refused_erase", reason=t("err_no_task_queue")))
     try:
         receipt = await erase_case(ctx.client, case_id, asked, ctx.task_queue)
     except CaseNotFound:
-        flash(request, "refused", t("not_found_text", case=case_id))
-        return back_to_case(case_id)
+        return refuse(request, case_id, t("not_found_text", case=case_id))
     return render(request, "erased.html", {"case_id": case_id, "done": _said(t, receipt)})
 
 

@@ -12,10 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from console.access import require
-from console.config import Role
+from console.access import AdminOp, require
 from console.context import context_of
-from console.csrf import require_form_token
 from console.pages import flash, take_flash
 from console.rendering import render
 from domain.common import describe_validation_error
@@ -94,7 +92,7 @@ def _with_policy(merchant: Merchant, values: dict[str, str]) -> tuple[Merchant |
 async def edit_merchant(
     request: Request,
     merchant_id: str,
-    csrf_token: str = Form(""),
+    op: AdminOp,
     identifier: Annotated[list[str] | None, Form()] = None,
     extra_identifiers: str = Form("", max_length=1000),
     contacts: str = Form("", max_length=4000),
@@ -106,8 +104,6 @@ async def edit_merchant(
     escalate_after: str = Form(""),
     repeat_reminder_every: str = Form(""),
 ) -> Response:
-    require_form_token(request, csrf_token)
-    op = require(request, Role.ADMIN)
     ctx = context_of(request)
     t = request.state.t
     current = await ctx.merchants.get(merchant_id)
