@@ -25,18 +25,21 @@ router = APIRouter(prefix="/merchant/settings", include_in_schema=False)
 
 @dataclass(frozen=True)
 class _Removal:
-    """A change the merchant confirms first, and what it leaves in the change log."""
+    """A change the merchant confirms first, and what it leaves in the change log. The
+    question's Yes posts back to the path it was asked at."""
 
     words: str  # message keys of the question: <words>_title, <words>_text, <words>
-    action: str
     back: str  # the settings page's anchor the question's Cancel returns to
-    change: str
-    details: dict[str, str]
-    notice: str
+    change: str  # the change log's entry
+    notice: str  # the settings page's notice once done
     # The answer to a question about something that is not the merchant's. Unequal on
     # purpose, as they were before the flows were shared: an unknown endpoint is a 404,
     # an unknown key id the settings page (200) without a notice.
     unknown_status: int
+
+
+_REMOVE_WEBHOOK = _Removal("confirm_remove", "#webhooks", "webhook.removed", "webhook_removed", 404)
+_REVOKE_KEY = _Removal("confirm_revoke", "#api-keys", "api_key.revoked", "key_revoked", 200)
 
 
 async def _confirmed_removal(
@@ -46,11 +49,12 @@ async def _confirmed_removal(
     csrf_token: str,
     confirmed: str,
     removal: _Removal,
-    *,
+    item: dict[str, str],
     describe: Callable[[_Signed], Awaitable[dict[str, str] | None]],
     remove: Callable[[_Signed], Awaitable[bool]],
 ) -> Response:
-    """The question page until the merchant says yes, then the change, logged if it was made.
+    """The question page until the merchant says yes, then the change, logged (with `item`,
+    the id of what was removed) if it was made.
 
     `describe` gives the question's text values (None: nothing of the merchant's by that id);
     `remove` makes the change and says whether there was anything to change.
@@ -68,14 +72,14 @@ async def _confirmed_removal(
             signed,
             title=signed.t(f"{removal.words}_title"),
             text=signed.t(f"{removal.words}_text", **values),
-            action=removal.action,
+            action=request.url.path,
             button=signed.t(removal.words),
             back=removal.back,
         )
     removed = await remove(signed)
     if removed:
         await sctx.changes.record(
-            signed.merchant.merchant_id, signed.who.email, removal.change, removal.details
+            signed.merchant.merchant_id, signed.who.email, removal.change, item
         )
     notice: dict[str, Any] = {removal.notice: removed}
     return await render_settings(request, ctx, sctx, signed, **notice)
@@ -141,17 +145,9 @@ async def remove_webhook(
         removed = await sctx.endpoints.disable(endpoint_id, signed.merchant.merchant_id)
         return removed is not None
 
-    removal = _Removal(
-        words="confirm_remove",
-        action=f"/merchant/settings/webhooks/{endpoint_id}/remove",
-        back="#webhooks",
-        change="webhook.removed",
-        details={"endpoint_id": endpoint_id},
-        notice="webhook_removed",
-        unknown_status=404,
-    )
+    item = {"endpoint_id": endpoint_id}
     return await _confirmed_removal(
-        request, ctx, sctx, csrf_token, confirmed, removal, describe=describe, remove=remove
+        request, ctx, sctx, csrf_token, confirmed, _REMOVE_WEBHOOK, item, describe, remove
     )
 
 
@@ -218,15 +214,7 @@ async def revoke_key(
             await ctx.api_keys.revoke(key_id)
         return key_id in own
 
-    removal = _Removal(
-        words="confirm_revoke",
-        action=f"/merchant/settings/keys/{key_id}/revoke",
-        back="#api-keys",
-        change="api_key.revoked",
-        details={"key_id": key_id},
-        notice="key_revoked",
-        unknown_status=200,
-    )
+    item = {"key_id": key_id}
     return await _confirmed_removal(
-        request, ctx, sctx, csrf_token, confirmed, removal, describe=describe, remove=remove
+        request, ctx, sctx, csrf_token, confirmed, _REVOKE_KEY, item, describe, remove
     )
