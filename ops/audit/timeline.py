@@ -6,47 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
-from typing import Any
 
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.converter import DataConverter
-from temporalio.service import RPCError, RPCStatusCode
 
+from cases.client import CaseHistoryNotFound as CaseHistoryNotFound
+from cases.client import HistorySource
 from ops.audit.entry import Timeline
 from ops.audit.events import read_case
 from ops.terminal import visible
 from workflows.inputs import workflow_id_for
 
 
-class CaseHistoryNotFound(LookupError):
-    pass
-
-
 async def case_timeline(client: Client, case_id: str) -> Timeline:
-    """The whole timeline of the case, oldest first, across all its runs."""
-    workflow_id = workflow_id_for(case_id)
-    runs: list[list[HistoryEvent]] = []
-    run_ids: list[str] = []
-    run_id: str | None = None
-    while True:
-        handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(workflow_id, run_id=run_id)
-        try:
-            events = [event async for event in handle.fetch_history_events()]
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND and not runs:
-                raise CaseHistoryNotFound(f"no case '{case_id}' (workflow {workflow_id})") from err
-            raise
-        if not events:
-            break
-        started = events[0].workflow_execution_started_event_attributes
-        runs.insert(0, events)
-        run_ids.insert(0, run_id or started.original_execution_run_id)
-        # Each run's first event names the run it continues; the first run names none.
-        run_id = started.continued_execution_run_id or None
-        if run_id is None:
-            break
-    return await timeline_of_runs(client.data_converter, case_id, runs, run_ids)
+    """The whole timeline of the case, oldest first, across all its runs in Temporal, fetched
+    as the console's case page fetches them: a long case's ended runs at once, not one by one.
+    CaseHistoryNotFound when Temporal holds no run of it."""
+    runs = await HistorySource(client).case_histories(case_id)
+    return await timeline_of_runs(client.data_converter, case_id, runs.events, runs.run_ids)
 
 
 async def timeline_of_runs(
