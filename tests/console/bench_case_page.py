@@ -147,7 +147,7 @@ async def main(reminders: int, samples: int, profile: bool = False) -> None:
                 loaded = await timings(http, "bench-long", samples)
                 events = (await http.get("/cases/bench-long")).text.count("<tr><td>20")
             # The page's timeline is `cases audit`'s: the same entries as a plain reading (its
-            # runs fetched one after another, following continue-as-new, nothing cached).
+            # runs fetched afresh by case_timeline, nothing cached).
             runs = await app.state.console.history.case_histories("bench-long")
             plain = await case_timeline(client, "bench-long")
             shown = await app.state.console.timelines.timeline(
