@@ -41,11 +41,10 @@ async def awaiting_case(
     env: WorkflowEnvironment,
     acts: RecordingActivities,
     instant: datetime | None = None,
-    sticky: bool = True,
-) -> AsyncIterator[tuple[str, str]]:
-    """A worker on its own task queue and one case waiting for the merchant: (queue, case)."""
-    async with running_worker(env.client, acts, sticky=sticky) as tq:
-        yield tq, await start_awaiting(env, tq, instant)
+) -> AsyncIterator[str]:
+    """A worker on its own task queue, and the case_id of one case waiting for the merchant."""
+    async with running_worker(env.client, acts) as tq:
+        yield await start_awaiting(env, tq, instant)
 
 
 async def answer_now(

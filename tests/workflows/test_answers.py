@@ -81,7 +81,7 @@ async def test_each_answer_tells_the_customer_its_outcome(
     final_status: CaseStatus,
 ) -> None:
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts) as (_, case_id):
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         answer = _answer(kind)
 
         receipt = await submit_answer(client, case_id, answer)
@@ -162,7 +162,7 @@ async def test_repeating_the_recorded_answer_is_accepted_once(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts) as (_, case_id):
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         answer = _answer("binding")
         first = await submit_answer(client, case_id, answer)
         # A double click: same outcome, a moment later, maybe another channel.
@@ -179,7 +179,7 @@ async def test_a_different_answer_after_one_is_refused_with_date_and_channel(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts) as (_, case_id):
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         first = _answer("binding")
         await submit_answer(client, case_id, first)
         with pytest.raises(AnswerRejected) as refused:
@@ -195,7 +195,7 @@ async def test_an_answer_after_the_case_closed_is_refused(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts) as (_, case_id):
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         await submit_answer(client, case_id, _answer("cancelled"))
         await case_handle(client, case_id).result()
         with pytest.raises(AnswerRejected, match="already recorded"):
@@ -213,7 +213,7 @@ async def test_an_invalid_answer_is_rejected_by_the_validator_and_never_accepted
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts) as (_, case_id):
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         handle = case_handle(client, case_id)
         # Bypass the client's own validation: a performed date after the answer's date.
         bad = WasAlreadyCancelled.model_construct(
@@ -246,7 +246,7 @@ async def test_the_query_tells_where_the_case_stands(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts) as (_, case_id):
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         waiting = await case_state(client, case_id)
         assert waiting.answer is None
         assert [e.kind for e in waiting.emails] == ["request"]

@@ -21,7 +21,6 @@ from cases.client import (
     correct_customer_details,
     snooze_case,
     start_case,
-    submit_answer,
     withdraw_case,
 )
 from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
@@ -31,6 +30,7 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
+from tests.helpers.cases import answer_now, awaiting_case, start_awaiting, until_status
 from tests.helpers.harness import (
     MINUTE,
     RecordingActivities,
@@ -43,20 +43,6 @@ from tests.helpers.harness import (
 )
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
-
-
-async def _start_at(
-    env: WorkflowEnvironment, acts: RecordingActivities, tq: str, instant: datetime
-) -> str:
-    await advance_to(env, instant)
-    request = make_request()
-    await start_case(env.client, request, tq)
-
-    async def sent() -> bool:
-        return (await case_state(env.client, request.case_id)).status is CaseStatus.AWAITING
-
-    await eventually(sent)
-    return request.case_id
 
 
 async def _step_over(
@@ -92,9 +78,8 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        # Thursday 23 December 2027, 10:00 in Auckland.
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-12-22T21:00:00"))
+    # Thursday 23 December 2027, 10:00 in Auckland.
+    async with awaiting_case(time_skipping_env, acts, at("2027-12-22T21:00:00")) as case_id:
         state = await case_state(client, case_id)
         assert state.round_started_at == at("2027-12-22T21:00:00")
         assert state.next_action_at == at("2027-12-23T21:00:00")
@@ -129,16 +114,8 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert {r.outbox_kind for r in reminders} == {"reminder-1", "reminder-2", "reminder-3"}  # type: ignore[attr-defined]
 
         # An answer after escalation is taken like any other, and then nothing more fires.
-        now = await time_skipping_env.get_current_time()
-        await submit_answer(
-            client,
-            case_id,
-            HasNowBeenCancelled(
-                access_until=on("2028-02-01"),
-                answered_at=now,
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
+        await answer_now(
+            time_skipping_env, case_id, HasNowBeenCancelled, access_until=on("2028-02-01")
         )
         await case_handle(client, case_id).result()
         # Closed: the workflow has ended, so no later timer of it can fire.
@@ -155,9 +132,8 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
         assert (await case_state(client, case_id)).next_action_at == at("2027-03-03T08:00:00")
         handle = case_handle(client, case_id)
         state = await handle.execute_update(
@@ -167,7 +143,10 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
             ),
         )
         assert state.snoozed_until == at("2027-03-10T08:00:00")
-        await eventually(lambda: _next_at(client, case_id, at("2027-03-10T08:00:00")))
+        await eventually(
+            lambda: case_state(client, case_id),
+            lambda s: s.next_action_at == at("2027-03-10T08:00:00"),
+        )
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
         await _step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-10T08:00:00"), 1
@@ -178,17 +157,12 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
         )
 
 
-async def _next_at(client: Client, case_id: str, instant: datetime) -> bool:
-    return (await case_state(client, case_id)).next_action_at == instant
-
-
 async def test_an_email_reply_pauses_the_clock_until_ops_answer(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
         handle = case_handle(client, case_id)
         await handle.signal(
             CancellationWorkflow.email_reply_received,
@@ -199,7 +173,7 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
                 received_at=at("2027-03-01T10:00:00"),
             ),
         )
-        await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))
+        await until_status(client, case_id, CaseStatus.NEEDS_TRIAGE)
         await advance_to(time_skipping_env, at("2027-03-20T00:00:00"))
         # The query sees every event until now: the case still waits for triage, no timer set.
         triage = await case_state(client, case_id)
@@ -208,26 +182,19 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
         desc = await handle.describe()
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "needs_triage"
 
-        now = await time_skipping_env.get_current_time()
-        receipt = await submit_answer(
-            client,
+        receipt = await answer_now(
+            time_skipping_env,
             case_id,
-            HasNowBeenCancelled(
-                access_until=on("2027-04-01"),
-                answered_at=now,
-                channel=Channel.EMAIL,
-                responded_by="ops Eva",
-                reference="<reply-1@acme.example>",
-            ),
+            HasNowBeenCancelled,
+            access_until=on("2027-04-01"),
+            channel=Channel.EMAIL,
+            responded_by="ops Eva",
+            reference="<reply-1@acme.example>",
         )
         assert receipt.recorded
         final = await handle.result()
         assert final.status is CaseStatus.CLOSED
         assert final.answer is not None and final.answer.reference == "<reply-1@acme.example>"
-
-
-async def _status(client: Client, case_id: str, status: CaseStatus) -> bool:
-    return (await case_state(client, case_id)).status is status
 
 
 async def test_answer_and_withdrawal_together_exactly_one_wins(
@@ -236,7 +203,7 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts, sticky=False) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        case_id = await start_awaiting(time_skipping_env, tq, at("2027-03-01T08:00:00"))
     # With no worker running both arrive before the workflow sees either.
     handle = case_handle(client, case_id)
     now = await time_skipping_env.get_current_time()
@@ -267,17 +234,8 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
 
 async def _answer_binding_contract(env: WorkflowEnvironment, case_id: str, ends_on: date) -> None:
     """The merchant answers 'binding contract'; the case moves on to its follow-up wait."""
-    await submit_answer(
-        env.client,
-        case_id,
-        BindingContract(
-            contract_ends_on=ends_on,
-            answered_at=await env.get_current_time(),
-            channel=Channel.PORTAL,
-            responded_by="Acme",
-        ),
-    )
-    await eventually(lambda: _status(env.client, case_id, CaseStatus.FOLLOW_UP))
+    await answer_now(env, case_id, BindingContract, contract_ends_on=ends_on)
+    await until_status(env.client, case_id, CaseStatus.FOLLOW_UP)
 
 
 async def test_binding_contract_starts_round_two_at_the_notice_date(
@@ -285,8 +243,7 @@ async def test_binding_contract_starts_round_two_at_the_notice_date(
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
         await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
         # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
         follow_up = at("2027-08-31T07:00:00")
@@ -306,8 +263,7 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
         await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
         await advance_to(time_skipping_env, at("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
@@ -324,18 +280,9 @@ async def test_corrected_details_within_14_days_start_round_two(
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
-        await submit_answer(
-            client,
-            case_id,
-            NoSubscriptionFound(
-                answered_at=await time_skipping_env.get_current_time(),
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
-        )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
+        await answer_now(time_skipping_env, case_id, NoSubscriptionFound)
+        await until_status(client, case_id, CaseStatus.FOLLOW_UP)
         await advance_to(time_skipping_env, at("2027-03-10T12:00:00"))
         corrected = CustomerIdentifiers(
             email="anna.s@example.org",
@@ -363,18 +310,9 @@ async def test_no_correction_in_14_days_closes_the_case_unresolved(
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
-        await submit_answer(
-            client,
-            case_id,
-            NoSubscriptionFound(
-                answered_at=await time_skipping_env.get_current_time(),
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
-        )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
+        await answer_now(time_skipping_env, case_id, NoSubscriptionFound)
+        await until_status(client, case_id, CaseStatus.FOLLOW_UP)
         state = await case_state(client, case_id)
         assert state.answered_at is not None and state.follow_up_at is not None
         assert state.follow_up_at == state.answered_at + timedelta(days=14)
@@ -402,8 +340,7 @@ async def test_a_year_of_reminders_keeps_every_history_small(
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-01-04T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, at("2027-01-04T08:00:00")) as case_id:
         await advance_to(time_skipping_env, at("2028-01-04T09:00:00"))
         # The last reminder may still be on its way: wait until the case has counted it.
         state = await eventually(
@@ -441,23 +378,15 @@ async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
         with pytest.raises(CaseActionRejected, match="not in the future"):
             await snooze_case(
                 client,
                 case_id,
                 SnoozeRequest(until=on("2027-02-01"), reason="typo", requested_by="ops"),
             )
-        await submit_answer(
-            client,
-            case_id,
-            HasNowBeenCancelled(
-                access_until=on("2027-04-01"),
-                answered_at=await time_skipping_env.get_current_time(),
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
+        await answer_now(
+            time_skipping_env, case_id, HasNowBeenCancelled, access_until=on("2027-04-01")
         )
         with pytest.raises(CaseActionRejected, match="already answered|closed"):
             await withdraw_case(client, case_id, WithdrawalRequest())
@@ -473,10 +402,10 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
     acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=slow)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        old_case = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        old_case = await start_awaiting(time_skipping_env, tq, at("2027-03-01T08:00:00"))
         # Ops tighten the merchant's policy: only cases started from now on use it.
         acts.merchants["acme"] = make_merchant(response_policy=fast)
-        new_case = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T09:00:00"))
+        new_case = await start_awaiting(time_skipping_env, tq, at("2027-03-01T09:00:00"))
         old_state = await case_state(client, old_case)
         new_state = await case_state(client, new_case)
         assert old_state.next_action_at == at("2027-03-08T08:00:00")  # 5 business days
