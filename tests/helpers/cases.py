@@ -57,3 +57,14 @@ async def answer_now(
     by: dict[str, object] = {"channel": Channel.PORTAL, "responded_by": "Acme"}
     answer = kind(answered_at=await env.get_current_time(), **{**by, **fields})
     return await submit_answer(env.client, case_id, answer)
+
+
+async def answer_into_follow_up(
+    env: WorkflowEnvironment,
+    case_id: str,
+    kind: Callable[..., MerchantAnswer],
+    **fields: object,
+) -> None:
+    """An answer that leaves work to follow up (binding contract, no subscription found)."""
+    await answer_now(env, case_id, kind, **fields)
+    await until_status(env.client, case_id, CaseStatus.FOLLOW_UP)

@@ -7,7 +7,7 @@ after it has.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import Client
@@ -30,7 +30,13 @@ from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
-from tests.helpers.cases import answer_now, awaiting_case, start_awaiting, until_status
+from tests.helpers.cases import (
+    answer_into_follow_up,
+    answer_now,
+    awaiting_case,
+    start_awaiting,
+    until_status,
+)
 from tests.helpers.harness import (
     MINUTE,
     RecordingActivities,
@@ -43,6 +49,14 @@ from tests.helpers.harness import (
 )
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
+
+MONDAY = at("2027-03-01T08:00:00")
+"""Monday 1 March 2027, 09:00 in Stockholm (UTC+1), where most cases here start."""
+
+
+@pytest.fixture
+def acts() -> RecordingActivities:
+    return RecordingActivities(merchants={"acme": make_merchant()})
 
 
 async def _step_over(
@@ -132,8 +146,7 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
         assert (await case_state(client, case_id)).next_action_at == at("2027-03-03T08:00:00")
         handle = case_handle(client, case_id)
         state = await handle.execute_update(
@@ -158,11 +171,10 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
 
 
 async def test_an_email_reply_pauses_the_clock_until_ops_answer(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
         handle = case_handle(client, case_id)
         await handle.signal(
             CancellationWorkflow.email_reply_received,
@@ -198,12 +210,11 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
 
 
 async def test_answer_and_withdrawal_together_exactly_one_wins(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts, sticky=False) as tq:
-        case_id = await start_awaiting(time_skipping_env, tq, at("2027-03-01T08:00:00"))
+        case_id = await start_awaiting(time_skipping_env, tq, MONDAY)
     # With no worker running both arrive before the workflow sees either.
     handle = case_handle(client, case_id)
     now = await time_skipping_env.get_current_time()
@@ -232,19 +243,15 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
     assert withdrawal.input.kind is act.MerchantEmailKind.WITHDRAWAL  # type: ignore[attr-defined]
 
 
-async def _answer_binding_contract(env: WorkflowEnvironment, case_id: str, ends_on: date) -> None:
-    """The merchant answers 'binding contract'; the case moves on to its follow-up wait."""
-    await answer_now(env, case_id, BindingContract, contract_ends_on=ends_on)
-    await until_status(env.client, case_id, CaseStatus.FOLLOW_UP)
-
-
 async def test_binding_contract_starts_round_two_at_the_notice_date(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
-        await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
+        await answer_into_follow_up(
+            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
+        )
         # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
         follow_up = at("2027-08-31T07:00:00")
         assert (await case_state(client, case_id)).follow_up_at == follow_up
@@ -263,8 +270,10 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
 ) -> None:
     acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
-        await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
+        await answer_into_follow_up(
+            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
+        )
         await advance_to(time_skipping_env, at("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
         await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
@@ -276,13 +285,11 @@ async def test_withdrawal_before_the_notice_date_cancels_round_two(
 
 
 async def test_corrected_details_within_14_days_start_round_two(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
-        await answer_now(time_skipping_env, case_id, NoSubscriptionFound)
-        await until_status(client, case_id, CaseStatus.FOLLOW_UP)
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
+        await answer_into_follow_up(time_skipping_env, case_id, NoSubscriptionFound)
         await advance_to(time_skipping_env, at("2027-03-10T12:00:00"))
         corrected = CustomerIdentifiers(
             email="anna.s@example.org",
@@ -306,13 +313,11 @@ async def test_corrected_details_within_14_days_start_round_two(
 
 
 async def test_no_correction_in_14_days_closes_the_case_unresolved(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
-        await answer_now(time_skipping_env, case_id, NoSubscriptionFound)
-        await until_status(client, case_id, CaseStatus.FOLLOW_UP)
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
+        await answer_into_follow_up(time_skipping_env, case_id, NoSubscriptionFound)
         state = await case_state(client, case_id)
         assert state.answered_at is not None and state.follow_up_at is not None
         assert state.follow_up_at == state.answered_at + timedelta(days=14)
@@ -374,11 +379,10 @@ async def _run_history_sizes(client: Client, case_id: str) -> list[int]:
 
 
 async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, at("2027-03-01T08:00:00")) as case_id:
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
         with pytest.raises(CaseActionRejected, match="not in the future"):
             await snooze_case(
                 client,
@@ -402,7 +406,7 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
     acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=slow)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        old_case = await start_awaiting(time_skipping_env, tq, at("2027-03-01T08:00:00"))
+        old_case = await start_awaiting(time_skipping_env, tq, MONDAY)
         # Ops tighten the merchant's policy: only cases started from now on use it.
         acts.merchants["acme"] = make_merchant(response_policy=fast)
         new_case = await start_awaiting(time_skipping_env, tq, at("2027-03-01T09:00:00"))
@@ -413,9 +417,8 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
 
 
 async def test_a_withdrawal_before_the_request_went_out_sends_the_merchant_nothing(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     request = make_request()
     # No worker yet: the withdrawal is there before the workflow takes its first step.

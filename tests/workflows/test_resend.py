@@ -19,7 +19,12 @@ from domain.answers import BindingContract, HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
-from tests.helpers.cases import answer_now, awaiting_case, start_awaiting, until_status
+from tests.helpers.cases import (
+    answer_into_follow_up,
+    answer_now,
+    awaiting_case,
+    start_awaiting,
+)
 from tests.helpers.harness import (
     MINUTE,
     RecordingActivities,
@@ -80,10 +85,9 @@ async def test_an_answered_case_refuses_a_resend_with_its_reason(
 ) -> None:
     client = time_skipping_env.client
     async with awaiting_case(time_skipping_env, acts, START) as case_id:
-        await answer_now(
+        await answer_into_follow_up(
             time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
         )
-        await until_status(client, case_id, CaseStatus.FOLLOW_UP)
         # Still running (following up), so its validator says no.
         with pytest.raises(CaseActionRejected, match="the merchant already answered"):
             await resend_request(client, case_id, BY_EVA)
