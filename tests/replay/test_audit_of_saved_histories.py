@@ -183,13 +183,7 @@ def test_every_saved_history_has_its_printed_audit() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 async def test_the_timeline_of_each_path(name: str) -> None:
-    runs = _runs(name)
-    timeline = await timeline_of_runs(
-        pydantic_data_converter,
-        f"replay-{name}",
-        [run.events for run in runs],
-        [f"run{i}" for i in range(1, len(runs) + 1)],
-    )
+    timeline = await _timeline_of(name)
     kinds = [e.kind for e in timeline.entries if e.kind != "status"]
     assert kinds == EXPECTED[name]
     times = [e.at for e in timeline.entries]
@@ -198,12 +192,8 @@ async def test_the_timeline_of_each_path(name: str) -> None:
 
 async def test_reminders_and_escalation_show_in_the_timeline() -> None:
     runs = _runs("reminders-escalation-answer")
-    timeline = await timeline_of_runs(
-        pydantic_data_converter,
-        "replay-reminders-escalation-answer",
-        [run.events for run in runs],
-        ["run1", "run2", "run3"],
-    )
+    assert len(runs) == 3
+    timeline = await _timeline_of("reminders-escalation-answer")
     kinds = [e.kind for e in timeline.entries if e.kind != "status"]
     assert kinds[:2] == ["request_received", "merchant_email_sent"]
     assert kinds[-3:] == ["answer_received", "customer_notified", "case_closed"]
