@@ -16,6 +16,19 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 # What `cases audit` and `cases audit --json` print for each saved history, byte for byte.
 PRINTED = Path(__file__).resolve().parent / "audit"
 
+# The request and the reminder-then-answer of a merchant told by email and webhook.
+_WEBHOOK_REQUEST = ["request_received", "webhook_sent", "merchant_email_sent", "webhook_delivered"]
+_WEBHOOK_REMINDER_AND_ANSWER = [
+    "webhook_sent",
+    "reminder_sent",
+    "webhook_delivered",
+    "answer_received",
+    "webhook_sent",
+    "customer_notified",
+    "webhook_in_flight",
+    "case_closed",
+]
+
 # Each path's entries (status changes left out), oldest first.
 EXPECTED: dict[str, list[str]] = {
     # Withdrawn or answered before the request went out: the merchant is never emailed.
@@ -107,39 +120,16 @@ EXPECTED: dict[str, list[str]] = {
     # Told by email and webhook (patch 'webhooks-v1'): each event's delivery child shows where
     # the case started it and, while the case was open, where it ended; the answer's delivery
     # was still running when the case closed.
-    "webhook-merchant": [
-        "request_received",
-        "webhook_sent",
-        "merchant_email_sent",
-        "webhook_delivered",
-        "webhook_sent",
-        "reminder_sent",
-        "webhook_delivered",
-        "answer_received",
-        "webhook_sent",
-        "customer_notified",
-        "webhook_in_flight",
-        "case_closed",
-    ],
+    "webhook-merchant": [*_WEBHOOK_REQUEST, *_WEBHOOK_REMINDER_AND_ANSWER],
     # Ops sent the request again on 2 March (who and why in the Update's entry): a second
     # email and `cancellation.requested` again; reminder 1 still on 3 March.
     "resend-then-answer": [
-        "request_received",
-        "webhook_sent",
-        "merchant_email_sent",
-        "webhook_delivered",
+        *_WEBHOOK_REQUEST,
         "resend_requested",
         "webhook_sent",
         "merchant_email_resent",
         "webhook_delivered",
-        "webhook_sent",
-        "reminder_sent",
-        "webhook_delivered",
-        "answer_received",
-        "webhook_sent",
-        "customer_notified",
-        "webhook_in_flight",
-        "case_closed",
+        *_WEBHOOK_REMINDER_AND_ANSWER,
     ],
     # Told the outcome, then 14 days later that the case closed unresolved.
     "no-subscription-unresolved": [
