@@ -1,5 +1,6 @@
 """Steps the workflow tests share: a case started and waiting for the merchant, a wait for a
-status, and the merchant's answer given at the time-skipping server's current time."""
+status, the merchant's answer given at the time-skipping server's current time, and a step of
+the clock across a deadline."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from domain.answers import MerchantAnswer
 from domain.case import AnswerReceipt, CaseStatus
 from domain.common import Channel
 from tests.eventually import eventually
-from tests.helpers.harness import RecordingActivities, advance_to, make_request, running_worker
+from tests.helpers.harness import (
+    MINUTE,
+    RecordingActivities,
+    advance_to,
+    at,
+    make_request,
+    running_worker,
+)
+
+MONDAY = at("2027-03-01T08:00:00")
+"""Monday 1 March 2027, 09:00 in Stockholm (UTC+1), where most timer tests start a case."""
 
 
 async def status_is(client: Client, case_id: str, status: CaseStatus) -> bool:
@@ -68,3 +79,19 @@ async def answer_into_follow_up(
     """An answer that leaves work to follow up (binding contract, no subscription found)."""
     await answer_now(env, case_id, kind, **fields)
     await until_status(env.client, case_id, CaseStatus.FOLLOW_UP)
+
+
+async def step_over(
+    env: WorkflowEnvironment, acts: RecordingActivities, name: str, due: datetime, count: int
+) -> None:
+    """Nothing at due-1min; the count-th `name` activity by due+1min, scheduled at/after due."""
+    await advance_to(env, due - MINUTE)
+    # A query sees every event before it: having had its chance to act on whatever fired until
+    # now, the case still waits for `due`, so nothing can have been sent early.
+    waiting = await case_state(env.client, acts.case_id)
+    assert waiting.next_action_at == due, f"{name} #{count}: waits for {waiting.next_action_at}"
+    assert len(acts.of(name)) == count - 1, f"{name} #{count} fired before {due}"
+    await advance_to(env, due + MINUTE)
+    await eventually(lambda: len(acts.of(name)) == count)
+    fired = acts.of(name)[-1].at
+    assert due <= fired < due + MINUTE, f"{name} #{count} at {fired}, due {due}"

@@ -1,4 +1,5 @@
-"""Reminders, escalation, snooze, triage, withdrawal and follow-up rounds at exact instants.
+"""Reminders, escalation, snooze, triage and withdrawal at exact instants (follow-up rounds:
+test_follow_up_rounds.py).
 
 Each test moves its own time-skipping server to a chosen instant, starts a case there and
 walks the clock across each deadline: one minute before nothing has happened, one minute
@@ -6,8 +7,6 @@ after it has.
 """
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import Client
@@ -18,27 +17,25 @@ from cases.client import (
     CaseActionRejected,
     case_handle,
     case_state,
-    correct_customer_details,
     snooze_case,
     start_case,
     withdraw_case,
 )
-from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
-from domain.answers import BindingContract, HasNowBeenCancelled, NoSubscriptionFound
+from domain.actions import EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
-from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
 from tests.helpers.cases import (
-    answer_into_follow_up,
+    MONDAY,
     answer_now,
     awaiting_case,
     start_awaiting,
+    step_over,
     until_status,
 )
 from tests.helpers.harness import (
-    MINUTE,
     RecordingActivities,
     advance_to,
     at,
@@ -50,29 +47,10 @@ from tests.helpers.harness import (
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
 
-MONDAY = at("2027-03-01T08:00:00")
-"""Monday 1 March 2027, 09:00 in Stockholm (UTC+1), where most cases here start."""
-
 
 @pytest.fixture
 def acts() -> RecordingActivities:
     return RecordingActivities(merchants={"acme": make_merchant()})
-
-
-async def _step_over(
-    env: WorkflowEnvironment, acts: RecordingActivities, name: str, due: datetime, count: int
-) -> None:
-    """Nothing at due-1min; the count-th `name` activity by due+1min, scheduled at/after due."""
-    await advance_to(env, due - MINUTE)
-    # A query sees every event before it: having had its chance to act on whatever fired until
-    # now, the case still waits for `due`, so nothing can have been sent early.
-    waiting = await case_state(env.client, acts.case_id)
-    assert waiting.next_action_at == due, f"{name} #{count}: waits for {waiting.next_action_at}"
-    assert len(acts.of(name)) == count - 1, f"{name} #{count} fired before {due}"
-    await advance_to(env, due + MINUTE)
-    await eventually(lambda: len(acts.of(name)) == count)
-    fired = acts.of(name)[-1].at
-    assert due <= fired < due + MINUTE, f"{name} #{count} at {fired}, due {due}"
 
 
 async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
@@ -99,17 +77,17 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert state.next_action_at == at("2027-12-23T21:00:00")
 
         # Reminder 1: Friday 24 Dec, 10:00 local.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-12-23T21:00:00"), 1
         )
         assert (await case_state(client, case_id)).status is CaseStatus.REMINDED
         # Reminder 2: one business day later is Wednesday 29 Dec (weekend, then the
         # observed Christmas and Boxing Day holidays on Monday 27 and Tuesday 28).
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-12-28T21:00:00"), 2
         )
         # Escalation: two business days later, Friday 31 Dec.
-        await _step_over(time_skipping_env, acts, act.NOTIFY_OPS, at("2027-12-30T21:00:00"), 1)
+        await step_over(time_skipping_env, acts, act.NOTIFY_OPS, at("2027-12-30T21:00:00"), 1)
         escalated = await case_state(client, case_id)
         assert escalated.status is CaseStatus.ESCALATED and escalated.escalated
         ops = acts.of(act.NOTIFY_OPS)[0].input
@@ -120,7 +98,7 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert desc.typed_search_attributes.get(sa.ESCALATED) is True
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "escalated"
         # Reminder 3 two business days on: 1-4 January are weekend and holidays: Thursday 6th.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2028-01-05T21:00:00"), 3
         )
         reminders = [s.input for s in acts.of(act.SEND_MERCHANT_REMINDER)]
@@ -161,11 +139,11 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
             lambda s: s.next_action_at == at("2027-03-10T08:00:00"),
         )
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-10T08:00:00"), 1
         )
         # Reminder 2 keeps its spacing of two business days from there.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-12T08:00:00"), 2
         )
 
@@ -241,94 +219,6 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
     [told] = acts.of(act.NOTIFY_CUSTOMER)
     assert told.input.kind is act.CustomerNotificationKind.WITHDRAWN  # type: ignore[attr-defined]
     assert withdrawal.input.kind is act.MerchantEmailKind.WITHDRAWAL  # type: ignore[attr-defined]
-
-
-async def test_binding_contract_starts_round_two_at_the_notice_date(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
-        await answer_into_follow_up(
-            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
-        )
-        # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
-        follow_up = at("2027-08-31T07:00:00")
-        assert (await case_state(client, case_id)).follow_up_at == follow_up
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REQUEST, follow_up, 2)
-        round_two = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
-        assert round_two.round == 2  # type: ignore[attr-defined]
-        state = await case_state(client, case_id)
-        assert state.round == 2 and state.answer is None
-        assert [r.round for r in state.previous_rounds] == [1]
-        desc = await case_handle(client, case_id).describe()
-        assert desc.typed_search_attributes.get(sa.CASE_ROUND) == 2
-
-
-async def test_withdrawal_before_the_notice_date_cancels_round_two(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
-        await answer_into_follow_up(
-            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
-        )
-        await advance_to(time_skipping_env, at("2027-06-01T00:00:00"))
-        handle = case_handle(client, case_id)
-        await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
-        final = await handle.result()
-        assert final.status is CaseStatus.WITHDRAWN
-        # Withdrawn: the workflow has ended, so its round-two timer can never fire.
-        await advance_to(time_skipping_env, at("2027-10-01T00:00:00"))
-        assert len(acts.of(act.SEND_MERCHANT_REQUEST)) == 1
-
-
-async def test_corrected_details_within_14_days_start_round_two(
-    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
-) -> None:
-    client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
-        await answer_into_follow_up(time_skipping_env, case_id, NoSubscriptionFound)
-        await advance_to(time_skipping_env, at("2027-03-10T12:00:00"))
-        corrected = CustomerIdentifiers(
-            email="anna.s@example.org",
-            first_name="Anna",
-            last_name="Svensson-Berg",
-            card_last4="1111",
-        )
-        # Details that lack what the merchant requires are refused, naming what is missing.
-        with pytest.raises(CaseActionRejected, match="card_last4"):
-            await correct_customer_details(
-                client,
-                case_id,
-                DetailsCorrection(customer=corrected.model_copy(update={"card_last4": None})),
-            )
-        await correct_customer_details(client, case_id, DetailsCorrection(customer=corrected))
-        await eventually(lambda: len(acts.of(act.SEND_MERCHANT_REQUEST)) == 2)
-        second = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
-        assert second.round == 2  # type: ignore[attr-defined]
-        values = {i.name: i.value for i in second.identifiers}  # type: ignore[attr-defined]
-        assert values["last_name"] == "Svensson-Berg" and values["card_last4"] == "1111"
-
-
-async def test_no_correction_in_14_days_closes_the_case_unresolved(
-    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
-) -> None:
-    client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
-        await answer_into_follow_up(time_skipping_env, case_id, NoSubscriptionFound)
-        state = await case_state(client, case_id)
-        assert state.answered_at is not None and state.follow_up_at is not None
-        assert state.follow_up_at == state.answered_at + timedelta(days=14)
-        await _step_over(time_skipping_env, acts, act.NOTIFY_CUSTOMER, state.follow_up_at, 2)
-        final = await case_handle(client, case_id).result()
-        assert final.status is CaseStatus.UNRESOLVED
-        told = [s.input.kind for s in acts.of(act.NOTIFY_CUSTOMER)]  # type: ignore[attr-defined]
-        assert told == [
-            act.CustomerNotificationKind.OUTCOME,
-            act.CustomerNotificationKind.UNRESOLVED,
-        ]
 
 
 async def test_a_year_of_reminders_keeps_every_history_small(
