@@ -1,5 +1,6 @@
 """Fixtures for merchant integrations: a migrated database, a webhook merchant, an HTTPS
-receiver trusted through a CA file, and the webhook stores and activity built from them."""
+receiver trusted through a CA file, the webhook stores and activity built from them, and the
+merchant settings portal running (`stack`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from integrations.config import WebhookSettings
 from integrations.webhooks import WebhookSender
 from storage.merchants import MerchantDirectory
 from storage.webhooks import WebhookDeliveries, WebhookEndpoints
+from tests.helpers.settings_portal import stack  # noqa: F401
 from tests.helpers.webhook_fixtures import endpoints, receiver, webhook_settings  # noqa: F401
 from tests.helpers.webhooks import PORTAL_BASE_URL, webhook_merchant
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
-from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state, start_case
 from domain.case import CaseStatus
@@ -25,18 +24,10 @@ from domain.request import CancellationRequest
 from portal.merchant_settings import requests as open_requests
 from tests.eventually import eventually
 from tests.helpers.browser import new_page
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.integrations.portal_stack import SettingsStack
 from workers.wiring import webhook_endpoints
 
 ZONE = "Europe/Stockholm"
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
 
 
 @pytest.fixture

@@ -4,40 +4,24 @@ page with a valid token records nothing."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from storage.merchant_sessions import MerchantSessions
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.helpers.settings_portal import csrf_of, merchant_with_link
+from tests.integrations.portal_stack import SettingsStack
 
 HEADER = "case_id,outcome,access_until,cancelled_on,contract_ends_on,message\r\n"
 
 
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
-
-
 async def test_a_foreign_origin_cannot_answer_in_bulk(stack: SettingsStack) -> None:
-    merchant = await stack.add_merchant()
-    address = str(merchant.cancellation_emails[0])
-    token = await MerchantSessions(stack.pool).issue_link(merchant.merchant_id, address)
+    _, token = await merchant_with_link(stack)
     case_id = f"o-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=stack.base_url) as http:
         await http.post(f"/merchant/sign-in/{token}", headers=stack.own_origin)
         page = await http.get("/merchant/settings/requests")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert found is not None
-        selection = {"csrf_token": found.group(1), "case_id": [case_id]}
+        csrf = csrf_of(page.text)
+        selection = {"csrf_token": csrf, "case_id": [case_id]}
         selection |= {"outcome": "no_subscription_found"}
         upload = {"file": ("a.csv", f"{HEADER}{case_id},no_subscription_found,,,,\r\n")}
         for headers in ({"Origin": "http://evil.example"}, {}):
@@ -47,7 +31,7 @@ async def test_a_foreign_origin_cannot_answer_in_bulk(stack: SettingsStack) -> N
             assert forged.status_code == 403
             forged = await http.post(
                 "/merchant/settings/requests/upload",
-                data={"csrf_token": found.group(1)},
+                data={"csrf_token": csrf},
                 files=upload,
                 headers=headers,
             )

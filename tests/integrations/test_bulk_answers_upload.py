@@ -4,45 +4,28 @@ still refused with its reason (the refusal crosses the thread) before anything i
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from domain.bulk_answers import RowResult
 from storage.bulk_answers import BulkAnswerBatches
-from storage.merchant_sessions import MerchantSessions
 from tests.eventually import eventually
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.helpers.settings_portal import csrf_of, merchant_with_link
+from tests.integrations.portal_stack import SettingsStack
 
 HEADER = "case_id,outcome,access_until,cancelled_on,contract_ends_on,message\r\n"
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
 
 
 async def test_an_upload_read_in_a_thread_is_answered_and_a_bad_file_still_refused(
     stack: SettingsStack,
 ) -> None:
-    merchant = await stack.add_merchant()
-    address = str(merchant.cancellation_emails[0])
-    token = await MerchantSessions(stack.pool).issue_link(merchant.merchant_id, address)
+    merchant, token = await merchant_with_link(stack)
     nobody = f"u-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.own_origin) as http:
         await http.post(f"/merchant/sign-in/{token}")
         page = await http.get("/merchant/settings/requests")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert found is not None
-        form = {"csrf_token": found.group(1)}
+        form = {"csrf_token": csrf_of(page.text)}
 
         async def upload(text: str) -> httpx.Response:
             files = {"file": ("answers.csv", text.encode(), "text/csv")}

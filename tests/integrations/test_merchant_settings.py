@@ -5,12 +5,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state
 from domain.case import CaseStatus
@@ -19,15 +15,7 @@ from storage.merchant_changes import MerchantChanges
 from storage.merchant_sessions import MerchantSessions
 from tests.eventually import eventually
 from tests.helpers.settings_portal import csrf_of, signed_in_browser  # noqa: F401
-from tests.integrations.portal_stack import SettingsStack, settings_stack
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
+from tests.integrations.portal_stack import SettingsStack
 
 
 async def loaded_merchant(stack: SettingsStack, case_id: str) -> Merchant:

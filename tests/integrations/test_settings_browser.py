@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_state
 from domain.case import CaseStatus
@@ -21,15 +20,7 @@ from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from tests.helpers.browser import new_page
-from tests.integrations.portal_stack import SettingsStack, settings_stack
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
+from tests.integrations.portal_stack import SettingsStack
 
 
 @pytest.fixture

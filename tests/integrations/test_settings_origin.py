@@ -5,16 +5,13 @@ only, by the reply form's check (Origin, else Referer), on top of their CSRF tok
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from storage.merchant_sessions import MerchantSessions
 from storage.merchants import MerchantDirectory
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.helpers.settings_portal import csrf_of, merchant_with_link
+from tests.integrations.portal_stack import SettingsStack
 
 FOREIGN: list[dict[str, str]] = [
     {"Origin": "http://evil.example"},
@@ -25,21 +22,11 @@ FOREIGN: list[dict[str, str]] = [
 FOREIGN_IDS = ["foreign-origin", "null-origin", "foreign-referer", "neither"]
 
 
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
-
-
 @pytest.mark.parametrize("headers", FOREIGN, ids=FOREIGN_IDS)
 async def test_a_foreign_site_cannot_sign_a_visitor_in(
     stack: SettingsStack, headers: dict[str, str]
 ) -> None:
-    merchant = await stack.add_merchant()
-    address = str(merchant.cancellation_emails[0])
-    token = await MerchantSessions(stack.pool).issue_link(merchant.merchant_id, address)
+    _, token = await merchant_with_link(stack)
     async with httpx.AsyncClient(base_url=stack.base_url) as visitor:
         forged = await visitor.post(f"/merchant/sign-in/{token}", headers=headers)
         assert forged.status_code == 403
@@ -53,15 +40,12 @@ async def test_a_foreign_site_cannot_sign_a_visitor_in(
 async def test_the_settings_forms_refuse_a_valid_token_from_another_origin(
     stack: SettingsStack,
 ) -> None:
-    merchant = await stack.add_merchant()
+    merchant, token = await merchant_with_link(stack)
     address = str(merchant.cancellation_emails[0])
-    token = await MerchantSessions(stack.pool).issue_link(merchant.merchant_id, address)
     async with httpx.AsyncClient(base_url=stack.base_url) as http:
         await http.post(f"/merchant/sign-in/{token}", headers=stack.own_origin)
         page = await http.get("/merchant/settings")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert found is not None
-        csrf = found.group(1)
+        csrf = csrf_of(page.text)
         key = await http.post(
             "/merchant/settings/keys",
             data={"csrf_token": csrf, "label": "k"},
@@ -71,7 +55,7 @@ async def test_the_settings_forms_refuse_a_valid_token_from_another_origin(
         assert key.status_code == 200 and key_id is not None
         endpoint = re.search(r'data-endpoint="([^"]+)"', key.text)
         assert endpoint is not None
-        profile = {
+        profile: dict[str, str | list[str]] = {
             "csrf_token": csrf,
             "identifier": ["email"],
             "contacts": address,
@@ -79,7 +63,7 @@ async def test_the_settings_forms_refuse_a_valid_token_from_another_origin(
             "timezone": "Europe/London",
             "notify_by": "email",
         }
-        forms = [
+        forms: list[tuple[str, dict[str, str | list[str]]]] = [
             ("/merchant/settings/profile", profile),
             ("/merchant/settings/webhooks", {"csrf_token": csrf, "url": "https://a.example/h"}),
             (

@@ -5,38 +5,22 @@ an unknown key the settings page without a notice; a Yes makes the change and lo
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from storage.merchant_sessions import MerchantSessions
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.helpers.settings_portal import csrf_of, merchant_with_link
+from tests.integrations.portal_stack import SettingsStack
 
 CONFIRM = 'data-testid="confirm-action"'
 NOTICE = 'data-testid="saved"'
 
 
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
-
-
 async def test_removals_ask_first_and_refuse_ids_of_others(stack: SettingsStack) -> None:
-    merchant = await stack.add_merchant()
-    address = str(merchant.cancellation_emails[0])
-    token = await MerchantSessions(stack.pool).issue_link(merchant.merchant_id, address)
+    merchant, token = await merchant_with_link(stack)
     async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.own_origin) as http:
         await http.post(f"/merchant/sign-in/{token}")
         page = await http.get("/merchant/settings")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert found is not None
-        csrf = found.group(1)
+        csrf = csrf_of(page.text)
         key = await http.post("/merchant/settings/keys", data={"csrf_token": csrf, "label": "ci"})
         key_id = re.search(r"cfk_([a-z0-9]+)_", key.text)
         endpoint = re.search(r'data-endpoint="([^"]+)"', key.text)

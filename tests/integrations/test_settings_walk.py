@@ -9,17 +9,15 @@ change log as sentences, sign out in the same language."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from temporalio.testing import WorkflowEnvironment
 
 from storage.merchants import MerchantDirectory
 from tests.helpers.browser import WALKS, Walk, fits_the_screen
 from tests.helpers.servers import free_port
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.integrations.portal_stack import SettingsStack
 
 WORDS = {
     "en": {
@@ -92,14 +90,6 @@ WORDS = {
     },
 }
 INTERNAL = ("cancellation_emails", "required_identifiers", "CANCELFLOW_", "IANA", "timezone:")
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
 
 
 async def _sign_in(page: Page, stack: SettingsStack, address: str, walk: Walk, shots: Path) -> None:

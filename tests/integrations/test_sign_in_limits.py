@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from storage.db import create_pool
 from storage.merchant_sessions import MerchantSessions, SignInLimits
-from tests.integrations.portal_stack import SettingsStack, settings_stack
+from tests.integrations.portal_stack import SettingsStack
 
 LIMITS = SignInLimits()
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
 
 
 def neutral(html: str) -> str:

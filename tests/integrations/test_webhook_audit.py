@@ -13,11 +13,8 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.config import EmailSettings, SmtpSettings
-from activities.email import EmailActivities
-from activities.merchants import MerchantActivities
+from activities.config import EmailSettings
 from activities.smtp import SmtpSender
 from activities.webhook_failures import WebhookFailureActivities
 from activities.webhooks import WEBHOOK_NOT_DELIVERED, WebhookActivities
@@ -28,12 +25,11 @@ from storage.merchants import MerchantDirectory
 from storage.outbox import Outbox
 from storage.webhooks import WebhookEndpoints, WebhookFailures
 from tests.eventually import eventually
-from tests.helpers.webhooks import DOWN_ENDPOINT, PORTAL_BASE_URL, hooked_request, webhook_merchant
+from tests.helpers.webhook_worker import sink_smtp, webhook_case_worker
+from tests.helpers.webhooks import DOWN_ENDPOINT, hooked_request, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
 from workers.mail_sink import MailSink
-from workflows.cancellation import CancellationWorkflow
-from workflows.sandbox import workflow_runner
-from workflows.webhooks import WebhookDeliveryWorkflow, delivery_workflow_id
+from workflows.webhooks import delivery_workflow_id
 
 
 @pytest.fixture
@@ -44,30 +40,18 @@ async def task_queue(
     signer: ReplyTokenSigner,
     webhook_activities: WebhookActivities,
 ) -> AsyncIterator[str]:
-    smtp = SmtpSettings(host=mail_sink.host, port=mail_sink.port, timeout_seconds=10)
-    email = EmailActivities(
-        smtp=smtp,
-        email=EmailSettings(),
-        links=signer,
-        portal_base_url=PORTAL_BASE_URL,
-        outbox=Outbox(pool),
-    )
     report = WebhookFailureActivities(
-        WebhookFailures(pool), SmtpSender(smtp), EmailSettings(), Outbox(pool)
+        WebhookFailures(pool), SmtpSender(sink_smtp(mail_sink)), EmailSettings(), Outbox(pool)
     )
-    queue = f"hook-audit-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        time_skipping_env.client,
-        task_queue=queue,
-        workflows=[CancellationWorkflow, WebhookDeliveryWorkflow],
-        activities=[
-            MerchantActivities(MerchantDirectory(pool)).load_merchant,
-            *email.activities(),
-            webhook_activities.deliver_webhook,
-            report.report_webhook_failure,
-        ],
-        workflow_runner=workflow_runner(),
-    ):
+    async with webhook_case_worker(
+        time_skipping_env,
+        pool,
+        mail_sink,
+        signer,
+        webhook_activities,
+        "hook-audit",
+        [report.report_webhook_failure],
+    ) as queue:
         yield queue
 
 

@@ -16,12 +16,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from activities import contracts
-from activities.config import EmailSettings, SmtpSettings
-from activities.email import EmailActivities
-from activities.merchants import MerchantActivities
 from activities.webhooks import WebhookActivities
 from cases.client import case_state, start_case, submit_answer, withdraw_case
 from domain.actions import WithdrawalRequest
@@ -31,9 +28,10 @@ from domain.common import Channel
 from domain.reply_token import ReplyTokenSigner
 from domain.webhooks import ALL_EVENT_TYPES
 from storage.merchants import MerchantDirectory
-from storage.outbox import Outbox
 from storage.webhooks import WebhookEndpoints
 from tests.eventually import eventually
+from tests.helpers.cases import until_status
+from tests.helpers.webhook_worker import webhook_case_worker
 from tests.helpers.webhooks import PORTAL_BASE_URL, hooked_request, webhook_merchant
 from tests.integrations.receiver import HttpsReceiver
 from workers.mail_sink import MailSink
@@ -50,25 +48,9 @@ async def task_queue(
     signer: ReplyTokenSigner,
     webhook_activities: WebhookActivities,
 ) -> AsyncIterator[str]:
-    email = EmailActivities(
-        smtp=SmtpSettings(host=mail_sink.host, port=mail_sink.port, timeout_seconds=10),
-        email=EmailSettings(),
-        links=signer,
-        portal_base_url=PORTAL_BASE_URL,
-        outbox=Outbox(pool),
-    )
-    queue = f"hooks-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        time_skipping_env.client,
-        task_queue=queue,
-        workflows=[CancellationWorkflow, WebhookDeliveryWorkflow],
-        activities=[
-            MerchantActivities(MerchantDirectory(pool)).load_merchant,
-            *email.activities(),
-            webhook_activities.deliver_webhook,
-        ],
-        workflow_runner=workflow_runner(),
-    ):
+    async with webhook_case_worker(
+        time_skipping_env, pool, mail_sink, signer, webhook_activities, "hooks"
+    ) as queue:
         yield queue
 
 
@@ -139,11 +121,7 @@ async def test_email_at_once_webhook_signed_retried_and_delivered_once_per_event
         {"name": "last_name", "value": "Holm"},
     ]
     assert payload["data"]["reply_url"].startswith(f"{PORTAL_BASE_URL}/r/")
-
-    async def awaiting() -> bool:
-        return (await case_state(client, case_id)).status is CaseStatus.AWAITING
-
-    await eventually(awaiting)
+    await until_status(client, case_id, CaseStatus.AWAITING)
     await submit_answer(
         client,
         case_id,
@@ -243,11 +221,7 @@ async def test_an_email_only_case_records_nothing_new(
     await endpoints.add("hooked", receiver.url, list(ALL_EVENT_TYPES), "t")
     case_id = f"eo-{uuid.uuid4().hex[:8]}"
     started = await start_case(client, hooked_request(case_id), task_queue)
-
-    async def awaiting() -> bool:
-        return (await case_state(client, case_id)).status is CaseStatus.AWAITING
-
-    await eventually(awaiting)
+    await until_status(client, case_id, CaseStatus.AWAITING)
     history = await started.handle.fetch_history()
     assert not any(
         e.event_type == HistoryEventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED

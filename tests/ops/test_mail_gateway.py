@@ -26,7 +26,7 @@ from inbound.store import InboundMailStore, ReplyAddresses
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
-from tests.helpers.mail_gateway import reply, send
+from tests.helpers.mail_gateway import case_with_reply_address, reply, send
 from tests.helpers.servers import free_port
 from tests.helpers.tls import self_signed_certificate
 from workers.mail_gateway_service import reply_addresses, running_mail_gateway
@@ -71,14 +71,7 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
     gateway: Gateway, dev_server_env: WorkflowEnvironment, pool: asyncpg.Pool
 ) -> None:
     client: Client = dev_server_env.client
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
-    request = make_request()
-    async with running_worker(client, acts) as task_queue:
-        await start_case(client, request, task_queue)
-        await eventually(
-            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
-        )
-        address = await gateway.addresses.address_for(request.case_id, "acme")
+    async with case_with_reply_address(dev_server_env, gateway.addresses) as (case_id, address):
         assert len(address.split("@")[0]) <= 64
 
         with capture_logs() as logs:
@@ -87,7 +80,7 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
             await send(gateway.port, reply(address), address)
 
         state = await eventually(
-            lambda: case_state(client, request.case_id),
+            lambda: case_state(client, case_id),
             lambda s: s.status is CaseStatus.NEEDS_TRIAGE,
         )
         assert [r.message_id for r in state.email_replies] == ["reply-1@merchant.example"]
@@ -95,11 +88,11 @@ async def test_reply_is_stored_signalled_and_moves_the_case_to_triage(
         assert state.email_replies[0].subject == "Re: Cancellation request CF-TEST"
 
         assert state.email_replies[0].sender_verified
-        stored = await gateway.store.replies_for(request.case_id)
+        stored = await gateway.store.replies_for(case_id)
         assert len(stored) == 1 and stored[0].sender_verified
         assert await pool.fetchval("SELECT count(*) FROM inbound_mail") == 1
         await eventually(
-            lambda: gateway.store.replies_for(request.case_id),
+            lambda: gateway.store.replies_for(case_id),
             lambda rows: rows[0].signal_status == "delivered",
         )
         raw = await gateway.store.raw_message(stored[0].id)
@@ -266,24 +259,17 @@ async def test_a_reply_from_a_stranger_is_stored_unverified_and_the_chase_goes_o
     gateway: Gateway, dev_server_env: WorkflowEnvironment
 ) -> None:
     client: Client = dev_server_env.client
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
-    request = make_request()
-    async with running_worker(client, acts) as task_queue:
-        await start_case(client, request, task_queue)
-        await eventually(
-            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
-        )
-        address = await gateway.addresses.address_for(request.case_id, "acme")
+    async with case_with_reply_address(dev_server_env, gateway.addresses) as (case_id, address):
         spoofed = reply(address, "<spoof@attacker.example>", sender="ops@attacker.example")
         with capture_logs() as logs:
             await send(gateway.port, spoofed, address)
         [stored] = await eventually(
-            lambda: gateway.store.replies_for(request.case_id),
+            lambda: gateway.store.replies_for(case_id),
             lambda rows: rows and rows[0].signal_status == "delivered",
         )
         assert not stored.sender_verified
         # The state query sees the signal: the reply is listed, the status unchanged.
-        state = await case_state(client, request.case_id)
+        state = await case_state(client, case_id)
         assert [(r.sender, r.sender_verified) for r in state.email_replies] == [
             ("ops@attacker.example", False)
         ]

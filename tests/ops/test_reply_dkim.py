@@ -20,7 +20,7 @@ from structlog.testing import capture_logs
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from cases.client import case_state, start_case
+from cases.client import case_state
 from domain.case import CaseStatus
 from domain.reply_address import ReplyAddressSigner
 from inbound.dkim_check import DNS_FAILED, INVALID, NO_SIGNATURE, TIMED_OUT, aligned, check_dkim
@@ -29,9 +29,9 @@ from inbound.signaller import ReplySignaller
 from inbound.store import InboundMailStore, ReplyAddresses, StoredReply
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
-from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
+from tests.helpers.harness import make_merchant, make_request
+from tests.helpers.mail_gateway import case_with_reply_address, send
 from tests.helpers.mail_gateway import reply as gateway_reply
-from tests.helpers.mail_gateway import send
 from tests.helpers.servers import free_port
 
 REPLY_DOMAIN = "reply.cancelflow.test"
@@ -145,24 +145,17 @@ async def test_a_known_contacts_reply_signed_by_its_domain_is_verified_and_pause
     gateway: Gateway, dev_server_env: WorkflowEnvironment, keys: Keys
 ) -> None:
     client: Client = dev_server_env.client
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
-    request = make_request()
-    async with running_worker(client, acts) as task_queue:
-        await start_case(client, request, task_queue)
-        await eventually(
-            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
-        )
-        address = await gateway.addresses.address_for(request.case_id, "acme")
+    async with case_with_reply_address(dev_server_env, gateway.addresses) as (case_id, address):
         await send(gateway.port, signed(reply(address, "signed-1@acme.example"), keys), address)
 
         state = await eventually(
-            lambda: case_state(client, request.case_id),
+            lambda: case_state(client, case_id),
             lambda s: s.status is CaseStatus.NEEDS_TRIAGE,
         )
         assert [(r.sender, r.sender_verified) for r in state.email_replies] == [
             ("support@acme.example", True)
         ]
-        [stored] = await delivered(gateway, request.case_id, 1)
+        [stored] = await delivered(gateway, case_id, 1)
         assert stored.sender_verified and stored.unverified_reason is None
 
 
@@ -170,14 +163,8 @@ async def test_unsigned_foreign_signed_or_altered_replies_are_kept_unverified_an
     gateway: Gateway, dev_server_env: WorkflowEnvironment, keys: Keys
 ) -> None:
     client: Client = dev_server_env.client
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
-    request = make_request()
-    async with running_worker(client, acts) as task_queue:
-        await start_case(client, request, task_queue)
-        before = await eventually(
-            lambda: case_state(client, request.case_id), lambda s: s.status is CaseStatus.AWAITING
-        )
-        address = await gateway.addresses.address_for(request.case_id, "acme")
+    async with case_with_reply_address(dev_server_env, gateway.addresses) as (case_id, address):
+        before = await case_state(client, case_id)
         unsigned = reply(address, "unsigned@acme.example").as_bytes()
         # A forger's own domain signs, and says it is from acme.example.
         foreign = signed(reply(address, "foreign@acme.example"), keys, "attacker.example")
@@ -188,7 +175,7 @@ async def test_unsigned_foreign_signed_or_altered_replies_are_kept_unverified_an
             for raw in (unsigned, foreign, altered):
                 assert (await send(gateway.port, raw, address)).startswith("2.0.0")
 
-        stored = await delivered(gateway, request.case_id, 3)
+        stored = await delivered(gateway, case_id, 3)
         assert [(r.message_id, r.sender_verified, r.unverified_reason) for r in stored] == [
             ("unsigned@acme.example", False, NO_SIGNATURE),
             (
@@ -198,7 +185,7 @@ async def test_unsigned_foreign_signed_or_altered_replies_are_kept_unverified_an
             ),
             ("altered@acme.example", False, INVALID),
         ]
-        state = await case_state(client, request.case_id)
+        state = await case_state(client, case_id)
         assert [r.sender_verified for r in state.email_replies] == [False, False, False]
         assert state.status is CaseStatus.AWAITING
         assert state.next_action_at == before.next_action_at is not None

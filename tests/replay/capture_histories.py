@@ -49,7 +49,7 @@ from domain.answers import (
     OtherReason,
     WasAlreadyCancelled,
 )
-from domain.case import CaseStatus
+from domain.case import CaseState, CaseStatus
 from domain.common import Channel
 from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
@@ -94,13 +94,33 @@ async def _answer_and_finish(
     await case_handle(client, case_id).result()
 
 
-async def has_now_been_cancelled(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+async def _cancelled_and_finish(
+    env: WorkflowEnvironment,
+    client: Client,
+    case_id: str,
+    access_until: date,
+    by: dict[str, object] | None = None,
+) -> None:
     answer = HasNowBeenCancelled(
-        access_until=date(2027, 3, 31),
-        answered_at=await _now(env),
-        **_by(),
+        access_until=access_until, answered_at=await _now(env), **(by or _by())
     )
     await _answer_and_finish(env, client, case_id, answer)
+
+
+async def _until_state(client: Client, case_id: str, reached: Callable[[CaseState], bool]) -> None:
+    await eventually(lambda: case_state(client, case_id), reached)
+
+
+def _round_two(state: CaseState) -> bool:
+    return state.round == 2 and state.status is CaseStatus.AWAITING
+
+
+def _reminded(state: CaseState) -> bool:
+    return state.reminders_sent >= 1
+
+
+async def has_now_been_cancelled(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
+    await _cancelled_and_finish(env, client, case_id, date(2027, 3, 31))
 
 
 async def was_already_cancelled(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
@@ -132,18 +152,8 @@ async def binding_contract_round_two(
     await submit_answer(client, case_id, answer)
     await _until(client, case_id, CaseStatus.FOLLOW_UP)
     await advance_to(env, datetime(2027, 9, 1, tzinfo=UTC))
-
-    async def round_two() -> bool:
-        state = await case_state(client, case_id)
-        return state.round == 2 and state.status is CaseStatus.AWAITING
-
-    await eventually(round_two)
-    second = HasNowBeenCancelled(
-        access_until=date(2027, 9, 30),
-        answered_at=await _now(env),
-        **_by(),
-    )
-    await _answer_and_finish(env, client, case_id, second)
+    await _until_state(client, case_id, _round_two)
+    await _cancelled_and_finish(env, client, case_id, date(2027, 9, 30))
 
 
 async def no_subscription_unresolved(
@@ -162,22 +172,8 @@ async def no_subscription_corrected(env: WorkflowEnvironment, client: Client, ca
         email="anna.s@example.org", first_name="Anna", last_name="Berg", card_last4="1111"
     )
     await correct_customer_details(client, case_id, DetailsCorrection(customer=corrected))
-
-    async def round_two() -> bool:
-        state = await case_state(client, case_id)
-        return state.round == 2 and state.status is CaseStatus.AWAITING
-
-    await eventually(round_two)
-    await _answer_and_finish(
-        env,
-        client,
-        case_id,
-        HasNowBeenCancelled(
-            access_until=date(2027, 4, 1),
-            answered_at=await _now(env),
-            **_by(),
-        ),
-    )
+    await _until_state(client, case_id, _round_two)
+    await _cancelled_and_finish(env, client, case_id, date(2027, 4, 1))
 
 
 async def reminders_escalation_answer(
@@ -185,22 +181,8 @@ async def reminders_escalation_answer(
 ) -> None:
     # Past reminder 1, reminder 2, escalation and two repeat reminders: continues as new.
     await advance_to(env, START + timedelta(days=40))
-
-    async def escalated() -> bool:
-        state = await case_state(client, case_id)
-        return state.escalated and state.reminders_sent >= 4
-
-    await eventually(escalated)
-    await _answer_and_finish(
-        env,
-        client,
-        case_id,
-        HasNowBeenCancelled(
-            access_until=date(2027, 5, 1),
-            answered_at=await _now(env),
-            **_by(),
-        ),
-    )
+    await _until_state(client, case_id, lambda s: s.escalated and s.reminders_sent >= 4)
+    await _cancelled_and_finish(env, client, case_id, date(2027, 5, 1))
 
 
 async def email_reply_triage(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
@@ -235,37 +217,15 @@ async def snooze_then_answer(env: WorkflowEnvironment, client: Client, case_id: 
         SnoozeRequest(until=date(2027, 3, 15), reason="merchant closed", requested_by="ops Eva"),
     )
     await advance_to(env, datetime(2027, 3, 16, tzinfo=UTC))
-    await _answer_and_finish(
-        env,
-        client,
-        case_id,
-        HasNowBeenCancelled(
-            access_until=date(2027, 4, 1),
-            answered_at=await _now(env),
-            **_by(Channel.OPS, "ops Eva"),
-        ),
-    )
+    await _cancelled_and_finish(env, client, case_id, date(2027, 4, 1), _by(Channel.OPS, "ops Eva"))
 
 
 async def webhook_merchant(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
     """A merchant told by email and webhook (patch 'webhooks-v1'): the request, a reminder and
     the recorded answer each start a delivery child; the case never waits for one."""
     await advance_to(env, START + timedelta(days=3))
-
-    async def reminded() -> bool:
-        return (await case_state(client, case_id)).reminders_sent >= 1
-
-    await eventually(reminded)
-    await _answer_and_finish(
-        env,
-        client,
-        case_id,
-        HasNowBeenCancelled(
-            access_until=date(2027, 3, 31),
-            answered_at=await _now(env),
-            **_by(Channel.API, "api"),
-        ),
-    )
+    await _until_state(client, case_id, _reminded)
+    await _cancelled_and_finish(env, client, case_id, date(2027, 3, 31), _by(Channel.API, "api"))
 
 
 async def resend_then_answer(env: WorkflowEnvironment, client: Client, case_id: str) -> None:
@@ -279,20 +239,9 @@ async def resend_then_answer(env: WorkflowEnvironment, client: Client, case_id: 
         ResendRequest(requested_by="ops:eva@example.com", note="merchant never got it"),
     )
     await advance_to(env, START + timedelta(days=3))
-
-    async def reminded() -> bool:
-        return (await case_state(client, case_id)).reminders_sent >= 1
-
-    await eventually(reminded)
-    await _answer_and_finish(
-        env,
-        client,
-        case_id,
-        HasNowBeenCancelled(
-            access_until=date(2027, 3, 31),
-            answered_at=await _now(env),
-            **_by(Channel.PORTAL, "Acme support"),
-        ),
+    await _until_state(client, case_id, _reminded)
+    await _cancelled_and_finish(
+        env, client, case_id, date(2027, 3, 31), _by(Channel.PORTAL, "Acme support")
     )
 
 

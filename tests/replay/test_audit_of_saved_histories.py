@@ -16,6 +16,19 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 # What `cases audit` and `cases audit --json` print for each saved history, byte for byte.
 PRINTED = Path(__file__).resolve().parent / "audit"
 
+# The request and the reminder-then-answer of a merchant told by email and webhook.
+_WEBHOOK_REQUEST = ["request_received", "webhook_sent", "merchant_email_sent", "webhook_delivered"]
+_WEBHOOK_REMINDER_AND_ANSWER = [
+    "webhook_sent",
+    "reminder_sent",
+    "webhook_delivered",
+    "answer_received",
+    "webhook_sent",
+    "customer_notified",
+    "webhook_in_flight",
+    "case_closed",
+]
+
 # Each path's entries (status changes left out), oldest first.
 EXPECTED: dict[str, list[str]] = {
     # Withdrawn or answered before the request went out: the merchant is never emailed.
@@ -107,39 +120,16 @@ EXPECTED: dict[str, list[str]] = {
     # Told by email and webhook (patch 'webhooks-v1'): each event's delivery child shows where
     # the case started it and, while the case was open, where it ended; the answer's delivery
     # was still running when the case closed.
-    "webhook-merchant": [
-        "request_received",
-        "webhook_sent",
-        "merchant_email_sent",
-        "webhook_delivered",
-        "webhook_sent",
-        "reminder_sent",
-        "webhook_delivered",
-        "answer_received",
-        "webhook_sent",
-        "customer_notified",
-        "webhook_in_flight",
-        "case_closed",
-    ],
+    "webhook-merchant": [*_WEBHOOK_REQUEST, *_WEBHOOK_REMINDER_AND_ANSWER],
     # Ops sent the request again on 2 March (who and why in the Update's entry): a second
     # email and `cancellation.requested` again; reminder 1 still on 3 March.
     "resend-then-answer": [
-        "request_received",
-        "webhook_sent",
-        "merchant_email_sent",
-        "webhook_delivered",
+        *_WEBHOOK_REQUEST,
         "resend_requested",
         "webhook_sent",
         "merchant_email_resent",
         "webhook_delivered",
-        "webhook_sent",
-        "reminder_sent",
-        "webhook_delivered",
-        "answer_received",
-        "webhook_sent",
-        "customer_notified",
-        "webhook_in_flight",
-        "case_closed",
+        *_WEBHOOK_REMINDER_AND_ANSWER,
     ],
     # Told the outcome, then 14 days later that the case closed unresolved.
     "no-subscription-unresolved": [
@@ -183,13 +173,7 @@ def test_every_saved_history_has_its_printed_audit() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 async def test_the_timeline_of_each_path(name: str) -> None:
-    runs = _runs(name)
-    timeline = await timeline_of_runs(
-        pydantic_data_converter,
-        f"replay-{name}",
-        [run.events for run in runs],
-        [f"run{i}" for i in range(1, len(runs) + 1)],
-    )
+    timeline = await _timeline_of(name)
     kinds = [e.kind for e in timeline.entries if e.kind != "status"]
     assert kinds == EXPECTED[name]
     times = [e.at for e in timeline.entries]
@@ -198,12 +182,8 @@ async def test_the_timeline_of_each_path(name: str) -> None:
 
 async def test_reminders_and_escalation_show_in_the_timeline() -> None:
     runs = _runs("reminders-escalation-answer")
-    timeline = await timeline_of_runs(
-        pydantic_data_converter,
-        "replay-reminders-escalation-answer",
-        [run.events for run in runs],
-        ["run1", "run2", "run3"],
-    )
+    assert len(runs) == 3
+    timeline = await _timeline_of("reminders-escalation-answer")
     kinds = [e.kind for e in timeline.entries if e.kind != "status"]
     assert kinds[:2] == ["request_received", "merchant_email_sent"]
     assert kinds[-3:] == ["answer_received", "customer_notified", "case_closed"]

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
-import pytest
 from click.testing import Result
-from temporalio.testing import WorkflowEnvironment
 
 from storage.merchant_changes import MerchantChanges
 from storage.merchants import MerchantDirectory
 from tests.helpers.settings_portal import csrf_of, signed_in_browser
-from tests.integrations.portal_stack import SettingsStack, settings_stack
-
-
-@pytest.fixture
-async def stack(
-    dev_server_env: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> AsyncIterator[SettingsStack]:
-    async with settings_stack(dev_server_env, database_url, tmp_path) as stack:
-        yield stack
+from tests.integrations.portal_stack import SettingsStack
 
 
 async def test_the_merchant_opts_in_on_its_settings_page_and_the_change_is_logged(

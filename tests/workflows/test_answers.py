@@ -31,6 +31,7 @@ from domain.case import CaseStatus
 from domain.common import Channel
 from domain.customer_outcome import CustomerOutcomeKind
 from tests.eventually import eventually
+from tests.helpers.cases import awaiting_case, until_status
 from tests.helpers.harness import (
     RecordingActivities,
     make_merchant,
@@ -57,13 +58,6 @@ def _answer(kind: str, **fields: Any) -> Any:
     return builders[kind]()
 
 
-async def _awaiting(client: Any, case_id: str) -> None:
-    async def ready() -> bool:
-        return (await case_state(client, case_id)).status is CaseStatus.AWAITING
-
-    await eventually(ready)
-
-
 @pytest.fixture
 def acts() -> RecordingActivities:
     return RecordingActivities(merchants={"acme": make_merchant()})
@@ -87,13 +81,10 @@ async def test_each_answer_tells_the_customer_its_outcome(
     final_status: CaseStatus,
 ) -> None:
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         answer = _answer(kind)
 
-        receipt = await submit_answer(client, request.case_id, answer)
+        receipt = await submit_answer(client, case_id, answer)
         assert receipt.recorded
         assert receipt.answer == answer
 
@@ -101,7 +92,7 @@ async def test_each_answer_tells_the_customer_its_outcome(
             return bool(acts.of(act.NOTIFY_CUSTOMER))
 
         await eventually(customer_told)
-        await eventually(lambda: _status_is(client, request.case_id, final_status))
+        await until_status(client, case_id, final_status)
         [told] = acts.of(act.NOTIFY_CUSTOMER)
         notification = told.input
         assert isinstance(notification, act.CustomerNotificationInput)
@@ -111,7 +102,7 @@ async def test_each_answer_tells_the_customer_its_outcome(
         assert notification.locale == "sv"
         # The merchant's free text never reaches the customer, whatever the outcome.
         assert "owes us money" not in notification.model_dump_json()
-        state = await case_state(client, request.case_id)
+        state = await case_state(client, case_id)
         assert state.customer_outcome == notification.outcome
         assert state.answer == answer
 
@@ -123,13 +114,9 @@ async def test_each_answer_tells_the_customer_its_outcome(
         else:
             assert ops == []
         if final_status is CaseStatus.CLOSED:
-            result = await case_handle(client, request.case_id).result()
+            result = await case_handle(client, case_id).result()
             assert result.status is CaseStatus.CLOSED
             assert result.closed_at is not None
-
-
-async def _status_is(client: Any, case_id: str, status: CaseStatus) -> bool:
-    return (await case_state(client, case_id)).status is status
 
 
 async def test_the_merchant_email_carries_only_configured_identifiers(
@@ -137,11 +124,7 @@ async def test_the_merchant_email_carries_only_configured_identifiers(
 ) -> None:
     merchant = make_merchant(required_identifiers=["card_last4", "customer_number"])
     acts = RecordingActivities(merchants={"acme": merchant})
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
+    async with awaiting_case(time_skipping_env, acts):
         [sent] = acts.of(act.SEND_MERCHANT_REQUEST)
         email = sent.input
         assert isinstance(email, act.MerchantEmailInput)
@@ -165,7 +148,7 @@ async def test_starting_the_same_case_twice_gives_one_case(
         assert first.created and not second.created
         assert second.handle.id == first.handle.id
         assert second.request == request
-        await _awaiting(client, request.case_id)
+        await until_status(client, request.case_id, CaseStatus.AWAITING)
         await submit_answer(client, request.case_id, _answer("cancelled"))
         await case_handle(client, request.case_id).result()
         # Even after it closed, the same case_id finds the same case, not a new one.
@@ -179,15 +162,12 @@ async def test_repeating_the_recorded_answer_is_accepted_once(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         answer = _answer("binding")
-        first = await submit_answer(client, request.case_id, answer)
+        first = await submit_answer(client, case_id, answer)
         # A double click: same outcome, a moment later, maybe another channel.
         again = answer.model_copy(update={"answered_at": _now(), "channel": Channel.API})
-        second = await submit_answer(client, request.case_id, again)
+        second = await submit_answer(client, case_id, again)
         assert first.recorded and not second.recorded
         assert second.answer == answer  # the first one stays the record
 
@@ -199,18 +179,15 @@ async def test_a_different_answer_after_one_is_refused_with_date_and_channel(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
+    async with awaiting_case(time_skipping_env, acts) as case_id:
         first = _answer("binding")
-        await submit_answer(client, request.case_id, first)
+        await submit_answer(client, case_id, first)
         with pytest.raises(AnswerRejected) as refused:
-            await submit_answer(client, request.case_id, _answer("cancelled"))
+            await submit_answer(client, case_id, _answer("cancelled"))
         reason = str(refused.value)
         assert first.answered_at.isoformat() in reason
         assert "portal" in reason and "binding_contract" in reason
-        state = await case_state(client, request.case_id)
+        state = await case_state(client, case_id)
         assert state.answer == first
 
 
@@ -218,19 +195,16 @@ async def test_an_answer_after_the_case_closed_is_refused(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
-        await submit_answer(client, request.case_id, _answer("cancelled"))
-        await case_handle(client, request.case_id).result()
+    async with awaiting_case(time_skipping_env, acts) as case_id:
+        await submit_answer(client, case_id, _answer("cancelled"))
+        await case_handle(client, case_id).result()
         with pytest.raises(AnswerRejected, match="already recorded"):
-            await submit_answer(client, request.case_id, _answer("not_found"))
+            await submit_answer(client, case_id, _answer("not_found"))
         # The very same answer again is still acknowledged, not an error.
         receipt = await submit_answer(
             client,
-            request.case_id,
-            (await case_state(client, request.case_id)).answer,  # type: ignore[arg-type]
+            case_id,
+            (await case_state(client, case_id)).answer,  # type: ignore[arg-type]
         )
         assert not receipt.recorded
 
@@ -239,11 +213,8 @@ async def test_an_invalid_answer_is_rejected_by_the_validator_and_never_accepted
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
-        handle = case_handle(client, request.case_id)
+    async with awaiting_case(time_skipping_env, acts) as case_id:
+        handle = case_handle(client, case_id)
         # Bypass the client's own validation: a performed date after the answer's date.
         bad = WasAlreadyCancelled.model_construct(
             outcome=Outcome.WAS_ALREADY_CANCELLED,
@@ -260,7 +231,7 @@ async def test_an_invalid_answer_is_rejected_by_the_validator_and_never_accepted
                 CancellationWorkflow.submit_answer, SubmitAnswer.model_construct(answer=bad)
             )
         assert "cancelled_on" in str(refused.value.cause)
-        state = await case_state(client, request.case_id)
+        state = await case_state(client, case_id)
         assert state.answer is None and state.status is CaseStatus.AWAITING
         history = await handle.fetch_history()
         accepted = [
@@ -275,40 +246,46 @@ async def test_the_query_tells_where_the_case_stands(
     time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        await start_case(client, request, tq)
-        await _awaiting(client, request.case_id)
-        waiting = await case_state(client, request.case_id)
+    async with awaiting_case(time_skipping_env, acts) as case_id:
+        waiting = await case_state(client, case_id)
         assert waiting.answer is None
         assert [e.kind for e in waiting.emails] == ["request"]
         assert waiting.next_action == "reminder 1 to the merchant"
         assert waiting.next_action_at is not None and waiting.next_action_at > _now()
 
-        await submit_answer(client, request.case_id, _answer("already"))
-        closed = await case_handle(client, request.case_id).result()
+        await submit_answer(client, case_id, _answer("already"))
+        closed = await case_handle(client, case_id).result()
         assert closed.status is CaseStatus.CLOSED
         assert [e.kind for e in closed.emails] == ["request", "customer-outcome"]
         assert closed.customer_notified_at is not None
-        after = await case_state(client, request.case_id)
+        after = await case_state(client, case_id)
         assert after == closed
+
+
+async def _failed_case(
+    env: WorkflowEnvironment, acts: RecordingActivities
+) -> tuple[WorkflowFailureError, str]:
+    """Start a case that cannot go on: its failure and the reason its state gives."""
+    client = env.client
+    async with running_worker(client, acts) as tq:
+        request = make_request()
+        started = await start_case(client, request, tq)
+        with pytest.raises(WorkflowFailureError) as failed:
+            await started.handle.result()
+        state = await case_state(client, request.case_id)
+    assert state.status is CaseStatus.FAILED
+    assert state.failure is not None
+    return failed.value, state.failure
 
 
 async def test_an_unknown_merchant_fails_the_case_clearly(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     acts = RecordingActivities(merchants={})
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        started = await start_case(client, request, tq)
-        with pytest.raises(WorkflowFailureError) as failed:
-            await started.handle.result()
-        assert "UnknownMerchant" in str(failed.value.cause)
-        state = await case_state(client, request.case_id)
-        assert state.status is CaseStatus.FAILED
-        assert state.failure is not None and "acme" in state.failure
-        assert acts.sent == []
+    failed, failure = await _failed_case(time_skipping_env, acts)
+    assert "UnknownMerchant" in str(failed.cause)
+    assert "acme" in failure
+    assert acts.sent == []
 
 
 async def test_a_request_missing_required_identifiers_fails_naming_them(
@@ -317,16 +294,9 @@ async def test_a_request_missing_required_identifiers_fails_naming_them(
     acts = RecordingActivities(
         merchants={"acme": make_merchant(required_identifiers=["email", "phone"])}
     )
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        started = await start_case(client, request, tq)
-        with pytest.raises(WorkflowFailureError):
-            await started.handle.result()
-        state = await case_state(client, request.case_id)
-        assert state.status is CaseStatus.FAILED
-        assert state.failure is not None and "phone" in state.failure
-        assert acts.sent == []
+    _, failure = await _failed_case(time_skipping_env, acts)
+    assert "phone" in failure
+    assert acts.sent == []
 
 
 async def test_a_rejected_merchant_address_fails_the_case(
@@ -335,15 +305,8 @@ async def test_a_rejected_merchant_address_fails_the_case(
     acts = RecordingActivities(
         merchants={"acme": make_merchant()}, fail_email_with=act.ADDRESS_REJECTED
     )
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        request = make_request()
-        started = await start_case(client, request, tq)
-        with pytest.raises(WorkflowFailureError):
-            await started.handle.result()
-        state = await case_state(client, request.case_id)
-        assert state.status is CaseStatus.FAILED
-        assert state.failure is not None and "AddressRejected" in state.failure
+    _, failure = await _failed_case(time_skipping_env, acts)
+    assert "AddressRejected" in failure
 
 
 async def test_an_answer_before_the_request_went_out_is_taken_and_nothing_is_asked(

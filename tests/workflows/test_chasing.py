@@ -1,4 +1,5 @@
-"""Reminders, escalation, snooze, triage, withdrawal and follow-up rounds at exact instants.
+"""Reminders, escalation, snooze, triage and withdrawal at exact instants (follow-up rounds:
+test_follow_up_rounds.py).
 
 Each test moves its own time-skipping server to a chosen instant, starts a case there and
 walks the clock across each deadline: one minute before nothing has happened, one minute
@@ -6,8 +7,6 @@ after it has.
 """
 
 from __future__ import annotations
-
-from datetime import date, datetime, timedelta
 
 import pytest
 from temporalio.client import Client
@@ -18,21 +17,25 @@ from cases.client import (
     CaseActionRejected,
     case_handle,
     case_state,
-    correct_customer_details,
     snooze_case,
     start_case,
-    submit_answer,
     withdraw_case,
 )
-from domain.actions import DetailsCorrection, EmailReplyNotice, SnoozeRequest, WithdrawalRequest
-from domain.answers import BindingContract, HasNowBeenCancelled, NoSubscriptionFound
+from domain.actions import EmailReplyNotice, SnoozeRequest, WithdrawalRequest
+from domain.answers import HasNowBeenCancelled
 from domain.case import CaseStatus
 from domain.common import Channel
-from domain.customer import CustomerIdentifiers
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
+from tests.helpers.cases import (
+    MONDAY,
+    answer_now,
+    awaiting_case,
+    start_awaiting,
+    step_over,
+    until_status,
+)
 from tests.helpers.harness import (
-    MINUTE,
     RecordingActivities,
     advance_to,
     at,
@@ -45,34 +48,9 @@ from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
 
 
-async def _start_at(
-    env: WorkflowEnvironment, acts: RecordingActivities, tq: str, instant: datetime
-) -> str:
-    await advance_to(env, instant)
-    request = make_request()
-    await start_case(env.client, request, tq)
-
-    async def sent() -> bool:
-        return (await case_state(env.client, request.case_id)).status is CaseStatus.AWAITING
-
-    await eventually(sent)
-    return request.case_id
-
-
-async def _step_over(
-    env: WorkflowEnvironment, acts: RecordingActivities, name: str, due: datetime, count: int
-) -> None:
-    """Nothing at due-1min; the count-th `name` activity by due+1min, scheduled at/after due."""
-    await advance_to(env, due - MINUTE)
-    # A query sees every event before it: having had its chance to act on whatever fired until
-    # now, the case still waits for `due`, so nothing can have been sent early.
-    waiting = await case_state(env.client, acts.case_id)
-    assert waiting.next_action_at == due, f"{name} #{count}: waits for {waiting.next_action_at}"
-    assert len(acts.of(name)) == count - 1, f"{name} #{count} fired before {due}"
-    await advance_to(env, due + MINUTE)
-    await eventually(lambda: len(acts.of(name)) == count)
-    fired = acts.of(name)[-1].at
-    assert due <= fired < due + MINUTE, f"{name} #{count} at {fired}, due {due}"
+@pytest.fixture
+def acts() -> RecordingActivities:
+    return RecordingActivities(merchants={"acme": make_merchant()})
 
 
 async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
@@ -92,25 +70,24 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        # Thursday 23 December 2027, 10:00 in Auckland.
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-12-22T21:00:00"))
+    # Thursday 23 December 2027, 10:00 in Auckland.
+    async with awaiting_case(time_skipping_env, acts, at("2027-12-22T21:00:00")) as case_id:
         state = await case_state(client, case_id)
         assert state.round_started_at == at("2027-12-22T21:00:00")
         assert state.next_action_at == at("2027-12-23T21:00:00")
 
         # Reminder 1: Friday 24 Dec, 10:00 local.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-12-23T21:00:00"), 1
         )
         assert (await case_state(client, case_id)).status is CaseStatus.REMINDED
         # Reminder 2: one business day later is Wednesday 29 Dec (weekend, then the
         # observed Christmas and Boxing Day holidays on Monday 27 and Tuesday 28).
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-12-28T21:00:00"), 2
         )
         # Escalation: two business days later, Friday 31 Dec.
-        await _step_over(time_skipping_env, acts, act.NOTIFY_OPS, at("2027-12-30T21:00:00"), 1)
+        await step_over(time_skipping_env, acts, act.NOTIFY_OPS, at("2027-12-30T21:00:00"), 1)
         escalated = await case_state(client, case_id)
         assert escalated.status is CaseStatus.ESCALATED and escalated.escalated
         ops = acts.of(act.NOTIFY_OPS)[0].input
@@ -121,7 +98,7 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert desc.typed_search_attributes.get(sa.ESCALATED) is True
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "escalated"
         # Reminder 3 two business days on: 1-4 January are weekend and holidays: Thursday 6th.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2028-01-05T21:00:00"), 3
         )
         reminders = [s.input for s in acts.of(act.SEND_MERCHANT_REMINDER)]
@@ -129,16 +106,8 @@ async def test_reminders_and_escalation_skip_weekends_and_holidays_far_from_utc(
         assert {r.outbox_kind for r in reminders} == {"reminder-1", "reminder-2", "reminder-3"}  # type: ignore[attr-defined]
 
         # An answer after escalation is taken like any other, and then nothing more fires.
-        now = await time_skipping_env.get_current_time()
-        await submit_answer(
-            client,
-            case_id,
-            HasNowBeenCancelled(
-                access_until=on("2028-02-01"),
-                answered_at=now,
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
+        await answer_now(
+            time_skipping_env, case_id, HasNowBeenCancelled, access_until=on("2028-02-01")
         )
         await case_handle(client, case_id).result()
         # Closed: the workflow has ended, so no later timer of it can fire.
@@ -155,9 +124,7 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        # Monday 1 March 2027, 09:00 in Stockholm (UTC+1).
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
         assert (await case_state(client, case_id)).next_action_at == at("2027-03-03T08:00:00")
         handle = case_handle(client, case_id)
         state = await handle.execute_update(
@@ -167,28 +134,25 @@ async def test_snooze_moves_the_next_deadline(time_skipping_env: WorkflowEnviron
             ),
         )
         assert state.snoozed_until == at("2027-03-10T08:00:00")
-        await eventually(lambda: _next_at(client, case_id, at("2027-03-10T08:00:00")))
+        await eventually(
+            lambda: case_state(client, case_id),
+            lambda s: s.next_action_at == at("2027-03-10T08:00:00"),
+        )
         # Nothing on the original date; reminder 1 at 09:00 on the snooze date.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-10T08:00:00"), 1
         )
         # Reminder 2 keeps its spacing of two business days from there.
-        await _step_over(
+        await step_over(
             time_skipping_env, acts, act.SEND_MERCHANT_REMINDER, at("2027-03-12T08:00:00"), 2
         )
 
 
-async def _next_at(client: Client, case_id: str, instant: datetime) -> bool:
-    return (await case_state(client, case_id)).next_action_at == instant
-
-
 async def test_an_email_reply_pauses_the_clock_until_ops_answer(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
         handle = case_handle(client, case_id)
         await handle.signal(
             CancellationWorkflow.email_reply_received,
@@ -199,7 +163,7 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
                 received_at=at("2027-03-01T10:00:00"),
             ),
         )
-        await eventually(lambda: _status(client, case_id, CaseStatus.NEEDS_TRIAGE))
+        await until_status(client, case_id, CaseStatus.NEEDS_TRIAGE)
         await advance_to(time_skipping_env, at("2027-03-20T00:00:00"))
         # The query sees every event until now: the case still waits for triage, no timer set.
         triage = await case_state(client, case_id)
@@ -208,17 +172,14 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
         desc = await handle.describe()
         assert desc.typed_search_attributes.get(sa.CASE_STATUS) == "needs_triage"
 
-        now = await time_skipping_env.get_current_time()
-        receipt = await submit_answer(
-            client,
+        receipt = await answer_now(
+            time_skipping_env,
             case_id,
-            HasNowBeenCancelled(
-                access_until=on("2027-04-01"),
-                answered_at=now,
-                channel=Channel.EMAIL,
-                responded_by="ops Eva",
-                reference="<reply-1@acme.example>",
-            ),
+            HasNowBeenCancelled,
+            access_until=on("2027-04-01"),
+            channel=Channel.EMAIL,
+            responded_by="ops Eva",
+            reference="<reply-1@acme.example>",
         )
         assert receipt.recorded
         final = await handle.result()
@@ -226,17 +187,12 @@ async def test_an_email_reply_pauses_the_clock_until_ops_answer(
         assert final.answer is not None and final.answer.reference == "<reply-1@acme.example>"
 
 
-async def _status(client: Client, case_id: str, status: CaseStatus) -> bool:
-    return (await case_state(client, case_id)).status is status
-
-
 async def test_answer_and_withdrawal_together_exactly_one_wins(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     async with running_worker(client, acts, sticky=False) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        case_id = await start_awaiting(time_skipping_env, tq, MONDAY)
     # With no worker running both arrive before the workflow sees either.
     handle = case_handle(client, case_id)
     now = await time_skipping_env.get_current_time()
@@ -265,129 +221,6 @@ async def test_answer_and_withdrawal_together_exactly_one_wins(
     assert withdrawal.input.kind is act.MerchantEmailKind.WITHDRAWAL  # type: ignore[attr-defined]
 
 
-async def _answer_binding_contract(env: WorkflowEnvironment, case_id: str, ends_on: date) -> None:
-    """The merchant answers 'binding contract'; the case moves on to its follow-up wait."""
-    await submit_answer(
-        env.client,
-        case_id,
-        BindingContract(
-            contract_ends_on=ends_on,
-            answered_at=await env.get_current_time(),
-            channel=Channel.PORTAL,
-            responded_by="Acme",
-        ),
-    )
-    await eventually(lambda: _status(env.client, case_id, CaseStatus.FOLLOW_UP))
-
-
-async def test_binding_contract_starts_round_two_at_the_notice_date(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
-        await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
-        # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
-        follow_up = at("2027-08-31T07:00:00")
-        assert (await case_state(client, case_id)).follow_up_at == follow_up
-        await _step_over(time_skipping_env, acts, act.SEND_MERCHANT_REQUEST, follow_up, 2)
-        round_two = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
-        assert round_two.round == 2  # type: ignore[attr-defined]
-        state = await case_state(client, case_id)
-        assert state.round == 2 and state.answer is None
-        assert [r.round for r in state.previous_rounds] == [1]
-        desc = await case_handle(client, case_id).describe()
-        assert desc.typed_search_attributes.get(sa.CASE_ROUND) == 2
-
-
-async def test_withdrawal_before_the_notice_date_cancels_round_two(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
-        await _answer_binding_contract(time_skipping_env, case_id, on("2027-09-30"))
-        await advance_to(time_skipping_env, at("2027-06-01T00:00:00"))
-        handle = case_handle(client, case_id)
-        await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
-        final = await handle.result()
-        assert final.status is CaseStatus.WITHDRAWN
-        # Withdrawn: the workflow has ended, so its round-two timer can never fire.
-        await advance_to(time_skipping_env, at("2027-10-01T00:00:00"))
-        assert len(acts.of(act.SEND_MERCHANT_REQUEST)) == 1
-
-
-async def test_corrected_details_within_14_days_start_round_two(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
-        await submit_answer(
-            client,
-            case_id,
-            NoSubscriptionFound(
-                answered_at=await time_skipping_env.get_current_time(),
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
-        )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
-        await advance_to(time_skipping_env, at("2027-03-10T12:00:00"))
-        corrected = CustomerIdentifiers(
-            email="anna.s@example.org",
-            first_name="Anna",
-            last_name="Svensson-Berg",
-            card_last4="1111",
-        )
-        # Details that lack what the merchant requires are refused, naming what is missing.
-        with pytest.raises(CaseActionRejected, match="card_last4"):
-            await correct_customer_details(
-                client,
-                case_id,
-                DetailsCorrection(customer=corrected.model_copy(update={"card_last4": None})),
-            )
-        await correct_customer_details(client, case_id, DetailsCorrection(customer=corrected))
-        await eventually(lambda: len(acts.of(act.SEND_MERCHANT_REQUEST)) == 2)
-        second = acts.of(act.SEND_MERCHANT_REQUEST)[-1].input
-        assert second.round == 2  # type: ignore[attr-defined]
-        values = {i.name: i.value for i in second.identifiers}  # type: ignore[attr-defined]
-        assert values["last_name"] == "Svensson-Berg" and values["card_last4"] == "1111"
-
-
-async def test_no_correction_in_14_days_closes_the_case_unresolved(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
-    client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
-        await submit_answer(
-            client,
-            case_id,
-            NoSubscriptionFound(
-                answered_at=await time_skipping_env.get_current_time(),
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
-        )
-        await eventually(lambda: _status(client, case_id, CaseStatus.FOLLOW_UP))
-        state = await case_state(client, case_id)
-        assert state.answered_at is not None and state.follow_up_at is not None
-        assert state.follow_up_at == state.answered_at + timedelta(days=14)
-        await _step_over(time_skipping_env, acts, act.NOTIFY_CUSTOMER, state.follow_up_at, 2)
-        final = await case_handle(client, case_id).result()
-        assert final.status is CaseStatus.UNRESOLVED
-        told = [s.input.kind for s in acts.of(act.NOTIFY_CUSTOMER)]  # type: ignore[attr-defined]
-        assert told == [
-            act.CustomerNotificationKind.OUTCOME,
-            act.CustomerNotificationKind.UNRESOLVED,
-        ]
-
-
 async def test_a_year_of_reminders_keeps_every_history_small(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -402,8 +235,7 @@ async def test_a_year_of_reminders_keeps_every_history_small(
     )
     acts = RecordingActivities(merchants={"acme": merchant})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-01-04T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, at("2027-01-04T08:00:00")) as case_id:
         await advance_to(time_skipping_env, at("2028-01-04T09:00:00"))
         # The last reminder may still be on its way: wait until the case has counted it.
         state = await eventually(
@@ -437,27 +269,18 @@ async def _run_history_sizes(client: Client, case_id: str) -> list[int]:
 
 
 async def test_withdrawal_after_the_answer_and_snooze_in_the_past_are_refused(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
         with pytest.raises(CaseActionRejected, match="not in the future"):
             await snooze_case(
                 client,
                 case_id,
                 SnoozeRequest(until=on("2027-02-01"), reason="typo", requested_by="ops"),
             )
-        await submit_answer(
-            client,
-            case_id,
-            HasNowBeenCancelled(
-                access_until=on("2027-04-01"),
-                answered_at=await time_skipping_env.get_current_time(),
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
+        await answer_now(
+            time_skipping_env, case_id, HasNowBeenCancelled, access_until=on("2027-04-01")
         )
         with pytest.raises(CaseActionRejected, match="already answered|closed"):
             await withdraw_case(client, case_id, WithdrawalRequest())
@@ -473,10 +296,10 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
     acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=slow)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        old_case = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T08:00:00"))
+        old_case = await start_awaiting(time_skipping_env, tq, MONDAY)
         # Ops tighten the merchant's policy: only cases started from now on use it.
         acts.merchants["acme"] = make_merchant(response_policy=fast)
-        new_case = await _start_at(time_skipping_env, acts, tq, at("2027-03-01T09:00:00"))
+        new_case = await start_awaiting(time_skipping_env, tq, at("2027-03-01T09:00:00"))
         old_state = await case_state(client, old_case)
         new_state = await case_state(client, new_case)
         assert old_state.next_action_at == at("2027-03-08T08:00:00")  # 5 business days
@@ -484,9 +307,8 @@ async def test_an_open_case_keeps_the_policy_it_started_with(
 
 
 async def test_a_withdrawal_before_the_request_went_out_sends_the_merchant_nothing(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant()})
     client = time_skipping_env.client
     request = make_request()
     # No worker yet: the withdrawal is there before the workflow takes its first step.

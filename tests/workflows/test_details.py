@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
 
 from domain.actions import EmailReplyNotice
-from domain.answers import parse_answer
+from domain.answers import Outcome, parse_answer
 from domain.case import CaseState, CaseStatus
 from domain.merchant import Merchant
+from domain.replies.note import ReplySuggestion
 from domain.reply_token import case_reference
 from workflows.details import current_details, escape_markdown
 
@@ -60,20 +62,31 @@ def test_control_and_bidi_characters_are_shown_escaped() -> None:
     assert escape_markdown("a\x1b[31mb\u202ec") == "a\\\\x1b\\[31mb\\\\x202ec"
 
 
-def test_the_current_details_escape_the_email_reply_and_snooze_reason() -> None:
-    state = CaseState(
+def _awaiting_triage(
+    message_id: str, subject: str, suggestion: ReplySuggestion | None = None, **fields: Any
+) -> CaseState:
+    """Case c-1 of acme, one email reply from Kim waiting for ops to read it."""
+    reply = EmailReplyNotice(
+        message_id=message_id,
+        sender="kim@acme.example",
+        subject=subject,
+        received_at=datetime(2026, 3, 2, tzinfo=UTC),
+        suggestion=suggestion,
+    )
+    return CaseState(
         case_id="c-1",
         merchant_id="acme",
         status=CaseStatus.NEEDS_TRIAGE,
         requested_at=datetime(2026, 3, 1, tzinfo=UTC),
-        email_replies=[
-            EmailReplyNotice(
-                message_id="<[x](https://evil.example)>",
-                sender="kim@acme.example",
-                subject="![x](https://evil.example/i.png)",
-                received_at=datetime(2026, 3, 2, tzinfo=UTC),
-            )
-        ],
+        email_replies=[reply],
+        **fields,
+    )
+
+
+def test_the_current_details_escape_the_email_reply_and_snooze_reason() -> None:
+    state = _awaiting_triage(
+        "<[x](https://evil.example)>",
+        "![x](https://evil.example/i.png)",
         snoozed_until=datetime(2026, 3, 9, 8, tzinfo=UTC),
         snooze_reason="<b>holiday</b> (ops)",
     )
@@ -89,25 +102,8 @@ def test_the_current_details_escape_the_email_reply_and_snooze_reason() -> None:
 
 
 def test_the_current_details_show_the_readers_suggestion_escaped() -> None:
-    from domain.answers import Outcome
-    from domain.replies.note import ReplySuggestion
-
     def details(suggestion: ReplySuggestion) -> str:
-        state = CaseState(
-            case_id="c-1",
-            merchant_id="acme",
-            status=CaseStatus.NEEDS_TRIAGE,
-            requested_at=datetime(2026, 3, 1, tzinfo=UTC),
-            email_replies=[
-                EmailReplyNotice(
-                    message_id="m-1@acme.example",
-                    sender="kim@acme.example",
-                    subject="Re: cancel",
-                    received_at=datetime(2026, 3, 2, tzinfo=UTC),
-                    suggestion=suggestion,
-                )
-            ],
-        )
+        state = _awaiting_triage("m-1@acme.example", "Re: cancel", suggestion)
         return current_details(state, "an email reply awaits ops triage", None)
 
     suggested = details(

@@ -12,22 +12,25 @@ from cases.client import (
     case_handle,
     case_state,
     resend_request,
-    submit_answer,
     withdraw_case,
 )
 from domain.actions import ResendRequest, WithdrawalRequest
 from domain.answers import BindingContract, HasNowBeenCancelled
 from domain.case import CaseStatus
-from domain.common import Channel
 from domain.merchant import ResponsePolicy
 from tests.eventually import eventually
+from tests.helpers.cases import (
+    answer_into_follow_up,
+    answer_now,
+    awaiting_case,
+    start_awaiting,
+)
 from tests.helpers.harness import (
     MINUTE,
     RecordingActivities,
     advance_to,
     at,
     make_merchant,
-    make_request,
     on,
     running_worker,
 )
@@ -37,28 +40,20 @@ BY_EVA = ResendRequest(requested_by="ops:eva@example.com", note="merchant never 
 POLICY = ResponsePolicy(first_reminder_after=2, second_reminder_after=4, escalate_after=6)
 
 
-async def _started(env: WorkflowEnvironment, tq: str) -> str:
-    from cases.client import start_case
+START = at("2027-03-01T08:00:00")
+"""Monday 1 March 2027, 09:00 in Stockholm: reminder 1 is due Wednesday 09:00."""
 
-    # Monday 1 March 2027, 09:00 in Stockholm: reminder 1 is due Wednesday 09:00.
-    await advance_to(env, at("2027-03-01T08:00:00"))
-    request = make_request()
-    await start_case(env.client, request, tq)
 
-    async def waiting() -> bool:
-        return (await case_state(env.client, request.case_id)).status is CaseStatus.AWAITING
-
-    await eventually(waiting)
-    return request.case_id
+@pytest.fixture
+def acts() -> RecordingActivities:
+    return RecordingActivities(merchants={"acme": make_merchant(response_policy=POLICY)})
 
 
 async def test_a_resend_sends_the_request_again_and_the_chase_keeps_its_dates(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=POLICY)})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _started(time_skipping_env, tq)
+    async with awaiting_case(time_skipping_env, acts, START) as case_id:
         await advance_to(time_skipping_env, at("2027-03-02T10:00:00"))
         state = await resend_request(client, case_id, BY_EVA)
         assert state.requests_resent == 1
@@ -86,21 +81,13 @@ async def test_a_resend_sends_the_request_again_and_the_chase_keeps_its_dates(
 
 
 async def test_an_answered_case_refuses_a_resend_with_its_reason(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=POLICY)})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _started(time_skipping_env, tq)
-        now = await time_skipping_env.get_current_time()
-        answer = BindingContract(
-            contract_ends_on=on("2027-09-30"),
-            answered_at=now,
-            channel=Channel.PORTAL,
-            responded_by="Acme",
+    async with awaiting_case(time_skipping_env, acts, START) as case_id:
+        await answer_into_follow_up(
+            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
         )
-        await submit_answer(client, case_id, answer)
-        await eventually(lambda: _status_is(time_skipping_env, case_id, CaseStatus.FOLLOW_UP))
         # Still running (following up), so its validator says no.
         with pytest.raises(CaseActionRejected, match="the merchant already answered"):
             await resend_request(client, case_id, BY_EVA)
@@ -108,28 +95,19 @@ async def test_an_answered_case_refuses_a_resend_with_its_reason(
 
 
 async def test_a_closed_or_withdrawn_case_refuses_a_resend(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=POLICY)})
     client = time_skipping_env.client
     async with running_worker(client, acts) as tq:
-        closed = await _started(time_skipping_env, tq)
-        now = await time_skipping_env.get_current_time()
-        await submit_answer(
-            client,
-            closed,
-            HasNowBeenCancelled(
-                access_until=on("2027-04-01"),
-                answered_at=now,
-                channel=Channel.PORTAL,
-                responded_by="Acme",
-            ),
+        closed = await start_awaiting(time_skipping_env, tq, START)
+        await answer_now(
+            time_skipping_env, closed, HasNowBeenCancelled, access_until=on("2027-04-01")
         )
         await case_handle(client, closed).result()
         with pytest.raises(CaseActionRejected, match="the case is closed; there is no request"):
             await resend_request(client, closed, BY_EVA)
 
-        withdrawn = await _started(time_skipping_env, tq)
+        withdrawn = await start_awaiting(time_skipping_env, tq, START)
         await withdraw_case(client, withdrawn, WithdrawalRequest(requested_by="customer"))
         await case_handle(client, withdrawn).result()
         with pytest.raises(CaseActionRejected, match="the case is withdrawn"):
@@ -138,12 +116,10 @@ async def test_a_closed_or_withdrawn_case_refuses_a_resend(
 
 
 async def test_a_relay_that_refuses_refuses_the_resend_and_the_case_goes_on(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(response_policy=POLICY)})
     client = time_skipping_env.client
-    async with running_worker(client, acts) as tq:
-        case_id = await _started(time_skipping_env, tq)
+    async with awaiting_case(time_skipping_env, acts, START) as case_id:
         acts.fail_email_with = act.ADDRESS_REJECTED
         with pytest.raises(CaseActionRejected, match="could not be sent again: rejected"):
             await resend_request(client, case_id, BY_EVA)
@@ -152,7 +128,3 @@ async def test_a_relay_that_refuses_refuses_the_resend_and_the_case_goes_on(
         acts.fail_email_with = None
         # The next try takes the same number: one outbox row per resend that went out.
         assert (await resend_request(client, case_id, BY_EVA)).requests_resent == 1
-
-
-async def _status_is(env: WorkflowEnvironment, case_id: str, status: CaseStatus) -> bool:
-    return (await case_state(env.client, case_id)).status is status
