@@ -5,11 +5,14 @@ Logs carry case, round, kind and Message-ID only: never recipients or customer d
 
 from __future__ import annotations
 
+import random
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import Policy
 from email.policy import default as default_policy
 from email.utils import format_datetime
 from typing import Any, Protocol
@@ -37,6 +40,25 @@ _SAME_IN_EVERY_EMAIL = frozenset(
 )
 
 
+class _FoldedOnce(BaseHeader):
+    """A header parsed once per process, folded once per policy: a policy is its type and its
+    attributes (what clone() copies), so two equal ones fold a header alike."""
+
+    _folds: dict[tuple[object, ...], str]
+
+    def fold(self, *, policy: Policy) -> str:
+        try:
+            key = (type(policy), *sorted(vars(policy).items()))
+            folded = self._folds.get(key)
+        except TypeError:  # an unhashable attribute: fold as email does
+            return super().fold(policy=policy)
+        if folded is None:
+            folded = super().fold(policy=policy)
+            if len(self._folds) < 8:
+                self._folds[key] = folded
+        return folded
+
+
 class _HeaderClasses(HeaderRegistry):
     """The standard registry, creating each header's class once per process: the standard one
     creates a new class for every header set or counted, a fifth of building a message."""
@@ -44,6 +66,7 @@ class _HeaderClasses(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._classes: dict[str, type[BaseHeader]] = {}
+        self._folded_classes: dict[str, type[_FoldedOnce]] = {}
         self._parsed: dict[tuple[str, str], BaseHeader] = {}
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
@@ -61,9 +84,17 @@ class _HeaderClasses(HeaderRegistry):
             return super().__call__(name, value)
         header = self._parsed.get((name, value))
         if header is None:
-            header = super().__call__(name, value)
-            if len(self._parsed) < 64:
-                self._parsed[(name, value)] = header
+            if len(self._parsed) >= 64:
+                return super().__call__(name, value)
+            key = name.lower()
+            cls = self._folded_classes.get(key)
+            if cls is None:
+                cls = self._folded_classes[key] = type(
+                    "_Folded" + self[name].__name__, (_FoldedOnce, self[name]), {}
+                )
+            folded = cls(name, value)
+            folded._folds = {}
+            header = self._parsed[(name, value)] = folded
         return header
 
 
@@ -255,7 +286,24 @@ class EmailActivities:
             message[name] = value
         message.set_content(composed.text)
         message.add_alternative(composed.html, subtype="html")
+        boundary = _boundary(composed)
+        if boundary is not None:
+            # The header email's generator would write for this boundary, without its search
+            # (a regular expression compiled for every message).
+            message.replace_header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
         return message
+
+
+_BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
+
+
+def _boundary(composed: ComposedEmail) -> str | None:
+    """A boundary as email's generator makes one (random), if no part holds it: 7bit and 8bit
+    bodies are the text itself, and quoted-printable and base64 write no run of '='."""
+    boundary = f"{'=' * 15}{random.randrange(sys.maxsize):0{_BOUNDARY_DIGITS}d}=="
+    if boundary in composed.text or boundary in composed.html:
+        return None  # left to the generator, which picks another
+    return boundary
 
 
 @asynccontextmanager

@@ -44,6 +44,9 @@ PAST_DUE = timedelta(minutes=10)
 class Drain:
     per_second: float
     lateness: list[float]
+    # The side's worker's CPU (user + system) from the clock jump to the last email: the
+    # reminders' own cost, without opening the cases.
+    worker_cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -112,7 +115,9 @@ async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, c
         await gather_bounded(keys, 200, start)
         await until_timer_started(client, workflow_ids)
         jump = due - await env.get_current_time() + PAST_DUE
-    server.workers[side_name].check_alive()
+    worker = server.workers[side_name]
+    worker.check_alive()
+    cpu_before = worker.cpu_seconds()
     jumped_at = time.monotonic()
     # Not env.sleep(): the server answers the skip only once no activity runs, that is after
     # the drain, and for thousands of reminders the call outlives its RPC timeout and then its
@@ -126,6 +131,7 @@ async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, c
     for key in keys:
         mail = await stack.sink.wait_for(key, "reminder-1", within=1800)
         arrivals.append(mail.at - jumped_at)
+    cpu = worker.cpu_seconds() - cpu_before
     with contextlib.suppress(RPCError):
         await skipping  # every reminder arrived: the skip did its part
     if side_name == "case":
@@ -134,7 +140,7 @@ async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, c
             await client.get_workflow_handle(workflow_id).terminate("reminder batch measured")
 
         await gather_bounded(workflow_ids, 50, end)
-    return Drain(per_second=count / max(arrivals), lateness=arrivals)
+    return Drain(per_second=count / max(arrivals), lateness=arrivals, worker_cpu_seconds=cpu)
 
 
 async def seed_reminder_merchant(directory: MerchantDirectory) -> None:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-from asyncpg.transaction import Transaction
 
 from storage.reply_addresses import ReplyRegistration
 
@@ -57,13 +56,15 @@ class OutboxClaim:
     def __init__(
         self,
         conn: asyncpg.Connection,
-        transaction: Transaction,
         entry: OutboxEntry,
         sent_at: datetime | None,
+        row: tuple[int, int],
+        now: datetime,
     ):
         self._conn = conn
-        self._transaction = transaction
         self._entry = entry
+        self._row = row
+        self._now = now
         self.sent_at = sent_at
         self.committed = False
 
@@ -74,20 +75,18 @@ class OutboxClaim:
     async def mark_sent(self) -> datetime:
         """Write 'sent' and commit it now (ending the claim's lock): call it first thing after
         the relay accepted the message."""
-        sent_at: datetime = await self._conn.fetchval(
-            """
-            UPDATE email_outbox SET status = 'sent', sent_at = now()
-             WHERE case_id = $1 AND round = $2 AND kind = $3
-            RETURNING sent_at
-            """,
-            self._entry.case_id,
-            self._entry.round,
-            self._entry.kind,
+        # 'sent' and its commit in one round trip: a query of two statements takes no
+        # parameters, so the row is named by its ctid (two integers PostgreSQL gave with the
+        # lock, and the lock keeps them). now() is the transaction's start, as read with the
+        # lock: the sent_at written.
+        block, offset = self._row
+        await self._conn.execute(
+            "UPDATE email_outbox SET status = 'sent', sent_at = now() "
+            f"WHERE ctid = '({int(block)},{int(offset)})'; COMMIT"
         )
-        await self._transaction.commit()
         self.committed = True
-        self.sent_at = sent_at
-        return sent_at
+        self.sent_at = self._now
+        return self._now
 
 
 class OutboxConflict(RuntimeError):
@@ -130,27 +129,25 @@ class Outbox:
                 None if reply is None else reply.case_key,
                 None if reply is None else reply.merchant_id,
             )
-            # Started and ended by hand: mark_sent() commits mid-block, the moment it is known.
-            transaction = conn.transaction()
-            await transaction.start()
+            # Begun and ended by hand, not with conn.transaction(): mark_sent() commits mid-block,
+            # the moment it is known, in the same round trip as 'sent'.
+            await conn.execute("BEGIN")
             claim: OutboxClaim | None = None
             try:
-                claim = await self._locked(conn, transaction, entry)
+                claim = await self._locked(conn, entry)
                 yield claim
             finally:
                 if claim is None or not claim.committed:
-                    await transaction.rollback()
+                    await conn.execute("ROLLBACK")
 
-    async def _locked(
-        self, conn: asyncpg.Connection, transaction: Transaction, entry: OutboxEntry
-    ) -> OutboxClaim:
+    async def _locked(self, conn: asyncpg.Connection, entry: OutboxEntry) -> OutboxClaim:
         # Waiting for a hung sender must end in a retryable error, not a stuck worker slot.
         # The CTE sets it for this transaction before the row lock is asked for (a CTE that
         # is referenced runs first), in the same round trip as the lock.
         row = await conn.fetchrow(
             """
             WITH timeout AS (SELECT set_config('lock_timeout', $4, true) AS value)
-            SELECT message_id, status, sent_at FROM email_outbox
+            SELECT message_id, status, sent_at, ctid, now() AS now FROM email_outbox
              WHERE case_id = $1 AND round = $2 AND kind = $3
                AND (SELECT value FROM timeout) IS NOT NULL
                FOR UPDATE
@@ -166,7 +163,7 @@ class Outbox:
                 f"message {entry.message_id}"
             )
         sent_at = row["sent_at"] if row["status"] == "sent" else None
-        return OutboxClaim(conn, transaction, entry, sent_at)
+        return OutboxClaim(conn, entry, sent_at, row["ctid"], row["now"])
 
     async def get(self, case_id: str, round: int, kind: str) -> OutboxRecord | None:
         row = await self._pool.fetchrow(
