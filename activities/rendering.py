@@ -37,25 +37,19 @@ def format_duration(waited: timedelta) -> str:
     return f"{minutes} min"
 
 
-def _visible(text: str) -> str:
-    # Every hidden character (format, line and paragraph separators) lies above U+007F, and
-    # most printed values are ASCII: visible() checks each character in Python, isascii() in C.
-    return text if text.isascii() else visible(text)
-
-
 def one_line(text: str) -> str:
     """Header-safe text: a newline in a name must not end the Subject header, and a hidden
     character (domain/text.py) is written out, not obeyed."""
-    return _WHITESPACE.sub(" ", _visible(text)).strip()
+    return _WHITESPACE.sub(" ", visible(text)).strip()
 
 
 def _shown(value: Any) -> Any:
     """Every value a template prints: hidden characters of older recorded text written out."""
     if isinstance(value, Markup):
         if value.isascii():
-            return value
+            return value  # nothing hidden (visible()), and the same Markup object kept
         return Markup(visible(str(value)))  # what it adds ([U+202E]) needs no escaping
-    return _visible(value) if isinstance(value, str) else value
+    return visible(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,9 @@ def _first_hidden(value: str) -> str | None:
 
 def visible(text: str) -> str:
     """Text to show: each hidden character written out as [U+XXXX], the rest unchanged."""
-    if _first_hidden(text) is None:
+    # No ASCII character is hidden, and most text shown is ASCII: isascii() runs in C, the
+    # search in Python per character.
+    if text.isascii() or _first_hidden(text) is None:
         return text
     return "".join(f"[U+{ord(c):04X}]" if is_hidden(c) else c for c in text)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from domain.request import Subscription
-from domain.text import has_forbidden_characters, reading_recorded_text, visible
+from domain.text import has_forbidden_characters, is_hidden, reading_recorded_text, visible
 from tests.domain.helpers import problems_of
 from tests.helpers.text_fields import CASES, IDS, poisoned
 
@@ -68,3 +68,10 @@ def test_recorded_text_is_read_as_it_was_and_shown_written_out() -> None:
     assert old.name == "Anna\u202egpj.exe\u2028x"
     assert visible(old.name) == "Anna[U+202E]gpj.exe[U+2028]x"
     assert visible("Åsa Öberg 👩\u200d💻") == "Åsa Öberg 👩\u200d💻"
+
+
+def test_no_ascii_character_is_hidden_so_ascii_text_is_shown_unchanged() -> None:
+    # visible() returns ASCII text as it is without looking at each character; a rule that
+    # made an ASCII character hidden would have to change that too.
+    assert [c for c in map(chr, range(128)) if is_hidden(c)] == []
+    assert visible("a\u202eb") == "a[U+202E]b"
