@@ -3,6 +3,8 @@ no subscription found waits 14 days for corrected details (then round two, or un
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
@@ -31,15 +33,28 @@ def acts() -> RecordingActivities:
     return RecordingActivities(merchants={"acme": make_merchant()})
 
 
-async def test_binding_contract_starts_round_two_at_the_notice_date(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
+@pytest.fixture
+def notice_acts() -> RecordingActivities:
+    return RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
+
+
+@asynccontextmanager
+async def bound_until_september(
+    env: WorkflowEnvironment, acts: RecordingActivities
+) -> AsyncIterator[str]:
+    """A case whose merchant answered: binding contract until 30 September 2027."""
+    async with awaiting_case(env, acts, MONDAY) as case_id:
         await answer_into_follow_up(
-            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
+            env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
         )
+        yield case_id
+
+
+async def test_binding_contract_starts_round_two_at_the_notice_date(
+    time_skipping_env: WorkflowEnvironment, notice_acts: RecordingActivities
+) -> None:
+    acts, client = notice_acts, time_skipping_env.client
+    async with bound_until_september(time_skipping_env, acts) as case_id:
         # 30 days before the contract ends: 31 August 2027, 09:00 Stockholm (UTC+2).
         follow_up = at("2027-08-31T07:00:00")
         assert (await case_state(client, case_id)).follow_up_at == follow_up
@@ -54,14 +69,10 @@ async def test_binding_contract_starts_round_two_at_the_notice_date(
 
 
 async def test_withdrawal_before_the_notice_date_cancels_round_two(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, notice_acts: RecordingActivities
 ) -> None:
-    acts = RecordingActivities(merchants={"acme": make_merchant(notice_period_days=30)})
-    client = time_skipping_env.client
-    async with awaiting_case(time_skipping_env, acts, MONDAY) as case_id:
-        await answer_into_follow_up(
-            time_skipping_env, case_id, BindingContract, contract_ends_on=on("2027-09-30")
-        )
+    acts, client = notice_acts, time_skipping_env.client
+    async with bound_until_september(time_skipping_env, acts) as case_id:
         await advance_to(time_skipping_env, at("2027-06-01T00:00:00"))
         handle = case_handle(client, case_id)
         await withdraw_case(client, case_id, WithdrawalRequest(reason="kept it"))
