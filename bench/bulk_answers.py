@@ -33,12 +33,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.report import percentile
 from bench.stack import postgres
-from cases.client import case_state
+from cases.client import case_handle, case_state
 from domain.bulk_answers import ANSWER_COLUMNS, BatchCounts, parse_upload
 from domain.case import CaseStatus
 from domain.common import Channel
@@ -77,6 +78,16 @@ async def _open_cases(stack: SettingsStack, merchant: Merchant, count: int, tag:
     return ids
 
 
+async def _closed(client: Client, ids: list[str]) -> None:
+    """Until every case has run its course (its customer told, its workflow completed)."""
+
+    async def completed(case_id: str) -> bool:
+        description = await case_handle(client, case_id).describe()
+        return description.status == WorkflowExecutionStatus.COMPLETED
+
+    await _bounded(8, [partial(eventually, partial(completed, c), what=c, within=900) for c in ids])
+
+
 def _file(ids: list[str]) -> bytes:
     until = (datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=30)).isoformat()
     out = io.StringIO()
@@ -87,13 +98,19 @@ def _file(ids: list[str]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
+CASE_LIST = "/api/v1/merchant/cases?limit=20"
+# The portal's own route with no Temporal or PostgreSQL behind it: what the portal process
+# alone adds under the upload, beside the list (a visibility query on the Temporal server).
+PORTAL_ONLY = "/healthz"
+
+
 async def _latencies(
-    http: httpx.AsyncClient, key: dict[str, str], stop: asyncio.Event
+    http: httpx.AsyncClient, key: dict[str, str], stop: asyncio.Event, path: str = CASE_LIST
 ) -> list[float]:
     seen: list[float] = []
     while not stop.is_set():
         began = time.perf_counter()
-        response = await http.get("/api/v1/merchant/cases?limit=20", headers=key)
+        response = await http.get(path, headers=key)
         response.raise_for_status()
         seen.append(time.perf_counter() - began)
         await asyncio.sleep(0.05)
@@ -143,7 +160,13 @@ async def run(rows: int) -> None:
                 base_url=stack.base_url, timeout=120, headers={"Origin": stack.base_url}
             ) as http:
                 measured = await _phases(
-                    http, key, session, singles, uploaded, BulkAnswerBatches(stack.pool)
+                    http,
+                    key,
+                    session,
+                    singles,
+                    uploaded,
+                    BulkAnswerBatches(stack.pool),
+                    partial(_closed, stack.client),
                 )
     finally:
         await env.shutdown()
@@ -205,7 +228,13 @@ async def run_processes(rows: int) -> None:
                 ) as http:
                     rest_rss = rss.memory_info().rss
                     measured = await _phases(
-                        http, key, session, singles, uploaded, BulkAnswerBatches(pool)
+                        http,
+                        key,
+                        session,
+                        singles,
+                        uploaded,
+                        BulkAnswerBatches(pool),
+                        partial(_closed, client),
                     )
                     csrf = await _csrf(http, session)
                     # 10,000 rows (of cases that do not exist: the portal's part is the same).
@@ -262,6 +291,8 @@ async def _upload(http: httpx.AsyncClient, session: str, csrf: str, data: bytes)
 class Measured:
     at_rest: list[float]
     during: list[float]
+    portal_at_rest: list[float]
+    portal_during: list[float]
     single_s: float
     upload_s: float
     counts: BatchCounts
@@ -274,13 +305,18 @@ async def _phases(
     singles: list[str],
     uploaded: list[str],
     batches: BulkAnswerBatches,
+    settled: Callable[[list[str]], Awaitable[None]],
 ) -> Measured:
-    """The case list at rest; single answers 50 in flight; the upload, with the list again."""
+    """The case list at rest; single answers 50 in flight; the upload, with the list again.
+
+    The upload starts only once the single answers' cases have settled (customer told, case
+    closed), so the list's figures during the upload carry the upload's load alone."""
     stop = asyncio.Event()
     probe = asyncio.create_task(_latencies(http, key, stop))
+    beside = asyncio.create_task(_latencies(http, key, stop, PORTAL_ONLY))
     await asyncio.sleep(10)
     stop.set()
-    at_rest = await probe
+    at_rest, portal_at_rest = await probe, await beside
 
     until = (datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=30)).isoformat()
     body = {"outcome": "has_now_been_cancelled", "access_until": until}
@@ -293,10 +329,12 @@ async def _phases(
         ],
     )
     single_s = time.perf_counter() - began
+    await settled(singles)
 
     csrf = await _csrf(http, session)
     stop = asyncio.Event()
     probe = asyncio.create_task(_latencies(http, key, stop))
+    beside = asyncio.create_task(_latencies(http, key, stop, PORTAL_ONLY))
     began = time.perf_counter()
     batch_id = await _upload(http, session, csrf, _file(uploaded))
 
@@ -306,8 +344,16 @@ async def _phases(
     await eventually(ended, what="every row to end", within=3600)
     upload_s = time.perf_counter() - began
     stop.set()
-    during = await probe
-    return Measured(at_rest, during, single_s, upload_s, await batches.counts(batch_id))
+    during, portal_during = await probe, await beside
+    return Measured(
+        at_rest,
+        during,
+        portal_at_rest,
+        portal_during,
+        single_s,
+        upload_s,
+        await batches.counts(batch_id),
+    )
 
 
 def _print(how: str, rows: int, m: Measured) -> None:
@@ -324,6 +370,14 @@ def _print(how: str, rows: int, m: Measured) -> None:
         f"2. case list p99 during the upload {during_p99 * 1000:.0f} ms / at rest "
         f"{rest_p99 * 1000:.0f} ms = {during_p99 / rest_p99:.2f} (goal <= 2; "
         f"{len(m.during)} and {len(m.at_rest)} requests)"
+    )
+    portal_rest, portal_during = (
+        percentile(m.portal_at_rest, 0.99),
+        percentile(m.portal_during, 0.99),
+    )
+    print(
+        f"   beside it, {PORTAL_ONLY} (the portal alone) p99 {portal_during * 1000:.1f} ms / "
+        f"{portal_rest * 1000:.1f} ms = {portal_during / portal_rest:.2f}"
     )
 
 

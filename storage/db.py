@@ -92,6 +92,18 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no types
         return super().release(connection, timeout=budget)
 
 
+async def _nothing_kept(_connection: asyncpg.Connection) -> None:
+    """The pool's reset of a connection handed back, after asyncpg's own (which always rolls
+    back a transaction left open and drops the client's listeners).
+
+    asyncpg's default reset is one more round trip after every pooled statement (advisory
+    unlock, CLOSE ALL, UNLISTEN, RESET ALL) for session state this code never leaves on a
+    pooled connection: settings are transaction-local (set_config(..., true)), advisory
+    locks are transaction-level except the migration lock, which migrate() releases itself,
+    cursors live inside transactions, and listening has its own connection
+    (workers/case_key_cache.py). tests/storage/test_pool_reset.py holds the code to that."""
+
+
 async def create_pool(
     url: str, min_size: int = 1, max_size: int = 10, waits: DatabaseWaits = DEFAULT_WAITS
 ) -> asyncpg.Pool:
@@ -109,7 +121,7 @@ async def create_pool(
         connect=None,
         setup=None,
         init=None,
-        reset=None,
+        reset=_nothing_kept,
         loop=None,
         timeout=waits.connect_seconds,
         command_timeout=waits.command_seconds,

@@ -241,17 +241,52 @@ def _open(cipher: AESGCM, key_id: bytes, payload: Payload) -> Payload:
     return inner
 
 
+@dataclasses.dataclass(frozen=True)
+class CaseKeyConverter(DataConverter):
+    """The data converter of CaseKeyCodec, keeping one copy per workflow id: the SDK asks
+    for one at every command and activation, and DataConverter.with_context builds a new
+    converter each time (new payload and failure converters, then replaced), about as much
+    work as the payloads' own AES. Only the codec reads the context, and only its
+    workflow id, so the copy for a workflow id serves each context of that workflow."""
+
+    _by_workflow: dict[str | None, DataConverter] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def with_context(self, context: SerializationContext) -> Self:
+        workflow_id = getattr(context, "workflow_id", None)
+        found = self._by_workflow.get(workflow_id)
+        if found is not None:
+            return cast(Self, found)
+        made = super().with_context(context)
+        if (
+            made.payload_converter is self.payload_converter
+            and made.failure_converter is self.failure_converter
+        ):  # else a context-aware converter reads more of the context: nothing to share
+            if len(self._by_workflow) >= _MAX_CONTEXTS:
+                self._by_workflow.clear()
+            self._by_workflow[workflow_id] = made
+        return made
+
+
 def encrypting_converter(
     keys: Sequence[EncryptionKey], case_keys: CaseKeys | None = None
 ) -> DataConverter:
     """The pydantic converter with payloads and failure messages encrypted under keys; with
     case_keys, each case's payloads under the case's own key."""
-    codec = EncryptionCodec(keys) if case_keys is None else CaseKeyCodec(keys, case_keys)
-    return dataclasses.replace(
-        recorded_data_converter,
-        payload_codec=codec,
-        # Failure messages can quote data; move them into the encrypted attributes too.
-        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    # Failure messages can quote data; move them into the encrypted attributes too.
+    failures = DefaultFailureConverterWithEncodedAttributes
+    if case_keys is None:
+        return dataclasses.replace(
+            recorded_data_converter,
+            payload_codec=EncryptionCodec(keys),
+            failure_converter_class=failures,
+        )
+    return CaseKeyConverter(
+        payload_converter_class=recorded_data_converter.payload_converter_class,
+        payload_codec=CaseKeyCodec(keys, case_keys),
+        failure_converter_class=failures,
+        external_storage=recorded_data_converter.external_storage,
     )
 
 
