@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from bench.bare import BareActivities, BareCaseWorkflow, BareReminderWorkflow
 from workers.database import database_pool, database_url
+from workers.logging import configure_logging
 from workers.process import stop_on_signals
 from workers.settings import Settings
 from workers.temporal_client import connect
@@ -49,4 +50,8 @@ async def _serve(settings: Settings, side: str, stop: asyncio.Event) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] not in (["bare"], ["case"]):
         sys.exit("usage: python -m bench.worker bare|case")
-    asyncio.run(serve(Settings(), sys.argv[1]))
+    settings = Settings()
+    # As `cancelflow worker` logs (its level and renderer), so the case side pays what
+    # production pays for its log lines, no more and no less.
+    configure_logging(settings.log_level)
+    asyncio.run(serve(settings, sys.argv[1]))
