@@ -13,7 +13,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, TimeoutType
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
@@ -72,6 +73,16 @@ def _local_activity(event: HistoryEvent) -> tuple[str, int] | None:
         return "unreadable local activity", 0
 
 
+def _attempt_failure(failure: Failure) -> str:
+    """What ended the attempt before: its kind and type (the message itself is encrypted)."""
+    if failure.HasField("timeout_failure_info"):
+        kind = TimeoutType.Name(failure.timeout_failure_info.timeout_type)
+        return f"the attempt before timed out: {kind}"
+    if failure.HasField("application_failure_info"):
+        return f"the attempt before failed: {failure.application_failure_info.type}"
+    return "the attempt before: " + (failure.WhichOneof("failure_info") or "no failure recorded")
+
+
 def history_problems(events: Sequence[HistoryEvent], activities: Sequence[str]) -> list[str]:
     """What in this history is not one honest happy path (empty when it is)."""
     problems: list[str] = []
@@ -94,7 +105,10 @@ def history_problems(events: Sequence[HistoryEvent], activities: Sequence[str]) 
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             attrs = event.activity_task_started_event_attributes
             if attrs.attempt != 1:
-                problems.append(f"{scheduled.get(attrs.scheduled_event_id)} ran {attrs.attempt}x")
+                problems.append(
+                    f"{scheduled.get(attrs.scheduled_event_id)} ran {attrs.attempt}x "
+                    f"({_attempt_failure(attrs.last_failure)})"
+                )
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             done = event.activity_task_completed_event_attributes.scheduled_event_id
             completed_at[scheduled.get(done, "?")] = index

@@ -13,6 +13,10 @@ phase runs it (bench/reminders.py):
 
 It prints a progress line per step and the comparison; the exit status is 1 when the drain took
 more than 25 % longer or shorter than predicted.
+
+The prediction holds for a batch the worker keeps in its cache (docs/SCALE.md): `--cache N`
+gives the worker a cache of N cases (CANCELFLOW_TEMPORAL__MAX_CACHED_WORKFLOWS, 0.18 MB each);
+without it the worker runs with its setting, 500 by default.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Outcome:
     drained_seconds: float
     lateness_p95: float
     load: tuple[float, float]
+    cache: int
 
     @property
     def ratio(self) -> float:
@@ -96,6 +101,7 @@ async def simulate(cases: int, calibration: int) -> Outcome:
             drained_seconds=drained,
             lateness_p95=percentile(drain.lateness, 0.95),
             load=(load_before, os.getloadavg()[0]),
+            cache=stack.settings.temporal.max_cached_workflows,
         )
     except BaseException:
         _say(f"failed; the run's folder (worker logs) is kept: {work}")
@@ -109,6 +115,7 @@ def report(cases: int, calibration: int, outcome: Outcome) -> str:
         [
             f"| reminders due at the same instant | {cases} |",
             "|---|---|",
+            f"| the worker's cache (cases) | {outcome.cache} |",
             f"| calibration drain rate ({calibration} due together) | "
             f"{outcome.calibration_rate:.1f} /s |",
             f"| predicted drain time ({cases} ÷ rate) | {outcome.predicted_seconds:.1f} s |",
@@ -125,7 +132,11 @@ def main(args: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_reminders", description=__doc__)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--calibration", type=int, default=300)
+    parser.add_argument("--cache", type=int, help="cases the worker keeps cached")
     options = parser.parse_args(args)
+    if options.cache is not None:
+        # The bench's workers take their settings from this process's environment.
+        os.environ["CANCELFLOW_TEMPORAL__MAX_CACHED_WORKFLOWS"] = str(options.cache)
     quiet_logs()
     _say(f"bytecode {precompile(from_source=False)}")
     outcome = asyncio.run(simulate(options.cases, options.calibration))

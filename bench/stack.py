@@ -28,6 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers.servers import REPO_ROOT, binary, free_port
 from workers.settings import Settings
+from workers.temporal_namespace import FILE_DATABASE_FLAGS
 
 CASE_QUEUE = "bench-case"
 BARE_QUEUE = "bench-bare"
@@ -279,6 +280,7 @@ async def dev_stack(folder: Path) -> AsyncIterator[Stack]:
             dev_server_extra_args=[
                 *["--http-port", str(free_port()), "--metrics-port", str(free_port())],
                 *["--log-level", "error"],
+                *FILE_DATABASE_FLAGS,
             ],
         )
         stack.push_async_callback(env.shutdown)

@@ -64,6 +64,7 @@ from workers.schedules import (
 )
 from workers.settings import Settings
 from workers.temporal_client import data_converter
+from workers.temporal_namespace import FILE_DATABASE_FLAGS
 from workers.watchdog import Watchdog
 from workers.wiring import build_activities, portal_from_settings
 from workers.worker import build_worker, run_until_stopped
@@ -175,6 +176,7 @@ async def start_temporal(settings: Settings, ui_codec_endpoint: str) -> Workflow
                 dev_server_log_format="json",
                 dev_server_log_level="info",
                 dev_server_extra_args=[
+                    *FILE_DATABASE_FLAGS,
                     "--ui-disable-news-fetch",
                     "--ui-codec-endpoint",
                     ui_codec_endpoint,

@@ -98,11 +98,11 @@ class Relay:
 
 class TemporalServer:
     def __init__(self, folder: Path) -> None:
-        from workers.temporal_namespace import dev_server_flags
+        from workers.temporal_namespace import FILE_DATABASE_FLAGS, dev_server_flags
 
         self.port = free_port()
         self._flags = [
-            *["--db-filename", str(folder / "temporal.db"), "--headless"],
+            *["--db-filename", str(folder / "temporal.db"), "--headless", *FILE_DATABASE_FLAGS],
             *["--port", str(self.port), "--http-port", str(free_port())],
             *["--metrics-port", str(free_port()), "--log-level", "error"],
             *dev_server_flags(),

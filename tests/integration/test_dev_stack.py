@@ -3,7 +3,9 @@ and the open case still there after a restart."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -91,6 +93,9 @@ async def test_dev_stack_runs_a_case_stops_cleanly_and_keeps_it_across_restarts(
         within=30,
         what="the dev server and PostgreSQL to exit after Ctrl-C",
     )
+    # The dev server's database answers reads beside writes (FILE_DATABASE_FLAGS).
+    with contextlib.closing(sqlite3.connect(var_dir / "temporal.db")) as temporal_db:
+        assert temporal_db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
     env = stack_env()
     async with dev_stack(env, log):
