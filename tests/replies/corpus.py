@@ -21,6 +21,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from domain.common import Locale
+from tests.replies.client_messages import RAW_MESSAGES
 
 HERE = Path(__file__).parent
 # The development part, then the held-out parts in the order they were written (each scored
@@ -253,7 +254,7 @@ def build_message(entry: Entry, index: int | None = None) -> bytes:
     if entry.style.startswith("eml:"):
         # A whole message as a client sent it (identifiers scrubbed), for the shapes the styles
         # above do not make; the entry's words are then only a note for people.
-        return (HERE / "messages" / entry.style[4:]).read_bytes()
+        return RAW_MESSAGES[entry.style[4:]]
     index = index if index is not None else sum(map(ord, entry.id))
     message = EmailMessage()
     message["From"] = "Streamflix Support <support@streamflix.example>"

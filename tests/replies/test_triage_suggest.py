@@ -7,7 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.replies.corpus import HERE, load
+from tests.replies.client_messages import RAW_MESSAGES
+from tests.replies.corpus import load
 from workers.cli import cli
 
 
@@ -16,10 +17,12 @@ def _suggest(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_the_json_has_the_outcome_its_own_field_the_confidence_and_the_evidence() -> None:
-    code, output = _suggest(
-        str(HERE / "messages" / "outlook-sv-html.eml"), "--language", "sv", "--json"
-    )
+def test_the_json_has_the_outcome_its_own_field_the_confidence_and_the_evidence(
+    tmp_path: Path,
+) -> None:
+    message = tmp_path / "outlook-sv-html.eml"
+    message.write_bytes(RAW_MESSAGES["outlook-sv-html.eml"])
+    code, output = _suggest(str(message), "--language", "sv", "--json")
     assert code == 0, output
     assert json.loads(output) == {
         "outcome": "has_now_been_cancelled",
