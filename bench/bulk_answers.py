@@ -166,7 +166,7 @@ async def run(rows: int) -> None:
                     singles,
                     uploaded,
                     BulkAnswerBatches(stack.pool),
-                    partial(_closed, stack.client),
+                    stack.client,
                 )
     finally:
         await env.shutdown()
@@ -234,7 +234,7 @@ async def run_processes(rows: int) -> None:
                         singles,
                         uploaded,
                         BulkAnswerBatches(pool),
-                        partial(_closed, client),
+                        client,
                     )
                     csrf = await _csrf(http, session)
                     # 10,000 rows (of cases that do not exist: the portal's part is the same).
@@ -305,7 +305,7 @@ async def _phases(
     singles: list[str],
     uploaded: list[str],
     batches: BulkAnswerBatches,
-    settled: Callable[[list[str]], Awaitable[None]],
+    client: Client,
 ) -> Measured:
     """The case list at rest; single answers 50 in flight; the upload, with the list again.
 
@@ -329,7 +329,7 @@ async def _phases(
         ],
     )
     single_s = time.perf_counter() - began
-    await settled(singles)
+    await _closed(client, singles)
 
     csrf = await _csrf(http, session)
     stop = asyncio.Event()
