@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from temporalio.api.testservice.v1 import SleepRequest
@@ -47,6 +47,9 @@ class Drain:
     # The side's worker's CPU (user + system) from the clock jump to the last email: the
     # reminders' own cost, without opening the cases.
     worker_cpu_seconds: float = 0.0
+    # Every process's CPU over the same span, by name (the machine's, so the server, the
+    # database and the sink are in it too): where a slow drain spent its time.
+    cpu_by_process: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +121,7 @@ async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, c
     worker = server.workers[side_name]
     worker.check_alive()
     cpu_before = worker.cpu_seconds()
+    machine_before = cpu_by_name()
     jumped_at = time.monotonic()
     # Not env.sleep(): the server answers the skip only once no activity runs, that is after
     # the drain, and for thousands of reminders the call outlives its RPC timeout and then its
@@ -132,6 +136,7 @@ async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, c
         mail = await stack.sink.wait_for(key, "reminder-1", within=1800)
         arrivals.append(mail.at - jumped_at)
     cpu = worker.cpu_seconds() - cpu_before
+    machine = {name: spent - machine_before.get(name, 0.0) for name, spent in cpu_by_name().items()}
     with contextlib.suppress(RPCError):
         await skipping  # every reminder arrived: the skip did its part
     if side_name == "case":
@@ -140,7 +145,28 @@ async def reminder_drain(stack: Stack, server: ReminderServer, side_name: str, c
             await client.get_workflow_handle(workflow_id).terminate("reminder batch measured")
 
         await gather_bounded(workflow_ids, 50, end)
-    return Drain(per_second=count / max(arrivals), lateness=arrivals, worker_cpu_seconds=cpu)
+    return Drain(
+        per_second=count / max(arrivals),
+        lateness=arrivals,
+        worker_cpu_seconds=cpu,
+        cpu_by_process=machine,
+    )
+
+
+def cpu_by_name() -> dict[str, float]:
+    """CPU seconds (user + system) of every process now, summed by command (the bench's
+    workers by their role)."""
+    import psutil
+
+    spent: dict[str, float] = {}
+    for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is None:
+            continue
+        cmdline = process.info["cmdline"] or []
+        name = " ".join(cmdline[-2:]) if "bench.worker" in cmdline else process.info["name"]
+        spent[name] = spent.get(name, 0.0) + times.user + times.system
+    return spent
 
 
 async def seed_reminder_merchant(directory: MerchantDirectory) -> None:

@@ -49,6 +49,8 @@ class Outcome:
     lateness_p95: float
     load: tuple[float, float]
     cache: int
+    # CPU ms per reminder by process, the calibration's and the simulation's.
+    cost: dict[str, tuple[float, float]]
 
     @property
     def ratio(self) -> float:
@@ -95,18 +97,36 @@ async def simulate(cases: int, calibration: int) -> Outcome:
                     f"simulation: {cases} reminders drained in {drained:.0f} s "
                     f"({time.monotonic() - started:.0f} s with opening the cases)"
                 )
-        return Outcome(
+        outcome = Outcome(
             calibration_rate=rate,
             predicted_seconds=predicted,
             drained_seconds=drained,
             lateness_p95=percentile(drain.lateness, 0.95),
             load=(load_before, os.getloadavg()[0]),
             cache=stack.settings.temporal.max_cached_workflows,
+            cost=_cost(warm, calibration, drain, cases),
         )
     except BaseException:
         _say(f"failed; the run's folder (worker logs) is kept: {work}")
         raise
     shutil.rmtree(work, ignore_errors=True)
+    return outcome
+
+
+def _cost(
+    warm: reminders.Drain, calibration: int, drain: reminders.Drain, cases: int
+) -> dict[str, tuple[float, float]]:
+    """The processes that spent at least 0.1 ms a reminder in either batch."""
+    cost = {
+        name: (
+            warm.cpu_by_process.get(name, 0.0) * 1000 / calibration,
+            drain.cpu_by_process.get(name, 0.0) * 1000 / cases,
+        )
+        for name in warm.cpu_by_process.keys() | drain.cpu_by_process.keys()
+    }
+    return dict(
+        sorted(((n, c) for n, c in cost.items() if max(c) >= 0.1), key=lambda item: -item[1][1])
+    )
 
 
 def report(cases: int, calibration: int, outcome: Outcome) -> str:
@@ -124,6 +144,11 @@ def report(cases: int, calibration: int, outcome: Outcome) -> str:
             f"| lateness p95 of the simulated batch | {outcome.lateness_p95:.1f} s |",
             f"| load average (1 min) before / after | {outcome.load[0]:.2f} / "
             f"{outcome.load[1]:.2f} |",
+            *(
+                f"| CPU per reminder, {name} (calibration / simulation) | "
+                f"{warm:.2f} / {simulated:.2f} ms |"
+                for name, (warm, simulated) in outcome.cost.items()
+            ),
         ]
     )
 

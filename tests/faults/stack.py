@@ -188,12 +188,17 @@ class Postgres:
 class Process:
     """A cancelflow command in its own process group, killable with -9."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], folder: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], folder: Path, nice: int = 0
+    ) -> None:
         self.name = name
         self.log = folder / f"{name}.log"
+        # `nice` execs the command, so every thread the process starts inherits the priority
+        # (a setpriority on the pid afterwards would reach its main thread alone).
+        prefix = ["nice", "-n", str(nice)] if nice else []
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from workers.cli import main; main()", *args],
+                [*prefix, sys.executable, "-c", "from workers.cli import main; main()", *args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -251,11 +256,15 @@ class Stack:
         return env
 
     async def worker(
-        self, name: str = "worker", within: float = 90, extra_env: dict[str, str] | None = None
+        self,
+        name: str = "worker",
+        within: float = 90,
+        extra_env: dict[str, str] | None = None,
+        nice: int = 0,
     ) -> Process:
         """A `cancelflow worker`, returned once it polls the task queue (a fault before that
         would test its start, not its work)."""
-        process = Process(name, ["worker"], self.env(**(extra_env or {})), self.folder)
+        process = Process(name, ["worker"], self.env(**(extra_env or {})), self.folder, nice)
         self.processes.append(process)
 
         async def polling() -> bool:
