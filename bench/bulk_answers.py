@@ -10,8 +10,11 @@
 
     python -m bench.bulk_answers --rows 300
 
-The stack is the merchant-settings tests' (tests/integrations/portal_stack.py): a Temporal dev
-server, embedded PostgreSQL, the mail sink, the real worker and portal in this process.
+By default the worker and the portal run each in its own process on the fault suite's stack
+(tests/faults/stack.py), the worker at nice 10 as its systemd unit runs it on a shared host
+(`--worker-nice 0` to compare). `--in-process` uses the merchant-settings tests' stack
+(tests/integrations/portal_stack.py): a Temporal dev server, embedded PostgreSQL, the mail
+sink, the real worker and portal in this process.
 """
 
 from __future__ import annotations
@@ -393,8 +396,9 @@ def main() -> None:
     parser.add_argument(
         "--worker-nice",
         type=int,
-        default=0,
-        help="the worker's CPU priority (nice), separate processes only",
+        default=10,
+        help="the worker's CPU priority (nice), separate processes only; 10 as "
+        "deploy/systemd/cancelflow-worker.service runs it, 0 to compare",
     )
     args = parser.parse_args()
     asyncio.run(run(args.rows) if args.in_process else run_processes(args.rows, args.worker_nice))

@@ -193,3 +193,16 @@ def test_stop_timeouts_exceed_the_smtp_timeout() -> None:
         match = re.search(r"^TimeoutStopSec=(\d+)$", unit.read_text(), re.M)
         assert match, unit.name
         assert int(match.group(1)) > unit_timeout, unit.name
+
+
+def _unit_setting(unit: str, name: str, default: int) -> int:
+    match = re.search(rf"^{name}=(-?\d+)$", (SYSTEMD / unit).read_text(), re.M)
+    return int(match.group(1)) if match else default
+
+
+def test_on_a_shared_host_the_worker_yields_the_cpu_to_the_portal() -> None:
+    # systemd's defaults: nice 0, CPUWeight 100. Both, since CPUWeight divides the CPU between
+    # services' cgroups and nice between processes where the cpu controller is off.
+    worker, portal = "cancelflow-worker.service", "cancelflow-portal.service"
+    assert _unit_setting(worker, "Nice", 0) > _unit_setting(portal, "Nice", 0)
+    assert _unit_setting(worker, "CPUWeight", 100) < _unit_setting(portal, "CPUWeight", 100)
