@@ -105,6 +105,7 @@ CASE_LIST = "/api/v1/merchant/cases?limit=20"
 # The portal's own route with no Temporal or PostgreSQL behind it: what the portal process
 # alone adds under the upload, beside the list (a visibility query on the Temporal server).
 PORTAL_ONLY = "/healthz"
+# About 300 requests, so the p99 at rest is not just the slowest of a few dozen.
 AT_REST_SECONDS = 30
 
 
@@ -319,7 +320,6 @@ async def _phases(
     stop = asyncio.Event()
     probe = asyncio.create_task(_latencies(http, key, stop))
     beside = asyncio.create_task(_latencies(http, key, stop, PORTAL_ONLY))
-    # 30 s: about 270 requests, so the p99 at rest is not just the slowest of a few dozen.
     await asyncio.sleep(AT_REST_SECONDS)
     stop.set()
     at_rest, portal_at_rest = await probe, await beside
