@@ -12,7 +12,7 @@ TESTS = Path(__file__).resolve().parent
 
 def _parsed(source: str) -> ast.Module:
     # CPython 3.11 keeps one AST recursion counter per interpreter, so a parse racing another
-    # thread's (a server a previous test left in this worker) can fail with a spurious
+    # thread's in the same worker process can fail with a spurious
     # SystemError "AST constructor recursion depth mismatch" (python/cpython#106905); the
     # same source parses on a second try.
     for _ in range(4):
