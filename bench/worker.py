@@ -13,6 +13,7 @@ import sys
 from temporalio.worker import Worker
 
 from bench.bare import BareActivities, BareCaseWorkflow, BareReminderWorkflow
+from workers.case_list_sync import syncing_case_list
 from workers.database import database_pool, database_url
 from workers.logging import configure_logging
 from workers.process import stop_on_signals
@@ -32,7 +33,10 @@ async def serve(settings: Settings, side: str) -> None:
 async def _serve(settings: Settings, side: str, stop: asyncio.Event) -> None:
     client = await connect(settings)
     if side == "case":
-        async with database_pool(database_url(settings)) as pool:
+        async with (
+            database_pool(database_url(settings)) as pool,
+            syncing_case_list(client, pool, settings.case_list),
+        ):
             worker = build_worker(client, settings, build_activities(settings, pool, client))
             await run_until_stopped(worker, stop)
         return

@@ -6,32 +6,15 @@ Callers import these from cases.client, the one door to the case workflow.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
 
 from temporalio.client import Client
 
 from cases.queries import CASE_WORKFLOW_TYPE, case_query
 from domain.case import OPEN_STATUSES, CaseStatus
+from domain.case_listing import CaseListing
 from domain.digest import OpenCase
 from workflows import search_attributes as sa
 from workflows.inputs import WORKFLOW_ID_PREFIX
-
-
-@dataclass(frozen=True)
-class CaseListing:
-    """One case as Temporal visibility shows it: search attributes only, no customer data."""
-
-    case_id: str
-    workflow_id: str
-    status: str | None
-    merchant_id: str | None
-    round: int | None
-    escalated: bool
-    outcome: str | None
-    requested_at: datetime | None
-    started_at: datetime
-    workflow_status: str | None
 
 
 async def list_cases(
@@ -67,6 +50,7 @@ async def list_cases(
             requested_at=attrs.get(sa.REQUESTED_AT),
             started_at=execution.start_time,
             workflow_status=execution.status.name if execution.status else None,
+            changed_at=attrs.get(sa.CASE_CHANGED_AT),
         )
 
 

@@ -43,5 +43,7 @@ def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttri
         SearchAttributePair(sa.CASE_ROUND, 1),
         # Without one in the request, the case takes this instant as its requested_at.
         SearchAttributePair(sa.REQUESTED_AT, request.requested_at or datetime.now(UTC)),
+        # A case started with it never asks for CASE_CHANGED_AT_PATCH: no marker to pay for.
+        SearchAttributePair(sa.CASE_CHANGED_AT, datetime.now(UTC)),
     ]
     return TypedSearchAttributes(pairs)

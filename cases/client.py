@@ -22,7 +22,6 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from cases.case_listing import CaseListing as CaseListing
 from cases.case_listing import list_cases as list_cases
 from cases.case_listing import open_cases as open_cases
 from cases.case_start import case_summary as case_summary
@@ -50,6 +49,7 @@ from domain.actions import (
 )
 from domain.answers import MerchantAnswer
 from domain.case import AnswerReceipt, CaseState
+from domain.case_listing import CaseListing as CaseListing
 from domain.request import CancellationRequest
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow

@@ -52,6 +52,7 @@ from portal.security_headers import SecurityHeaders
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
 from storage.bulk_answers import BulkAnswerBatches
+from storage.case_list import CaseList
 from storage.merchants import MerchantDirectory
 
 log = structlog.get_logger()
@@ -94,6 +95,7 @@ def create_app(
         support_address=support_address,
         history=HistorySource(client, archive),
         archive=archive,
+        case_list=CaseList(pool),
     )
     app.include_router(pages.router)
     app.include_router(intake.router)

@@ -16,6 +16,7 @@ from portal.config import PortalSettings
 from portal.csrf import CsrfProtector
 from storage.api_keys import ApiKeyStore
 from storage.archive import ArchiveStore
+from storage.case_list import CaseList
 
 
 class MerchantLookup(Protocol):
@@ -37,6 +38,8 @@ class PortalContext:
     and merchant), so the reads answer the same for it as for a live case."""
     archive: ArchiveStore
     """Lists the closed cases Temporal's retention deleted, beside those it still holds."""
+    case_list: CaseList
+    """The merchants' open cases, kept by the workers' sync (workers/case_list_sync.py)."""
 
     def reply_url(self, token: str) -> str:
         return f"{self.settings.base_url}/r/{token}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, Field
 
 
@@ -20,3 +22,15 @@ class ErasureSettings(BaseModel):
     after_days: int = Field(default=90, ge=1, le=3660)
     every_minutes: int = Field(default=60, ge=1, le=24 * 60)
     batch_size: int = Field(default=200, ge=1, le=1000)
+
+
+class CaseListSettings(BaseModel):
+    """The merchants' lists' read model (CANCELFLOW_CASE_LIST__*): every every_seconds a
+    worker reads the cases that changed; every full_every_minutes it compares every one."""
+
+    every_seconds: float = Field(default=1.0, gt=0, le=300)
+    full_every_minutes: int = Field(default=10, ge=1, le=24 * 60)
+
+    @property
+    def full_every(self) -> timedelta:
+        return timedelta(minutes=self.full_every_minutes)

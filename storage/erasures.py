@@ -18,6 +18,7 @@ import asyncpg
 from domain.erasure import ErasureTrigger
 from storage.bulk_answers import erase_case_bulk_answers
 from storage.case_keys import erase_case_key
+from storage.case_list import erase_case_listing
 from storage.config import ErasureSettings as ErasureSettings  # read with the store
 from storage.inbound_mail import erase_case_replies
 from storage.outbox import erase_case_emails
@@ -64,6 +65,7 @@ async def strike_case(conn: asyncpg.Connection, case_id: str, marker: str) -> No
     await erase_case_replies(conn, case_id, marker)
     await erase_case_bulk_answers(conn, case_id, marker)
     await erase_case_key(conn, case_id)
+    await erase_case_listing(conn, case_id)
 
 
 class ErasureStore:

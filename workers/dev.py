@@ -39,6 +39,7 @@ from storage.embedded import (
     embedded_postgres,
     postmaster_pid,
 )
+from workers.case_list_sync import syncing_case_list
 from workers.codec import ensure_dev_keys, payload_codec
 from workers.codec_server import running_codec_server, ui_origins
 from workers.database import database_pool
@@ -319,6 +320,9 @@ class DevStack:
                 )
             )
             self.addresses.extra["Worker metrics"] = f"{ops_url}/metrics (business and SDK)"
+            await self._stack.enter_async_context(
+                syncing_case_list(client, pool, settings.case_list)
+            )
             worker_task = asyncio.create_task(run_until_stopped(worker, stop))
             await asyncio.sleep(0)
 

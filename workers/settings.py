@@ -34,7 +34,7 @@ from console.config import ConsoleSettings
 from domain.reply_token import MIN_SECRET_CHARS
 from integrations.config import WebhookSettings
 from portal.config import MailGatewaySettings, PortalSettings
-from storage.config import ArchiveSettings, ErasureSettings
+from storage.config import ArchiveSettings, CaseListSettings, ErasureSettings
 from workers.observability.config import OpsSettings
 
 
@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     erasure: ErasureSettings = Field(default_factory=ErasureSettings)
+    case_list: CaseListSettings = Field(default_factory=CaseListSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
+from workers.case_list_sync import syncing_case_list
 from workers.database import database_pool, database_url
 from workers.logging import LogContextInterceptor
 from workers.observability.business import BusinessMetrics, BusinessMetricsInterceptor
@@ -119,7 +120,8 @@ async def serve(settings: Settings) -> None:
                 await ensure_archive_schedule(client, task_queue, settings.archive)
                 await ensure_retention_schedule(client, task_queue, settings.erasure)
                 ops_server = running_worker_ops(ops, client, pool, task_queue, registry, metrics)
-                async with ops_server as ops_url:
+                case_list = syncing_case_list(client, pool, settings.case_list)
+                async with ops_server as ops_url, case_list:
                     log.info(
                         "worker.started",
                         task_queue=task_queue,

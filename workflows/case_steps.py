@@ -38,6 +38,9 @@ CHEAPER_CASE_PATCH = "cheaper-case-v1"
 # Cases started before the CaseReference search attribute existed get it at their next status
 # change. A case started with it (the client sets it) never asks, so it costs no marker.
 CASE_REFERENCE_PATCH = "case-reference-v1"
+# Likewise CaseChangedAt (the merchants' lists' read model syncs from it): cases started
+# before it get it at their next status change; a case started with it never asks.
+CASE_CHANGED_AT_PATCH = "case-changed-at-v1"
 
 
 class CaseFailed(ApplicationError):
@@ -228,6 +231,11 @@ class CaseSteps:
             pairs = [p for p in pairs if visible.get(p.key) != p.value]
             if not pairs:
                 return
+        # Only beside a real change, so it adds no upsert of its own.
+        if workflow.info().typed_search_attributes.get(
+            sa.CASE_CHANGED_AT
+        ) is not None or workflow.patched(CASE_CHANGED_AT_PATCH):
+            pairs.append(sa.CASE_CHANGED_AT.value_set(workflow.now()))
         workflow.upsert_search_attributes(pairs)
 
     def _describe(self, waiting_for: str, due: datetime | None = None) -> None:

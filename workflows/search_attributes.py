@@ -16,6 +16,9 @@ ESCALATED = SearchAttributeKey.for_bool("Escalated")
 CASE_ROUND = SearchAttributeKey.for_int("CaseRound")
 REQUESTED_AT = SearchAttributeKey.for_datetime("RequestedAt")
 ANSWERED_AT = SearchAttributeKey.for_datetime("AnsweredAt")
+# When the case last changed status: what the merchant lists' read model syncs from
+# (workers/case_list_sync.py), so it reads only what changed.
+CASE_CHANGED_AT = SearchAttributeKey.for_datetime("CaseChangedAt")
 
 ALL_SEARCH_ATTRIBUTES: list[SearchAttributeKey] = [  # type: ignore[type-arg]
     MERCHANT_ID,
@@ -26,4 +29,5 @@ ALL_SEARCH_ATTRIBUTES: list[SearchAttributeKey] = [  # type: ignore[type-arg]
     CASE_ROUND,
     REQUESTED_AT,
     ANSWERED_AT,
+    CASE_CHANGED_AT,
 ]

@@ -111,9 +111,17 @@ async def list_cases(
 ) -> MerchantCaseList:
     statuses = _STATUS_GROUPS[status]
     cases: dict[str, MerchantCaseSummary] = {}
-    async for case in case_client.list_cases(
-        ctx.client, statuses=statuses, merchant_id=merchant_id, limit=limit
-    ):
+    if status == "closed":
+        found = [
+            c
+            async for c in case_client.list_cases(
+                ctx.client, statuses=statuses, merchant_id=merchant_id, limit=limit
+            )
+        ]
+    else:
+        # Open cases come from the read model: a page costs no visibility query.
+        found = await ctx.case_list.open_cases(merchant_id, statuses, limit=limit)
+    for case in found:
         cases[case.case_id] = _summary(
             case.case_id, case.status or CaseStatus.STARTING, case.requested_at or case.started_at
         )

@@ -266,7 +266,7 @@ async def download_requests(request: Request, ctx: Ctx, sctx: SCtx) -> Response:
                     delimiter,
                 )
 
-        async for listing in listings(ctx, merchant, query.view, query.age, None, None):
+        for listing in await listings(ctx, merchant, query.view, query.age, None, None):
             chunk.append(listing.case_id)
             if len(chunk) >= 200:
                 async for line in flush():

@@ -1,12 +1,11 @@
 """The signed-in merchant's open requests: two lists (waiting for the answer; answered with a
-follow-up pending), filtered and paged through Temporal visibility so thousands fit, answered
+follow-up pending), filtered and paged in PostgreSQL's read model so thousands fit, answered
 many at once, and downloaded as a spreadsheet to fill in (uploading it is in batches.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -21,7 +20,6 @@ from cases.client import (
     CaseNotFound,
     case_handle,
     case_state,
-    list_cases,
     original_request,
 )
 from domain.answers import parse_answer
@@ -84,31 +82,20 @@ async def signed(request: Request, sctx: SCtx) -> tuple[_Signed, BulkTranslator]
     return current, translator_for(request, current.merchant)
 
 
-def _listing_filter(age: int, before: datetime | None) -> str | None:
-    # Both values are ours (an int, a parsed instant), never text from the request.
-    clauses = []
-    if age:
-        cutoff = datetime.now(UTC) - timedelta(days=age)
-        clauses.append(f"RequestedAt <= '{cutoff.isoformat()}'")
-    if before is not None:
-        clauses.append(f"StartTime < '{before.astimezone(UTC).isoformat()}'")
-    return " AND ".join(clauses) or None
-
-
-def listings(
+async def listings(
     ctx: PortalContext,
     merchant: Merchant,
     view: str,
     age: int,
     before: datetime | None,
     limit: int | None,
-) -> AsyncIterator[CaseListing]:
-    return list_cases(
-        ctx.client,
-        statuses=VIEWS[view],
-        merchant_id=merchant.merchant_id,
-        running_only=True,
-        extra=_listing_filter(age, before),
+) -> list[CaseListing]:
+    """The view's open requests, newest first, from the read model (storage/case_list.py)."""
+    return await ctx.case_list.open_cases(
+        merchant.merchant_id,
+        VIEWS[view],
+        requested_by=datetime.now(UTC) - timedelta(days=age) if age else None,
+        started_before=before,
         limit=limit,
     )
 
@@ -173,7 +160,7 @@ async def requests_page(
     query = list_query(request.query_params)
     view, age, before = query.view, query.age, query.before
     merchant = signed_in.merchant
-    found = [c async for c in listings(ctx, merchant, view, age, before, PAGE_SIZE + 1)]
+    found = await listings(ctx, merchant, view, age, before, PAGE_SIZE + 1)
     page = found[:PAGE_SIZE]
     rows = await request_rows(ctx, merchant, t, [c.case_id for c in page])
     next_before = page[-1].started_at.isoformat() if len(found) > PAGE_SIZE else None

@@ -29,6 +29,7 @@ from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
 from tests.helpers.servers import free_port
 from tests.integrations.receiver import HttpsReceiver
+from workers.case_list_sync import syncing_case_list
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities, merchant_settings_config, webhook_endpoints
@@ -114,6 +115,7 @@ async def settings_stack(
         settings = Settings(
             var_dir=tmp_path / "var",
             temporal={"task_queue": f"settings-{uuid.uuid4().hex[:8]}"},
+            case_list={"every_seconds": 0.2},
             smtp={"host": sink.host, "port": sink.port},
             portal=PortalSettings(
                 host="127.0.0.1",
@@ -151,7 +153,8 @@ async def settings_stack(
                         return False
 
                 await eventually(up, what="the portal to listen")
-            yield SettingsStack(base_url, env.client, pool, settings, sink, receiver)
+            async with syncing_case_list(env.client, pool, settings.case_list):
+                yield SettingsStack(base_url, env.client, pool, settings, sink, receiver)
         finally:
             server.cancel()
             await asyncio.gather(server, return_exceptions=True)

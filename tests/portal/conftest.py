@@ -25,6 +25,7 @@ from tests.eventually import eventually
 from tests.helpers.database import fresh_database
 from tests.helpers.portal import INTERNAL_KEY, PortalStack
 from tests.helpers.servers import TEST_VAR, free_port
+from workers.case_list_sync import syncing_case_list
 from workers.mail_sink import MailSink
 from workers.settings import Settings
 from workers.wiring import build_activities, reply_token_signer
@@ -50,6 +51,8 @@ async def portal_stack(
     settings = Settings(
         var_dir=TEST_VAR,
         temporal={"task_queue": f"portal-tests-{uuid.uuid4().hex[:8]}"},
+        # The merchants' lists follow the cases within a tick: short, so tests wait little.
+        case_list={"every_seconds": 0.2},
         smtp={"host": "127.0.0.1", "port": sink.port},
         portal=PortalSettings(
             host="127.0.0.1",
@@ -78,16 +81,17 @@ async def portal_stack(
 
     await eventually(up, what="the portal to listen")
     try:
-        yield PortalStack(
-            base_url=base_url,
-            database_url=portal_database_url,
-            client=client,
-            pool=pool,
-            settings=settings,
-            sink=sink,
-            signer=reply_token_signer(settings),
-            http=http,
-        )
+        async with syncing_case_list(client, pool, settings.case_list):
+            yield PortalStack(
+                base_url=base_url,
+                database_url=portal_database_url,
+                client=client,
+                pool=pool,
+                settings=settings,
+                sink=sink,
+                signer=reply_token_signer(settings),
+                http=http,
+            )
     finally:
         await http.aclose()
         server_task.cancel()
