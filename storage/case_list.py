@@ -100,7 +100,11 @@ class CaseListSync:
             "ON CONFLICT (case_id) DO UPDATE SET workflow_id = excluded.workflow_id, "
             "status = excluded.status, round = excluded.round, escalated = excluded.escalated, "
             "requested_at = excluded.requested_at, started_at = excluded.started_at, "
-            "changed_at = excluded.changed_at",
+            "changed_at = excluded.changed_at "
+            # Ticks overlap, so most rows come again unchanged: no write for those.
+            "WHERE (case_list.status, case_list.round, case_list.escalated, "
+            "case_list.started_at, case_list.changed_at) IS DISTINCT FROM (excluded.status, "
+            "excluded.round, excluded.escalated, excluded.started_at, excluded.changed_at)",
             [c.case_id for c in cases],
             [c.workflow_id for c in cases],
             [c.merchant_id for c in cases],

@@ -27,7 +27,7 @@ from workflows import search_attributes as sa
 
 # Each read goes back this far before the last one: it covers clock skew between this host and
 # the Temporal server (CaseChangedAt is the server's workflow time) and visibility's lag.
-OVERLAP = timedelta(seconds=30)
+OVERLAP = timedelta(seconds=10)
 # Runs of a case that ended by continuing as new: the case lives on in its next run.
 _LIVE = frozenset({"RUNNING", "CONTINUED_AS_NEW"})
 

@@ -171,7 +171,10 @@ async def test_temporal_down_gives_503_with_retry_after_to_pages_and_apis(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
         page = await http.get(f"/r/{token}")
-        api = await http.get("/api/v1/merchant/cases", headers=key)
+        api = await http.get("/api/v1/merchant/cases/case-absent0001", headers=key)
+        # The open list is served from PostgreSQL's read model: it still answers.
+        listing = await http.get("/api/v1/merchant/cases", headers=key)
     assert page.status_code == 503 and page.headers["retry-after"] == "5", page.text
     assert api.status_code == 503 and api.headers["retry-after"] == "5", api.text
     assert api.headers["content-type"].startswith(PROBLEM)
+    assert listing.status_code == 200 and listing.json() == {"cases": []}, listing.text
