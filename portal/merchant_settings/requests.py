@@ -110,7 +110,8 @@ async def request_row(
         )
     except CaseNotFound:
         return None
-    if state.merchant_id != merchant.merchant_id:
+    # The list lags its cases by a sync tick: a case closed since is not an open request.
+    if state.merchant_id != merchant.merchant_id or not state.is_open:
         return None
     reply_url = None
     if state.is_open and state.answer is None:
