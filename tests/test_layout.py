@@ -7,26 +7,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.helpers.python_source import parsed
+
 TESTS = Path(__file__).resolve().parent
-
-
-def _parsed(source: str) -> ast.Module:
-    # CPython 3.11 keeps one AST recursion counter per interpreter, so a parse racing another
-    # thread's in the same worker process can fail with a spurious
-    # SystemError "AST constructor recursion depth mismatch" (python/cpython#106905); the
-    # same source parses on a second try.
-    for _ in range(4):
-        try:
-            return ast.parse(source)
-        except SystemError:
-            continue
-    return ast.parse(source)
 
 
 def _modules_imported(path: Path) -> set[str]:
     package = ".".join(path.relative_to(TESTS.parent).with_suffix("").parts[:-1])
     found: set[str] = set()
-    for node in ast.walk(_parsed(path.read_text())):
+    for node in ast.walk(parsed(path.read_text())):
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.helpers.python_source import parsed
+
 CONSOLE = Path(__file__).resolve().parents[2] / "console"
 # What the console may call on cases/client.py: reads, and the Updates with validators.
 ALLOWED_FROM_CLIENT = {
@@ -41,7 +43,7 @@ def test_the_console_acts_only_through_the_cases_door() -> None:
     assert len(sources) >= 10
     imported: set[str] = set()
     for path in sources:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert not node.module.startswith("workflows.cancellation"), path

@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from storage.db import create_pool
+from tests.helpers.python_source import parsed
 from tests.helpers.servers import REPO_ROOT
 
 PRODUCT = ["activities", "cases", "console", "inbound", "integrations", "ops", "portal"]
@@ -30,7 +31,7 @@ ALLOWED = {("storage/db.py", "SELECT pg_advisory_lock($1)")}
 
 
 def _strings(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path.read_text(encoding="utf-8"))
     return [
         node.value
         for node in ast.walk(tree)
