@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import case_handle, start_case, withdraw_case
@@ -24,6 +25,10 @@ from tests.eventually import eventually
 from tests.helpers.cases import until_status
 from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.case_list_sync import sync_once, syncing_case_list
+from workflows import search_attributes as sa
+from workflows.cancellation import CancellationWorkflow
+from workflows.case_steps import CASE_CHANGED_AT_PATCH
+from workflows.inputs import CaseInput, workflow_id_for
 
 SETTINGS = CaseListSettings()
 
@@ -160,3 +165,47 @@ async def test_the_worker_side_loop_lists_a_new_case_within_ticks(
             return await listed(pool, merchant) == {case_id: "awaiting"}
 
         await eventually(shown, what="the new case in its merchant's list")
+
+
+def _markers(history: WorkflowHistory) -> list[bytes]:
+    return [
+        payload.data
+        for event in history.events
+        for details in event.marker_recorded_event_attributes.details.values()
+        for payload in details.payloads
+    ]
+
+
+async def test_a_case_started_before_the_attribute_is_listed_at_its_next_status_change(
+    dev_server_env: WorkflowEnvironment, pool: asyncpg.Pool, merchant: Merchant, task_queue: str
+) -> None:
+    """As a case started before this release: no CaseChangedAt (nor any other attribute) at
+    its start. Its first status change sets it, behind the patch, and a tick lists it."""
+    client, case_list = dev_server_env.client, CaseList(pool)
+    assert await sync_once(client, case_list, SETTINGS) == "full"
+    request = make_request(merchant_id=merchant.merchant_id)
+    handle = await client.start_workflow(
+        CancellationWorkflow.run,
+        CaseInput(request=request),
+        id=workflow_id_for(request.case_id),
+        task_queue=task_queue,
+    )
+    await until_status(client, request.case_id, CaseStatus.AWAITING)
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(sa.CASE_CHANGED_AT) is not None
+    assert any(CASE_CHANGED_AT_PATCH.encode() in m for m in _markers(await handle.fetch_history()))
+
+    assert await sync_once(client, case_list, SETTINGS) == "changes"
+    assert await listed(pool, merchant) == {request.case_id: "awaiting"}
+
+
+async def test_a_case_started_with_the_attribute_asks_no_patch(
+    dev_server_env: WorkflowEnvironment, merchant: Merchant, task_queue: str
+) -> None:
+    case_id = await awaiting(dev_server_env, task_queue, merchant)
+    handle = case_handle(dev_server_env.client, case_id)
+    started = (await handle.describe()).typed_search_attributes.get(sa.CASE_CHANGED_AT)
+    assert started is not None
+    assert not any(
+        CASE_CHANGED_AT_PATCH.encode() in m for m in _markers(await handle.fetch_history())
+    )
