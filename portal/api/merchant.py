@@ -105,7 +105,10 @@ async def list_cases(
     ctx: Ctx,
     status: Annotated[
         Literal["awaiting", "open", "closed"],
-        Query(description="awaiting: waiting for your answer (default); open; closed"),
+        Query(
+            description="awaiting: waiting for your answer (default); open; closed. The open "
+            "lists follow the cases within about a second."
+        ),
     ] = "awaiting",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MerchantCaseList:

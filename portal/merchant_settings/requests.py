@@ -114,7 +114,7 @@ async def request_row(
     if state.merchant_id != merchant.merchant_id or not state.is_open:
         return None
     reply_url = None
-    if state.is_open and state.answer is None:
+    if state.answer is None:
         token = ctx.signer.issue(
             case_id, merchant.merchant_id, state.round, ctx.signer.expiry_for(state.requested_at)
         )
