@@ -140,6 +140,9 @@ async def _case_moves_the_metrics(stack: Stack, sink: MailSink) -> None:
     assert sample(text, "cancelflow_request_to_answer_seconds_count") == 1.0
     assert sample(text, "cancelflow_outbox_emails", state="pending") == 0.0
     assert sample(text, "cancelflow_outbox_emails", state="failing") == 0.0
+    # The merchants' open lists follow the cases within the sync's tick (1 s by default).
+    lag = sample(text, "cancelflow_case_list_lag_seconds")
+    assert lag is not None and 0.0 <= lag < 30.0, lag
     # The SDK core's own metrics, through the same endpoint.
     assert "temporal_workflow_task_schedule_to_start_latency" in text or (
         "temporal_request" in text

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from prometheus_client import CollectorRegistry
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,6 +26,7 @@ from tests.eventually import eventually
 from tests.helpers.cases import until_status
 from tests.helpers.harness import RecordingActivities, make_merchant, make_request, running_worker
 from workers.case_list_sync import sync_once, syncing_case_list
+from workers.observability.business import BusinessMetrics, case_list_refresh
 from workflows import search_attributes as sa
 from workflows.cancellation import CancellationWorkflow
 from workflows.case_steps import CASE_CHANGED_AT_PATCH
@@ -209,3 +211,19 @@ async def test_a_case_started_with_the_attribute_asks_no_patch(
     assert not any(
         CASE_CHANGED_AT_PATCH.encode() in m for m in _markers(await handle.fetch_history())
     )
+
+
+async def test_the_worker_metric_says_how_far_the_lists_are_behind(
+    dev_server_env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    registry = CollectorRegistry()
+    refresh = case_list_refresh(BusinessMetrics(registry), pool)
+
+    async def lag() -> float | None:
+        await refresh()
+        return registry.get_sample_value("cancelflow_case_list_lag_seconds")
+
+    assert await lag() == -1.0
+    assert await sync_once(dev_server_env.client, CaseList(pool), SETTINGS) == "full"
+    behind = await lag()
+    assert behind is not None and 0.0 <= behind < 10.0

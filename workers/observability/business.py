@@ -84,6 +84,12 @@ class BusinessMetrics:
             "Age of the oldest closed run not yet archived (0 when none)",
             registry=registry,
         )
+        self.case_list_lag_seconds = Gauge(
+            "cancelflow_case_list_lag_seconds",
+            "How far the merchants' open-case lists are behind the cases: seconds since the "
+            "last completed sync's start (-1 before the first)",
+            registry=registry,
+        )
 
 
 def outbox_refresh(
@@ -102,6 +108,18 @@ def outbox_refresh(
         )
         metrics.outbox_emails.labels(state="pending").set(row["pending"])
         metrics.outbox_emails.labels(state="failing").set(row["failing"])
+
+    return refresh
+
+
+def case_list_refresh(
+    metrics: BusinessMetrics, pool: asyncpg.Pool
+) -> Callable[[], Awaitable[None]]:
+    async def refresh() -> None:
+        lag = await pool.fetchval(
+            "SELECT extract(epoch FROM clock_timestamp() - read_to)::float8 FROM case_list_sync"
+        )
+        metrics.case_list_lag_seconds.set(-1.0 if lag is None else max(lag, 0.0))
 
     return refresh
 

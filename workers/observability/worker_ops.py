@@ -11,7 +11,12 @@ import asyncpg
 from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 
-from workers.observability.business import BusinessMetrics, archive_refresh, outbox_refresh
+from workers.observability.business import (
+    BusinessMetrics,
+    archive_refresh,
+    case_list_refresh,
+    outbox_refresh,
+)
 from workers.observability.checks import polling_check, postgres_check, temporal_check
 from workers.observability.config import OpsSettings
 from workers.observability.ops_server import ops_routes, running_ops_server
@@ -39,6 +44,7 @@ async def running_worker_ops(
         refresh=[
             outbox_refresh(metrics, pool, ops.outbox_failing_after_seconds),
             archive_refresh(metrics, client, pool),
+            case_list_refresh(metrics, pool),
         ],
         sdk_metrics_url=sdk_metrics_url(ops.sdk_metrics_address or None),
     )
