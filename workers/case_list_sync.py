@@ -28,8 +28,6 @@ from workflows import search_attributes as sa
 # Each read goes back this far before the last one: it covers clock skew between this host and
 # the Temporal server (CaseChangedAt is the server's workflow time) and visibility's lag.
 OVERLAP = timedelta(seconds=10)
-# Runs of a case that ended by continuing as new: the case lives on in its next run.
-_LIVE = frozenset({"RUNNING", "CONTINUED_AS_NEW"})
 
 log = structlog.get_logger("cancelflow.case_list")
 
@@ -63,7 +61,7 @@ async def _changes(client: Client, sync: CaseListSync, since: datetime) -> None:
     latest: dict[str, CaseListing] = {}
     async for case in list_cases(client, extra=changed):
         if case.workflow_status == "CONTINUED_AS_NEW":
-            continue
+            continue  # the case lives on in its next run, which says where it stands
         if case.case_id not in latest or case.workflow_status == "RUNNING":
             latest[case.case_id] = case
     listed = [c for c in latest.values() if _is_open(c)]
@@ -72,7 +70,7 @@ async def _changes(client: Client, sync: CaseListSync, since: datetime) -> None:
 
 
 def _is_open(case: CaseListing) -> bool:
-    return case.workflow_status in _LIVE and case.status in OPEN_STATUSES
+    return case.workflow_status == "RUNNING" and case.status in OPEN_STATUSES
 
 
 @asynccontextmanager
