@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +20,12 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from cases.client import start_case
+from domain.case import OPEN_STATUSES
 from domain.merchant import Merchant
 from domain.request import CancellationRequest
 from portal.app import create_app, serve_portal
 from portal.config import PortalSettings
+from storage.case_list import CaseList
 from storage.db import create_pool, migrate
 from storage.merchants import MerchantDirectory
 from tests.eventually import eventually
@@ -85,6 +87,16 @@ class SettingsStack:
             }
         )
         await start_case(self.client, request, self.settings.temporal.task_queue)
+
+    async def until_listed(self, merchant: Merchant, case_ids: Iterable[str]) -> None:
+        """Until the merchant's open lists (the read model, a sync tick behind) show these."""
+        wanted, case_list = set(case_ids), CaseList(self.pool)
+
+        async def listed() -> bool:
+            cases = await case_list.open_cases(merchant.merchant_id, OPEN_STATUSES)
+            return wanted <= {c.case_id for c in cases}
+
+        await eventually(listed, what=f"{len(wanted)} case(s) in the merchant's open list")
 
     def mail_to(self, address: str, containing: str = "") -> list[str]:
         texts = []

@@ -50,12 +50,13 @@ async def _start(stack: SettingsStack, merchant: Merchant, case_id: str, name: s
     await start_case(stack.client, request, stack.settings.temporal.task_queue)
 
 
-async def _awaiting(stack: SettingsStack, case_ids: list[str]) -> None:
+async def _awaiting(stack: SettingsStack, merchant: Merchant, case_ids: list[str]) -> None:
     async def all_waiting() -> bool:
         states = await asyncio.gather(*(case_state(stack.client, c) for c in case_ids))
         return all(s.status is CaseStatus.AWAITING for s in states)
 
     await eventually(all_waiting, what="every case to await the merchant", within=120)
+    await stack.until_listed(merchant, case_ids)
 
 
 async def _sign_in(stack: SettingsStack, page: Page, merchant: Merchant) -> None:
@@ -107,7 +108,7 @@ async def test_answer_many_then_by_spreadsheet_in_swedish(
         await _start(stack, merchant, case_id, "Hooked Plus")
     hostile = f"csv-{tag}-hostile"
     await _start(stack, merchant, hostile, '=HYPERLINK("http://evil.example","Klicka")')
-    await _awaiting(stack, [*selected, *sheet, hostile])
+    await _awaiting(stack, merchant, [*selected, *sheet, hostile])
 
     await _sign_in(stack, page, merchant)
     await page.get_by_role("link", name="Öppna begäranden: väntar på").click()
@@ -316,7 +317,7 @@ async def test_with_javascript_the_progress_page_refreshes_itself(
     merchant = await stack.add_merchant(locale="sv", timezone=ZONE)
     case_id = f"js-{uuid.uuid4().hex[:6]}"
     await _start(stack, merchant, case_id, "Hooked Plus")
-    await _awaiting(stack, [case_id])
+    await _awaiting(stack, merchant, [case_id])
     batch, _ = await BulkAnswerBatches(stack.pool).create(
         batch_id=bulk_batches.new_batch_id(),
         merchant_id=merchant.merchant_id,

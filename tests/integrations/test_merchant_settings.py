@@ -46,6 +46,7 @@ async def test_sign_in_change_identifiers_and_only_new_cases_carry_them(
         return (await case_state(stack.client, open_case)).status is CaseStatus.AWAITING
 
     await eventually(awaiting, what="the first case to await the answer")
+    await stack.until_listed(merchant, [open_case])
 
     http = await signed_in_browser(stack, merchant.merchant_id, address)
     page = await http.get("/merchant/settings")

@@ -80,6 +80,7 @@ async def test_the_open_requests_show_age_next_step_and_a_working_reply_link(
         return (await case_state(stack.client, case_id)).status is CaseStatus.AWAITING
 
     await eventually(awaiting, what="the case to await the merchant's answer")
+    await stack.until_listed(merchant, [case_id])
     state = await case_state(stack.client, case_id)
     assert state.next_action_at is not None
 

@@ -172,6 +172,14 @@ async def test_another_merchants_case_is_indistinguishable_from_an_unknown_one(
         answer_url(case_id), json={"outcome": "no_subscription_found"}, headers=other_key
     )
     assert answered.status_code == 404
+    owner_key = await stack.api_key(owner.merchant_id)
+
+    async def owner_lists_it() -> bool:
+        own = await stack.http.get("/api/v1/merchant/cases?status=open", headers=owner_key)
+        return case_id in own.text
+
+    # Once the case is in its own merchant's list, the other merchant's still lacks it.
+    await eventually(owner_lists_it, what="the case in its own merchant's open list")
     listing = await stack.http.get("/api/v1/merchant/cases?status=open", headers=other_key)
     assert listing.status_code == 200
     assert case_id not in listing.text
