@@ -35,6 +35,7 @@ def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttri
     'awaiting' from the start: the case waits for the merchant from the moment it exists
     (an answer is taken even before the request email went out).
     """
+    now = datetime.now(UTC)
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.MERCHANT_ID, request.merchant_id),
         SearchAttributePair(sa.CASE_REFERENCE, case_reference(request.case_id)),
@@ -42,8 +43,8 @@ def starting_search_attributes(request: CancellationRequest) -> TypedSearchAttri
         SearchAttributePair(sa.ESCALATED, False),
         SearchAttributePair(sa.CASE_ROUND, 1),
         # Without one in the request, the case takes this instant as its requested_at.
-        SearchAttributePair(sa.REQUESTED_AT, request.requested_at or datetime.now(UTC)),
+        SearchAttributePair(sa.REQUESTED_AT, request.requested_at or now),
         # A case started with it never asks for CASE_CHANGED_AT_PATCH: no marker to pay for.
-        SearchAttributePair(sa.CASE_CHANGED_AT, datetime.now(UTC)),
+        SearchAttributePair(sa.CASE_CHANGED_AT, now),
     ]
     return TypedSearchAttributes(pairs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from workflows import search_attributes as sa
 
@@ -52,3 +53,9 @@ def case_query(
     if extra:
         clauses.append(f"({extra})")
     return " AND ".join(clauses)
+
+
+def changed_since(instant: datetime) -> str:
+    """Cases whose status changed (CaseChangedAt) or whose run closed at or after `instant`."""
+    at = quoted(instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    return f"{sa.CASE_CHANGED_AT.name} >= {at} OR CloseTime >= {at}"

@@ -14,16 +14,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import asyncpg
 import structlog
 from temporalio.client import Client
 
 from cases.client import CaseListing, list_cases
+from cases.queries import changed_since
 from domain.case import OPEN_STATUSES
 from storage.case_list import CaseList, CaseListSync, SyncPosition
 from storage.config import CaseListSettings
-from workflows import search_attributes as sa
 
 # Each read goes back this far before the last one: it covers clock skew between this host and
 # the Temporal server (CaseChangedAt is the server's workflow time) and visibility's lag.
@@ -32,7 +33,10 @@ OVERLAP = timedelta(seconds=10)
 log = structlog.get_logger("cancelflow.case_list")
 
 
-async def sync_once(client: Client, case_list: CaseList, settings: CaseListSettings) -> str:
+SyncTick = Literal["full", "changes", "busy"]
+
+
+async def sync_once(client: Client, case_list: CaseList, settings: CaseListSettings) -> SyncTick:
     """One tick: 'full', 'changes', or 'busy' when another process holds the sync."""
     started = datetime.now(UTC)
     async with case_list.syncing() as sync:
@@ -56,10 +60,8 @@ async def _full(client: Client, sync: CaseListSync) -> None:
 
 
 async def _changes(client: Client, sync: CaseListSync, since: datetime) -> None:
-    instant = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    changed = f"{sa.CASE_CHANGED_AT.name} >= '{instant}' OR CloseTime >= '{instant}'"
     latest: dict[str, CaseListing] = {}
-    async for case in list_cases(client, extra=changed):
+    async for case in list_cases(client, extra=changed_since(since)):
         if case.workflow_status == "CONTINUED_AS_NEW":
             continue  # the case lives on in its next run, which says where it stands
         if case.case_id not in latest or case.workflow_status == "RUNNING":

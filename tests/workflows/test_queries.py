@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from cases.queries import case_query, quoted
+from cases.queries import case_query, changed_since, quoted
 from domain.case import CaseStatus
 
 
@@ -38,3 +41,11 @@ def test_a_quote_in_a_value_cannot_end_the_literal() -> None:
 def test_control_characters_are_refused() -> None:
     with pytest.raises(ValueError, match="control characters"):
         quoted("acme\nOR")
+
+
+def test_changed_since_reads_status_changes_and_closes_in_utc() -> None:
+    stockholm = datetime(2026, 12, 3, 15, 0, 0, 250_000, tzinfo=ZoneInfo("Europe/Stockholm"))
+    assert changed_since(stockholm) == (
+        "CaseChangedAt >= '2026-12-03T14:00:00.250000Z' "
+        "OR CloseTime >= '2026-12-03T14:00:00.250000Z'"
+    )
