@@ -4,7 +4,10 @@ still answers."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -17,6 +20,18 @@ from tests.eventually import eventually
 from tests.helpers.cases import until_status
 from tests.helpers.settings_portal import merchant_with_link
 from tests.integrations.portal_stack import SettingsStack
+
+
+@asynccontextmanager
+async def holding(case_list: CaseList) -> AsyncIterator[None]:
+    """The sync's lock, taken between two of the stack's own ticks."""
+    for _ in range(200):
+        async with case_list.syncing() as sync:
+            if sync is not None:
+                yield
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the stack's sync held its lock for 10 s")
 
 
 async def test_a_case_closed_since_the_last_sync_is_not_an_open_request(
@@ -45,8 +60,7 @@ async def test_a_case_closed_since_the_last_sync_is_not_an_open_request(
         await until_status(stack.client, closed, CaseStatus.WITHDRAWN)
         # Hold the sync, and put the closed case back as a tick that read it just before it
         # closed would have left it.
-        async with case_list.syncing() as sync:
-            assert sync is not None
+        async with holding(case_list):
             await stack.pool.execute(
                 "INSERT INTO case_list (case_id, workflow_id, merchant_id, status, round, "
                 "escalated, requested_at, started_at) VALUES ($1, $2, $3, 'awaiting', 1, false, "
