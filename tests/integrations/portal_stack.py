@@ -127,7 +127,6 @@ async def settings_stack(
         settings = Settings(
             var_dir=tmp_path / "var",
             temporal={"task_queue": f"settings-{uuid.uuid4().hex[:8]}"},
-            case_list={"every_seconds": 0.5},
             smtp={"host": sink.host, "port": sink.port},
             portal=PortalSettings(
                 host="127.0.0.1",

@@ -51,8 +51,6 @@ async def portal_stack(
     settings = Settings(
         var_dir=TEST_VAR,
         temporal={"task_queue": f"portal-tests-{uuid.uuid4().hex[:8]}"},
-        # The merchants' lists follow the cases within a tick: short, so tests wait little.
-        case_list={"every_seconds": 0.5},
         smtp={"host": "127.0.0.1", "port": sink.port},
         portal=PortalSettings(
             host="127.0.0.1",
